@@ -1,0 +1,120 @@
+"""The one exception tree of voiceshop.
+
+Every error a user can cause or fix derives from ``VoiceshopError``; its message says what was wrong
+and what to do. The CLI turns these into a one-line reason and exit code 1, never a traceback.
+
+    VoiceshopError
+    ├── ShopFileError          a shop folder or catalog file is malformed (carries every Problem found)
+    ├── ShopNotFound           no such shop loaded in the store
+    ├── ProductNotFound        no such SKU in the shop
+    ├── OptionError            an option or add-on choice that the product does not offer
+    ├── CartError              an impossible cart operation (quantity, unknown line)
+    ├── CouponError            unknown, expired or not-applicable coupon
+    ├── CheckoutError          the order cannot be placed
+    │   ├── OutOfStock         not enough stock for a line (carries what is available)
+    │   ├── SpendingCapExceeded
+    │   └── EmptyCart
+    ├── OrderNotFound          no order with that number
+    ├── OrderTransitionError   a status change the order's life cycle does not allow
+    ├── CustomerError          unknown or duplicate customer, bad PIN format
+    └── StoreError             the database cannot be used
+        ├── StoreLocked        another process holds the database for too long
+        └── SchemaTooNew       the database was written by a newer voiceshop
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VoiceshopError(Exception):
+    """Base of every error a user can cause or fix. ``str(err)`` is a complete, actionable sentence."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a shop file, located as precisely as the format allows."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ShopFileError(VoiceshopError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the shop files"
+        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class ShopNotFound(VoiceshopError):
+    pass
+
+
+class ProductNotFound(VoiceshopError):
+    pass
+
+
+class OptionError(VoiceshopError):
+    pass
+
+
+class CartError(VoiceshopError):
+    pass
+
+
+class CouponError(VoiceshopError):
+    pass
+
+
+class CheckoutError(VoiceshopError):
+    pass
+
+
+class OutOfStock(CheckoutError):
+    def __init__(self, sku: str, name: str, wanted: int, available: int) -> None:
+        self.sku = sku
+        self.name = name
+        self.wanted = wanted
+        self.available = available
+        left = "none left" if available == 0 else f"only {available} left"
+        super().__init__(f"not enough stock of {name} ({sku}): {wanted} wanted, {left}")
+
+
+class SpendingCapExceeded(CheckoutError):
+    pass
+
+
+class EmptyCart(CheckoutError):
+    pass
+
+
+class OrderNotFound(VoiceshopError):
+    pass
+
+
+class OrderTransitionError(VoiceshopError):
+    pass
+
+
+class CustomerError(VoiceshopError):
+    pass
+
+
+class StoreError(VoiceshopError):
+    pass
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class SchemaTooNew(StoreError):
+    pass

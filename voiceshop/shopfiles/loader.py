@@ -1,0 +1,251 @@
+"""Load a shop folder in layers: text -> located data -> validated models -> cross-checks.
+
+    shop-folder/
+      shop.yaml          the Shop (name, currency, hours, delivery, policies, coupons...)
+      catalog.yaml       products and option groups (or catalog.yml / catalog.json / catalog.csv)
+
+A CSV catalog has one product per row (columns: sku, name, category, price, and optionally aliases,
+brand, description, pack, stock, tags, related, options; lists separated by ";"); its option groups,
+if any, go under ``option_groups:`` in shop.yaml.
+
+Every problem in every file is collected before anything is reported, each with file, line and field,
+so a shop owner fixes them in one pass. Nothing here writes anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from voiceshop.commerce.catalog import Catalog, OptionGroup, Product, Strict
+from voiceshop.commerce.money import CURRENCY_EXPONENTS, MAJOR_UNITS_EXPONENT
+from voiceshop.commerce.shop import Shop
+from voiceshop.errors import Problem, ShopFileError
+from voiceshop.shopfiles.located import Located, ParseError, parse_json, parse_yaml
+
+SHOP_FILE_NAMES = ("shop.yaml", "shop.yml")
+CATALOG_FILE_NAMES = ("catalog.yaml", "catalog.yml", "catalog.json", "catalog.csv")
+CSV_COLUMNS = tuple(Product.model_fields)
+CSV_REQUIRED = ("sku", "name", "category", "price")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ShopBundle:
+    """A validated shop and its catalog, with where they came from."""
+
+    shop: Shop
+    catalog: Catalog
+    folder: Path
+    files: tuple[Path, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything in the shop or catalog changes (grammars recompile on it)."""
+        payload = json.dumps(
+            [self.shop.model_dump(mode="json"), self.catalog.model_dump(mode="json")], sort_keys=True
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class _GroupsOnly(Strict):
+    option_groups: tuple[OptionGroup, ...] = ()
+
+
+def _field_name(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(err: Any, model: type[BaseModel]) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        name = str(err["loc"][-1])
+        known = list(Product.model_fields) + list(Shop.model_fields) + list(OptionGroup.model_fields)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown field {name!r}{hint}"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _validate(
+    model: type[M], located: Located, file: str, exp: int, problems: list[Problem]
+) -> M | None:
+    try:
+        return model.model_validate(located.data, context={MAJOR_UNITS_EXPONENT: exp})
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            # pydantic appends the name of a failing union member or function to loc; drop those
+            path = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-"))
+            problems.append(Problem(file, located.line_of(path), _field_name(path), _message(err, model)))
+        return None
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(str(path), None, "", f"cannot be read: {exc.strerror}"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(str(path), line, "", "is not UTF-8 text; save it as UTF-8"))
+        return None
+
+
+def _parse(path: Path, text: str, problems: list[Problem]) -> Located | None:
+    try:
+        located = parse_json(text) if path.suffix == ".json" else parse_yaml(text)
+    except ParseError as exc:
+        problems.append(Problem(str(path), exc.line, "", str(exc)))
+        return None
+    if located.data is None:
+        problems.append(Problem(str(path), None, "", "is empty"))
+        return None
+    if not isinstance(located.data, dict):
+        problems.append(Problem(str(path), 1, "", "must be a mapping of fields (key: value), not a list"))
+        return None
+    return located
+
+
+def parse_csv(path: Path, text: str, problems: list[Problem]) -> Located | None:
+    """A CSV catalog as located data: one product per row, lines are the rows' line numbers."""
+    file = str(path)
+    reader = csv.DictReader(io.StringIO(text), restkey="\0extra")
+    header = [h.strip() for h in reader.fieldnames or []]
+    if not header:
+        problems.append(Problem(file, 1, "", "is empty; the first row must name the columns"))
+        return None
+    reader.fieldnames = header
+    bad = False
+    for col in header:
+        if col not in CSV_COLUMNS:
+            close = difflib.get_close_matches(col, CSV_COLUMNS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(file, 1, col, f"unknown column{hint}"))
+            bad = True
+    for col in CSV_REQUIRED:
+        if col not in header:
+            problems.append(Problem(file, 1, col, "required column is missing"))
+            bad = True
+    if bad:
+        return None
+    products: list[dict[str, str]] = []
+    lines: dict[tuple[str | int, ...], int] = {(): 1, ("products",): 1}
+    row_start = reader.line_num + 1
+    try:
+        for row in reader:
+            line = row_start
+            row_start = reader.line_num + 1
+            if "\0extra" in row:
+                problems.append(
+                    Problem(file, line, "", f"row has more cells than the {len(header)} columns")
+                )
+                continue
+            if any(v is None for v in row.values()):
+                problems.append(Problem(file, line, "", f"row has fewer cells than the {len(header)} columns"))
+                continue
+            if not any(v.strip() for v in row.values()):
+                continue  # blank line
+            lines[("products", len(products))] = line
+            products.append({k: v.strip() for k, v in row.items() if v.strip()})
+    except csv.Error as exc:
+        problems.append(Problem(file, reader.line_num, "", f"not valid CSV: {exc}"))
+        return None
+    return Located({"products": products}, lines)
+
+
+def _find_one(folder: Path, names: tuple[str, ...], what: str, problems: list[Problem]) -> Path | None:
+    found = [folder / n for n in names if (folder / n).is_file()]
+    if not found:
+        problems.append(Problem(str(folder), None, "", f"has no {what} (expected one of: {', '.join(names)})"))
+        return None
+    if len(found) > 1:
+        listed = ", ".join(p.name for p in found)
+        problems.append(Problem(str(folder), None, "", f"has several {what}s ({listed}); keep one"))
+        return None
+    return found[0]
+
+
+def load_shop_folder(folder: str | Path) -> ShopBundle:
+    """Read and validate a shop folder; raise ``ShopFileError`` listing every problem found."""
+    folder = Path(folder)
+    problems: list[Problem] = []
+    if folder.is_file() and folder.name in SHOP_FILE_NAMES:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ShopFileError([Problem(str(folder), None, "", "is not a folder; pass the shop's folder")])
+
+    shop_path = _find_one(folder, SHOP_FILE_NAMES, "shop file", problems)
+    shop: Shop | None = None
+    shop_groups: tuple[OptionGroup, ...] = ()
+    catalog_name: str | None = None
+    exp = 2
+    if shop_path is not None and (text := _read(shop_path, problems)) is not None:
+        located = _parse(shop_path, text, problems)
+        if located is not None:
+            groups_raw = located.data.pop("option_groups", None)
+            currency = located.data.get("currency", "USD")
+            exp = CURRENCY_EXPONENTS.get(str(currency), 2)
+            shop = _validate(Shop, located, str(shop_path), exp, problems)
+            raw_catalog = located.data.get("catalog")
+            catalog_name = str(raw_catalog) if raw_catalog else None
+            if groups_raw is not None:
+                groups_doc = Located({"option_groups": groups_raw}, located.lines)
+                only = _validate(_GroupsOnly, groups_doc, str(shop_path), exp, problems)
+                shop_groups = only.option_groups if only else ()
+
+    if catalog_name is not None:
+        catalog_path: Path | None = folder / catalog_name
+        assert catalog_path is not None
+        if not catalog_path.is_file():
+            problems.append(Problem(str(shop_path), None, "catalog", f"file {catalog_name!r} not found"))
+            catalog_path = None
+    else:
+        catalog_path = _find_one(folder, CATALOG_FILE_NAMES, "catalog file", problems)
+
+    catalog: Catalog | None = None
+    cat_located: Located | None = None
+    if catalog_path is not None and (text := _read(catalog_path, problems)) is not None:
+        if catalog_path.suffix == ".csv":
+            cat_located = parse_csv(catalog_path, text, problems)
+        elif catalog_path.suffix in (".yaml", ".yml", ".json"):
+            cat_located = _parse(catalog_path, text, problems)
+        else:
+            problems.append(Problem(str(catalog_path), None, "", "catalog must be .yaml, .yml, .json or .csv"))
+        if cat_located is not None:
+            catalog = _validate(Catalog, cat_located, str(catalog_path), exp, problems)
+
+    if catalog is not None and cat_located is not None:
+        catalog = Catalog(option_groups=shop_groups + catalog.option_groups, products=catalog.products)
+        if not catalog.products:
+            problems.append(Problem(str(catalog_path), None, "products", "the catalog has no products"))
+        own = len(shop_groups)
+        for kind, index, message in catalog.integrity_problems():
+            if kind == "option_groups" and index is not None and index < own:
+                problems.append(Problem(str(shop_path), None, f"option_groups[{index}]", message))
+                continue
+            if kind == "option_groups" and index is not None:
+                index -= own
+            path: tuple[str | int, ...] = (kind, index) if index is not None else (kind,)
+            problems.append(Problem(str(catalog_path), cat_located.line_of(path), _field_name(path), message))
+
+    if problems or shop is None or catalog is None or shop_path is None or catalog_path is None:
+        raise ShopFileError(problems or [Problem(str(folder), None, "", "could not be read")])
+    return ShopBundle(shop=shop, catalog=catalog, folder=folder, files=(shop_path, catalog_path))
