@@ -13,6 +13,7 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
     ├── CheckoutError          the order cannot be placed
     │   ├── OutOfStock         not enough stock for a line (carries what is available)
     │   ├── SpendingCapExceeded
+    │   ├── PriceChanged       a price changed since the shopper heard the total
     │   └── EmptyCart
     ├── OrderNotFound          no order with that number
     ├── OrderTransitionError   a status change the order's life cycle does not allow
@@ -89,6 +90,10 @@ class OutOfStock(CheckoutError):
 
 
 class SpendingCapExceeded(CheckoutError):
+    pass
+
+
+class PriceChanged(CheckoutError):
     pass
 
 

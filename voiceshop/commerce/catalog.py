@@ -113,7 +113,7 @@ class OptionGroup(Strict):
 
 _PACK = re.compile(
     r"^\s*(?:(?P<count>\d+)\s*(?:x|\u00d7|pack|-pack|ct|count)\s*)?"
-    r"(?:(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]+)?)?\s*$"
+    r"(?:(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z][a-zA-Z ]*?)?)?\s*$"
 )
 UNIT_WORDS = {
     "g": "gram", "gram": "gram", "grams": "gram", "kg": "kilogram", "kilo": "kilogram",
@@ -123,7 +123,9 @@ UNIT_WORDS = {
     "lbs": "pound", "pound": "pound", "pounds": "pound", "pack": "pack", "pc": "piece",
     "pcs": "piece", "piece": "piece", "pieces": "piece", "sheets": "sheet", "sheet": "sheet",
     "rolls": "roll", "roll": "roll", "tablets": "tablet", "tablet": "tablet", "caps": "capsule",
-    "capsules": "capsule", "m": "metre", "mah": "milliamp hour", "w": "watt", "gb": "gigabyte",
+    "capsules": "capsule", "m": "metre", "cm": "centimetre", "ft": "foot", "feet": "foot",
+    "sq ft": "square foot", "gallon": "gallon", "gallons": "gallon", "gal": "gallon", "qt": "quart",
+    "quart": "quart", "dozen": "dozen", "bags": "bag", "bag": "bag", "cans": "can", "can": "can", "mah": "milliamp hour", "w": "watt", "gb": "gigabyte",
 }  # fmt: skip
 
 

@@ -68,6 +68,19 @@ def _field_name(path: tuple[Any, ...]) -> str:
     return out
 
 
+def _describe(path: tuple[Any, ...], data: Any) -> str:
+    """Field path, naming the product's SKU when the error is inside one ("products[3] (sku X).price")."""
+    name = _field_name(path)
+    if len(path) >= 2 and path[0] == "products" and isinstance(path[1], int) and isinstance(data, dict):
+        items = data.get("products")
+        item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        sku = item.get("sku") if isinstance(item, dict) else None
+        if sku:
+            head = _field_name(path[:2])
+            return f"{head} (sku {sku}){name[len(head):]}"
+    return name
+
+
 def _message(err: Any, model: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "missing":
@@ -91,7 +104,7 @@ def _validate(
         for err in exc.errors(include_url=False):
             # pydantic appends the name of a failing union member or function to loc; drop those
             path = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-"))
-            problems.append(Problem(file, located.line_of(path), _field_name(path), _message(err, model)))
+            problems.append(Problem(file, located.line_of(path), _describe(path, located.data), _message(err, model)))
         return None
 
 
@@ -244,7 +257,8 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
             if kind == "option_groups" and index is not None:
                 index -= own
             path: tuple[str | int, ...] = (kind, index) if index is not None else (kind,)
-            problems.append(Problem(str(catalog_path), cat_located.line_of(path), _field_name(path), message))
+            field = _describe(path, cat_located.data)
+            problems.append(Problem(str(catalog_path), cat_located.line_of(path), field, message))
 
     if problems or shop is None or catalog is None or shop_path is None or catalog_path is None:
         raise ShopFileError(problems or [Problem(str(folder), None, "", "could not be read")])

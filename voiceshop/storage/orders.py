@@ -1,0 +1,260 @@
+"""Orders in the store: placing one (a single transaction), reading, advancing and cancelling."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from pydantic import TypeAdapter
+
+from voiceshop.commerce.cart import Cart, ChosenOption, compute_totals, price_item
+from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.money import format_money
+from voiceshop.commerce.order import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    StatusEvent,
+    check_transition,
+    next_status,
+    order_number,
+)
+from voiceshop.commerce.shop import DeliveryKind
+from voiceshop.errors import (
+    CustomerError,
+    EmptyCart,
+    OrderNotFound,
+    OrderTransitionError,
+    OutOfStock,
+    PriceChanged,
+    ProductNotFound,
+    SpendingCapExceeded,
+)
+from voiceshop.storage.db import Database, utcnow
+from voiceshop.storage.shops import ShopRepository, StoredShop
+
+_OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    order: Order
+    created: bool
+    """False when the checkout token had already been used: the earlier order is returned."""
+
+
+class OrderRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.shops = ShopRepository(db)
+
+    def place(
+        self,
+        stored: StoredShop,
+        cart: Cart,
+        *,
+        token: str,
+        delivery: DeliveryKind | str = DeliveryKind.PICKUP,
+        coupon: str | None = None,
+        customer: str | None = None,
+        today: date | None = None,
+    ) -> PlaceResult:
+        """Place an order for a cart, all or nothing.
+
+        In one transaction: re-price every line from the stored catalog (refusing if a price changed
+        since the shopper heard it), check and decrement stock, insert the order, its lines, its first
+        status event and an outbox event. Retrying with the same ``token`` returns the first order.
+        """
+        if not token:
+            raise ValueError("a checkout token is required")
+        shop = stored.shop
+        with self.db.transaction() as c:
+            row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
+            if row is not None:
+                return PlaceResult(self._load(c, int(row["id"])), created=False)
+            if not cart.lines:
+                raise EmptyCart("the cart is empty; add something before checking out")
+            customer_id = self._customer_id(c, customer)
+            found = self.shops.products(stored, [line.sku for line in cart.lines], c)
+            missing = [line.name for line in cart.lines if line.sku not in found]
+            if missing:
+                raise ProductNotFound(f"no longer sold: {', '.join(missing)}; remove it from the cart")
+            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p in found.values()))
+            lines = []
+            for line in cart.lines:
+                priced = price_item(catalog, line.sku, line.options, line.quantity)
+                if priced.unit_price != line.unit_price:
+                    was, now = format_money(line.unit_price, shop.currency), format_money(priced.unit_price, shop.currency)
+                    raise PriceChanged(f"the price of {priced.describe()} changed from {was} to {now}")
+                lines.append(priced)
+            totals = compute_totals(shop, cart.subtotal, delivery, coupon, today or datetime.now(UTC).date())
+            if shop.spending_cap is not None and totals.total > shop.spending_cap:
+                cap = format_money(shop.spending_cap, shop.currency)
+                raise SpendingCapExceeded(
+                    f"the total {format_money(totals.total, shop.currency)} is over this shop's limit of {cap} per order"
+                )
+            wanted = Counter[str]()
+            for line in lines:
+                wanted[line.sku] += line.quantity
+            for sku, qty in wanted.items():
+                product_id, product = found[sku]
+                # The guard in WHERE is the real check: stock can never go below zero.
+                cur = c.execute(
+                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock IS NOT NULL AND stock >= ?",
+                    (qty, product_id, qty),
+                )
+                if cur.rowcount == 0:
+                    left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]
+                    if left is not None:
+                        raise OutOfStock(sku, product.name, qty, int(left))
+            now = utcnow()
+            order_id = int(
+                c.execute(
+                    "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
+                    " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        stored.id, customer_id, token, totals.delivery.value, shop.currency, totals.subtotal,
+                        totals.discount, totals.delivery_fee, totals.total, totals.coupon, now, now,
+                    ),  # fmt: skip
+                ).lastrowid
+                or 0
+            )
+            number = order_number(order_id)
+            c.execute("UPDATE orders SET number = ? WHERE id = ?", (number, order_id))
+            c.executemany(
+                "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
+                " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        order_id, i, found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(),
+                        ln.quantity, ln.unit_price,
+                    )  # fmt: skip
+                    for i, ln in enumerate(lines, start=1)
+                ],
+            )
+            self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
+            order = self._load(c, order_id)
+            self._outbox(c, "order.placed", order.model_dump(mode="json"), now)
+        return PlaceResult(order, created=True)
+
+    def get(self, number: str) -> Order:
+        row = self.db.conn.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
+        if row is None:
+            raise OrderNotFound(f"there is no order number {number}; `voiceshop orders list` shows the orders")
+        return self._load(self.db.conn, int(row["id"]))
+
+    def list(
+        self,
+        stored: StoredShop | None = None,
+        *,
+        status: OrderStatus | None = None,
+        customer: str | None = None,
+        limit: int = 50,
+    ) -> list[Order]:
+        """Newest first."""
+        where, args = [], []
+        if stored is not None:
+            where.append("o.shop_id = ?")
+            args.append(stored.id)
+        if status is not None:
+            where.append("o.status = ?")
+            args.append(status.value)
+        if customer is not None:
+            where.append("c.name = ?")
+            args.append(customer)
+        sql = "SELECT o.id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY o.id DESC LIMIT ?"
+        ids = [int(r[0]) for r in self.db.conn.execute(sql, (*args, limit))]
+        return [self._load(self.db.conn, i) for i in ids]
+
+    def advance(self, number: str, to: OrderStatus | None = None, note: str = "") -> Order:
+        """Move an order one step along its life cycle (or to ``to``, if that is the next step)."""
+        return self._transition(number, to, note)
+
+    def cancel(self, number: str, note: str = "") -> Order:
+        """Cancel a placed or confirmed order and put its items back in stock."""
+        return self._transition(number, OrderStatus.CANCELLED, note or "cancelled")
+
+    def _transition(self, number: str, to: OrderStatus | None, note: str) -> Order:
+        with self.db.transaction() as c:
+            row = c.execute(
+                "SELECT id, status, delivery FROM orders WHERE number = ?", (number.replace(" ", ""),)
+            ).fetchone()
+            if row is None:
+                raise OrderNotFound(f"there is no order number {number}")
+            current, kind = OrderStatus(row["status"]), DeliveryKind(row["delivery"])
+            target = to or next_status(current, kind)
+            if target is None:
+                raise OrderTransitionError(f"order {number} is {current}: there is no next step")
+            check_transition(current, target, kind)
+            now = utcnow()
+            order_id = int(row["id"])
+            c.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?", (target.value, now, order_id))
+            if target is OrderStatus.CANCELLED:
+                c.execute(
+                    "UPDATE products SET stock = stock + l.quantity FROM"
+                    " (SELECT product_id, sum(quantity) AS quantity FROM order_lines WHERE order_id = ?"
+                    "  GROUP BY product_id) AS l"
+                    " WHERE products.id = l.product_id AND products.stock IS NOT NULL",
+                    (order_id,),
+                )
+            self._event(c, order_id, target, now, note)
+            order = self._load(c, order_id)
+            self._outbox(
+                c, "order.status", {"number": order.number, "status": target.value, "from": current.value}, now
+            )
+        return order
+
+    def _customer_id(self, c: sqlite3.Connection, name: str | None) -> int | None:
+        if name is None:
+            return None
+        row = c.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
+        return int(row["id"])
+
+    @staticmethod
+    def _event(c: sqlite3.Connection, order_id: int, status: OrderStatus, at: str, note: str) -> None:
+        c.execute(
+            "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)",
+            (order_id, status.value, at, note),
+        )
+
+    @staticmethod
+    def _outbox(c: sqlite3.Connection, topic: str, payload: object, at: str) -> None:
+        c.execute(
+            "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)",
+            (topic, json.dumps(payload, sort_keys=True), at),
+        )
+
+    @staticmethod
+    def _load(c: sqlite3.Connection, order_id: int) -> Order:
+        o = c.execute(
+            "SELECT o.*, s.slug, cu.name AS customer_name FROM orders o JOIN shops s ON s.id = o.shop_id"
+            " LEFT JOIN customers cu ON cu.id = o.customer_id WHERE o.id = ?",
+            (order_id,),
+        ).fetchone()
+        lines = [
+            OrderLine(
+                sku=r["sku"], name=r["name"], options=_OPTIONS.validate_json(r["options_json"]),
+                quantity=r["quantity"], unit_price=r["unit_price"],
+            )  # fmt: skip
+            for r in c.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
+        ]
+        history = [
+            StatusEvent(status=OrderStatus(r["status"]), at=datetime.fromisoformat(r["at"]), note=r["note"])
+            for r in c.execute("SELECT * FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))
+        ]
+        return Order(
+            number=o["number"], shop=o["slug"], customer=o["customer_name"], lines=tuple(lines),
+            currency=o["currency"], subtotal=o["subtotal"], discount=o["discount"],
+            delivery_fee=o["delivery_fee"], total=o["total"], delivery=DeliveryKind(o["delivery"]),
+            coupon=o["coupon"], status=OrderStatus(o["status"]), history=tuple(history),
+            created_at=datetime.fromisoformat(o["created_at"]),
+        )  # fmt: skip

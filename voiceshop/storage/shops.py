@@ -1,0 +1,158 @@
+"""Shops and their catalogs in the store: loading (in place, all or nothing) and reading back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
+from voiceshop.commerce.shop import Shop
+from voiceshop.errors import ShopNotFound
+from voiceshop.shopfiles import ShopBundle
+from voiceshop.storage.db import Database, utcnow
+
+CURRENT_SHOP = "current_shop"
+_GROUPS = TypeAdapter(tuple[OptionGroup, ...])
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    slug: str
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    """Products no longer in the file: kept (orders refer to them) but no longer sold."""
+
+
+@dataclass(frozen=True)
+class StoredShop:
+    id: int
+    shop: Shop
+    option_groups: tuple[OptionGroup, ...]
+    fingerprint: str
+    loaded_at: str
+
+
+def _product_from_row(row: sqlite3.Row) -> Product:
+    product = Product.model_validate_json(row["product_json"])
+    if product.stock != row["stock"]:
+        product = product.model_copy(update={"stock": row["stock"]})
+    return product
+
+
+class ShopRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self, bundle: ShopBundle) -> LoadReport:
+        """Insert or update a shop and its products in one transaction; reloading is idempotent.
+
+        Stock comes from the file: loading is how a shop owner states what is on the shelf.
+        """
+        shop = bundle.shop
+        groups_json = _GROUPS.dump_json(bundle.catalog.option_groups).decode()
+        now = utcnow()
+        with self.db.transaction() as c:
+            row = c.execute("SELECT id FROM shops WHERE slug = ?", (shop.slug,)).fetchone()
+            params = (
+                shop.name, shop.currency, shop.model_dump_json(), groups_json, bundle.fingerprint,
+                str(bundle.folder), now,
+            )  # fmt: skip
+            if row is None:
+                shop_id = int(
+                    c.execute(
+                        "INSERT INTO shops (name, currency, shop_json, option_groups_json, fingerprint,"
+                        " source, loaded_at, slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*params, shop.slug),
+                    ).lastrowid
+                    or 0
+                )
+                existing: dict[str, tuple[str, int | None, int]] = {}
+            else:
+                shop_id = int(row["id"])
+                c.execute(
+                    "UPDATE shops SET name = ?, currency = ?, shop_json = ?, option_groups_json = ?,"
+                    " fingerprint = ?, source = ?, loaded_at = ? WHERE id = ?",
+                    (*params, shop_id),
+                )
+                existing = {
+                    r["sku"]: (r["product_json"], r["stock"], r["active"])
+                    for r in c.execute(
+                        "SELECT sku, product_json, stock, active FROM products WHERE shop_id = ?", (shop_id,)
+                    )
+                }
+            added = updated = unchanged = 0
+            rows = []
+            for p in bundle.catalog.products:
+                pj = p.model_dump_json()
+                before = existing.get(p.sku)
+                if before is None:
+                    added += 1
+                elif before == (pj, p.stock, 1):
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                rows.append((shop_id, p.sku, p.name, p.category, p.brand, p.price, p.stock, pj))
+            c.executemany(
+                "INSERT INTO products (shop_id, sku, name, category, brand, price, stock, product_json, active)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT (shop_id, sku) DO UPDATE SET name = excluded.name, category = excluded.category,"
+                " brand = excluded.brand, price = excluded.price, stock = excluded.stock,"
+                " product_json = excluded.product_json, active = 1",
+                rows,
+            )
+            in_file = {p.sku for p in bundle.catalog.products}
+            gone = [(shop_id, sku) for sku, (_, _, active) in existing.items() if active and sku not in in_file]
+            c.executemany("UPDATE products SET active = 0 WHERE shop_id = ? AND sku = ?", gone)
+            self.db.set_setting(c, CURRENT_SHOP, shop.slug)
+            c.execute(
+                "INSERT INTO outbox (topic, payload_json, created_at) VALUES ('shop.loaded', ?, ?)",
+                (json.dumps({"shop": shop.slug, "fingerprint": bundle.fingerprint}), now),
+            )
+        return LoadReport(shop.slug, added, updated, unchanged, len(gone))
+
+    def slugs(self) -> list[str]:
+        return [r[0] for r in self.db.conn.execute("SELECT slug FROM shops ORDER BY slug")]
+
+    def resolve(self, slug: str | None) -> StoredShop:
+        """The named shop, or the current one (the last loaded) when no name is given."""
+        if slug is None:
+            slug = self.db.get_setting(CURRENT_SHOP)
+            if slug is None:
+                raise ShopNotFound("no shop is loaded yet; run `voiceshop shop load PATH` first")
+        row = self.db.conn.execute("SELECT * FROM shops WHERE slug = ?", (slug,)).fetchone()
+        if row is None:
+            known = ", ".join(self.slugs()) or "none"
+            raise ShopNotFound(f"no shop {slug!r} in the store (loaded: {known}); load it with `voiceshop shop load`")
+        return StoredShop(
+            id=int(row["id"]),
+            shop=Shop.model_validate_json(row["shop_json"]),
+            option_groups=_GROUPS.validate_json(row["option_groups_json"]),
+            fingerprint=str(row["fingerprint"]),
+            loaded_at=str(row["loaded_at"]),
+        )
+
+    def catalog(self, stored: StoredShop) -> Catalog:
+        """The shop's current catalog (active products, live stock)."""
+        rows = self.db.conn.execute(
+            "SELECT product_json, stock FROM products WHERE shop_id = ? AND active = 1 ORDER BY id", (stored.id,)
+        )
+        return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
+
+    def products(self, stored: StoredShop, skus: list[str], conn: sqlite3.Connection | None = None) -> dict[str, tuple[int, Product]]:
+        """Active products by SKU with their row ids; missing SKUs are simply absent."""
+        c = conn or self.db.conn
+        out: dict[str, tuple[int, Product]] = {}
+        for sku in set(skus):
+            row = c.execute(
+                "SELECT id, product_json, stock FROM products WHERE shop_id = ? AND sku = ? AND active = 1",
+                (stored.id, sku),
+            ).fetchone()
+            if row is not None:
+                out[sku] = (int(row["id"]), _product_from_row(row))
+        return out
