@@ -1,0 +1,69 @@
+"""The ``voiceshop`` command: wiring of sub-commands, the --db option and error handling.
+
+Exit codes: 0 success; 1 a user error (one line on stderr saying what was wrong and what to do, no
+traceback); 2 a usage error (bad arguments).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from voiceshop import __version__
+from voiceshop.cli import catalog_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds
+from voiceshop.cli.context import State
+from voiceshop.cli.output import error
+from voiceshop.errors import VoiceshopError
+
+
+class VoiceshopGroup(TyperGroup):
+    """Turns every VoiceshopError raised by any sub-command into a clean message and exit code 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VoiceshopError as exc:
+            error(str(exc))
+            raise typer.Exit(1) from None
+        finally:
+            state = ctx.obj
+            if isinstance(state, State):
+                state.close()
+
+
+app = typer.Typer(
+    cls=VoiceshopGroup,
+    help="voiceshop: an offline voice shop assistant. Load a shop, browse its catalog, manage orders.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(shop_cmds.app, name="shop")
+app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(orders_cmds.app, name="orders")
+app.add_typer(customers_cmds.app, name="customers")
+app.add_typer(db_cmds.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"voiceshop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Path | None = typer.Option(
+        None, "--db", envvar="VOICESHOP_DB", help="Order database file (default: in your user data folder)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    ctx.obj = State(db_path=db)
+
+
+def main() -> None:
+    app(prog_name="voiceshop")

@@ -1,0 +1,38 @@
+"""Printing for people (aligned tables, short lines) and for programs (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+
+
+def emit_json(data: Any) -> None:
+    def default(obj: object) -> object:
+        if isinstance(obj, BaseModel):
+            return obj.model_dump(mode="json")
+        return str(obj)
+
+    typer.echo(json.dumps(data, default=default, ensure_ascii=False, indent=2))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain aligned table: readable on a Pi's serial console and by a screen reader."""
+    cells = [[str(h) for h in headers]] + [[("" if c is None else str(c)) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def error(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,99 @@
+"""Finding products by what people call them: names, aliases, brands, categories and tags.
+
+Tolerates split or merged words ("tooth paste" / "toothpaste"), plurals and small misspellings. This
+is catalog browsing; understanding whole spoken sentences is the nlu stage's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from voiceshop.commerce.catalog import Catalog, Product, normalize_phrase
+
+MIN_SCORE = 80.0
+
+
+def _stem(word: str) -> str:
+    # Crude English plural folding, enough for "batteries"/"battery", "lattes"/"latte", "eggs"/"egg".
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def search_key(text: str) -> str:
+    return " ".join(_stem(w) for w in normalize_phrase(text).split())
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product: Product
+    score: float
+    matched: str
+    """The name, alias, brand, category or tag that matched best."""
+
+
+class CatalogIndex:
+    """A search index over one catalog; build once, query many times."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._owner: list[int] = []
+        self._texts: list[str] = []
+        self._keys: list[str] = []
+        for i, p in enumerate(catalog.products):
+            fields = [p.name, *p.aliases, p.category, *p.tags]
+            if p.brand:
+                fields += [p.brand, f"{p.brand} {p.name}"]
+            for text in dict.fromkeys(fields):
+                self._owner.append(i)
+                self._texts.append(text)
+                self._keys.append(search_key(text))
+        self._compact = [k.replace(" ", "") for k in self._keys]
+
+    def search(self, query: str, limit: int = 20, min_score: float = MIN_SCORE) -> list[SearchHit]:
+        """Products best matching ``query``, best first; an empty list when nothing is close."""
+        key = search_key(query)
+        if not key:
+            return []
+        compact = key.replace(" ", "")
+        qwords = set(key.split())
+        # Candidates cheaply, in C: any entry sharing words, or close once spaces are dropped.
+        candidates = {e for _, _, e in process.extract(key, self._keys, scorer=fuzz.token_set_ratio,
+                                                       limit=None, score_cutoff=min_score)}
+        candidates |= {e for _, _, e in process.extract(compact, self._compact, scorer=fuzz.ratio,
+                                                        limit=None, score_cutoff=min_score)}
+        if len(compact) >= 5:
+            candidates |= {e for _, _, e in process.extract(compact, self._compact, scorer=fuzz.partial_ratio,
+                                                            limit=None, score_cutoff=90)}
+        best: dict[int, tuple[float, str]] = {}
+        for entry in candidates:
+            score = self._score(key, compact, qwords, entry)
+            owner = self._owner[entry]
+            if score >= min_score and score > best.get(owner, (-1.0, ""))[0]:
+                best[owner] = (score, self._texts[entry])
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.catalog.products[kv[0]].name))
+        return [SearchHit(self.catalog.products[i], round(s, 1), m) for i, (s, m) in ranked[:limit]]
+
+    def _score(self, key: str, compact: str, qwords: set[str], entry: int) -> float:
+        ekey, ecompact = self._keys[entry], self._compact[entry]
+        scores = [
+            fuzz.ratio(compact, ecompact),  # same words, maybe split or merged differently
+            (fuzz.token_set_ratio(key, ekey) + fuzz.token_sort_ratio(key, ekey)) / 2,
+        ]
+        if qwords <= set(ekey.split()):
+            # every word asked for is in this name: the shorter the name, the closer the match
+            scores.append(90 + 10 * len(key) / len(ekey))
+        if len(compact) >= 5 and len(ecompact) > len(compact):
+            scores.append(fuzz.partial_ratio(compact, ecompact) * 0.95)
+        return max(scores)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
