@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set everything up, then show the most complete thing voiceshop does today on the bundled shops:
+# load them, browse the catalog, take an order and follow it to ready.
+# The demo keeps its own database in .demo/ (set VOICESHOP_DB to use another).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export VOICESHOP_DB="${VOICESHOP_DB:-$PWD/.demo/voiceshop.db}"
+vs() { echo; echo "\$ voiceshop $*"; .venv/bin/voiceshop "$@"; }
+
+vs shop validate examples/corner-store
+vs shop load examples/corner-store
+vs catalog search "tooth paste"
+vs catalog search "double a batteries"
+vs shop load examples/coffee-bar
+vs catalog show DRK-LATTE
+token="demo-$(date +%s)"
+vs orders place "2 x latte, size=large, shots=double shot, milk=soy milk (a bit of), sweetener=brown sugar (some)" \
+  "blueberry muffin" --coupon TREAT2 --token "$token"
+number=$(.venv/bin/voiceshop orders place "latte, size=large" --token "$token" --json \
+  | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["order"]["number"])')
+echo; echo "(placing again with the same checkout token returns the same order: $number)"
+vs orders advance "$number"
+vs orders advance "$number"
+vs orders advance "$number"
+vs orders show "$number"
+vs db info
