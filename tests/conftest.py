@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from voiceshop.shopfiles import ShopBundle, load_shop_folder
+from voiceshop.storage import Database
+from voiceshop.storage.customers import CustomerRepository
+from voiceshop.storage.orders import OrderRepository
+from voiceshop.storage.shops import ShopRepository, StoredShop
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@cache
+def bundle(name: str) -> ShopBundle:
+    return load_shop_folder(EXAMPLES / name)
+
+
+@pytest.fixture
+def coffee() -> ShopBundle:
+    return bundle("coffee-bar")
+
+
+@pytest.fixture
+def corner() -> ShopBundle:
+    return bundle("corner-store")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = Database(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def shops(db: Database) -> ShopRepository:
+    return ShopRepository(db)
+
+
+@pytest.fixture
+def orders(db: Database) -> OrderRepository:
+    return OrderRepository(db)
+
+
+@pytest.fixture
+def customers(db: Database) -> CustomerRepository:
+    return CustomerRepository(db)
+
+
+@pytest.fixture
+def coffee_shop(shops: ShopRepository, coffee: ShopBundle) -> StoredShop:
+    shops.load(coffee)
+    return shops.resolve("coffee-bar")
+
+
+@pytest.fixture
+def corner_shop(shops: ShopRepository, corner: ShopBundle) -> StoredShop:
+    shops.load(corner)
+    return shops.resolve("corner-store")
