@@ -235,27 +235,30 @@ class Catalog(Strict):
     def categories(self) -> list[str]:
         return sorted({p.category for p in self.products})
 
-    def integrity_problems(self) -> list[tuple[str, int | None, str]]:
-        """Cross-references a single product cannot check: (path, index, message) triples."""
-        problems: list[tuple[str, int | None, str]] = []
+    def integrity_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Cross-references a single product cannot check, as (path, message) pairs.
+
+        Paths index this catalog's own tuples: ``("products", 3, "options")``.
+        """
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         seen: dict[str, int] = {}
         group_names = [g.name for g in self.option_groups]
         for i, name in enumerate(group_names):
             if name in group_names[:i]:
-                problems.append(("option_groups", i, f"option group {name!r} is defined twice"))
+                problems.append((("option_groups", i, "name"), f"option group {name!r} is defined twice"))
         skus = {p.sku for p in self.products}
         for i, p in enumerate(self.products):
             if p.sku in seen:
                 problems.append(
-                    ("products", i, f"duplicate SKU {p.sku!r} (first used by product #{seen[p.sku] + 1})")
+                    (("products", i, "sku"), f"duplicate SKU {p.sku!r} (first used by product #{seen[p.sku] + 1})")
                 )
             else:
                 seen[p.sku] = i
             for opt in p.options:
                 if opt not in group_names:
                     known = ", ".join(group_names) or "none defined"
-                    problems.append(("products", i, f"unknown option group {opt!r} (known: {known})"))
+                    problems.append((("products", i, "options"), f"unknown option group {opt!r} (known: {known})"))
             for rel in p.related:
                 if rel not in skus:
-                    problems.append(("products", i, f"related SKU {rel!r} is not in the catalog"))
+                    problems.append((("products", i, "related"), f"related SKU {rel!r} is not in the catalog"))
         return problems

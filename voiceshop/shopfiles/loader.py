@@ -61,6 +61,12 @@ class _GroupsOnly(Strict):
     option_groups: tuple[OptionGroup, ...] = ()
 
 
+class _CatalogHead(Strict):
+    """A catalog file without its products (they are validated one by one)."""
+
+    option_groups: tuple[OptionGroup, ...] = ()
+
+
 def _field_name(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
@@ -106,6 +112,53 @@ def _validate(
             path = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-"))
             problems.append(Problem(file, located.line_of(path), _describe(path, located.data), _message(err, model)))
         return None
+
+
+def _validate_catalog(
+    located: Located, file: str, exp: int, problems: list[Problem]
+) -> tuple[Catalog | None, list[int]]:
+    """Validate option groups and each product on its own, so one bad product does not hide the
+    cross-checks (duplicate SKUs, unknown option groups) of the others.
+
+    Returns the catalog of the products that are valid and, for each, its index in the file.
+    """
+    data = located.data
+    products_raw = data.get("products", [])
+    rest = Located({k: v for k, v in data.items() if k != "products"}, located.lines)
+    head = _validate(_CatalogHead, rest, file, exp, problems)
+    if not isinstance(products_raw, list):
+        line = located.line_of(("products",))
+        problems.append(Problem(file, line, "products", "must be a list of products"))
+        return None, []
+    valid: list[Product] = []
+    index_map: list[int] = []
+    for i, raw in enumerate(products_raw):
+        item = Located(raw, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("products", i)})
+        before = len(problems)
+        product = _validate(Product, item, file, exp, problems)
+        sku = raw.get("sku") if isinstance(raw, dict) else None
+        prefix = f"products[{i}]" + (f" (sku {sku})" if sku else "")
+        for n in range(before, len(problems)):
+            p = problems[n]
+            line = p.line or located.line_of(("products", i))
+            problems[n] = Problem(p.file, line, prefix + ("." + p.field if p.field else ""), p.message)
+        if product is not None:
+            valid.append(product)
+            index_map.append(i)
+    # Duplicate SKUs on the raw rows: a product with another error still claims its SKU.
+    first: dict[str, int] = {}
+    for i, raw in enumerate(products_raw):
+        sku = raw.get("sku") if isinstance(raw, dict) else None
+        if not isinstance(sku, str):
+            continue
+        if sku in first:
+            problems.append(Problem(file, located.line_of(("products", i, "sku")), f"products[{i}] (sku {sku}).sku",
+                                    f"duplicate SKU {sku!r} (first used by product #{first[sku] + 1})"))
+        else:
+            first[sku] = i
+    if head is None:
+        return None, index_map
+    return Catalog(option_groups=head.option_groups, products=tuple(valid)), index_map
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
@@ -235,6 +288,7 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
 
     catalog: Catalog | None = None
     cat_located: Located | None = None
+    index_map: list[int] = []
     if catalog_path is not None and (text := _read(catalog_path, problems)) is not None:
         if catalog_path.suffix == ".csv":
             cat_located = parse_csv(catalog_path, text, problems)
@@ -243,22 +297,25 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
         else:
             problems.append(Problem(str(catalog_path), None, "", "catalog must be .yaml, .yml, .json or .csv"))
         if cat_located is not None:
-            catalog = _validate(Catalog, cat_located, str(catalog_path), exp, problems)
+            catalog, index_map = _validate_catalog(cat_located, str(catalog_path), exp, problems)
 
     if catalog is not None and cat_located is not None:
         catalog = Catalog(option_groups=shop_groups + catalog.option_groups, products=catalog.products)
-        if not catalog.products:
-            problems.append(Problem(str(catalog_path), None, "products", "the catalog has no products"))
+        if not catalog.products and not problems:
+            line = cat_located.line_of(("products",))
+            problems.append(Problem(str(catalog_path), line, "products", "the catalog has no products"))
         own = len(shop_groups)
-        for kind, index, message in catalog.integrity_problems():
-            if kind == "option_groups" and index is not None and index < own:
+        for path, message in catalog.integrity_problems():
+            kind, index, *rest = path
+            if kind == "products" and rest == ["sku"]:
+                continue  # duplicates were found on the raw rows, including invalid ones
+            assert isinstance(index, int)
+            if kind == "option_groups" and index < own:
                 problems.append(Problem(str(shop_path), None, f"option_groups[{index}]", message))
                 continue
-            if kind == "option_groups" and index is not None:
-                index -= own
-            path: tuple[str | int, ...] = (kind, index) if index is not None else (kind,)
-            field = _describe(path, cat_located.data)
-            problems.append(Problem(str(catalog_path), cat_located.line_of(path), field, message))
+            index = index - own if kind == "option_groups" else index_map[index]
+            where = (kind, index, *rest)
+            problems.append(Problem(str(catalog_path), cat_located.line_of(where), _describe(where, cat_located.data), message))
 
     if problems or shop is None or catalog is None or shop_path is None or catalog_path is None:
         raise ShopFileError(problems or [Problem(str(folder), None, "", "could not be read")])
