@@ -93,7 +93,7 @@ def test_unknown_sku_and_bad_quantity(coffee: ShopBundle) -> None:
 def test_catalog_integrity_problems() -> None:
     p = {"name": "x", "category": "c", "price": 1}
     cat = Catalog(products=[Product(sku="A", **p, options=["size"], related=["Z"]), Product(sku="A", **p)])  # type: ignore[arg-type]
-    messages = [m for _, _, m in cat.integrity_problems()]
+    messages = [m for _, m in cat.integrity_problems()]
     assert any("unknown option group 'size'" in m for m in messages)
     assert any("related SKU 'Z'" in m for m in messages)
     assert any("duplicate SKU 'A'" in m for m in messages)
