@@ -1,0 +1,350 @@
+"""The SQLite store: migrations, loading shops in place, and the checkout transaction's rules."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from voiceshop.commerce.cart import Cart, ChosenOption, price_item
+from voiceshop.commerce.customer import Customer, hash_pin, verify_pin
+from voiceshop.commerce.order import OrderStatus, order_number
+from voiceshop.errors import (
+    CustomerError,
+    EmptyCart,
+    OrderNotFound,
+    OrderTransitionError,
+    OutOfStock,
+    PriceChanged,
+    ProductNotFound,
+    SchemaTooNew,
+    ShopNotFound,
+    SpendingCapExceeded,
+    StoreError,
+    StoreLocked,
+)
+from voiceshop.shopfiles import ShopBundle
+from voiceshop.storage import Database
+from voiceshop.storage import db as dbmod
+from voiceshop.storage.customers import CustomerRepository
+from voiceshop.storage.orders import OrderRepository
+from voiceshop.storage.shops import ShopRepository, StoredShop
+
+DAY = date(2026, 11, 22)
+
+
+def stock(db: Database, sku: str) -> int | None:
+    row = db.conn.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def count(db: Database, table: str) -> int:
+    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def cart_of(shops: ShopRepository, stored: StoredShop, *items: tuple[str, int]) -> Cart:
+    catalog = shops.catalog(stored)
+    cart = Cart()
+    for sku, qty in items:
+        cart = cart.add(price_item(catalog, sku, (), qty))
+    return cart
+
+
+# --- the database file -------------------------------------------------------------------------
+
+
+def test_new_database_is_wal_with_foreign_keys_and_latest_schema(db: Database) -> None:
+    info = db.info()
+    assert info["journal_mode"] == "wal"
+    assert info["foreign_keys"] is True
+    assert info["schema_version"] == info["schema_latest"] == 2
+
+
+def test_migrates_a_version_1_database_keeping_its_data(db_path: Path, coffee: ShopBundle) -> None:
+    conn = sqlite3.connect(db_path)
+    sql = (Path(dbmod.__file__).parent / "migrations" / "0001_initial.sql").read_text()
+    conn.executescript(sql + "\nPRAGMA user_version = 1;")
+    conn.execute("INSERT INTO customers (name, customer_json, created_at) VALUES ('Anna', '{\"name\": \"Anna\"}', 'x')")
+    conn.commit()
+    conn.close()
+    with Database(db_path) as db:
+        assert db.schema_version == 2
+        assert CustomerRepository(db).get("anna").name == "Anna"
+        assert count(db, "carts") == 0
+
+
+def test_refuses_a_database_from_a_newer_voiceshop(db_path: Path) -> None:
+    Database(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="newer voiceshop"):
+        Database(db_path)
+
+
+def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("this is not sqlite " * 100)
+    with pytest.raises(StoreError, match="not a voiceshop database"):
+        Database(path)
+
+
+def test_default_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VOICESHOP_DB", str(tmp_path / "x.db"))
+    assert dbmod.default_db_path() == tmp_path / "x.db"
+    monkeypatch.delenv("VOICESHOP_DB")
+    assert dbmod.default_db_path().name == "voiceshop.db"
+
+
+def test_locked_database_gives_a_clear_error(
+    db_path: Path, coffee: ShopBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(dbmod, "LOCK_GIVE_UP_S", 0.2)
+    db = Database(db_path)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(StoreLocked, match="locked by another process"):
+            ShopRepository(db).load(coffee)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert ShopRepository(db).load(coffee).added == 13  # and works once the lock is gone
+    db.close()
+
+
+# --- loading shops ------------------------------------------------------------------------------
+
+
+def test_loading_twice_updates_in_place(shops: ShopRepository, db: Database, coffee: ShopBundle) -> None:
+    first = shops.load(coffee)
+    again = shops.load(coffee)
+    assert (first.added, again.added, again.unchanged) == (13, 0, 13)
+    assert count(db, "products") == 13
+    assert count(db, "shops") == 1
+
+
+def test_reload_updates_changed_and_retires_removed_products(
+    shops: ShopRepository, db: Database, coffee: ShopBundle
+) -> None:
+    shops.load(coffee)
+    products = list(coffee.catalog.products)
+    products[0] = products[0].model_copy(update={"price": 999})
+    changed = ShopBundle(coffee.shop, coffee.catalog.model_copy(update={"products": tuple(products[:-1])}),
+                         coffee.folder, coffee.files)  # fmt: skip
+    report = shops.load(changed)
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, 11, 1)
+    catalog = shops.catalog(shops.resolve("coffee-bar"))
+    assert len(catalog.products) == 12
+    assert catalog.products[0].price == 999
+    assert count(db, "products") == 13  # the retired row stays for old orders
+    assert shops.load(coffee).added == 0  # and comes back when listed again
+
+
+def test_a_failed_load_changes_nothing(
+    shops: ShopRepository, db: Database, coffee: ShopBundle, corner: ShopBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shops.load(coffee)
+    before = db.conn.execute("SELECT * FROM products ORDER BY id").fetchall()
+    real = db.set_setting
+
+    def fail(*args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")  # a failure after the products were written
+
+    monkeypatch.setattr(db, "set_setting", fail)
+    with pytest.raises(sqlite3.OperationalError):
+        shops.load(corner)
+    monkeypatch.setattr(db, "set_setting", real)
+    assert db.conn.execute("SELECT * FROM products ORDER BY id").fetchall() == before
+    assert shops.slugs() == ["coffee-bar"]
+    assert not db.conn.in_transaction
+
+
+def test_current_shop_is_the_last_loaded(shops: ShopRepository, coffee: ShopBundle, corner: ShopBundle) -> None:
+    with pytest.raises(ShopNotFound, match="no shop is loaded"):
+        shops.resolve(None)
+    shops.load(corner)
+    shops.load(coffee)
+    assert shops.resolve(None).shop.slug == "coffee-bar"
+    with pytest.raises(ShopNotFound, match="loaded: coffee-bar, corner-store"):
+        shops.resolve("bakery")
+
+
+# --- checkout -----------------------------------------------------------------------------------
+
+
+def test_checkout_writes_everything_in_one_go(
+    shops: ShopRepository, orders: OrderRepository, db: Database, corner_shop: StoredShop
+) -> None:
+    cart = cart_of(shops, corner_shop, ("BAT-AA-4", 2), ("PC-TP-COLG", 3))
+    result = orders.place(corner_shop, cart, token="t-1", delivery="express", coupon="welcome5", today=DAY)
+    o = result.order
+    assert result.created
+    subtotal = 2 * 599 + 3 * 449
+    assert (o.subtotal, o.discount, o.delivery_fee, o.total) == (subtotal, 500, 799, subtotal - 500 + 799)
+    assert o.status is OrderStatus.PLACED and [e.status for e in o.history] == [OrderStatus.PLACED]
+    assert o.number == order_number(1)
+    assert (stock(db, "BAT-AA-4"), stock(db, "PC-TP-COLG")) == (23, 17)
+    topics = [r[0] for r in db.conn.execute("SELECT topic FROM outbox ORDER BY id")]
+    assert topics == ["shop.loaded", "order.placed"]
+    payload = json.loads(db.conn.execute("SELECT payload_json FROM outbox WHERE topic = 'order.placed'").fetchone()[0])
+    assert payload["number"] == o.number and payload["total"] == o.total
+    assert orders.get(o.number) == o
+
+
+def test_same_token_never_orders_twice(
+    shops: ShopRepository, orders: OrderRepository, db: Database, corner_shop: StoredShop
+) -> None:
+    cart = cart_of(shops, corner_shop, ("GRO-GUM", 3))
+    first = orders.place(corner_shop, cart, token="same")
+    second = orders.place(corner_shop, cart, token="same")
+    assert first.created and not second.created
+    assert second.order.number == first.order.number
+    assert count(db, "orders") == 1
+    assert stock(db, "GRO-GUM") == 37
+
+
+def test_out_of_stock_rolls_back_every_line(
+    shops: ShopRepository, orders: OrderRepository, db: Database, corner_shop: StoredShop
+) -> None:
+    cart = cart_of(shops, corner_shop, ("GRO-GUM", 2), ("PC-TB-ELEC", 5))  # only 4 toothbrushes
+    with pytest.raises(OutOfStock, match="5 wanted, only 4 left") as info:
+        orders.place(corner_shop, cart, token="t")
+    assert (info.value.sku, info.value.available) == ("PC-TB-ELEC", 4)
+    assert stock(db, "GRO-GUM") == 40  # the first line's decrement was rolled back
+    assert count(db, "orders") == count(db, "order_lines") == 0
+
+
+def test_same_product_on_two_lines_counts_together(
+    shops: ShopRepository, orders: OrderRepository, coffee_shop: StoredShop, corner_shop: StoredShop
+) -> None:
+    catalog = shops.catalog(corner_shop)
+    cart = Cart(lines=(price_item(catalog, "PC-TB-ELEC", (), 3), price_item(catalog, "PC-TB-ELEC", (), 2)))
+    with pytest.raises(OutOfStock, match="5 wanted"):
+        orders.place(corner_shop, cart, token="t")
+
+
+def test_made_to_order_items_never_run_out(
+    shops: ShopRepository, orders: OrderRepository, db: Database, coffee_shop: StoredShop
+) -> None:
+    catalog = shops.catalog(coffee_shop)
+    cart = Cart().add(price_item(catalog, "DRK-LATTE", [ChosenOption(group="size", choice="small")], 10))
+    orders.place(coffee_shop, cart, token="t")
+    assert stock(db, "DRK-LATTE") is None
+
+
+def test_checkout_refusals(
+    shops: ShopRepository, orders: OrderRepository, db: Database, corner_shop: StoredShop
+) -> None:
+    with pytest.raises(EmptyCart):
+        orders.place(corner_shop, Cart(), token="a")
+    big = cart_of(shops, corner_shop, ("PC-DIAPERS", 6), ("PC-TB-ELEC", 4))  # 149.94 + 119.96 + ... over $300?
+    big = big.add(price_item(shops.catalog(corner_shop), "EL-POWERBANK", (), 2))
+    with pytest.raises(SpendingCapExceeded, match="limit of \\$300.00"):
+        orders.place(corner_shop, big, token="b")
+    stale = cart_of(shops, corner_shop, ("GRO-GUM", 1))
+    stale = Cart(lines=(stale.lines[0].model_copy(update={"unit_price": 100}),))
+    with pytest.raises(PriceChanged, match="from \\$1.00 to \\$1.29"):
+        orders.place(corner_shop, stale, token="c")
+    with pytest.raises(CustomerError, match="no customer called 'Zed'"):
+        orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="d", customer="Zed")
+    assert count(db, "orders") == 0
+    assert stock(db, "PC-DIAPERS") == 6
+
+
+def test_product_removed_from_catalog_cannot_be_ordered(
+    shops: ShopRepository, orders: OrderRepository, corner: ShopBundle, corner_shop: StoredShop
+) -> None:
+    cart = cart_of(shops, corner_shop, ("GRO-GUM", 1))
+    without_gum = tuple(p for p in corner.catalog.products if p.sku != "GRO-GUM")
+    shops.load(ShopBundle(corner.shop, corner.catalog.model_copy(update={"products": without_gum}), corner.folder,
+                          corner.files))  # fmt: skip
+    with pytest.raises(ProductNotFound, match="no longer sold: spearmint gum"):
+        orders.place(corner_shop, cart, token="t")
+
+
+# --- after the order ------------------------------------------------------------------------------
+
+
+def test_life_cycle_and_cancel_restocks(
+    shops: ShopRepository, orders: OrderRepository, db: Database, corner_shop: StoredShop
+) -> None:
+    pickup = orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 5)), token="p").order
+    assert stock(db, "GRO-GUM") == 35
+    assert orders.advance(pickup.number).status is OrderStatus.CONFIRMED
+    assert orders.cancel(pickup.number).status is OrderStatus.CANCELLED
+    assert stock(db, "GRO-GUM") == 40
+    with pytest.raises(OrderTransitionError):
+        orders.cancel(pickup.number)
+
+    delivered = orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="d",
+                             delivery="standard").order  # fmt: skip
+    seen = [orders.advance(delivered.number).status for _ in range(3)]
+    assert seen == [OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+    with pytest.raises(OrderTransitionError, match="no next step"):
+        orders.advance(delivered.number)
+    with pytest.raises(OrderTransitionError, match="can no longer be cancelled"):
+        orders.cancel(delivered.number)
+    assert [e.status.value for e in orders.get(delivered.number).history] == [
+        "placed", "confirmed", "shipped", "delivered",
+    ]  # fmt: skip
+
+
+def test_advance_to_a_status_that_is_not_next(
+    shops: ShopRepository, orders: OrderRepository, corner_shop: StoredShop
+) -> None:
+    o = orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="x").order
+    with pytest.raises(OrderTransitionError, match="cannot become ready; next is confirmed"):
+        orders.advance(o.number, OrderStatus.READY)
+    with pytest.raises(OrderTransitionError, match="cannot become shipped"):
+        orders.advance(o.number, OrderStatus.SHIPPED)  # a pickup order is never shipped
+    with pytest.raises(OrderNotFound):
+        orders.advance("000000")
+
+
+def test_list_filters(shops: ShopRepository, orders: OrderRepository, customers: CustomerRepository,
+                      corner_shop: StoredShop, coffee_shop: StoredShop) -> None:  # fmt: skip
+    customers.add(Customer(name="Anna"))
+    a = orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="1", customer="anna").order
+    b = orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="2").order
+    orders.advance(b.number)
+    assert [o.number for o in orders.list(corner_shop)] == [b.number, a.number]
+    assert [o.number for o in orders.list(corner_shop, customer="Anna")] == [a.number]
+    assert [o.number for o in orders.list(corner_shop, status=OrderStatus.CONFIRMED)] == [b.number]
+    assert orders.list(coffee_shop) == []
+    assert a.customer == "Anna"
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+def test_customers_and_pins(customers: CustomerRepository) -> None:
+    stored = customers.add(Customer(name="Anna", pin_hash=hash_pin("4321"), preferences={"Milk": "oat milk"}))
+    assert stored.pin_hash is not None and "4321" not in stored.pin_hash
+    assert verify_pin("4321", customers.get("ANNA").pin_hash or "")
+    assert not verify_pin("1234", customers.get("anna").pin_hash or "")
+    assert customers.get("Anna").preferences == {"milk": "oat milk"}
+    with pytest.raises(CustomerError, match="already a customer"):
+        customers.add(Customer(name="anna"))
+    with pytest.raises(CustomerError, match="4 to 8 digits"):
+        hash_pin("12")
+    assert hash_pin("1234") != hash_pin("1234")  # salted
+
+
+def test_carts_survive_a_new_connection(db_path: Path, coffee: ShopBundle) -> None:
+    with Database(db_path) as db:
+        shops = ShopRepository(db)
+        shops.load(coffee)
+        stored = shops.resolve("coffee-bar")
+        cart = Cart().add(price_item(coffee.catalog, "BAK-BAGEL", (), 2))
+        CustomerRepository(db).save_cart(stored, "kiosk-1", cart)
+    with Database(db_path) as db:
+        repo = CustomerRepository(db)
+        stored = ShopRepository(db).resolve("coffee-bar")
+        assert repo.load_cart(stored, "kiosk-1") == cart
+        repo.save_cart(stored, "kiosk-1", Cart())
+        assert repo.load_cart(stored, "kiosk-1") == Cart()
