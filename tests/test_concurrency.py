@@ -1,0 +1,115 @@
+"""Several processes ordering at once, and processes killed in the middle of a checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, bundle
+from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.shopfiles import ShopBundle
+from voiceshop.storage import Database
+from voiceshop.storage.shops import ShopRepository
+from voiceshop.storage.orders import OrderRepository
+
+pytestmark = pytest.mark.slow
+
+
+def stress_shop(db_path: Path, stock: int) -> None:
+    base = bundle("corner-store")
+    shop = base.shop.model_copy(update={"slug": "stress", "spending_cap": None})
+    product = Product(sku="STRESS-1", name="limited edition mug", category="gifts", price=1000, stock=stock)
+    with Database(db_path) as db:
+        ShopRepository(db).load(ShopBundle(shop, Catalog(products=(product,)), base.folder, base.files))
+
+
+def worker(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store_worker", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def invariants(db_path: Path, initial: int) -> tuple[int, int]:
+    """Every order is whole, and stock plus what was ordered is what there was. Returns (orders, stock)."""
+    with Database(db_path) as db:
+        c = db.conn
+        left = int(c.execute("SELECT stock FROM products WHERE sku = 'STRESS-1'").fetchone()[0])
+        ordered = int(c.execute("SELECT coalesce(sum(quantity), 0) FROM order_lines").fetchone()[0])
+        n = int(c.execute("SELECT count(*) FROM orders").fetchone()[0])
+        assert left + ordered == initial
+        assert c.execute("SELECT count(*) FROM orders WHERE number IS NULL").fetchone()[0] == 0
+        assert c.execute(
+            "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)"
+            " OR NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id)"
+        ).fetchone()[0] == 0
+        placed = c.execute("SELECT count(*) FROM outbox WHERE topic = 'order.placed'").fetchone()[0]
+        assert placed == n
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return n, left
+
+
+def test_200_checkouts_from_4_processes_against_stock_50(db_path: Path) -> None:
+    stress_shop(db_path, stock=50)
+    procs = [worker("checkout", str(db_path), f"p{i}", "50") for i in range(4)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append(json.loads(out))
+    assert sum(r["created"] for r in results) == 50
+    assert sum(r["out_of_stock"] for r in results) == 150
+    n, left = invariants(db_path, 50)
+    assert (n, left) == (50, 0)
+    with Database(db_path) as db:
+        numbers = [r[0] for r in db.conn.execute("SELECT number FROM orders")]
+    assert len(set(numbers)) == 50
+
+
+def test_retried_checkouts_from_two_processes_order_once(db_path: Path) -> None:
+    stress_shop(db_path, stock=100)
+    procs = [worker("checkout", str(db_path), "shared", "30") for _ in range(2)]
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert sum(r["created"] for r in results) == 30
+    assert sum(r["repeated"] for r in results) == 30
+    assert invariants(db_path, 100) == (30, 70)
+
+
+def test_killed_inside_the_checkout_transaction_leaves_nothing(db_path: Path, tmp_path: Path) -> None:
+    stress_shop(db_path, stock=10)
+    marker = tmp_path / "inside"
+    p = worker("hang", str(db_path), str(marker))
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert p.poll() is None, p.communicate()[1]
+        assert time.monotonic() < deadline, "the worker never reached the checkout"
+        time.sleep(0.01)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+    assert invariants(db_path, 10) == (0, 10)
+    # the store is usable straight away, and the same checkout token is still free
+    with Database(db_path) as db:
+        shops = ShopRepository(db)
+        stored = shops.resolve("stress")
+        from voiceshop.commerce.cart import Cart, price_item
+
+        cart = Cart().add(price_item(shops.catalog(stored), "STRESS-1", (), 1))
+        assert OrderRepository(db).place(stored, cart, token="hang-1").created
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
+def test_killed_at_a_random_moment_keeps_every_order_whole(db_path: Path, delay: float) -> None:
+    stress_shop(db_path, stock=10_000)
+    p = worker("loop", str(db_path), "loop")
+    time.sleep(0.6 + delay)  # start-up, then some orders
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+    n, _ = invariants(db_path, 10_000)
+    assert n > 0, "the worker placed no order before it was killed; the test proved nothing"
