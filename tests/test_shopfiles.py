@@ -177,6 +177,10 @@ MALFORMED: dict[str, tuple[dict[str, str | bytes], list[tuple[str, int | None, s
         {"catalog.yaml": CATALOG + "    related: [JAM]\n"},
         [("catalog.yaml", 17, "related SKU 'JAM'")],
     ),
+    "invalid product is still a known sku": (
+        {"catalog.yaml": CATALOG.replace("price: 2.00", "price: -2") + "    related: [TEA]\n"},
+        [("catalog.yaml", 11, "greater than or equal to 0")],
+    ),
     "bad json": (
         {"catalog.yaml": None, "catalog.json": '{"products": [\n  {"sku": "A",}\n]}'},  # type: ignore[dict-item]
         [("catalog.json", 2, "not valid JSON")],

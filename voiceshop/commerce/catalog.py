@@ -235,10 +235,12 @@ class Catalog(Strict):
     def categories(self) -> list[str]:
         return sorted({p.category for p in self.products})
 
-    def integrity_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+    def integrity_problems(self, other_skus: frozenset[str] = frozenset()) -> list[tuple[tuple[str | int, ...], str]]:
         """Cross-references a single product cannot check, as (path, message) pairs.
 
-        Paths index this catalog's own tuples: ``("products", 3, "options")``.
+        Paths index this catalog's own tuples: ``("products", 3, "options")``. ``other_skus`` are SKUs
+        that exist but are not in this catalog (products of the file that failed validation), so they
+        are not reported a second time as missing.
         """
         problems: list[tuple[tuple[str | int, ...], str]] = []
         seen: dict[str, int] = {}
@@ -246,7 +248,7 @@ class Catalog(Strict):
         for i, name in enumerate(group_names):
             if name in group_names[:i]:
                 problems.append((("option_groups", i, "name"), f"option group {name!r} is defined twice"))
-        skus = {p.sku for p in self.products}
+        skus = {p.sku for p in self.products} | other_skus
         for i, p in enumerate(self.products):
             if p.sku in seen:
                 problems.append(

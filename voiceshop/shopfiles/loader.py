@@ -305,7 +305,9 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
             line = cat_located.line_of(("products",))
             problems.append(Problem(str(catalog_path), line, "products", "the catalog has no products"))
         own = len(shop_groups)
-        for path, message in catalog.integrity_problems():
+        raw = cat_located.data.get("products")
+        file_skus = frozenset(r["sku"] for r in raw if isinstance(r, dict) and isinstance(r.get("sku"), str)) if isinstance(raw, list) else frozenset()
+        for path, message in catalog.integrity_problems(file_skus):
             kind, index, *rest = path
             if kind == "products" and rest == ["sku"]:
                 continue  # duplicates were found on the raw rows, including invalid ones

@@ -1,0 +1,60 @@
+"""Imports point inward (STYLE.md): checked on the source, so a wrong import fails the suite."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "voiceshop"
+
+# For each stage, the voiceshop modules it may import (prefixes). Everything may use voiceshop.errors.
+ALLOWED = {
+    "commerce": ("voiceshop.commerce", "voiceshop.errors"),
+    "shopfiles": ("voiceshop.shopfiles", "voiceshop.commerce", "voiceshop.errors"),
+    "storage": ("voiceshop.storage", "voiceshop.commerce", "voiceshop.shopfiles", "voiceshop.errors"),
+    "cli": ("voiceshop",),
+}
+# Third-party libraries only one stage may touch.
+EXCLUSIVE = {"sqlite3": "storage", "typer": "cli", "platformdirs": "storage", "yaml": "shopfiles"}
+
+
+def imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+    return found
+
+
+def stage_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_inward(path: Path) -> None:
+    stage = stage_of(path)
+    for name in imports(path):
+        top = name.split(".")[0]
+        if top == "voiceshop" and stage in ALLOWED and name != "voiceshop":
+            assert name.startswith(ALLOWED[stage]), f"{stage} must not import {name}"
+        if top in EXCLUSIVE:
+            assert stage == EXCLUSIVE[top], f"only {EXCLUSIVE[top]}/ may import {top}, not {path.name}"
+
+
+def test_every_stage_is_covered() -> None:
+    stages = {stage_of(p) for p in SOURCES if p.parent != PACKAGE}
+    assert stages <= set(ALLOWED), f"new stage without import rules: {stages - set(ALLOWED)}"
+
+
+def test_modules_stay_small() -> None:
+    big = {str(p.relative_to(PACKAGE)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > 500}
+    assert not big, f"split these modules (STYLE.md: ~500 lines): {big}"
