@@ -15,10 +15,16 @@ from voiceshop.shopfiles import ShopBundle
 
 @pytest.mark.parametrize(
     ("text", "count", "amount", "unit"),
-    [("500 g", 1, "500", "gram"), ("6 x 330 ml", 6, "330", "millilitre"), ("4 pack", 4, None, None),
-     ("12", 12, None, None), ("1 gallon", 1, "1", "gallon"), ("75 sq ft", 1, "75", "square foot"),
-     ("2 kg", 1, "2", "kilogram")],
-)  # fmt: skip
+    [
+        ("500 g", 1, "500", "gram"),
+        ("6 x 330 ml", 6, "330", "millilitre"),
+        ("4 pack", 4, None, None),
+        ("12", 12, None, None),
+        ("1 gallon", 1, "1", "gallon"),
+        ("75 sq ft", 1, "75", "square foot"),
+        ("2 kg", 1, "2", "kilogram"),
+    ],
+)
 def test_pack_size(text: str, count: int, amount: str | None, unit: str | None) -> None:
     p = PackSize.parse(text)
     assert (p.count, p.amount, p.unit) == (count, Decimal(amount) if amount else None, unit)
@@ -41,18 +47,27 @@ def test_option_group_rules() -> None:
 
 def test_price_latte_with_everything(coffee: ShopBundle) -> None:
     line = price_item(
-        coffee.catalog, "DRK-LATTE",
-        [Opt(group="size", choice="large"), Opt(group="shots", choice="double"),
-         Opt(group="milk", choice="soya milk", amount="a splash of"), Opt(group="sweetener", choice="brown sugar")],
+        coffee.catalog,
+        "DRK-LATTE",
+        [
+            Opt(group="size", choice="large"),
+            Opt(group="shots", choice="double"),
+            Opt(group="milk", choice="soya milk", amount="a splash of"),
+            Opt(group="sweetener", choice="brown sugar"),
+        ],
         quantity=2,
-    )  # fmt: skip
+    )
     # 4.25 latte + 1.00 large + 0.75 double shot + 0.60 soy milk
     assert line.unit_price == 660
     assert line.line_total == 1320
     # aliases become canonical names; defaults are filled in; options come in the product's group order
     assert [o.describe() for o in line.options] == [
-        "large", "medium roast", "double shot", "a little bit of soy milk", "brown sugar",
-    ]  # fmt: skip
+        "large",
+        "medium roast",
+        "double shot",
+        "a little bit of soy milk",
+        "brown sugar",
+    ]
 
 
 def test_required_option_missing_names_the_choices(coffee: ShopBundle) -> None:
@@ -62,16 +77,28 @@ def test_required_option_missing_names_the_choices(coffee: ShopBundle) -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [([Opt(group="size", choice="huge")], "'huge' is not a size"),
-     ([Opt(group="size", choice="large"), Opt(group="size", choice="small")], "only one size"),
-     ([Opt(group="size", choice="large"), Opt(group="flavour", choice="vanilla")], "no 'flavour' option"),
-     ([Opt(group="size", choice="large"), Opt(group="milk", choice="soy milk"), Opt(group="milk", choice="cream")],
-      "at most 1 milk"),
-     ([Opt(group="size", choice="large"), Opt(group="milk", choice="soy milk", amount="a bucket of")],
-      "not an amount"),
-     ([Opt(group="size", choice="large"), Opt(group="milk", choice="soy"), Opt(group="milk", choice="soy milk")],
-      "chosen twice")],
-)  # fmt: skip
+    [
+        ([Opt(group="size", choice="huge")], "'huge' is not a size"),
+        ([Opt(group="size", choice="large"), Opt(group="size", choice="small")], "only one size"),
+        ([Opt(group="size", choice="large"), Opt(group="flavour", choice="vanilla")], "no 'flavour' option"),
+        (
+            [
+                Opt(group="size", choice="large"),
+                Opt(group="milk", choice="soy milk"),
+                Opt(group="milk", choice="cream"),
+            ],
+            "at most 1 milk",
+        ),
+        (
+            [Opt(group="size", choice="large"), Opt(group="milk", choice="soy milk", amount="a bucket of")],
+            "not an amount",
+        ),
+        (
+            [Opt(group="size", choice="large"), Opt(group="milk", choice="soy"), Opt(group="milk", choice="soy milk")],
+            "chosen twice",
+        ),
+    ],
+)
 def test_bad_options(coffee: ShopBundle, options: list[Opt], message: str) -> None:
     with pytest.raises(OptionError, match=message):
         price_item(coffee.catalog, "DRK-LATTE", options)
@@ -101,15 +128,17 @@ def test_catalog_integrity_problems() -> None:
 
 @pytest.mark.parametrize(
     ("query", "expected_first", "must_include", "must_exclude"),
-    [("tooth paste", None, {"PC-TP-COLG", "PC-TP-SENS", "PC-TP-CREST"}, {"PC-TB-MED"}),
-     ("toothpaste", None, {"PC-TP-COLG", "PC-TP-SENS", "PC-TP-CREST"}, {"PC-TB-MED"}),
-     ("AA batteries", "BAT-AA-4", {"BAT-AA-8"}, set()),
-     ("double a battery", "BAT-AA-4", set(), set()),
-     ("kleenex", "HH-TISSUE", set(), set()),
-     ("ice tea", "DRK-ICEDTEA", set(), set()),
-     ("loo roll", "HH-TP-12", set(), set()),
-     ("paracetamol", "PH-ACET", set(), set())],
-)  # fmt: skip
+    [
+        ("tooth paste", None, {"PC-TP-COLG", "PC-TP-SENS", "PC-TP-CREST"}, {"PC-TB-MED"}),
+        ("toothpaste", None, {"PC-TP-COLG", "PC-TP-SENS", "PC-TP-CREST"}, {"PC-TB-MED"}),
+        ("AA batteries", "BAT-AA-4", {"BAT-AA-8"}, set()),
+        ("double a battery", "BAT-AA-4", set(), set()),
+        ("kleenex", "HH-TISSUE", set(), set()),
+        ("ice tea", "DRK-ICEDTEA", set(), set()),
+        ("loo roll", "HH-TP-12", set(), set()),
+        ("paracetamol", "PH-ACET", set(), set()),
+    ],
+)
 def test_search(
     corner: ShopBundle, query: str, expected_first: str | None, must_include: set[str], must_exclude: set[str]
 ) -> None:

@@ -117,15 +117,17 @@ def test_orders_place_list_show_advance_cancel(vs) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(
     ("item", "options", "message"),
-    [("latte", [], "latte needs a size"),
-     ("2 x unicorn", [], "no product 'unicorn'"),
-     ("latte, size", [], "cannot read option"),
-     ("latte, size=huge", [], "'huge' is not a size"),
-     ("latte, size=small", ["--delivery", "drone"], "does not offer drone delivery"),
-     ("latte, size=small", ["--coupon", "SUMMER25"], "expired"),
-     ("latte, size=small", ["--customer", "Zed"], "no customer called 'Zed'"),
-     ("100 x mocha, size=large", [], "over this shop's limit of $150.00")],
-)  # fmt: skip
+    [
+        ("latte", [], "latte needs a size"),
+        ("2 x unicorn", [], "no product 'unicorn'"),
+        ("latte, size", [], "cannot read option"),
+        ("latte, size=huge", [], "'huge' is not a size"),
+        ("latte, size=small", ["--delivery", "drone"], "does not offer drone delivery"),
+        ("latte, size=small", ["--coupon", "SUMMER25"], "expired"),
+        ("latte, size=small", ["--customer", "Zed"], "no customer called 'Zed'"),
+        ("100 x mocha, size=large", [], "over this shop's limit of $150.00"),
+    ],
+)
 def test_orders_place_bad_input(vs, item: str, options: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     load_both(vs)
     assert message in vs("orders", "place", item, *options, code=1)

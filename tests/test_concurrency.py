@@ -16,8 +16,8 @@ from tests.conftest import ROOT, bundle
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.shopfiles import ShopBundle
 from voiceshop.storage import Database
-from voiceshop.storage.shops import ShopRepository
 from voiceshop.storage.orders import OrderRepository
+from voiceshop.storage.shops import ShopRepository
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,11 @@ def stress_shop(db_path: Path, stock: int) -> None:
 def worker(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.store_worker", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def invariants(db_path: Path, initial: int) -> tuple[int, int]:
@@ -46,10 +49,13 @@ def invariants(db_path: Path, initial: int) -> tuple[int, int]:
         n = int(c.execute("SELECT count(*) FROM orders").fetchone()[0])
         assert left + ordered == initial
         assert c.execute("SELECT count(*) FROM orders WHERE number IS NULL").fetchone()[0] == 0
-        assert c.execute(
-            "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)"
-            " OR NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id)"
-        ).fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)"
+                " OR NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id)"
+            ).fetchone()[0]
+            == 0
+        )
         placed = c.execute("SELECT count(*) FROM outbox WHERE topic = 'order.placed'").fetchone()[0]
         assert placed == n
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

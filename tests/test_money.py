@@ -11,9 +11,17 @@ from voiceshop.commerce.money import exponent, format_money, parse_amount, perce
 
 @pytest.mark.parametrize(
     ("value", "exp", "minor"),
-    [("4.25", 2, 425), (4.25, 2, 425), (4, 2, 400), ("0", 2, 0), ("$1,299.99", 2, 129999), (0.1, 2, 10),
-     ("1000", 0, 1000), ("1.234", 3, 1234)],
-)  # fmt: skip
+    [
+        ("4.25", 2, 425),
+        (4.25, 2, 425),
+        (4, 2, 400),
+        ("0", 2, 0),
+        ("$1,299.99", 2, 129999),
+        (0.1, 2, 10),
+        ("1000", 0, 1000),
+        ("1.234", 3, 1234),
+    ],
+)
 def test_parse_amount(value: object, exp: int, minor: int) -> None:
     assert parse_amount(value, exp) == minor
 

@@ -19,18 +19,28 @@ from voiceshop.storage.shops import ShopRepository
 
 def examples(tmp_path_factory: pytest.TempPathFactory) -> list[BaseModel]:
     coffee, corner = bundle("coffee-bar"), bundle("corner-store")
-    latte = price_item(coffee.catalog, "DRK-LATTE", [ChosenOption(group="size", choice="large"),
-                       ChosenOption(group="milk", choice="soy milk", amount="lots of")], 2)  # fmt: skip
+    latte = price_item(
+        coffee.catalog,
+        "DRK-LATTE",
+        [ChosenOption(group="size", choice="large"), ChosenOption(group="milk", choice="soy milk", amount="lots of")],
+        2,
+    )
     the_cart = Cart().add(latte)
     with Database(tmp_path_factory.mktemp("rt") / "rt.db") as db:
         ShopRepository(db).load(coffee)
         stored = ShopRepository(db).resolve("coffee-bar")
         placed = OrderRepository(db).place(stored, the_cart, token="rt", coupon="MORNING10").order
     found: list[BaseModel] = [
-        coffee.shop, corner.shop, coffee.catalog, corner.catalog, latte, the_cart, placed,
+        coffee.shop,
+        corner.shop,
+        coffee.catalog,
+        corner.catalog,
+        latte,
+        the_cart,
+        placed,
         compute_totals(corner.shop, 4000, "standard", "SAVE10", placed.created_at.date()),
         Customer(name="Anna", pin_hash=hash_pin("1234"), default_delivery="express", preferences={"milk": "oat"}),
-    ]  # fmt: skip
+    ]
     found += list(coffee.catalog.option_groups) + list(coffee.catalog.option_groups[0].choices)
     found += list(coffee.catalog.option_groups[3].amounts) + list(corner.catalog.products[:3])
     found += [corner.catalog.products[0].pack, corner.shop.delivery[0], corner.shop.coupons[0], corner.shop.policies]
@@ -46,10 +56,11 @@ def test_every_model_round_trips(tmp_path_factory: pytest.TempPathFactory) -> No
         assert again == model, type(model).__name__
     # every model class the domain declares has an example here: a new model must be added above
     declared = {
-        cls for mod in (cart, catalog, customer, order, shop)
+        cls
+        for mod in (cart, catalog, customer, order, shop)
         for _, cls in inspect.getmembers(mod, inspect.isclass)
-        if issubclass(cls, BaseModel) and cls.__module__ == mod.__name__ and not cls.__name__ == "Strict"
-    }  # fmt: skip
+        if issubclass(cls, BaseModel) and cls.__module__ == mod.__name__ and cls.__name__ != "Strict"
+    }
     covered = {type(m) for m in instances}
     assert declared <= covered, f"no round-trip example for {sorted(c.__name__ for c in declared - covered)}"
     assert {OrderLine, StatusEvent, Order} <= covered

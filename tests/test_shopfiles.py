@@ -74,13 +74,25 @@ def test_corner_store_covers_the_required_departments() -> None:
 def test_coffee_bar_matches_the_menu() -> None:
     import yaml
 
-    menu = yaml.safe_load((EXAMPLES.parent.parent / "shared" / "menus" / "coffee-bar.yaml").read_text()) if (
-        EXAMPLES.parent.parent / "shared" / "menus" / "coffee-bar.yaml"
-    ).exists() else None
+    menu = (
+        yaml.safe_load((EXAMPLES.parent.parent / "shared" / "menus" / "coffee-bar.yaml").read_text())
+        if (EXAMPLES.parent.parent / "shared" / "menus" / "coffee-bar.yaml").exists()
+        else None
+    )
     b = load_shop_folder(EXAMPLES / "coffee-bar")
     by_name = {p.name: p for p in b.catalog.products}
-    drinks = ["coffee", "house coffee", "drip coffee", "iced coffee", "americano", "espresso", "cappuccino",
-              "latte", "mocha", "iced mocha"]  # fmt: skip
+    drinks = [
+        "coffee",
+        "house coffee",
+        "drip coffee",
+        "iced coffee",
+        "americano",
+        "espresso",
+        "cappuccino",
+        "latte",
+        "mocha",
+        "iced mocha",
+    ]
     for d in drinks:
         assert set(by_name[d].options) == {"size", "roast", "shots", "milk", "sweetener"}
     if menu is not None:  # the menu lies beside the repository in the workplace, not in a clone elsewhere
@@ -104,7 +116,10 @@ def test_json_and_csv_catalogs(tmp_path: Path) -> None:
 
 
 def test_csv_catalog_with_option_groups_in_shop_yaml(tmp_path: Path) -> None:
-    shop = SHOP + "option_groups:\n  - name: size\n    default: small\n    choices: [{name: small}, {name: big, price: 0.5}]\n"
+    shop = (
+        SHOP
+        + "option_groups:\n  - name: size\n    default: small\n    choices: [{name: small}, {name: big, price: 0.5}]\n"
+    )
     csv = "sku,name,category,price,options\nA1,apple juice,drinks,2.00,size\n"
     cat = load_shop_folder(make_shop(tmp_path, {"shop.yaml": shop, "catalog.csv": csv})).catalog
     assert cat.groups_for(cat.products[0])[0].name == "size"
@@ -154,7 +169,10 @@ MALFORMED: dict[str, tuple[dict[str, str | bytes], list[tuple[str, int | None, s
     ),
     "unknown field": (
         {"catalog.yaml": CATALOG.replace("    category: food\n", "    categroy: food\n")},
-        [("catalog.yaml", 13, "category: is required"), ("catalog.yaml", 15, "unknown field 'categroy' (did you mean 'category'?)")],
+        [
+            ("catalog.yaml", 13, "category: is required"),
+            ("catalog.yaml", 15, "unknown field 'categroy' (did you mean 'category'?)"),
+        ],
     ),
     "bad opening hours": (
         {"shop.yaml": SHOP + "opening_hours:\n  monday: ['7am to 5pm']\n"},

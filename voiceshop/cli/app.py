@@ -22,7 +22,8 @@ from voiceshop.errors import VoiceshopError
 class VoiceshopGroup(TyperGroup):
     """Turns every VoiceshopError raised by any sub-command into a clean message and exit code 1."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # Any: the base class types ctx with typer's private vendored click Context.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except VoiceshopError as exc:

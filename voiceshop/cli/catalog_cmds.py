@@ -16,10 +16,17 @@ app = typer.Typer(help="Browse the current shop's catalog.", no_args_is_help=Tru
 
 def _rows(products: list[Product], currency: str) -> list[list[object]]:
     return [
-        [p.sku, p.name, p.brand or "", p.category, format_money(p.price, currency), p.pack.describe(),
-         "made to order" if p.stock is None else p.stock]
+        [
+            p.sku,
+            p.name,
+            p.brand or "",
+            p.category,
+            format_money(p.price, currency),
+            p.pack.describe(),
+            "made to order" if p.stock is None else p.stock,
+        ]
         for p in products
-    ]  # fmt: skip
+    ]
 
 
 HEADERS = ["sku", "name", "brand", "category", "price", "pack", "stock"]
@@ -84,12 +91,14 @@ def show(
         raise ProductNotFound(f"no product with SKU {sku!r}; find it with `voiceshop catalog search`")
     cur = stored.shop.currency
     if as_json:
-        emit_json({**p.model_dump(mode="json"),
-                   "option_groups": [g.model_dump(mode="json") for g in catalog.groups_for(p)]})  # fmt: skip
+        emit_json(
+            {**p.model_dump(mode="json"), "option_groups": [g.model_dump(mode="json") for g in catalog.groups_for(p)]}
+        )
         return
     typer.echo(f"{p.name} ({p.sku}){' by ' + p.brand if p.brand else ''}: {format_money(p.price, cur)}")
-    typer.echo(f"  category: {p.category}; pack: {p.pack.describe()}; "
-               f"stock: {'made to order' if p.stock is None else p.stock}")  # fmt: skip
+    typer.echo(
+        f"  category: {p.category}; pack: {p.pack.describe()}; stock: {'made to order' if p.stock is None else p.stock}"
+    )
     if p.description:
         typer.echo(f"  {p.description}")
     if p.aliases:

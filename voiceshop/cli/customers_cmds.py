@@ -29,8 +29,9 @@ def add(
         if not sep or not key.strip() or not value.strip():
             raise CustomerError(f"preference {item!r} should look like milk=oat milk")
         prefs[key] = value
-    customer = Customer(name=name, pin_hash=hash_pin(pin) if pin else None, default_delivery=delivery,
-                        preferences=prefs)  # fmt: skip
+    customer = Customer(
+        name=name, pin_hash=hash_pin(pin) if pin else None, default_delivery=delivery, preferences=prefs
+    )
     state(ctx).customers.add(customer)
     if as_json:
         emit_json(_public(customer))
@@ -39,8 +40,7 @@ def add(
 
 
 def _public(c: Customer) -> dict[str, object]:
-    return {"name": c.name, "has_pin": c.has_pin, "default_delivery": c.default_delivery,
-            "preferences": c.preferences}  # fmt: skip
+    return {"name": c.name, "has_pin": c.has_pin, "default_delivery": c.default_delivery, "preferences": c.preferences}
 
 
 @app.command("list")
@@ -53,6 +53,15 @@ def list_customers(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     if not customers:
         typer.echo("no customers yet; add one with `voiceshop customers add NAME`")
         return
-    table(["name", "pin", "delivery", "preferences"],
-          [[c.name, "yes" if c.has_pin else "", c.default_delivery or "",
-            ", ".join(f"{k}={v}" for k, v in c.preferences.items())] for c in customers])  # fmt: skip
+    table(
+        ["name", "pin", "delivery", "preferences"],
+        [
+            [
+                c.name,
+                "yes" if c.has_pin else "",
+                c.default_delivery or "",
+                ", ".join(f"{k}={v}" for k, v in c.preferences.items()),
+            ]
+            for c in customers
+        ],
+    )

@@ -15,8 +15,10 @@ from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import Order, OrderStatus
 from voiceshop.errors import CartError, ProductNotFound
 
-app = typer.Typer(help="Place, list and move orders along (placed, confirmed, preparing/shipped, ready/delivered).",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Place, list and move orders along (placed, confirmed, preparing/shipped, ready/delivered).",
+    no_args_is_help=True,
+)
 
 _HEAD = re.compile(r"^\s*(?:(?P<qty>\d+)\s*(?:x\s+|x(?=[A-Za-z])|\s+))?(?P<what>.+?)\s*$")
 _OPT = re.compile(r"^\s*(?P<group>[\w -]+?)\s*=\s*(?P<choice>[^()]+?)\s*(?:\((?P<amount>[^()]+)\))?\s*$")
@@ -34,31 +36,44 @@ def parse_item(spec: str, catalog: Catalog) -> tuple[str, int, list[ChosenOption
     qty = int(m.group("qty") or 1)
     what = m.group("what")
     product = catalog.product(what) or next(
-        (p for p in catalog.products
-         if what.lower() == p.sku.lower() or normalize_phrase(what) in map(normalize_phrase, p.spoken_names())),
+        (
+            p
+            for p in catalog.products
+            if what.lower() == p.sku.lower() or normalize_phrase(what) in map(normalize_phrase, p.spoken_names())
+        ),
         None,
-    )  # fmt: skip
+    )
     if product is None:
         raise ProductNotFound(f"no product {what!r} (give a SKU or exact name; `voiceshop catalog search` finds them)")
     chosen = []
     for text in opts:
         om = _OPT.match(text)
         if not om:
-            raise CartError(f"cannot read option {text.strip()!r}; write it like 'size=large' or 'milk=soy milk (a bit of)'")
-        chosen.append(ChosenOption(group=om.group("group").strip(), choice=om.group("choice"), amount=om.group("amount")))
+            raise CartError(
+                f"cannot read option {text.strip()!r}; write it like 'size=large' or 'milk=soy milk (a bit of)'"
+            )
+        chosen.append(
+            ChosenOption(group=om.group("group").strip(), choice=om.group("choice"), amount=om.group("amount"))
+        )
     return product.sku, qty, chosen
 
 
 def _describe(order: Order) -> list[str]:
-    money = lambda v: format_money(v, order.currency)  # noqa: E731  # local shorthand
-    out = [f"order {order.number} ({order.shop}): {order.status}, {order.delivery}"
-           + (f", for {order.customer}" if order.customer else "")]  # fmt: skip
+    def money(v: int) -> str:
+        return format_money(v, order.currency)
+
+    out = [
+        f"order {order.number} ({order.shop}): {order.status}, {order.delivery}"
+        + (f", for {order.customer}" if order.customer else "")
+    ]
     for ln in order.lines:
         opts = ", ".join(o.describe() for o in ln.options)
         out.append(f"  {ln.quantity} x {ln.name}{' (' + opts + ')' if opts else ''}  {money(ln.line_total)}")
-    out.append(f"  subtotal {money(order.subtotal)}"
-               + (f", discount {money(order.discount)} ({order.coupon})" if order.discount else "")
-               + f", delivery {money(order.delivery_fee)}, total {money(order.total)}")  # fmt: skip
+    out.append(
+        f"  subtotal {money(order.subtotal)}"
+        + (f", discount {money(order.discount)} ({order.coupon})" if order.discount else "")
+        + f", delivery {money(order.delivery_fee)}, total {money(order.total)}"
+    )
     for ev in order.history:
         out.append(f"  {ev.at:%Y-%m-%d %H:%M:%S} {ev.status}" + (f": {ev.note}" if ev.note else ""))
     return out
@@ -71,7 +86,9 @@ def place(
     delivery: str = typer.Option("pickup", "--delivery", "-d", help="pickup, standard or express."),
     coupon: str | None = typer.Option(None, "--coupon", help="A coupon code."),
     customer: str | None = typer.Option(None, "--customer", help="The customer's name."),
-    token: str | None = typer.Option(None, "--token", help="Checkout token: retrying with the same one never orders twice."),
+    token: str | None = typer.Option(
+        None, "--token", help="Checkout token: retrying with the same one never orders twice."
+    ),
     shop: str | None = SHOP_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -83,13 +100,14 @@ def place(
     for spec in items:
         sku, qty, chosen = parse_item(spec, catalog)
         cart = cart.add(price_item(catalog, sku, chosen, qty))
-    result = st.orders.place(stored, cart, token=token or uuid.uuid4().hex, delivery=delivery, coupon=coupon,
-                             customer=customer)  # fmt: skip
+    result = st.orders.place(
+        stored, cart, token=token or uuid.uuid4().hex, delivery=delivery, coupon=coupon, customer=customer
+    )
     if as_json:
         emit_json({"created": result.created, "order": result.order.model_dump(mode="json")})
         return
     typer.echo(("placed " if result.created else "already placed with this token: ") + _describe(result.order)[0])
-    for line in _describe(result.order)[1:-len(result.order.history)]:
+    for line in _describe(result.order)[1 : -len(result.order.history)]:
         typer.echo(line)
 
 
@@ -113,9 +131,21 @@ def list_orders(
     if not orders:
         typer.echo("no orders")
         return
-    table(["number", "placed", "status", "delivery", "customer", "items", "total"],
-          [[o.number, f"{o.created_at:%Y-%m-%d %H:%M}", o.status, o.delivery, o.customer or "",
-            sum(ln.quantity for ln in o.lines), format_money(o.total, o.currency)] for o in orders])  # fmt: skip
+    table(
+        ["number", "placed", "status", "delivery", "customer", "items", "total"],
+        [
+            [
+                o.number,
+                f"{o.created_at:%Y-%m-%d %H:%M}",
+                o.status,
+                o.delivery,
+                o.customer or "",
+                sum(ln.quantity for ln in o.lines),
+                format_money(o.total, o.currency),
+            ]
+            for o in orders
+        ],
+    )
 
 
 @app.command()
@@ -147,9 +177,11 @@ def advance(
 
 @app.command()
 def cancel(
-    ctx: typer.Context, number: str = typer.Argument(...), note: str = typer.Option("", "--note"),
+    ctx: typer.Context,
+    number: str = typer.Argument(...),
+    note: str = typer.Option("", "--note"),
     as_json: bool = JSON_OPTION,
-) -> None:  # fmt: skip
+) -> None:
     """Cancel an order that is not yet being prepared or shipped; its items go back in stock."""
     order = state(ctx).orders.cancel(number, note)
     if as_json:

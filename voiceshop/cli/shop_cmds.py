@@ -31,12 +31,14 @@ def validate(path: Path = typer.Argument(..., help="The shop folder."), as_json:
         return
     typer.echo(
         f"ok: {bundle.shop.name} ({bundle.shop.slug}): {summary['products']} products in "
-        f"{len(summary['categories'])} categories, {summary['option_groups']} option groups"
+        f"{len(bundle.catalog.categories())} categories, {summary['option_groups']} option groups"
     )
 
 
 @app.command()
-def load(ctx: typer.Context, path: Path = typer.Argument(..., help="The shop folder."), as_json: bool = JSON_OPTION) -> None:
+def load(
+    ctx: typer.Context, path: Path = typer.Argument(..., help="The shop folder."), as_json: bool = JSON_OPTION
+) -> None:
     """Validate a shop folder and load it into the database (updating it in place if already there).
 
     Nothing is changed unless the whole shop is valid. The loaded shop becomes the current one.
@@ -44,8 +46,15 @@ def load(ctx: typer.Context, path: Path = typer.Argument(..., help="The shop fol
     bundle = load_shop_folder(path)
     report = state(ctx).shops.load(bundle)
     if as_json:
-        emit_json({"shop": report.slug, "added": report.added, "updated": report.updated,
-                   "unchanged": report.unchanged, "removed": report.removed})  # fmt: skip
+        emit_json(
+            {
+                "shop": report.slug,
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "removed": report.removed,
+            }
+        )
         return
     typer.echo(
         f"loaded {bundle.shop.name} ({report.slug}): {report.added} added, {report.updated} updated, "
@@ -61,16 +70,17 @@ def list_shops(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     rows = []
     for slug in st.shops.slugs():
         stored = st.shop(slug)
-        rows.append({"shop": slug, "name": stored.shop.name, "current": slug == current,
-                     "loaded_at": stored.loaded_at})  # fmt: skip
+        rows.append({"shop": slug, "name": stored.shop.name, "current": slug == current, "loaded_at": stored.loaded_at})
     if as_json:
         emit_json(rows)
         return
     if not rows:
         typer.echo("no shops loaded yet; run `voiceshop shop load PATH`")
         return
-    table(["shop", "name", "current", "loaded"], [[r["shop"], r["name"], "yes" if r["current"] else "",
-                                                    r["loaded_at"]] for r in rows])  # fmt: skip
+    table(
+        ["shop", "name", "current", "loaded"],
+        [[r["shop"], r["name"], "yes" if r["current"] else "", r["loaded_at"]] for r in rows],
+    )
 
 
 @app.command()
@@ -80,7 +90,10 @@ def show(ctx: typer.Context, shop: str | None = SHOP_OPTION, as_json: bool = JSO
     if as_json:
         emit_json(s.model_dump(mode="json"))
         return
-    money = lambda v: format_money(v, s.currency)  # noqa: E731  # local shorthand keeps lines readable
+
+    def money(v: int) -> str:
+        return format_money(v, s.currency)
+
     typer.echo(f"{s.name} ({s.slug}), {s.currency}, {s.locale}, time zone {s.timezone}")
     for day, spans in s.opening_hours.items():
         hours = ", ".join(f"{t.opens:%H:%M}-{t.closes:%H:%M}" for t in spans) or "closed"

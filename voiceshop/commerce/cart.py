@@ -48,9 +48,7 @@ class CartLine(Strict):
         return f"{self.name} ({opts})" if opts else self.name
 
 
-def price_item(
-    catalog: Catalog, sku: str, chosen: Iterable[ChosenOption] = (), quantity: int = 1
-) -> CartLine:
+def price_item(catalog: Catalog, sku: str, chosen: Iterable[ChosenOption] = (), quantity: int = 1) -> CartLine:
     """Validate an item's options against the catalog and compute its unit price.
 
     Names are canonicalised (an alias becomes the choice's name), defaults of one_of groups are

@@ -62,9 +62,7 @@ def verify_pin(pin: str, stored: str) -> bool:
         if algo != "scrypt":
             return False
         digits = re.sub(r"[\s-]", "", pin)
-        digest = hashlib.scrypt(
-            digits.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=32
-        )
+        digest = hashlib.scrypt(digits.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=32)
     except ValueError:
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -13,18 +13,71 @@ from pydantic import BeforeValidator, ValidationInfo
 
 # ISO 4217 minor-unit exponents for the currencies a shop is likely to use.
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2, "SEK": 2, "NOK": 2,
-    "DKK": 2, "PLN": 2, "CZK": 2, "HUF": 2, "RON": 2, "BGN": 2, "TRY": 2, "ILS": 2, "INR": 2,
-    "BRL": 2, "MXN": 2, "ARS": 2, "CLP": 0, "COP": 2, "PEN": 2, "ZAR": 2, "NGN": 2, "KES": 2,
-    "EGP": 2, "AED": 2, "SAR": 2, "SGD": 2, "HKD": 2, "TWD": 2, "CNY": 2, "THB": 2, "MYR": 2,
-    "IDR": 2, "PHP": 2, "VND": 0, "JPY": 0, "KRW": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3,
-    "OMR": 3, "TND": 3, "UAH": 2,
-}  # fmt: skip
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "HUF": 2,
+    "RON": 2,
+    "BGN": 2,
+    "TRY": 2,
+    "ILS": 2,
+    "INR": 2,
+    "BRL": 2,
+    "MXN": 2,
+    "ARS": 2,
+    "CLP": 0,
+    "COP": 2,
+    "PEN": 2,
+    "ZAR": 2,
+    "NGN": 2,
+    "KES": 2,
+    "EGP": 2,
+    "AED": 2,
+    "SAR": 2,
+    "SGD": 2,
+    "HKD": 2,
+    "TWD": 2,
+    "CNY": 2,
+    "THB": 2,
+    "MYR": 2,
+    "IDR": 2,
+    "PHP": 2,
+    "VND": 0,
+    "JPY": 0,
+    "KRW": 0,
+    "ISK": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "UAH": 2,
+}
 
 CURRENCY_SYMBOLS: dict[str, str] = {
-    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "CAD": "CA$",
-    "AUD": "A$", "NZD": "NZ$", "CHF": "CHF ", "CNY": "CN¥", "BRL": "R$", "MXN": "MX$",
-}  # fmt: skip
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "CHF": "CHF ",
+    "CNY": "CN¥",
+    "BRL": "R$",
+    "MXN": "MX$",
+}
 
 # Validation context key: when a model is validated from a shop file, amounts are decimals in major
 # units and are converted with this exponent. Without it (e.g. reading our own stored JSON) amounts
@@ -36,9 +89,7 @@ def exponent(currency: str) -> int:
     try:
         return CURRENCY_EXPONENTS[currency]
     except KeyError:
-        raise ValueError(
-            f"unknown currency {currency!r}; use an ISO 4217 code such as USD, EUR or GBP"
-        ) from None
+        raise ValueError(f"unknown currency {currency!r}; use an ISO 4217 code such as USD, EUR or GBP") from None
 
 
 def parse_amount(value: object, exp: int) -> int:

@@ -52,8 +52,7 @@ def check_transition(current: OrderStatus, target: OrderStatus, delivery: Delive
     if target is OrderStatus.CANCELLED:
         if current not in CANCELLABLE:
             raise OrderTransitionError(
-                f"an order that is {current} can no longer be cancelled "
-                "(only placed or confirmed orders can)"
+                f"an order that is {current} can no longer be cancelled (only placed or confirmed orders can)"
             )
         return
     if next_status(current, delivery) != target:

@@ -65,13 +65,25 @@ class CatalogIndex:
         compact = key.replace(" ", "")
         qwords = set(key.split())
         # Candidates cheaply, in C: any entry sharing words, or close once spaces are dropped.
-        candidates = {e for _, _, e in process.extract(key, self._keys, scorer=fuzz.token_set_ratio,
-                                                       limit=None, score_cutoff=min_score)}
-        candidates |= {e for _, _, e in process.extract(compact, self._compact, scorer=fuzz.ratio,
-                                                        limit=None, score_cutoff=min_score)}
+        candidates = {
+            e
+            for _, _, e in process.extract(
+                key, self._keys, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=min_score
+            )
+        }
+        candidates |= {
+            e
+            for _, _, e in process.extract(
+                compact, self._compact, scorer=fuzz.ratio, limit=None, score_cutoff=min_score
+            )
+        }
         if len(compact) >= 5:
-            candidates |= {e for _, _, e in process.extract(compact, self._compact, scorer=fuzz.partial_ratio,
-                                                            limit=None, score_cutoff=90)}
+            candidates |= {
+                e
+                for _, _, e in process.extract(
+                    compact, self._compact, scorer=fuzz.partial_ratio, limit=None, score_cutoff=90
+                )
+            }
         best: dict[int, tuple[float, str]] = {}
         for entry in candidates:
             score = self._score(key, compact, qwords, entry)

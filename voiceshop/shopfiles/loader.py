@@ -51,9 +51,7 @@ class ShopBundle:
     @property
     def fingerprint(self) -> str:
         """Changes whenever anything in the shop or catalog changes (grammars recompile on it)."""
-        payload = json.dumps(
-            [self.shop.model_dump(mode="json"), self.catalog.model_dump(mode="json")], sort_keys=True
-        )
+        payload = json.dumps([self.shop.model_dump(mode="json"), self.catalog.model_dump(mode="json")], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -83,7 +81,7 @@ def _describe(path: tuple[Any, ...], data: Any) -> str:
         sku = item.get("sku") if isinstance(item, dict) else None
         if sku:
             head = _field_name(path[:2])
-            return f"{head} (sku {sku}){name[len(head):]}"
+            return f"{head} (sku {sku}){name[len(head) :]}"
     return name
 
 
@@ -101,9 +99,7 @@ def _message(err: Any, model: type[BaseModel]) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def _validate(
-    model: type[M], located: Located, file: str, exp: int, problems: list[Problem]
-) -> M | None:
+def _validate(model: type[M], located: Located, file: str, exp: int, problems: list[Problem]) -> M | None:
     try:
         return model.model_validate(located.data, context={MAJOR_UNITS_EXPONENT: exp})
     except ValidationError as exc:
@@ -152,8 +148,14 @@ def _validate_catalog(
         if not isinstance(sku, str):
             continue
         if sku in first:
-            problems.append(Problem(file, located.line_of(("products", i, "sku")), f"products[{i}] (sku {sku}).sku",
-                                    f"duplicate SKU {sku!r} (first used by product #{first[sku] + 1})"))
+            problems.append(
+                Problem(
+                    file,
+                    located.line_of(("products", i, "sku")),
+                    f"products[{i}] (sku {sku}).sku",
+                    f"duplicate SKU {sku!r} (first used by product #{first[sku] + 1})",
+                )
+            )
         else:
             first[sku] = i
     if head is None:
@@ -220,9 +222,7 @@ def parse_csv(path: Path, text: str, problems: list[Problem]) -> Located | None:
             line = row_start
             row_start = reader.line_num + 1
             if "\0extra" in row:
-                problems.append(
-                    Problem(file, line, "", f"row has more cells than the {len(header)} columns")
-                )
+                problems.append(Problem(file, line, "", f"row has more cells than the {len(header)} columns"))
                 continue
             if any(v is None for v in row.values()):
                 problems.append(Problem(file, line, "", f"row has fewer cells than the {len(header)} columns"))
@@ -306,7 +306,11 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
             problems.append(Problem(str(catalog_path), line, "products", "the catalog has no products"))
         own = len(shop_groups)
         raw = cat_located.data.get("products")
-        file_skus = frozenset(r["sku"] for r in raw if isinstance(r, dict) and isinstance(r.get("sku"), str)) if isinstance(raw, list) else frozenset()
+        file_skus = (
+            frozenset(r["sku"] for r in raw if isinstance(r, dict) and isinstance(r.get("sku"), str))
+            if isinstance(raw, list)
+            else frozenset()
+        )
         for path, message in catalog.integrity_problems(file_skus):
             kind, index, *rest = path
             if kind == "products" and rest == ["sku"]:
@@ -317,7 +321,9 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
                 continue
             index = index - own if kind == "option_groups" else index_map[index]
             where = (kind, index, *rest)
-            problems.append(Problem(str(catalog_path), cat_located.line_of(where), _describe(where, cat_located.data), message))
+            problems.append(
+                Problem(str(catalog_path), cat_located.line_of(where), _describe(where, cat_located.data), message)
+            )
 
     if problems or shop is None or catalog is None or shop_path is None or catalog_path is None:
         raise ShopFileError(problems or [Problem(str(folder), None, "", "could not be read")])

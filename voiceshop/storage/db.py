@@ -164,7 +164,7 @@ class Database:
     def info(self) -> dict[str, object]:
         c = self.conn
         counts = {
-            table: int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608  # fixed names
+            table: int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # fixed names
             for table in ("shops", "products", "customers", "orders", "order_lines", "outbox", "carts")
         }
         size = self.path.stat().st_size if self.path.exists() else 0
@@ -177,9 +177,7 @@ class Database:
             "size_bytes": size,
             "current_shop": self.get_setting("current_shop"),
             **{f"{k}_count": v for k, v in counts.items()},
-            "pending_outbox": int(
-                c.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
-            ),
+            "pending_outbox": int(c.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]),
         }
 
     def close(self) -> None:

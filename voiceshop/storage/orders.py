@@ -87,15 +87,16 @@ class OrderRepository:
             for line in cart.lines:
                 priced = price_item(catalog, line.sku, line.options, line.quantity)
                 if priced.unit_price != line.unit_price:
-                    was, now = format_money(line.unit_price, shop.currency), format_money(priced.unit_price, shop.currency)
+                    was, now = (
+                        format_money(line.unit_price, shop.currency),
+                        format_money(priced.unit_price, shop.currency),
+                    )
                     raise PriceChanged(f"the price of {priced.describe()} changed from {was} to {now}")
                 lines.append(priced)
             totals = compute_totals(shop, cart.subtotal, delivery, coupon, today or datetime.now(UTC).date())
             if shop.spending_cap is not None and totals.total > shop.spending_cap:
-                cap = format_money(shop.spending_cap, shop.currency)
-                raise SpendingCapExceeded(
-                    f"the total {format_money(totals.total, shop.currency)} is over this shop's limit of {cap} per order"
-                )
+                total, cap = format_money(totals.total, shop.currency), format_money(shop.spending_cap, shop.currency)
+                raise SpendingCapExceeded(f"the total {total} is over this shop's limit of {cap} per order")
             wanted = Counter[str]()
             for line in lines:
                 wanted[line.sku] += line.quantity
@@ -117,9 +118,19 @@ class OrderRepository:
                     " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
                     " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        stored.id, customer_id, token, totals.delivery.value, shop.currency, totals.subtotal,
-                        totals.discount, totals.delivery_fee, totals.total, totals.coupon, now, now,
-                    ),  # fmt: skip
+                        stored.id,
+                        customer_id,
+                        token,
+                        totals.delivery.value,
+                        shop.currency,
+                        totals.subtotal,
+                        totals.discount,
+                        totals.delivery_fee,
+                        totals.total,
+                        totals.coupon,
+                        now,
+                        now,
+                    ),
                 ).lastrowid
                 or 0
             )
@@ -130,9 +141,15 @@ class OrderRepository:
                 " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        order_id, i, found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(),
-                        ln.quantity, ln.unit_price,
-                    )  # fmt: skip
+                        order_id,
+                        i,
+                        found[ln.sku][0],
+                        ln.sku,
+                        ln.name,
+                        _OPTIONS.dump_json(ln.options).decode(),
+                        ln.quantity,
+                        ln.unit_price,
+                    )
                     for i, ln in enumerate(lines, start=1)
                 ],
             )
@@ -156,7 +173,8 @@ class OrderRepository:
         limit: int = 50,
     ) -> list[Order]:
         """Newest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if stored is not None:
             where.append("o.shop_id = ?")
             args.append(stored.id)
@@ -242,9 +260,12 @@ class OrderRepository:
         ).fetchone()
         lines = [
             OrderLine(
-                sku=r["sku"], name=r["name"], options=_OPTIONS.validate_json(r["options_json"]),
-                quantity=r["quantity"], unit_price=r["unit_price"],
-            )  # fmt: skip
+                sku=r["sku"],
+                name=r["name"],
+                options=_OPTIONS.validate_json(r["options_json"]),
+                quantity=r["quantity"],
+                unit_price=r["unit_price"],
+            )
             for r in c.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (order_id,))
         ]
         history = [
@@ -252,9 +273,18 @@ class OrderRepository:
             for r in c.execute("SELECT * FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))
         ]
         return Order(
-            number=o["number"], shop=o["slug"], customer=o["customer_name"], lines=tuple(lines),
-            currency=o["currency"], subtotal=o["subtotal"], discount=o["discount"],
-            delivery_fee=o["delivery_fee"], total=o["total"], delivery=DeliveryKind(o["delivery"]),
-            coupon=o["coupon"], status=OrderStatus(o["status"]), history=tuple(history),
+            number=o["number"],
+            shop=o["slug"],
+            customer=o["customer_name"],
+            lines=tuple(lines),
+            currency=o["currency"],
+            subtotal=o["subtotal"],
+            discount=o["discount"],
+            delivery_fee=o["delivery_fee"],
+            total=o["total"],
+            delivery=DeliveryKind(o["delivery"]),
+            coupon=o["coupon"],
+            status=OrderStatus(o["status"]),
+            history=tuple(history),
             created_at=datetime.fromisoformat(o["created_at"]),
-        )  # fmt: skip
+        )

@@ -59,9 +59,14 @@ class ShopRepository:
         with self.db.transaction() as c:
             row = c.execute("SELECT id FROM shops WHERE slug = ?", (shop.slug,)).fetchone()
             params = (
-                shop.name, shop.currency, shop.model_dump_json(), groups_json, bundle.fingerprint,
-                str(bundle.folder), now,
-            )  # fmt: skip
+                shop.name,
+                shop.currency,
+                shop.model_dump_json(),
+                groups_json,
+                bundle.fingerprint,
+                str(bundle.folder),
+                now,
+            )
             if row is None:
                 shop_id = int(
                     c.execute(
@@ -144,7 +149,9 @@ class ShopRepository:
         )
         return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
 
-    def products(self, stored: StoredShop, skus: list[str], conn: sqlite3.Connection | None = None) -> dict[str, tuple[int, Product]]:
+    def products(
+        self, stored: StoredShop, skus: list[str], conn: sqlite3.Connection | None = None
+    ) -> dict[str, tuple[int, Product]]:
         """Active products by SKU with their row ids; missing SKUs are simply absent."""
         c = conn or self.db.conn
         out: dict[str, tuple[int, Product]] = {}
