@@ -128,8 +128,13 @@ def _validate_catalog(
         return None, []
     valid: list[Product] = []
     index_map: list[int] = []
+    # each product's own line map, grouped in one pass (a catalog may hold 100,000 products)
+    item_lines: dict[int, dict[tuple[str | int, ...], int]] = {}
+    for path, line in located.lines.items():
+        if len(path) >= 2 and path[0] == "products" and isinstance(path[1], int):
+            item_lines.setdefault(path[1], {})[path[2:]] = line
     for i, raw in enumerate(products_raw):
-        item = Located(raw, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("products", i)})
+        item = Located(raw, item_lines.get(i, {}))
         before = len(problems)
         product = _validate(Product, item, file, exp, problems)
         sku = raw.get("sku") if isinstance(raw, dict) else None
