@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export VOICESHOP_DB="${VOICESHOP_DB:-$PWD/.demo/voiceshop.db}"
-vs() { echo; echo "\$ voiceshop $*"; .venv/bin/voiceshop "$@"; }
+vs() { echo; printf '$ voiceshop'; printf ' %q' "$@"; echo; .venv/bin/voiceshop "$@"; }
 
 vs shop validate examples/corner-store
 vs shop load examples/corner-store
