@@ -6,7 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export VOICESHOP_DB="${VOICESHOP_DB:-$PWD/.demo/voiceshop.db}"
-vs() { echo; printf '$ voiceshop'; printf ' %q' "$@"; echo; .venv/bin/voiceshop "$@"; }
+vs() {
+  echo
+  printf '$ voiceshop'
+  for arg in "$@"; do
+    if [[ "$arg" =~ [^A-Za-z0-9_./=:-] ]]; then printf ' "%s"' "$arg"; else printf ' %s' "$arg"; fi
+  done
+  echo
+  .venv/bin/voiceshop "$@"
+}
 
 vs shop validate examples/corner-store
 vs shop load examples/corner-store
