@@ -41,9 +41,7 @@ def list_products(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List products, optionally of one category."""
-    st = state(ctx)
-    stored = st.shop(shop)
-    catalog = st.shops.catalog(stored)
+    stored, catalog = state(ctx).shop_and_catalog(shop)
     products = [p for p in catalog.products if category is None or p.category.lower() == category.lower()]
     if category is not None and not products:
         raise ProductNotFound(f"no category {category!r}; categories are: {', '.join(catalog.categories())}")
@@ -63,9 +61,8 @@ def search(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Find products by name, alias, brand, category or tag, forgiving spelling and spacing."""
-    st = state(ctx)
-    stored = st.shop(shop)
-    hits = CatalogIndex(st.shops.catalog(stored)).search(query, limit=limit)
+    stored, catalog = state(ctx).shop_and_catalog(shop)
+    hits = CatalogIndex(catalog).search(query, limit=limit)
     if as_json:
         emit_json([{"score": h.score, "matched": h.matched, **h.product.model_dump(mode="json")} for h in hits])
         return
@@ -83,9 +80,7 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one product with its options and prices."""
-    st = state(ctx)
-    stored = st.shop(shop)
-    catalog = st.shops.catalog(stored)
+    stored, catalog = state(ctx).shop_and_catalog(shop)
     p = catalog.product(sku) or next((x for x in catalog.products if x.sku.lower() == sku.lower()), None)
     if p is None:
         raise ProductNotFound(f"no product with SKU {sku!r}; find it with `voiceshop catalog search`")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from voiceshop.commerce.catalog import Catalog
 from voiceshop.storage import Database
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
@@ -38,6 +39,11 @@ class State:
 
     def shop(self, slug: str | None) -> StoredShop:
         return self.shops.resolve(slug)
+
+    def shop_and_catalog(self, slug: str | None) -> tuple[StoredShop, Catalog]:
+        """The shop (named, or the current one) and its live catalog."""
+        stored = self.shops.resolve(slug)
+        return stored, self.shops.catalog(stored)
 
     def close(self) -> None:
         if self._db is not None:

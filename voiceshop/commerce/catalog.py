@@ -13,9 +13,10 @@ Each choice and amount carries its own price change in minor units.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -43,6 +44,25 @@ class Strict(BaseModel):
     """Base for file-facing models: unknown fields are errors (a typo must not be silently ignored)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def find_named(items: Iterable[N], said: str) -> N | None:
+    """The item whose name or one of whose aliases is ``said`` (case and spacing ignored)."""
+    key = normalize_phrase(said)
+    for item in items:
+        if key == normalize_phrase(item.name) or any(key == normalize_phrase(a) for a in item.aliases):
+            return item
+    return None
 
 
 class OptionKind(StrEnum):
@@ -97,18 +117,10 @@ class OptionGroup(Strict):
         return self
 
     def choice(self, said: str) -> OptionChoice | None:
-        key = normalize_phrase(said)
-        for c in self.choices:
-            if key == normalize_phrase(c.name) or key in (normalize_phrase(a) for a in c.aliases):
-                return c
-        return None
+        return find_named(self.choices, said)
 
     def amount(self, said: str) -> AddOnAmount | None:
-        key = normalize_phrase(said)
-        for a in self.amounts:
-            if key == normalize_phrase(a.name) or key in (normalize_phrase(x) for x in a.aliases):
-                return a
-        return None
+        return find_named(self.amounts, said)
 
 
 _PACK = re.compile(
