@@ -28,16 +28,11 @@ from voiceshop.storage import Database  # noqa: E402
 from voiceshop.storage.orders import OrderRepository  # noqa: E402
 from voiceshop.storage.shops import ShopRepository  # noqa: E402
 
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-WORDS = _words(
+WORDS = (
     "organic fresh large small classic spicy sweet smoked roasted whole light dark golden crunchy creamy "
     "vanilla lemon berry apple mango honey garlic tomato chili ginger mint cocoa almond oat rice bean"
-)
-NOUNS = _words("tea coffee juice soap bread cheese chips cereal pasta sauce battery cable lamp towel brush candle")
+).split()
+NOUNS = "tea coffee juice soap bread cheese chips cereal pasta sauce battery cable lamp towel brush candle".split()
 CATEGORIES = ["groceries", "drinks", "household", "personal care", "pharmacy", "batteries", "electronics"]
 
 SHOP_YAML = """\

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceshop"
 ALLOWED = {
     "commerce": ("voiceshop.commerce", "voiceshop.errors"),
     "shopfiles": ("voiceshop.shopfiles", "voiceshop.commerce", "voiceshop.errors"),
+    "nlu": ("voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
     "storage": ("voiceshop.storage", "voiceshop.commerce", "voiceshop.shopfiles", "voiceshop.errors"),
     "cli": ("voiceshop",),
 }

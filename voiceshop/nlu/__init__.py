@@ -1,0 +1,1 @@
+"""Understanding: transcripts to intents and typed slots, against the loaded shop."""
