@@ -56,11 +56,7 @@ class ShopBundle:
 
 
 class _GroupsOnly(Strict):
-    option_groups: tuple[OptionGroup, ...] = ()
-
-
-class _CatalogHead(Strict):
-    """A catalog file without its products (they are validated one by one)."""
+    """Option groups on their own: shop.yaml's, or a catalog file's without its products."""
 
     option_groups: tuple[OptionGroup, ...] = ()
 
@@ -85,7 +81,7 @@ def _describe(path: tuple[Any, ...], data: Any) -> str:
     return name
 
 
-def _message(err: Any, model: type[BaseModel]) -> str:
+def _message(err: Any) -> str:
     kind = err["type"]
     if kind == "missing":
         return "is required"
@@ -99,33 +95,45 @@ def _message(err: Any, model: type[BaseModel]) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def _validate(model: type[M], located: Located, file: str, exp: int, problems: list[Problem]) -> M | None:
+def _validate(
+    model: type[M],
+    located: Located,
+    file: str,
+    exp: int,
+    problems: list[Problem],
+    base: tuple[str | int, ...] = (),
+    document: Any = None,
+) -> M | None:
+    """Validate ``located.data``, which sits at ``base`` inside ``document`` (the whole file's data,
+    used to name fields and products in messages); each error becomes a located Problem."""
     try:
         return model.model_validate(located.data, context={MAJOR_UNITS_EXPONENT: exp})
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             # pydantic appends the name of a failing union member or function to loc; drop those
             path = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-"))
-            problems.append(Problem(file, located.line_of(path), _describe(path, located.data), _message(err, model)))
+            field = _describe(base + path, located.data if document is None else document)
+            problems.append(Problem(file, located.line_of(path), field, _message(err)))
         return None
 
 
 def _validate_catalog(
     located: Located, file: str, exp: int, problems: list[Problem]
-) -> tuple[Catalog | None, list[int]]:
+) -> tuple[Catalog | None, list[int], frozenset[str]]:
     """Validate option groups and each product on its own, so one bad product does not hide the
     cross-checks (duplicate SKUs, unknown option groups) of the others.
 
-    Returns the catalog of the products that are valid and, for each, its index in the file.
+    Returns the catalog of the products that are valid, for each its index in the file, and every
+    SKU the file names (valid product or not).
     """
     data = located.data
     products_raw = data.get("products", [])
     rest = Located({k: v for k, v in data.items() if k != "products"}, located.lines)
-    head = _validate(_CatalogHead, rest, file, exp, problems)
+    head = _validate(_GroupsOnly, rest, file, exp, problems)
     if not isinstance(products_raw, list):
         line = located.line_of(("products",))
         problems.append(Problem(file, line, "products", "must be a list of products"))
-        return None, []
+        return None, [], frozenset()
     valid: list[Product] = []
     index_map: list[int] = []
     # each product's own line map, grouped in one pass (a catalog may hold 100,000 products)
@@ -135,14 +143,7 @@ def _validate_catalog(
             item_lines.setdefault(path[1], {})[path[2:]] = line
     for i, raw in enumerate(products_raw):
         item = Located(raw, item_lines.get(i, {}))
-        before = len(problems)
-        product = _validate(Product, item, file, exp, problems)
-        sku = raw.get("sku") if isinstance(raw, dict) else None
-        prefix = f"products[{i}]" + (f" (sku {sku})" if sku else "")
-        for n in range(before, len(problems)):
-            p = problems[n]
-            line = p.line or located.line_of(("products", i))
-            problems[n] = Problem(p.file, line, prefix + ("." + p.field if p.field else ""), p.message)
+        product = _validate(Product, item, file, exp, problems, ("products", i), data)
         if product is not None:
             valid.append(product)
             index_map.append(i)
@@ -157,15 +158,15 @@ def _validate_catalog(
                 Problem(
                     file,
                     located.line_of(("products", i, "sku")),
-                    f"products[{i}] (sku {sku}).sku",
+                    _describe(("products", i, "sku"), data),
                     f"duplicate SKU {sku!r} (first used by product #{first[sku] + 1})",
                 )
             )
         else:
             first[sku] = i
     if head is None:
-        return None, index_map
-    return Catalog(option_groups=head.option_groups, products=tuple(valid)), index_map
+        return None, index_map, frozenset(first)
+    return Catalog(option_groups=head.option_groups, products=tuple(valid)), index_map, frozenset(first)
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
@@ -294,6 +295,7 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
     catalog: Catalog | None = None
     cat_located: Located | None = None
     index_map: list[int] = []
+    file_skus: frozenset[str] = frozenset()
     if catalog_path is not None and (text := _read(catalog_path, problems)) is not None:
         if catalog_path.suffix == ".csv":
             cat_located = parse_csv(catalog_path, text, problems)
@@ -302,7 +304,7 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
         else:
             problems.append(Problem(str(catalog_path), None, "", "catalog must be .yaml, .yml, .json or .csv"))
         if cat_located is not None:
-            catalog, index_map = _validate_catalog(cat_located, str(catalog_path), exp, problems)
+            catalog, index_map, file_skus = _validate_catalog(cat_located, str(catalog_path), exp, problems)
 
     if catalog is not None and cat_located is not None:
         catalog = Catalog(option_groups=shop_groups + catalog.option_groups, products=catalog.products)
@@ -310,12 +312,6 @@ def load_shop_folder(folder: str | Path) -> ShopBundle:
             line = cat_located.line_of(("products",))
             problems.append(Problem(str(catalog_path), line, "products", "the catalog has no products"))
         own = len(shop_groups)
-        raw = cat_located.data.get("products")
-        file_skus = (
-            frozenset(r["sku"] for r in raw if isinstance(r, dict) and isinstance(r.get("sku"), str))
-            if isinstance(raw, list)
-            else frozenset()
-        )
         for path, message in catalog.integrity_problems(file_skus):
             kind, index, *rest = path
             if kind == "products" and rest == ["sku"]:
