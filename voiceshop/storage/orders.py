@@ -78,7 +78,7 @@ class OrderRepository:
             if not cart.lines:
                 raise EmptyCart("the cart is empty; add something before checking out")
             customer_id = self._customer_id(c, customer)
-            found = self.shops.products(stored, [line.sku for line in cart.lines], c)
+            found = self.shops.products(stored, [line.sku for line in cart.lines])
             missing = [line.name for line in cart.lines if line.sku not in found]
             if missing:
                 raise ProductNotFound(f"no longer sold: {', '.join(missing)}; remove it from the cart")

@@ -57,39 +57,30 @@ class ShopRepository:
         groups_json = _GROUPS.dump_json(bundle.catalog.option_groups).decode()
         now = utcnow()
         with self.db.transaction() as c:
-            row = c.execute("SELECT id FROM shops WHERE slug = ?", (shop.slug,)).fetchone()
-            params = (
-                shop.name,
-                shop.currency,
-                shop.model_dump_json(),
-                groups_json,
-                bundle.fingerprint,
-                str(bundle.folder),
-                now,
+            c.execute(
+                "INSERT INTO shops (slug, name, currency, shop_json, option_groups_json, fingerprint, source,"
+                " loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (slug) DO UPDATE SET name = excluded.name, currency = excluded.currency,"
+                " shop_json = excluded.shop_json, option_groups_json = excluded.option_groups_json,"
+                " fingerprint = excluded.fingerprint, source = excluded.source, loaded_at = excluded.loaded_at",
+                (
+                    shop.slug,
+                    shop.name,
+                    shop.currency,
+                    shop.model_dump_json(),
+                    groups_json,
+                    bundle.fingerprint,
+                    str(bundle.folder),
+                    now,
+                ),
             )
-            if row is None:
-                shop_id = int(
-                    c.execute(
-                        "INSERT INTO shops (name, currency, shop_json, option_groups_json, fingerprint,"
-                        " source, loaded_at, slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (*params, shop.slug),
-                    ).lastrowid
-                    or 0
+            shop_id = int(c.execute("SELECT id FROM shops WHERE slug = ?", (shop.slug,)).fetchone()[0])
+            existing: dict[str, tuple[str, int | None, int]] = {
+                r["sku"]: (r["product_json"], r["stock"], r["active"])
+                for r in c.execute(
+                    "SELECT sku, product_json, stock, active FROM products WHERE shop_id = ?", (shop_id,)
                 )
-                existing: dict[str, tuple[str, int | None, int]] = {}
-            else:
-                shop_id = int(row["id"])
-                c.execute(
-                    "UPDATE shops SET name = ?, currency = ?, shop_json = ?, option_groups_json = ?,"
-                    " fingerprint = ?, source = ?, loaded_at = ? WHERE id = ?",
-                    (*params, shop_id),
-                )
-                existing = {
-                    r["sku"]: (r["product_json"], r["stock"], r["active"])
-                    for r in c.execute(
-                        "SELECT sku, product_json, stock, active FROM products WHERE shop_id = ?", (shop_id,)
-                    )
-                }
+            }
             added = updated = unchanged = 0
             rows = []
             for p in bundle.catalog.products:
@@ -149,11 +140,12 @@ class ShopRepository:
         )
         return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
 
-    def products(
-        self, stored: StoredShop, skus: list[str], conn: sqlite3.Connection | None = None
-    ) -> dict[str, tuple[int, Product]]:
-        """Active products by SKU with their row ids; missing SKUs are simply absent."""
-        c = conn or self.db.conn
+    def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product]]:
+        """Active products by SKU with their row ids; missing SKUs are simply absent.
+
+        Reads through the store's one connection, so inside a transaction it sees that transaction.
+        """
+        c = self.db.conn
         out: dict[str, tuple[int, Product]] = {}
         for sku in set(skus):
             row = c.execute(
