@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +31,3 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
 
 def error(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()

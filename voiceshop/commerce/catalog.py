@@ -260,9 +260,6 @@ class Product(Strict):
     def _empty_brand(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    def spoken_names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
 
 class Catalog(Strict):
     """Everything a shop sells: products plus the option groups they refer to."""

@@ -6,7 +6,6 @@ is catalog browsing; understanding whole spoken sentences is the nlu stage's job
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -105,7 +104,3 @@ class CatalogIndex:
         if len(compact) >= 5 and len(ecompact) > len(compact):
             scores.append(fuzz.partial_ratio(compact, ecompact) * 0.95)
         return max(scores)
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
