@@ -64,8 +64,7 @@ def _describe(order: Order) -> list[str]:
         + (f", for {order.customer}" if order.customer else "")
     ]
     for ln in order.lines:
-        opts = ", ".join(o.describe() for o in ln.options)
-        out.append(f"  {ln.quantity} x {ln.name}{' (' + opts + ')' if opts else ''}  {money(ln.line_total)}")
+        out.append(f"  {ln.quantity} x {ln.describe()}  {money(ln.line_total)}")
     out.append(
         f"  subtotal {money(order.subtotal)}"
         + (f", discount {money(order.discount)} ({order.coupon})" if order.discount else "")
@@ -102,8 +101,9 @@ def place(
     if as_json:
         emit_json({"created": result.created, "order": result.order.model_dump(mode="json")})
         return
-    typer.echo(("placed " if result.created else "already placed with this token: ") + _describe(result.order)[0])
-    for line in _describe(result.order)[1 : -len(result.order.history)]:
+    head, *body = _describe(result.order)
+    typer.echo(("placed " if result.created else "already placed with this token: ") + head)
+    for line in body[: -len(result.order.history)]:
         typer.echo(line)
 
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from voiceshop.commerce.cart import ChosenOption
+from voiceshop.commerce.cart import CartLine
 from voiceshop.commerce.catalog import Strict
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.errors import OrderTransitionError
@@ -82,16 +82,8 @@ class StatusEvent(Strict):
     note: str = ""
 
 
-class OrderLine(Strict):
-    sku: str
-    name: str
-    options: tuple[ChosenOption, ...] = ()
-    quantity: int = Field(ge=1)
-    unit_price: int = Field(ge=0)
-
-    @property
-    def line_total(self) -> int:
-        return self.unit_price * self.quantity
+# An order line is the priced cart line, kept as it was at checkout.
+OrderLine = CartLine
 
 
 class Order(Strict):
