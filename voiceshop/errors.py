@@ -18,6 +18,7 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
     ├── OrderNotFound          no order with that number
     ├── OrderTransitionError   a status change the order's life cycle does not allow
     ├── CustomerError          unknown or duplicate customer, bad PIN format
+    ├── GrammarError           a grammar file is malformed (carries every Problem found)
     └── StoreError             the database cannot be used
         ├── StoreLocked        another process holds the database for too long
         └── SchemaTooNew       the database was written by a newer voiceshop
@@ -111,6 +112,14 @@ class OrderTransitionError(VoiceshopError):
 
 class CustomerError(VoiceshopError):
     pass
+
+
+class GrammarError(VoiceshopError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the grammar files"
+        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class StoreError(VoiceshopError):

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from voiceshop import __version__
-from voiceshop.cli import catalog_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds
+from voiceshop.cli import catalog_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds, understand_cmds
 from voiceshop.cli.context import State
 from voiceshop.cli.output import error
 from voiceshop.errors import VoiceshopError
@@ -47,6 +47,7 @@ app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(orders_cmds.app, name="orders")
 app.add_typer(customers_cmds.app, name="customers")
 app.add_typer(db_cmds.app, name="db")
+app.command("understand")(understand_cmds.understand)
 
 
 def _version(value: bool) -> None:

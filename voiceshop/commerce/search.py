@@ -15,7 +15,7 @@ from voiceshop.commerce.catalog import Catalog, Product, normalize_phrase
 MIN_SCORE = 80.0
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     # Crude English plural folding, enough for "batteries"/"battery", "lattes"/"latte", "eggs"/"egg".
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -27,7 +27,7 @@ def _stem(word: str) -> str:
 
 
 def search_key(text: str) -> str:
-    return " ".join(_stem(w) for w in normalize_phrase(text).split())
+    return " ".join(stem(w) for w in normalize_phrase(text).split())
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,25 @@
-"""Understanding: transcripts to intents and typed slots, against the loaded shop."""
+"""Understanding: transcript -> intent with typed slots and cart items (see ``matcher``).
+
+grammar   grammars/<lang>/*.yaml (hassil templates) -> expanded word sequences
+lexicon   the shop's phrases (products, options, coupons...) indexed by word
+align     transcript words -> tags (which words name which shop thing, numbers, command words)
+items     a stretch of tags -> order items
+matcher   tags -> nearest grammar sentence -> Understanding (result)
+"""
+
+from __future__ import annotations
+
+from voiceshop.nlu.grammar import Grammar, grammar_dir
+from voiceshop.nlu.matcher import Understander
+from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue, Understanding
+
+__all__ = [
+    "Candidate",
+    "Grammar",
+    "ItemMention",
+    "OptionMention",
+    "SlotValue",
+    "Understander",
+    "Understanding",
+    "grammar_dir",
+]

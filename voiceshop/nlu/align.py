@@ -1,0 +1,323 @@
+"""Aligning a transcript's words to the shop's phrases: which stretch of words names which thing.
+
+Each word is first given its readings: itself when it is a known word, the words a recognizer
+confuses it with (``homophones``), and known words within a small edit distance. Every stretch of up
+to ``Lexicon.max_words`` words is then compared with the phrases that share its readings (exactly,
+with the spaces removed, or by character edit distance), numbers and ordinals are read, and the
+stretches are chosen longest well-explained first, without overlaps. What is left is a command word
+of the grammar or an unknown word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
+from voiceshop.nlu.numbers import HOMOPHONES, UNITS, parse_number, parse_ordinal, parse_quantity
+from voiceshop.nlu.text import stem
+
+# Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
+STOP = frozenset("a an the and of with to for in on my some it that this is are me i any no or your our".split())
+MIN_SCORE = 0.72
+"""Lowest similarity at which a stretch of words is taken to name a phrase."""
+GOOD_SCORE = 0.85
+MAX_CANDIDATES = 400
+"""A stretch whose words occur in more phrases than this is too generic to compare one by one."""
+DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A stretch ``[start, end)`` of the transcript's words and what it was read as."""
+
+    start: int
+    end: int
+    kind: str
+    """An entity kind (product, option, ...), quantity, ordinal, digits, word (a command word) or unknown."""
+    value: str | int
+    score: float
+    candidates: tuple[tuple[Entity, float], ...] = field(default=(), compare=False)
+    """For entity kinds: every phrase the words may name, best first."""
+    weak: bool = False
+    """A reading that only counts inside an item ("a" as one, "can" as a unit)."""
+    fit: float = -1.0
+    """How well the words were heard, apart from which thing they name: "toothpaste" fits several
+    toothpastes perfectly (fit 1.0) though no single one scores high. Defaults to ``score``."""
+
+    @property
+    def heard(self) -> float:
+        return self.score if self.fit < 0 else self.fit
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _priority(kind: str) -> int:
+    return KIND_PRIORITY.index(kind) if kind in KIND_PRIORITY else len(KIND_PRIORITY)
+
+
+class Aligner:
+    def __init__(self, lexicon: Lexicon, command_words: frozenset[str], homophones: Mapping[str, tuple[str, ...]]):
+        self.lexicon = lexicon
+        self.command_words = frozenset(stem(w) for w in command_words)
+        self.vocab = sorted(lexicon.words | self.command_words | NUMBER_WORDS)
+        self._known = frozenset(self.vocab)
+        self.homophones = homophones
+        self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def readings(self, token: str) -> tuple[tuple[str, float], ...]:
+        """The known words ``token`` may stand for, with how sure that reading is (1.0 = as written)."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        s = stem(token)
+        out: dict[str, float] = {}
+        if s in self._known or token.isdigit():
+            out[s] = 1.0
+        for meant in self.homophones.get(token, ()):
+            out.setdefault(stem(meant), 0.9)
+        if s not in self._known and not token.isdigit() and len(s) >= 3:
+            cutoff = 80 if len(s) <= 4 else 72
+            for w, score, _ in process.extract(s, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
+                out.setdefault(w, score / 100)
+        result = tuple(sorted(out.items(), key=lambda kv: -kv[1])) or ((s, 0.0),)
+        if len(self._cache) < 100_000:
+            self._cache[token] = result
+        return result
+
+    def merge_compounds(self, tokens: Sequence[str]) -> list[str]:
+        """Join two words the shop writes as one ("tooth paste" -> "toothpaste")."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if i + 1 < len(tokens):
+                first, second = stem(tokens[i]), stem(tokens[i + 1])
+                if stem(tokens[i] + tokens[i + 1]) in self.lexicon.postings and not self._adjacent(first, second):
+                    out.append(tokens[i] + tokens[i + 1])
+                    i += 2
+                    continue
+            out.append(tokens[i])
+            i += 1
+        return out
+
+    def _adjacent(self, first: str, second: str) -> bool:
+        both = self.lexicon.postings.get(first, frozenset()) & self.lexicon.postings.get(second, frozenset())
+        for e in both:
+            ws = self.lexicon.entities[e].words
+            if any(ws[k] == first and ws[k + 1] == second for k in range(len(ws) - 1)):
+                return True
+        return False
+
+    def tag(self, tokens: Sequence[str]) -> list[Tag]:
+        """Read ``tokens`` (normalised words, fillers removed) as a sequence of non-overlapping tags."""
+        stems = [stem(t) for t in tokens]
+        readings = [self.readings(t) for t in tokens]
+        found: list[Tag] = []
+        n = len(tokens)
+        for i in range(n):
+            found += self._numbers(tokens, i)
+            for j in range(i + 1, min(n, i + self.lexicon.max_words + 1) + 1):
+                tag = self._phrase(tokens, stems, readings, i, j)
+                if tag is not None:
+                    found.append(tag)
+        chosen: list[Tag] = []
+        taken = [False] * n
+        found.sort(key=lambda t: (t.score >= GOOD_SCORE, t.length, t.score, -_priority(t.kind)), reverse=True)
+        for t in found:
+            if not any(taken[t.start : t.end]):
+                chosen.append(t)
+                for k in range(t.start, t.end):
+                    taken[k] = True
+        for i in range(n):
+            if not taken[i]:
+                chosen.append(self._word(tokens[i], readings[i], i))
+        chosen.sort(key=lambda t: t.start)
+        return _number_homophones(chosen, tokens)
+
+    def _word(self, token: str, readings: tuple[tuple[str, float], ...], i: int) -> Tag:
+        for word, score in readings:
+            if word in self.command_words and score >= 0.8:
+                return Tag(i, i + 1, "word", word, score)
+        if token in self.command_words:
+            return Tag(i, i + 1, "word", token, 1.0)
+        return Tag(i, i + 1, "unknown", token, 0.0)
+
+    def _numbers(self, tokens: Sequence[str], i: int) -> list[Tag]:
+        out: list[Tag] = []
+        q = parse_quantity(tokens, i)
+        if q is not None:
+            weak = tokens[i] in ("a", "an") and q.length == 1
+            out.append(Tag(i, i + q.length, "quantity", q.value, 1.0, weak=weak))
+        o = parse_ordinal(tokens, i, count=-1)
+        if o is not None:
+            out.append(Tag(i, i + o.length, "ordinal", o.value, 1.0))
+        digits = _digit_run(tokens, i)
+        if digits is not None:
+            out.append(digits)
+        return out
+
+    def _phrase(
+        self,
+        tokens: Sequence[str],
+        stems: Sequence[str],
+        readings: Sequence[tuple[tuple[str, float], ...]],
+        i: int,
+        j: int,
+    ) -> Tag | None:
+        lex = self.lexicon
+        span = tuple(stems[i:j])
+        scored: dict[int, float] = {}
+        fit = 1.0
+        for e in lex.exact.get(span, ()):
+            scored[e] = 1.0
+        for e in lex.despaced.get("".join(span), ()):
+            scored.setdefault(e, 0.97)
+        if not scored and tokens[i] not in STOP and tokens[j - 1] not in STOP and not _has_number(tokens[i:j]):
+            scored, fit = self._fuzzy(span, readings[i:j])
+        if not scored:
+            return None
+        ranked = sorted(
+            ((lex.entities[e], s) for e, s in scored.items()),
+            key=lambda es: (-es[1], _priority(es[0].kind), not es[0].exact_name),
+        )
+        best = ranked[0][1]
+        keep = tuple((e, s) for e, s in ranked if s >= best - 0.1)
+        head = keep[0][0]
+        # A command word that only partly names a phrase ("card" in "pay by card" vs "sd card") stays a
+        # word outside an item.
+        weak = head.kind in ("unit", "amount") or (j - i == 1 and best < GOOD_SCORE and span[0] in self.command_words)
+        return Tag(i, j, head.kind, head.value, best, keep, weak=weak, fit=max(fit, best))
+
+    def _fuzzy(
+        self, span: tuple[str, ...], readings: Sequence[tuple[tuple[str, float], ...]]
+    ) -> tuple[dict[int, float], float]:
+        """Phrases the words may name with their scores, and how well the words themselves were heard."""
+        lex = self.lexicon
+        per_word = [frozenset().union(*(lex.postings.get(w, frozenset()) for w, _ in r)) for r in readings]
+        # A known word that names nothing of the shop ("need", "more") cannot be part of a phrase; one
+        # unknown word can be (a misheard part of the name), if the rest agree.
+        outside = [k for k, ids in enumerate(per_word) if not ids]
+        if len(outside) > 1 or any(readings[k][0][1] >= 1.0 for k in outside):
+            return {}, 0.0
+        if outside:
+            k = outside[0]
+            ids = frozenset.intersection(*(per_word[:k] + per_word[k + 1 :])) if len(span) > 1 else frozenset()
+        else:
+            ids = frozenset.intersection(*per_word)
+            if not ids and len(span) >= 2:
+                # Leave one word out ("ice coffee" for "iced coffee"), but never a command word ("more").
+                ids = frozenset().union(
+                    *(
+                        frozenset.intersection(*(per_word[:k] + per_word[k + 1 :]))
+                        for k in range(len(span))
+                        if span[k] not in self.command_words
+                    )
+                )
+        if not ids or len(ids) > MAX_CANDIDATES:
+            return {}, 0.0
+        text = " ".join(span)
+        joined = "".join(span)
+        out: dict[int, float] = {}
+        heard = 0.0
+        for e in ids:
+            ent = lex.entities[e]
+            full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
+            if len(ent.words) == len(span):
+                full = max(full, _by_readings(ent, readings))
+            score = full
+            if len(ent.words) > len(span):
+                partial, words_heard = _partial(ent, readings)
+                score = max(full, partial)
+                if partial >= MIN_SCORE:
+                    heard = max(heard, words_heard)
+            if score >= MIN_SCORE:
+                out[e] = score
+                heard = max(heard, full)
+        return out, heard
+
+
+def _by_readings(ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]]) -> float:
+    """How sure we are that the words, each read as one of its readings, say the phrase ("lady" -> latte)."""
+    score = 1.0
+    for word, r in zip(ent.words, readings, strict=True):
+        score = min(score, max((s for w, s in r if w == word), default=0.0))
+    return score
+
+
+def _has_number(tokens: Sequence[str]) -> bool:
+    return any(parse_number(tokens, k) is not None for k in range(len(tokens)))
+
+
+def _partial(ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]]) -> tuple[float, float]:
+    """How well a shorter stretch names a longer phrase ("toothpaste" for "sensodyne toothpaste"), and
+    how well its words were heard.
+
+    Never as good as a full match, and nearly flat in how much of the phrase was said, so that several
+    products sharing the said words come out close together: a question, not a guess.
+    """
+    names = set(ent.words)
+    covered = 0
+    worst = 1.0
+    said: set[str] = set()
+    for r in readings:
+        hits = [(w, s) for w, s in r if w in names]
+        if not hits:
+            return 0.0, 0.0
+        word, score = max(hits, key=lambda ws: ws[1])
+        covered += len(word)
+        worst = min(worst, score)
+        said.add(word)
+    total = sum(len(w) for w in ent.words)
+    # English names end in their head noun: "ice" alone does not name "ice coffee", "coffee" may.
+    head = 1.0 if ent.words[-1] in said else 0.85
+    return (0.74 + 0.1 * covered / total) * worst * head, worst
+
+
+def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
+    token = tokens[i]
+    if token.isdigit() and len(token) >= 4:
+        return Tag(i, i + 1, "digits", token, 1.0)
+    digits: list[str] = []
+    real = 0
+    j = i
+    while j < len(tokens):
+        t = tokens[j]
+        if t in DIGIT_WORDS or (t.isdigit() and len(t) == 1):
+            digits.append(DIGIT_WORDS.get(t, t))
+            real += 1
+        elif t in HOMOPHONES and HOMOPHONES[t] < 10 and digits:
+            digits.append(str(HOMOPHONES[t]))
+        else:
+            break
+        j += 1
+    while digits and tokens[j - 1] in HOMOPHONES:  # a trailing "to" / "for" is a word, not a digit
+        digits.pop()
+        j -= 1
+    if len(digits) >= 3 and real >= 2:
+        return Tag(i, j, "digits", "".join(digits), 1.0 if real == len(digits) else 0.9)
+    return None
+
+
+HEADS = frozenset(("product", "category", "brand"))
+
+
+def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
+    """ "add to lattes": a "to" / "for" right before what is being ordered is a number; and "one" in
+    "the second one" / "that one" is a word."""
+    out = list(tags)
+    for k, t in enumerate(tags):
+        word = tokens[t.start]
+        if t.kind == "quantity" and word == "one" and t.length == 1 and k > 0:
+            before = tags[k - 1]
+            if before.kind == "ordinal" or tokens[before.start] in ("the", "that", "this", "which", "other"):
+                out[k] = Tag(t.start, t.end, "word", "one", 1.0)
+                continue
+        if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
+            nxt = tags[k + 1]
+            if nxt.kind in HEADS or (nxt.kind == "option" and k + 2 < len(tags) and tags[k + 2].kind in HEADS):
+                out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)
+    return out

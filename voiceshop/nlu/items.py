@@ -1,0 +1,165 @@
+"""Reading a stretch of tagged words as order items: "two large lattes with soy milk and a croissant".
+
+An item is a head (a product, or a brand or category that still has to be narrowed down) with the
+quantity, unit and options said around it. Options before a head belong to it; options after a head
+belong to it until "and" or a new quantity starts the next item; options left at the end ("... and
+sugar") belong to the last item. Options are then checked against the product's option groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.nlu.align import HEADS, Tag
+from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
+
+ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
+CONNECTORS = frozenset(("and", "with", "of", "plus", "also", "in", "on", "some", "any"))
+SEPARATORS = frozenset(("and", "plus", "also"))
+AMBIGUITY_MARGIN = 0.05
+"""Two products closer than this are a question, not a choice."""
+NARROW_SCORE = 0.6
+"""Score of each product when only a brand or category was said ("some batteries")."""
+MAX_NARROW = 20
+
+
+@dataclass
+class _Draft:
+    head: Tag | None = None
+    quantity: Tag | None = None
+    unit: Tag | None = None
+    options: list[tuple[Tag, Tag | None]] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+
+
+def is_item_tag(tag: Tag) -> bool:
+    return tag.kind in ITEM_KINDS
+
+
+def build_items(run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog) -> list[ItemMention]:
+    drafts: list[_Draft] = []
+    cur = _Draft()
+    pending = _Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
+    amount: Tag | None = None
+    separated = False
+    for tag in run:
+        if tag.kind == "word":
+            separated = separated or tag.value in SEPARATORS
+            continue
+        if tag.kind in HEADS:
+            if cur.head is not None:
+                drafts.append(cur)
+                cur = _Draft()
+            cur.head = tag
+            cur.quantity = pending.quantity or cur.quantity
+            cur.unit = pending.unit or cur.unit
+            cur.options += pending.options
+            cur.tags += [*pending.tags, tag]
+            pending = _Draft()
+            separated = False
+        elif tag.kind == "amount":
+            amount = tag
+            continue
+        elif tag.kind == "option":
+            after_break = separated or pending.quantity is not None
+            target = pending if cur.head is not None and after_break else cur
+            target.options.append((tag, amount))
+            target.tags.append(tag)
+        elif tag.kind == "quantity":
+            target = cur if cur.head is None else pending
+            target.quantity = tag
+            target.tags.append(tag)
+        elif tag.kind == "unit":
+            target = cur if cur.head is None else pending
+            target.unit = tag
+            target.tags.append(tag)
+        amount = None
+    if cur.head is not None:
+        cur.options += pending.options  # "... and sugar": trailing options belong to the last item
+        cur.tags += [t for t, _ in pending.options]
+        drafts.append(cur)
+    return [_resolve(d, tokens, catalog) for d in drafts]
+
+
+def product_candidates(head: Tag, catalog: Catalog) -> list[Candidate]:
+    """The products a head may name, best first, one entry per SKU."""
+    best: dict[str, float] = {}
+    for entity, score in head.candidates:
+        if entity.kind == "product":
+            best[entity.value] = max(best.get(entity.value, 0.0), score)
+        elif entity.kind in ("brand", "category") and not any(e.kind == "product" for e, _ in head.candidates):
+            for p in catalog.products:
+                if (p.brand if entity.kind == "brand" else p.category) == entity.value:
+                    best.setdefault(p.sku, NARROW_SCORE * score)
+    out = []
+    for sku, score in sorted(best.items(), key=lambda kv: -kv[1])[:MAX_NARROW]:
+        product = catalog.product(sku)
+        out.append(Candidate(value=sku, name=product.name if product else sku, score=round(score, 3)))
+    return out
+
+
+def pick(candidates: Sequence[Candidate]) -> Candidate | None:
+    """The one candidate, or None when the first two are too close to choose between."""
+    if not candidates:
+        return None
+    if len(candidates) > 1 and candidates[0].score - candidates[1].score < AMBIGUITY_MARGIN:
+        return None
+    return candidates[0]
+
+
+def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog) -> ItemMention:
+    assert d.head is not None
+    candidates = product_candidates(d.head, catalog)
+    unit = str(d.unit.value) if d.unit else None
+    if unit and " " in unit and len(candidates) > 1:
+        candidates = _prefer_pack(candidates, int(unit.split()[0]), catalog)
+    chosen = pick(candidates)
+    product = catalog.product(chosen.value) if chosen else None
+    fit, unfit = _options(d.options, product, catalog, tokens)
+    start = min(t.start for t in d.tags)
+    end = max(t.end for t in d.tags)
+    return ItemMention(
+        sku=product.sku if product else None,
+        name=product.name if product else None,
+        quantity=int(d.quantity.value) if d.quantity else 1,
+        quantity_said=d.quantity is not None,
+        unit=unit,
+        options=tuple(fit),
+        unfit_options=tuple(unfit),
+        text=" ".join(tokens[start:end]),
+        score=round(min([d.head.score, *(t.score for t in d.tags)]), 3),
+        candidates=tuple(candidates),
+    )
+
+
+def _prefer_pack(candidates: list[Candidate], count: int, catalog: Catalog) -> list[Candidate]:
+    def fits(c: Candidate) -> bool:
+        p = catalog.product(c.value)
+        return p is not None and p.pack.count == count
+
+    return sorted(candidates, key=lambda c: (not fits(c), -c.score))
+
+
+def _options(
+    said: list[tuple[Tag, Tag | None]], product: Product | None, catalog: Catalog, tokens: Sequence[str]
+) -> tuple[list[OptionMention], list[OptionMention]]:
+    offered = set(product.options) if product else None
+    fit: list[OptionMention] = []
+    unfit: list[OptionMention] = []
+    for tag, amount in said:
+        readings = [e for e, _ in tag.candidates if e.kind == "option"]
+        # An exact choice name beats an alias ("medium" is a size before it is "medium roast").
+        readings.sort(key=lambda e: not e.exact_name)
+        usable = [e for e in readings if offered is None or e.value.split(":")[0] in offered]
+        entity = (usable or readings)[0]
+        group, choice = entity.value.split(":", 1)
+        amount_name = None
+        g = catalog.group(group)
+        if amount is not None and g is not None and g.amount(str(amount.value)) is not None:
+            amount_name = str(amount.value)
+        start = amount.start if amount is not None else tag.start
+        mention = OptionMention(group=group, choice=choice, amount=amount_name, text=" ".join(tokens[start : tag.end]))
+        (fit if usable else unfit).append(mention)
+    return fit, unfit

@@ -1,0 +1,137 @@
+"""The shop's side of the grammar: every phrase a shopper may use for a product, brand, category,
+option, add-on amount or coupon, plus the fixed lists of the grammar (units, voice settings), indexed
+for fast fuzzy lookup.
+
+Phrases are kept as stemmed words ("lattes" and "latte" meet as "latte"). The index maps each word to
+the phrases containing it, so finding what a stretch of transcript could mean costs a few set
+intersections, not a scan of the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.shop import Shop
+from voiceshop.nlu.grammar import Grammar
+from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, TENS, UNITS, number_words
+from voiceshop.nlu.text import stem, words
+
+# When one phrase means several kinds of thing ("coffee": a product and a category), the first wins.
+KIND_PRIORITY = ("product", "option", "amount", "category", "brand", "coupon")
+NUMBER_WORDS = frozenset(
+    [*UNITS, *TENS[2:], *ORDINALS, *HOMOPHONES, "hundred", "dozen", "couple", "pair", "half", "oh", "last"]
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One way of naming one thing of the shop."""
+
+    kind: str
+    """product, brand, category, option, amount, coupon, or the name of a grammar list (unit, voice)."""
+    value: str
+    """SKU, brand, category, "group:choice", amount name, coupon code or list value."""
+    words: tuple[str, ...]
+    """Stemmed words of the phrase."""
+    text: str
+    """The phrase as it would be said."""
+    exact_name: bool = True
+    """False for aliases and derived forms; an exact name wins a tie."""
+
+    @property
+    def joined(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass
+class Lexicon:
+    entities: list[Entity] = field(default_factory=list)
+    exact: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    despaced: dict[str, list[int]] = field(default_factory=dict)
+    postings: dict[str, frozenset[int]] = field(default_factory=dict)
+    max_words: int = 1
+
+    @classmethod
+    def build(cls, shop: Shop, catalog: Catalog, grammar: Grammar) -> Lexicon:
+        lex = cls()
+        seen: set[tuple[str, str, tuple[str, ...]]] = set()
+
+        def add(kind: str, value: str, text: str, exact_name: bool = True) -> None:
+            said = words(text)
+            key = (kind, value, tuple(stem(w) for w in said))
+            if said and key not in seen:
+                seen.add(key)
+                lex.entities.append(Entity(kind, value, key[2], " ".join(said), exact_name))
+
+        for p in catalog.products:
+            names = [p.name, *p.aliases]
+            for i, name in enumerate(names):
+                add("product", p.sku, name, i == 0)
+                if p.brand and not normalized(name).startswith(normalized(p.brand)):
+                    add("product", p.sku, f"{p.brand} {name}", False)
+            if p.brand:
+                add("brand", p.brand, p.brand)
+        for category in catalog.categories():
+            add("category", category, category)
+        for group in catalog.option_groups:
+            for choice in group.choices:
+                add("option", f"{group.name}:{choice.name}", choice.name)
+                for alias in choice.aliases:
+                    add("option", f"{group.name}:{choice.name}", alias, False)
+            for amount in group.amounts:
+                for i, name in enumerate((amount.name, *amount.aliases)):
+                    add("amount", amount.name, name, i == 0)
+        for coupon in shop.coupons:
+            for text in coupon_phrases(coupon.code):
+                add("coupon", coupon.code, text)
+        for name, glist in grammar.lists.items():
+            for value in glist.values:
+                add(name, value.out, " ".join(value.words))
+        lex._index()
+        return lex
+
+    def _index(self) -> None:
+        exact: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        despaced: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, set[int]] = defaultdict(set)
+        for i, e in enumerate(self.entities):
+            exact[e.words].append(i)
+            despaced["".join(e.words)].append(i)
+            for w in e.words:
+                postings[w].add(i)
+            self.max_words = max(self.max_words, len(e.words))
+        self.exact = dict(exact)
+        self.despaced = dict(despaced)
+        self.postings = {w: frozenset(ids) for w, ids in postings.items()}
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.postings)
+
+    def phrases(self) -> list[str]:
+        """Every phrase as it would be said, for a recognizer's vocabulary or phrase list."""
+        return sorted({e.text for e in self.entities})
+
+
+def normalized(text: str) -> str:
+    return " ".join(words(text))
+
+
+def coupon_phrases(code: str) -> list[str]:
+    """How "SAVE10" may be said: "save10", "save 10", "save ten", "save one zero"."""
+    parts = re.findall(r"[A-Za-z]+|\d+", code.lower())
+    out = {" ".join(parts), "".join(parts)}
+    spoken: list[list[str]] = [[]]
+    for part in parts:
+        if part.isdigit():
+            forms = [part, " ".join(number_words(int(d)) for d in part)]
+            if int(part) <= 999:
+                forms.append(number_words(int(part)))
+        else:
+            forms = [part]
+        spoken = [[*s, f] for s in spoken for f in forms]
+    out.update(" ".join(s) for s in spoken)
+    return sorted(out)

@@ -1,0 +1,297 @@
+"""Understanding a transcript: tag its words, then find the grammar sentence it is closest to.
+
+After ``align`` has read the words as shop things, the transcript becomes a short sequence of symbols:
+command words stay words, a product becomes ``{product}``, a stretch of items becomes ``{items}``,
+unknown words become ``?``. Every expanded grammar sentence is such a sequence too, so the intent is
+the sentence at the smallest edit distance (rapidfuzz, over all sentences at once), and the edit
+operations say which words filled which slot. The confidence is that similarity, discounted by how
+well the words matched the shop's phrases and by words nothing explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.shop import Shop
+from voiceshop.nlu.align import HEADS, Aligner, Tag
+from voiceshop.nlu.grammar import Grammar, Slot, Template
+from voiceshop.nlu.items import CONNECTORS, build_items, is_item_tag, pick, product_candidates
+from voiceshop.nlu.lexicon import Lexicon
+from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
+from voiceshop.nlu.text import drop_phrases, join_spelled, stem, words
+
+ACCEPT = 0.62
+"""Lowest confidence at which an intent is returned; below it the result is "not understood"."""
+UNKNOWN = "?"
+UNEXPLAINED_PENALTY = 0.85
+"""Confidence factor per unknown word beyond the first of a stretch that no wildcard captures."""
+TOP_SENTENCES = 40
+LEADING = frozenset(("some", "any", "the"))
+"""Words an item stretch may start with: "some ice cream"."""
+
+
+@dataclass(frozen=True)
+class _Symbol:
+    name: str
+    tags: tuple[Tag, ...]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    template: int
+    confidence: float
+    encoding: tuple[_Symbol, ...]
+    query: str
+
+
+class Understander:
+    """A grammar compiled against one shop. Build once per shop version; ``understand`` many times."""
+
+    def __init__(self, shop: Shop, catalog: Catalog, grammar: Grammar) -> None:
+        self.shop = shop
+        self.catalog = catalog
+        self.grammar = grammar
+        self.lexicon = Lexicon.build(shop, catalog, grammar)
+        self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones)
+        self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
+        self._codes: dict[str, str] = {}
+        self._sentences = [self._encode_template(t) for t in grammar.templates]
+
+    # --- vocabulary for the recognizer ----------------------------------------------------------------
+
+    def vocabulary(self) -> list[str]:
+        """Every word the grammar and the shop's phrases can use, for constraining a recognizer."""
+        found = set(self.grammar.words)
+        for phrase in self.lexicon.phrases():
+            found.update(phrase.split())
+        from voiceshop.nlu.lexicon import NUMBER_WORDS
+
+        return sorted(found | NUMBER_WORDS)
+
+    def phrases(self) -> list[str]:
+        """Shop phrases (products, options, coupons...) to bias a recognizer towards."""
+        return self.lexicon.phrases()
+
+    # --- understanding --------------------------------------------------------------------------------
+
+    def understand(self, text: str) -> Understanding:
+        tokens, _ = drop_phrases(join_spelled(words(text)), self.grammar.fillers)
+        tokens = self.aligner.merge_compounds(tokens)
+        if not tokens:
+            return Understanding(text=text, intent=None, confidence=0.0)
+        tags = self.aligner.tag(tokens)
+        fine = self._encode_input(tags, tokens, runs=False)
+        coarse = self._encode_input(tags, tokens, runs=True)
+        hits: list[_Hit] = []
+        for encoding in {fine, coarse}:
+            query = "".join(self._code(s.name) for s in encoding)
+            found = process.extract(
+                query,
+                self._sentences,
+                scorer=Levenshtein.normalized_similarity,
+                limit=TOP_SENTENCES,
+                score_cutoff=0.3,
+            )
+            for _, similarity, index in found:
+                conf = similarity * self._quality(encoding, query, index)
+                hits.append(_Hit(index, conf, encoding, query))
+        if not hits:
+            return Understanding(text=text, intent=None, confidence=0.0)
+        # Best hit per intent; among equals prefer the longer sentence (it explains more).
+        hits.sort(key=lambda h: (h.confidence, len(self._sentences[h.template])), reverse=True)
+        per_intent: dict[str, _Hit] = {}
+        for h in hits:
+            per_intent.setdefault(self.grammar.templates[h.template].intent, h)
+        ranked = list(per_intent.values())
+        best = ranked[0]
+        others = tuple(
+            IntentGuess(intent=self.grammar.templates[h.template].intent, confidence=round(h.confidence, 3))
+            for h in ranked[1:4]
+        )
+        if best.confidence < ACCEPT:
+            closest = (
+                IntentGuess(intent=self.grammar.templates[best.template].intent, confidence=round(best.confidence, 3)),
+                *others,
+            )
+            return Understanding(text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest)
+        return self._result(text, tokens, best, others)
+
+    def understand_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> Understanding:
+        """The best-supported reading of several recognizer hypotheses (text, confidence 0..1).
+
+        Each hypothesis is understood on its own; its score is the understanding's confidence weighted
+        by the recognizer's, and hypotheses that agree on intent and items support each other.
+        """
+        if not hypotheses:
+            return Understanding(text="", intent=None, confidence=0.0)
+        results = [(self.understand(text), asr) for text, asr in hypotheses]
+
+        def key(u: Understanding) -> tuple[object, ...]:
+            return (u.intent, tuple((i.sku, i.quantity) for i in u.items))
+
+        support: dict[tuple[object, ...], float] = {}
+        for u, asr in results:
+            if u.understood:
+                support[key(u)] = support.get(key(u), 0.0) + asr
+        total = sum(asr for _, asr in results) or 1.0
+
+        def score(pair: tuple[Understanding, float]) -> float:
+            u, asr = pair
+            agreement = support.get(key(u), 0.0) / total
+            return u.confidence * (0.5 + 0.5 * asr) * (0.75 + 0.25 * agreement)
+
+        return max(results, key=score)[0]
+
+    # --- encoding -------------------------------------------------------------------------------------
+
+    def _code(self, name: str) -> str:
+        code = self._codes.get(name)
+        if code is None:
+            code = chr(0x4E00 + len(self._codes))
+            self._codes[name] = code
+        return code
+
+    def _encode_template(self, template: Template) -> str:
+        out = []
+        for token in template.tokens:
+            if isinstance(token, Slot):
+                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else token.list_name))
+            else:
+                out.append(self._code(stem(token)))
+        return "".join(out)
+
+    def _encode_input(self, tags: list[Tag], tokens: Sequence[str], *, runs: bool) -> tuple[_Symbol, ...]:
+        symbols: list[_Symbol] = []
+        k = 0
+        while k < len(tags):
+            tag = tags[k]
+            end = _run_end(tags, k) if runs else k
+            if end > k or (runs and tag.kind in HEADS):
+                symbols.append(_Symbol("items", tuple(tags[k : end + 1])))
+                k = end + 1
+                continue
+            if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
+                symbols.append(_Symbol("option", (tag, tags[k + 1])))  # "a bit of soy milk" is one option
+                k += 2
+                continue
+            if tag.weak:
+                for i in range(tag.start, tag.end):
+                    word = stem(tokens[i])
+                    name = word if word in self.aligner.command_words else UNKNOWN
+                    symbols.append(_Symbol(name, (Tag(i, i + 1, "word" if name != UNKNOWN else "unknown", word, 1.0),)))
+            elif tag.kind == "word":
+                symbols.append(_Symbol(str(tag.value), (tag,)))
+            elif tag.kind == "unknown":
+                symbols.append(_Symbol(UNKNOWN, (tag,)))
+            else:
+                symbols.append(_Symbol(tag.kind, (tag,)))
+            k += 1
+        merged: list[_Symbol] = []
+        for s in symbols:
+            if s.name == UNKNOWN and merged and merged[-1].name == UNKNOWN:
+                merged[-1] = _Symbol(UNKNOWN, merged[-1].tags + s.tags)
+            else:
+                merged.append(s)
+        return tuple(merged)
+
+    # --- scoring and slots ----------------------------------------------------------------------------
+
+    def _quality(self, encoding: tuple[_Symbol, ...], query: str, index: int) -> float:
+        sentence = self._sentences[index]
+        captured = {j for i, j in _aligned(sentence, query) if sentence[i] == self._code(UNKNOWN)}
+        quality = 1.0
+        scores = [t.heard for s in encoding for t in s.tags if t.kind != "unknown"]
+        if scores:
+            quality *= sum(scores) / len(scores)
+        for j, s in enumerate(encoding):
+            if s.name == UNKNOWN and j not in captured:
+                quality *= UNEXPLAINED_PENALTY ** (len(s.tags) - 1)
+        return quality
+
+    def _result(self, text: str, tokens: Sequence[str], hit: _Hit, others: tuple[IntentGuess, ...]) -> Understanding:
+        template = self.grammar.templates[hit.template]
+        sentence = self._sentences[hit.template]
+        slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
+        items: list[ItemMention] = []
+        used: set[int] = set()
+        for i, j in _aligned(sentence, hit.query):
+            token = template.tokens[i]
+            symbol = hit.encoding[j]
+            if symbol.name != UNKNOWN:
+                used.update(k for t in symbol.tags for k in range(t.start, t.end))
+            if not isinstance(token, Slot):
+                continue
+            said = " ".join(tokens[min(t.start for t in symbol.tags) : max(t.end for t in symbol.tags)])
+            if token.list_name == "items":
+                parts = [t for t in symbol.tags if is_item_tag(t) or t.kind == "word"]
+                items += build_items(parts, tokens, self.catalog)
+            elif token.list_name in self.wildcards or symbol.name == UNKNOWN:
+                used.update(k for t in symbol.tags for k in range(t.start, t.end))
+                wild = token.list_name in self.wildcards
+                slots[token.name] = SlotValue(value=said if wild else None, text=said, score=1.0 if wild else 0.0)
+            else:
+                slots[token.name] = self._slot(token, symbol, said)
+        return Understanding(
+            text=text,
+            intent=template.intent,
+            confidence=round(hit.confidence, 3),
+            slots=slots,
+            items=tuple(items),
+            words=tuple(tokens[k] for k in sorted(used)),
+            alternatives=others,
+            template=template.source,
+        )
+
+    def _slot(self, token: Slot, symbol: _Symbol, said: str) -> SlotValue:
+        tag = symbol.tags[-1]
+        kind = token.list_name
+        if kind == "product":
+            candidates = tuple(product_candidates(tag, self.catalog)) if tag.kind in HEADS else ()
+            chosen = pick(candidates)
+            return SlotValue(value=chosen.value if chosen else None, text=said, score=tag.score, candidates=candidates)
+        if kind == "option" and tag.kind == "option":
+            options = sorted((e for e, _ in tag.candidates if e.kind == "option"), key=lambda e: not e.exact_name)
+            candidates = tuple(
+                Candidate(value=e.value, name=e.value.split(":", 1)[1], score=round(tag.score, 3))
+                for e in dict((e.value, e) for e in options).values()
+            )
+            return SlotValue(value=options[0].value, text=said, score=tag.score, candidates=candidates)
+        if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
+            return SlotValue(value=tag.value, text=said, score=tag.score)
+        return SlotValue(value=None, text=said, score=0.0)
+
+
+def _run_end(tags: list[Tag], k: int) -> int:
+    """Index of the last tag of the item run starting at ``k``, or ``k`` when no run starts there."""
+    if not is_item_tag(tags[k]) and not (tags[k].kind == "word" and tags[k].value in LEADING):
+        return k
+    end = k
+    last_head = k if tags[k].kind in HEADS else -1
+    j = k + 1
+    while j < len(tags) and (is_item_tag(tags[j]) or (tags[j].kind == "word" and tags[j].value in CONNECTORS)):
+        if is_item_tag(tags[j]):
+            end = j
+        if tags[j].kind in HEADS:
+            last_head = j
+        j += 1
+    if last_head < 0:
+        return k
+    # Options after the last head still belong to it ("a latte, large"); a dangling quantity does not.
+    while end > last_head and tags[end].kind not in ("option", "amount"):
+        end -= 1
+    return end
+
+
+def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:
+    """Pairs (sentence position, query position) that edit-distance alignment lines up."""
+    pairs: list[tuple[int, int]] = []
+    for op in Levenshtein.opcodes(sentence, query):
+        if op.tag in ("equal", "replace"):
+            for d in range(min(op.src_end - op.src_start, op.dest_end - op.dest_start)):
+                pairs.append((op.src_start + d, op.dest_start + d))
+    return pairs

@@ -1,0 +1,97 @@
+"""What understanding returns: an intent with typed slots and cart items, scored, with alternatives.
+
+A result is never a silent guess. ``intent is None`` means nothing matched well enough (a cough, the
+TV); ``alternatives`` then names the closest intents. An item or slot that could name several things
+keeps ``sku`` / ``value`` empty and lists its ``candidates`` so the dialog can ask "A or B?".
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Candidate(_Model):
+    """One thing a mention may refer to."""
+
+    value: str
+    """SKU, "group:choice", brand, category or coupon code."""
+    name: str
+    """How to say it back."""
+    score: float
+
+
+class SlotValue(_Model):
+    value: str | int | None
+    """The resolved value; None when the words were heard but resolve to nothing, or to several things."""
+    text: str
+    """The transcript words this slot came from."""
+    score: float = 1.0
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.value is None and len(self.candidates) > 1
+
+
+class OptionMention(_Model):
+    group: str
+    choice: str
+    amount: str | None = None
+    """For add-ons: "a bit of", "extra"."""
+    text: str
+
+
+class ItemMention(_Model):
+    """One item of an order as said: "two large lattes with a bit of soy milk"."""
+
+    sku: str | None
+    """The product, or None when the words fit several products (see candidates) or none."""
+    name: str | None = None
+    quantity: int = 1
+    quantity_said: bool = False
+    """False when no quantity was said (the dialog may ask, or take one)."""
+    unit: str | None = None
+    """A unit or pack said with the quantity: "kg" in "two kilos of rice", "6 pack"."""
+    options: tuple[OptionMention, ...] = ()
+    unfit_options: tuple[OptionMention, ...] = ()
+    """Options said that this product does not offer ("a large croissant")."""
+    text: str
+    score: float
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.sku is None and len(self.candidates) > 1
+
+
+class IntentGuess(_Model):
+    intent: str
+    confidence: float
+
+
+class Understanding(_Model):
+    text: str
+    """The transcript that was understood (with n-best input, the hypothesis chosen)."""
+    intent: str | None
+    """None when nothing matched well enough."""
+    confidence: float
+    slots: dict[str, SlotValue] = {}
+    items: tuple[ItemMention, ...] = ()
+    words: tuple[str, ...] = ()
+    """The transcript's words the parse accounts for."""
+    alternatives: tuple[IntentGuess, ...] = ()
+    """The next best intents (when not understood: the closest ones)."""
+    template: str = ""
+    """The grammar sentence that matched, for debugging ("AddItems.yaml: <want> {items}")."""
+
+    @property
+    def understood(self) -> bool:
+        return self.intent is not None
+
+    def slot(self, name: str) -> str | int | None:
+        s = self.slots.get(name)
+        return s.value if s is not None else None

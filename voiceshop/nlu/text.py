@@ -1,0 +1,112 @@
+"""Turning a transcript, or a template's literal text, into the words the matcher compares.
+
+Both sides go through the same ``words()`` so that a template written "what's in my cart" and a
+recognizer's "what is in my cart" meet in the middle: lower case, contractions expanded, apostrophes
+and punctuation dropped, "&" and "%" spelled out, spelled-out letters ("s a v e") joined into one word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voiceshop.commerce.search import stem
+
+__all__ = ["drop_phrases", "join_spelled", "stem", "words"]
+
+# Contractions recognizers write either way. Expanded so templates need only one spelling.
+CONTRACTIONS = {
+    "what's": "what is",
+    "where's": "where is",
+    "how's": "how is",
+    "that's": "that is",
+    "it's": "it is",
+    "there's": "there is",
+    "here's": "here is",
+    "let's": "let us",
+    "i'd": "i would",
+    "i'll": "i will",
+    "i'm": "i am",
+    "i've": "i have",
+    "you're": "you are",
+    "we're": "we are",
+    "they're": "they are",
+    "don't": "do not",
+    "doesn't": "does not",
+    "didn't": "did not",
+    "isn't": "is not",
+    "aren't": "are not",
+    "can't": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "wouldn't": "would not",
+    "what're": "what are",
+    "gimme": "give me",
+    "wanna": "want to",
+    "gonna": "going to",
+    "lemme": "let me",
+}
+
+_SPLIT = re.compile(r"[^\w'.]+")
+_LETTER = re.compile(r"^[a-z]$")
+
+
+def words(text: str) -> list[str]:
+    """Normalised words: ``words("I'd like 2 Coca-Colas!") == ["i", "would", "like", "2", "coca", "colas"]``."""
+    # "\u2019" is the typographic apostrophe some recognizers and keyboards write
+    text = text.lower().replace("&", " and ").replace("%", " percent ").replace("\u2019", "'")
+    out: list[str] = []
+    for raw in _SPLIT.split(text):
+        token = raw.strip("'.")
+        if not token:
+            continue
+        if "." in token and not re.fullmatch(r"\d+\.\d+", token):
+            out += [t for t in token.split(".") if t]  # "u.s.b" or a sentence end glued to a word
+            continue
+        expanded = CONTRACTIONS.get(token)
+        if expanded:
+            out += expanded.split()
+        else:
+            out.append(token.replace("'", ""))
+    return out
+
+
+def join_spelled(tokens: list[str]) -> list[str]:
+    """Join letters spelled one by one ("s a v e ten" -> "save ten"), as people spell coupon codes.
+
+    A run needs three letters or more and two that are not the words "a" or "i", so "i want a latte"
+    is left alone.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and _LETTER.match(tokens[j]):
+            j += 1
+        run = tokens[i:j]
+        if len(run) >= 3 and sum(t not in ("a", "i") for t in run) >= 2:
+            out.append("".join(run))
+            i = j
+        elif run:
+            out += run
+            i = j
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], list[int]]:
+    """Remove filler phrases (longest first); returns the kept words and their positions in ``tokens``."""
+    kept: list[str] = []
+    where: list[int] = []
+    i = 0
+    while i < len(tokens):
+        for phrase in phrases:
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                i += len(phrase)
+                break
+        else:
+            kept.append(tokens[i])
+            where.append(i)
+            i += 1
+    return kept, where
