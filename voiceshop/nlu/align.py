@@ -27,6 +27,39 @@ GOOD_SCORE = 0.85
 MAX_CANDIDATES = 400
 """A stretch whose words occur in more phrases than this is too generic to compare one by one."""
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
+PHONETIC_SCORE = 0.8
+_SOUND_RULES = (
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ch", "k"),
+    ("sh", "s"),
+    ("gh", ""),
+    ("kn", "n"),
+    ("wr", "r"),
+    ("qu", "k"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "sy"),
+    ("c", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("z", "s"),
+    ("dg", "j"),
+)
+
+
+def sounds_like(word: str) -> str:
+    """A crude English sound key: consonant skeleton after common spellings of one sound are merged.
+
+    "moka", "mocha" and "mocca" all give "mk"; enough to catch a recognizer's spelling of a name it
+    does not know. Both sides use the same key, so its crudeness only costs precision, which the
+    scoring of whole phrases gives back.
+    """
+    w = word.lower()
+    for a, b in _SOUND_RULES:
+        w = w.replace(a, b)
+    key = w[0] + "".join(ch for ch in w[1:] if ch not in "aeiouyhw")
+    return "".join(ch for i, ch in enumerate(key) if i == 0 or ch != key[i - 1])
 
 
 @dataclass(frozen=True)
@@ -68,6 +101,10 @@ class Aligner:
         self._known = frozenset(self.vocab)
         self.homophones = homophones
         self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._sounds: dict[str, list[str]] = {}
+        for w in lexicon.words:
+            if len(w) >= 3:
+                self._sounds.setdefault(sounds_like(w), []).append(w)
 
     def readings(self, token: str) -> tuple[tuple[str, float], ...]:
         """The known words ``token`` may stand for, with how sure that reading is (1.0 = as written)."""
@@ -80,10 +117,15 @@ class Aligner:
             out[s] = 1.0
         for meant in self.homophones.get(token, ()):
             out.setdefault(stem(meant), 0.9)
-        if s not in self._known and not token.isdigit() and len(s) >= 3:
-            cutoff = 80 if len(s) <= 4 else 72
+        command = s in self.command_words or s in NUMBER_WORDS
+        if not command and not token.isdigit() and len(s) >= 3:
+            # Unknown words get near spellings; known shop words only very near ones ("soya" -> "soy").
+            cutoff = (80 if len(s) <= 4 else 72) if s not in self._known else 85
             for w, score, _ in process.extract(s, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
                 out.setdefault(w, score / 100)
+            if s not in self._known and len(s) >= 4:
+                for w in self._sounds.get(sounds_like(s), ()):
+                    out.setdefault(w, PHONETIC_SCORE)
         result = tuple(sorted(out.items(), key=lambda kv: -kv[1])) or ((s, 0.0),)
         if len(self._cache) < 100_000:
             self._cache[token] = result
@@ -152,6 +194,8 @@ class Aligner:
         if q is not None:
             weak = tokens[i] in ("a", "an") and q.length == 1
             out.append(Tag(i, i + q.length, "quantity", q.value, 1.0, weak=weak))
+            if tokens[i] in ("a", "an") and q.length > 1:  # "a half dozen eggs" may be "a" + a product
+                out.append(Tag(i, i + 1, "quantity", 1, 1.0, weak=True))
         o = parse_ordinal(tokens, i, count=-1)
         if o is not None:
             out.append(Tag(i, i + o.length, "ordinal", o.value, 1.0))
@@ -198,25 +242,26 @@ class Aligner:
         """Phrases the words may name with their scores, and how well the words themselves were heard."""
         lex = self.lexicon
         per_word = [frozenset().union(*(lex.postings.get(w, frozenset()) for w, _ in r)) for r in readings]
-        # A known word that names nothing of the shop ("need", "more") cannot be part of a phrase; one
-        # unknown word can be (a misheard part of the name), if the rest agree.
-        outside = [k for k, ids in enumerate(per_word) if not ids]
-        if len(outside) > 1 or any(readings[k][0][1] >= 1.0 for k in outside):
+        # Small words ("of", "a") only count when the phrase has them; a known word that names nothing
+        # of the shop ("need", "more") cannot be part of a phrase; unknown words can (misheard parts of
+        # the name, "sense of dine toothpaste"), up to half of the content words, if the rest agree.
+        content = [k for k in range(len(span)) if span[k] not in STOP]
+        outside = [k for k in content if not per_word[k]]
+        if any(readings[k][0][1] >= 1.0 for k in outside) or len(outside) > max(1, len(content) // 2):
             return {}, 0.0
-        if outside:
-            k = outside[0]
-            ids = frozenset.intersection(*(per_word[:k] + per_word[k + 1 :])) if len(span) > 1 else frozenset()
-        else:
-            ids = frozenset.intersection(*per_word)
-            if not ids and len(span) >= 2:
-                # Leave one word out ("ice coffee" for "iced coffee"), but never a command word ("more").
-                ids = frozenset().union(
-                    *(
-                        frozenset.intersection(*(per_word[:k] + per_word[k + 1 :]))
-                        for k in range(len(span))
-                        if span[k] not in self.command_words
-                    )
+        inside = [per_word[k] for k in content if k not in outside]
+        if not inside:
+            return {}, 0.0
+        ids = frozenset.intersection(*inside)
+        if not ids and len(inside) >= 2:
+            # Leave one word out ("ice coffee" for "iced coffee"), but never a command word ("more").
+            ids = frozenset().union(
+                *(
+                    frozenset.intersection(*(inside[:n] + inside[n + 1 :]))
+                    for n, k in enumerate(k for k in content if k not in outside)
+                    if span[k] not in self.command_words
                 )
+            )
         if not ids or len(ids) > MAX_CANDIDATES:
             return {}, 0.0
         text = " ".join(span)
@@ -317,7 +362,9 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
                 out[k] = Tag(t.start, t.end, "word", "one", 1.0)
                 continue
         if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
-            nxt = tags[k + 1]
-            if nxt.kind in HEADS or (nxt.kind == "option" and k + 2 < len(tags) and tags[k + 2].kind in HEADS):
+            m = k + 1
+            while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value == "of"):
+                m += 1
+            if m < len(tags) and tags[m].kind in HEADS:
                 out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)
     return out

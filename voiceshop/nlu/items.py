@@ -8,12 +8,13 @@ sugar") belong to the last item. Options are then checked against the product's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
+from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 CONNECTORS = frozenset(("and", "with", "of", "plus", "also", "in", "on", "some", "any"))
@@ -38,7 +39,9 @@ def is_item_tag(tag: Tag) -> bool:
     return tag.kind in ITEM_KINDS
 
 
-def build_items(run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog) -> list[ItemMention]:
+def build_items(
+    run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str]
+) -> list[ItemMention]:
     drafts: list[_Draft] = []
     cur = _Draft()
     pending = _Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
@@ -63,7 +66,12 @@ def build_items(run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog) -> 
             amount = tag
             continue
         elif tag.kind == "option":
-            after_break = separated or pending.quantity is not None
+            # After a head, an option starts the next item after "and", a new quantity, or when the
+            # head already has a choice of that group ("large latte small mocha").
+            group = _group_of(tag)
+            after_break = (
+                separated or pending.quantity is not None or any(_group_of(t) == group for t, _ in cur.options)
+            )
             target = pending if cur.head is not None and after_break else cur
             target.options.append((tag, amount))
             target.tags.append(tag)
@@ -80,7 +88,11 @@ def build_items(run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog) -> 
         cur.options += pending.options  # "... and sugar": trailing options belong to the last item
         cur.tags += [t for t, _ in pending.options]
         drafts.append(cur)
-    return [_resolve(d, tokens, catalog) for d in drafts]
+    return [_resolve(d, tokens, catalog, units) for d in drafts]
+
+
+def _group_of(tag: Tag) -> str:
+    return str(tag.value).split(":", 1)[0]
 
 
 def product_candidates(head: Tag, catalog: Catalog) -> list[Candidate]:
@@ -109,10 +121,10 @@ def pick(candidates: Sequence[Candidate]) -> Candidate | None:
     return candidates[0]
 
 
-def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog) -> ItemMention:
+def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str]) -> ItemMention:
     assert d.head is not None
     candidates = product_candidates(d.head, catalog)
-    unit = str(d.unit.value) if d.unit else None
+    unit = str(d.unit.value) if d.unit else _unit_in_name(tokens[d.head.start : d.head.end], units)
     if unit and " " in unit and len(candidates) > 1:
         candidates = _prefer_pack(candidates, int(unit.split()[0]), catalog)
     chosen = pick(candidates)
@@ -132,6 +144,16 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog) -> ItemMention:
         score=round(min([d.head.score, *(t.score for t in d.tags)]), 3),
         candidates=tuple(candidates),
     )
+
+
+def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> str | None:
+    """The unit of a name said as "<unit> of ..." ("box of tissues"), so it reads like "a box of" + name."""
+    stems = [stem(w) for w in said]
+    for n in range(1, 3):
+        unit = units.get(tuple(stems[:n]))
+        if unit is not None and stems[n : n + 1] == ["of"]:
+            return unit
+    return None
 
 
 def _prefer_pack(candidates: list[Candidate], count: int, catalog: Catalog) -> list[Candidate]:

@@ -107,6 +107,10 @@ class Lexicon:
         self.despaced = dict(despaced)
         self.postings = {w: frozenset(ids) for w, ids in postings.items()}
 
+    def units(self) -> dict[tuple[str, ...], str]:
+        """Unit phrases (stemmed words) -> unit: ("bag",) -> "bag", ("six", "pack") -> "6 pack"."""
+        return {e.words: e.value for e in self.entities if e.kind == "unit"}
+
     @property
     def words(self) -> frozenset[str]:
         return frozenset(self.postings)

@@ -61,6 +61,7 @@ class Understander:
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
         self._codes: dict[str, str] = {}
         self._sentences = [self._encode_template(t) for t in grammar.templates]
+        self._units = self.lexicon.units()
 
     # --- vocabulary for the recognizer ----------------------------------------------------------------
 
@@ -229,7 +230,7 @@ class Understander:
             said = " ".join(tokens[min(t.start for t in symbol.tags) : max(t.end for t in symbol.tags)])
             if token.list_name == "items":
                 parts = [t for t in symbol.tags if is_item_tag(t) or t.kind == "word"]
-                items += build_items(parts, tokens, self.catalog)
+                items += build_items(parts, tokens, self.catalog, self._units)
             elif token.list_name in self.wildcards or symbol.name == UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
                 wild = token.list_name in self.wildcards
