@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
-from voiceshop.nlu.numbers import HOMOPHONES, UNITS, parse_number, parse_ordinal, parse_quantity
+from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, UNITS, parse_number, parse_ordinal, parse_quantity
 from voiceshop.nlu.text import stem
 
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
@@ -27,6 +27,7 @@ GOOD_SCORE = 0.85
 MAX_CANDIDATES = 400
 """A stretch whose words occur in more phrases than this is too generic to compare one by one."""
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
+ORDINAL_WORDS = frozenset(ORDINALS)
 PHONETIC_SCORE = 0.8
 _SOUND_RULES = (
     ("ph", "f"),
@@ -102,7 +103,7 @@ class Aligner:
         self.homophones = homophones
         self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
         self._sounds: dict[str, list[str]] = {}
-        for w in lexicon.words:
+        for w in self.vocab:
             if len(w) >= 3:
                 self._sounds.setdefault(sounds_like(w), []).append(w)
 
@@ -136,7 +137,7 @@ class Aligner:
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            if i + 1 < len(tokens):
+            if i + 1 < len(tokens) and tokens[i].isalpha() and tokens[i + 1].isalpha():
                 first, second = stem(tokens[i]), stem(tokens[i + 1])
                 if stem(tokens[i] + tokens[i + 1]) in self.lexicon.postings and not self._adjacent(first, second):
                     out.append(tokens[i] + tokens[i + 1])
@@ -176,11 +177,13 @@ class Aligner:
                     taken[k] = True
         for i in range(n):
             if not taken[i]:
-                chosen.append(self._word(tokens[i], readings[i], i))
+                chosen.append(self.word(tokens[i], i))
         chosen.sort(key=lambda t: t.start)
         return _number_homophones(chosen, tokens)
 
-    def _word(self, token: str, readings: tuple[tuple[str, float], ...], i: int) -> Tag:
+    def word(self, token: str, i: int) -> Tag:
+        """``token`` read as a command word of the grammar, or as unknown."""
+        readings = self.readings(token)
         for word, score in readings:
             if word in self.command_words and score >= 0.8:
                 return Tag(i, i + 1, "word", word, score)
@@ -188,8 +191,12 @@ class Aligner:
             return Tag(i, i + 1, "word", token, 1.0)
         return Tag(i, i + 1, "unknown", token, 0.0)
 
-    def _numbers(self, tokens: Sequence[str], i: int) -> list[Tag]:
+    def _numbers(self, raw: Sequence[str], i: int) -> list[Tag]:
+        tokens, corrected = self._number_spellings(raw, i)
         out: list[Tag] = []
+        if corrected:  # "secund" -> "second": one misheard number word
+            o = parse_ordinal(tokens, i, count=-1)
+            return [Tag(i, i + o.length, "ordinal", o.value, 0.85)] if o is not None else []
         q = parse_quantity(tokens, i)
         if q is not None:
             weak = tokens[i] in ("a", "an") and q.length == 1
@@ -203,6 +210,19 @@ class Aligner:
         if digits is not None:
             out.append(digits)
         return out
+
+    def _number_spellings(self, tokens: Sequence[str], i: int) -> tuple[Sequence[str], bool]:
+        """``tokens`` with the one at ``i`` replaced by the number word it is a misspelling of, if any."""
+        token = tokens[i]
+        if token in NUMBER_WORDS or token.isdigit() or len(token) < 4:
+            return tokens, False
+        s = stem(token)
+        if s in NUMBER_WORDS and s not in self.lexicon.postings:
+            return [*tokens[:i], s, *tokens[i + 1 :]], True
+        for word, score in self.readings(token):
+            if word in ORDINAL_WORDS and score >= 0.75:
+                return [*tokens[:i], word, *tokens[i + 1 :]], True
+        return tokens, False
 
     def _phrase(
         self,
@@ -274,7 +294,7 @@ class Aligner:
             if len(ent.words) == len(span):
                 full = max(full, _by_readings(ent, readings))
             score = full
-            if len(ent.words) > len(span):
+            if len(ent.words) > len(span) and ent.kind == "product":
                 partial, words_heard = _partial(ent, readings)
                 score = max(full, partial)
                 if partial >= MIN_SCORE:
@@ -334,20 +354,26 @@ def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
         if t in DIGIT_WORDS or (t.isdigit() and len(t) == 1):
             digits.append(DIGIT_WORDS.get(t, t))
             real += 1
-        elif t in HOMOPHONES and HOMOPHONES[t] < 10 and digits:
+        elif t in HOMOPHONES and HOMOPHONES[t] < 10:
             digits.append(str(HOMOPHONES[t]))
         else:
             break
         j += 1
-    while digits and tokens[j - 1] in HOMOPHONES:  # a trailing "to" / "for" is a word, not a digit
+    while digits and tokens[j - 1] in ("to", "too"):  # "... three four to five" is a word, not a digit
         digits.pop()
         j -= 1
+    if digits and tokens[i] in HOMOPHONES and real < 3:
+        return None
     if len(digits) >= 3 and real >= 2:
         return Tag(i, j, "digits", "".join(digits), 1.0 if real == len(digits) else 0.9)
     return None
 
 
 HEADS = frozenset(("product", "category", "brand"))
+# "one" is a word, not a quantity, in "the second one", "another one", "one more".
+ONE_AFTER = frozenset(("the", "that", "this", "which", "other", "another", "next", "last", "previous", "first"))
+ONE_BEFORE = frozenset(("more", "less", "fewer"))
+END_NUMBER_AFTER = frozenset(("it", "that", "them", "to"))
 
 
 def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
@@ -356,11 +382,16 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
     out = list(tags)
     for k, t in enumerate(tags):
         word = tokens[t.start]
-        if t.kind == "quantity" and word == "one" and t.length == 1 and k > 0:
-            before = tags[k - 1]
-            if before.kind == "ordinal" or tokens[before.start] in ("the", "that", "this", "which", "other"):
+        if t.kind == "quantity" and word == "one" and t.length == 1:
+            before = tokens[t.start - 1] if t.start > 0 else ""
+            after = tokens[t.end] if t.end < len(tokens) else ""
+            if (k > 0 and tags[k - 1].kind == "ordinal") or before in ONE_AFTER or after in ONE_BEFORE:
                 out[k] = Tag(t.start, t.end, "word", "one", 1.0)
                 continue
+        last = k == len(tags) - 1 and k > 0
+        if t.kind in ("word", "unknown") and word in HOMOPHONES and last and tokens[t.start - 1] in END_NUMBER_AFTER:
+            out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)  # "make it for" is "make it four"
+            continue
         if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
             m = k + 1
             while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value == "of"):

@@ -28,6 +28,7 @@ from voiceshop.nlu.text import drop_phrases, join_spelled, stem, words
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
 UNKNOWN = "?"
+ITEMS = "{items}"
 UNEXPLAINED_PENALTY = 0.85
 """Confidence factor per unknown word beyond the first of a stretch that no wildcard captures."""
 TOP_SENTENCES = 40
@@ -47,6 +48,7 @@ class _Hit:
     confidence: float
     encoding: tuple[_Symbol, ...]
     query: str
+    rank: int
 
 
 class Understander:
@@ -88,8 +90,10 @@ class Understander:
         tags = self.aligner.tag(tokens)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True)
+        literal = self._encode_input(self._as_words(tags, tokens), tokens, runs=False)
         hits: list[_Hit] = []
-        for encoding in {fine, coarse}:
+        # In this order, so that of two equally good readings the plainer one wins (ties are rare).
+        for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
             query = "".join(self._code(s.name) for s in encoding)
             found = process.extract(
                 query,
@@ -100,11 +104,11 @@ class Understander:
             )
             for _, similarity, index in found:
                 conf = similarity * self._quality(encoding, query, index)
-                hits.append(_Hit(index, conf, encoding, query))
+                hits.append(_Hit(index, conf, encoding, query, rank))
         if not hits:
             return Understanding(text=text, intent=None, confidence=0.0)
         # Best hit per intent; among equals prefer the longer sentence (it explains more).
-        hits.sort(key=lambda h: (h.confidence, len(self._sentences[h.template])), reverse=True)
+        hits.sort(key=lambda h: (-h.confidence, -len(self._sentences[h.template]), h.rank, h.template))
         per_intent: dict[str, _Hit] = {}
         for h in hits:
             per_intent.setdefault(self.grammar.templates[h.template].intent, h)
@@ -150,6 +154,18 @@ class Understander:
 
     # --- encoding -------------------------------------------------------------------------------------
 
+    def _as_words(self, tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
+        """The same tags, except that whatever is made only of command words is read as those words:
+        "the last thing" in "undo the last thing", "coffee" in "where is my coffee", "options"."""
+        out: list[Tag] = []
+        for tag in tags:
+            if tag.kind in ("word", "unknown"):
+                out.append(tag)
+                continue
+            as_words = [self.aligner.word(tokens[i], i) for i in range(tag.start, tag.end)]
+            out += as_words if all(w.kind == "word" for w in as_words) else [tag]
+        return out
+
     def _code(self, name: str) -> str:
         code = self._codes.get(name)
         if code is None:
@@ -161,7 +177,7 @@ class Understander:
         out = []
         for token in template.tokens:
             if isinstance(token, Slot):
-                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else token.list_name))
+                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else _slot_symbol(token.list_name)))
             else:
                 out.append(self._code(stem(token)))
         return "".join(out)
@@ -173,11 +189,11 @@ class Understander:
             tag = tags[k]
             end = _run_end(tags, k) if runs else k
             if end > k or (runs and tag.kind in HEADS):
-                symbols.append(_Symbol("items", tuple(tags[k : end + 1])))
+                symbols.append(_Symbol(ITEMS, tuple(tags[k : end + 1])))
                 k = end + 1
                 continue
             if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
-                symbols.append(_Symbol("option", (tag, tags[k + 1])))  # "a bit of soy milk" is one option
+                symbols.append(_Symbol(_slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
                 k += 2
                 continue
             if tag.weak:
@@ -190,7 +206,7 @@ class Understander:
             elif tag.kind == "unknown":
                 symbols.append(_Symbol(UNKNOWN, (tag,)))
             else:
-                symbols.append(_Symbol(tag.kind, (tag,)))
+                symbols.append(_Symbol(_slot_symbol(tag.kind), (tag,)))
             k += 1
         merged: list[_Symbol] = []
         for s in symbols:
@@ -220,9 +236,17 @@ class Understander:
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
         items: list[ItemMention] = []
         used: set[int] = set()
-        for i, j in _aligned(sentence, hit.query):
+        pairs = _aligned(sentence, hit.query)
+        aligned_input = {j for _, j in pairs}
+        for i, j in pairs:
             token = template.tokens[i]
             symbol = hit.encoding[j]
+            if isinstance(token, Slot) and token.list_name in self.wildcards:
+                # A wildcard takes the words after it that the sentence has no place for ("bogus deal").
+                k = j + 1
+                while k < len(hit.encoding) and k not in aligned_input:
+                    symbol = _Symbol(UNKNOWN, symbol.tags + hit.encoding[k].tags)
+                    k += 1
             if symbol.name != UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
             if not isinstance(token, Slot):
@@ -265,6 +289,11 @@ class Understander:
         if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
             return SlotValue(value=tag.value, text=said, score=tag.score)
         return SlotValue(value=None, text=said, score=0.0)
+
+
+def _slot_symbol(kind: str) -> str:
+    """Slots and tags are written "{kind}" so they never meet a command word of the same spelling."""
+    return "{" + kind + "}"
 
 
 def _run_end(tags: list[Tag], k: int) -> int:
