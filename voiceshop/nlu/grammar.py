@@ -140,6 +140,11 @@ class Grammar:
         problems: list[Problem] = []
         parsed: list[tuple[str, GrammarFile]] = []
         for name, content in files:
+            for key in content.get("intents") or {}:
+                if not isinstance(key, str):  # YAML 1.1 reads bare Yes / No / On / Off as booleans
+                    problems.append(
+                        Problem(name, None, f"intents.{key}", 'an intent name must be text; quote it, as in "No":')
+                    )
             try:
                 parsed.append((name, GrammarFile.model_validate(content)))
             except ValidationError as err:
