@@ -49,6 +49,11 @@ _SOUND_RULES = (
 )
 
 
+def _similar_length(a: str, b: str) -> bool:
+    """Misheard words keep roughly their length; "blah" is not a short "bleach", nor "anna" a "banana"."""
+    return abs(len(a) - len(b)) <= max(1, len(a) // 3)
+
+
 def sounds_like(word: str) -> str:
     """A crude English sound key: consonant skeleton after common spellings of one sound are merged.
 
@@ -122,11 +127,16 @@ class Aligner:
         if not command and not token.isdigit() and len(s) >= 3:
             # Unknown words get near spellings; known shop words only very near ones ("soya" -> "soy").
             cutoff = (80 if len(s) <= 4 else 72) if s not in self._known else 85
-            for w, score, _ in process.extract(s, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
-                out.setdefault(w, score / 100)
+            for w, score, _ in process.extract(s, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6):
+                if _similar_length(s, w):
+                    out.setdefault(w, score / 100)
             if s not in self._known and len(s) >= 4:
-                for w in self._sounds.get(sounds_like(s), ()):
-                    out.setdefault(w, PHONETIC_SCORE)
+                key = sounds_like(s)
+                # A short sound key ("bl") fits too many words; the spelling must also be close-ish.
+                floor = 65 if len(key) <= 2 else 55
+                for w in self._sounds.get(key, ()):
+                    if fuzz.ratio(s, w) >= floor and _similar_length(s, w):
+                        out.setdefault(w, PHONETIC_SCORE)
         result = tuple(sorted(out.items(), key=lambda kv: -kv[1])) or ((s, 0.0),)
         if len(self._cache) < 100_000:
             self._cache[token] = result
@@ -267,7 +277,7 @@ class Aligner:
         # the name, "sense of dine toothpaste"), up to half of the content words, if the rest agree.
         content = [k for k in range(len(span)) if span[k] not in STOP]
         outside = [k for k in content if not per_word[k]]
-        if any(readings[k][0][1] >= 1.0 for k in outside) or len(outside) > max(1, len(content) // 2):
+        if any(readings[k][0][1] >= 1.0 for k in outside) or len(outside) > max(1, (len(content) + 1) // 2):
             return {}, 0.0
         inside = [per_word[k] for k in content if k not in outside]
         if not inside:

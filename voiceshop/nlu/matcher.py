@@ -30,7 +30,7 @@ ACCEPT = 0.62
 UNKNOWN = "?"
 ITEMS = "{items}"
 UNEXPLAINED_PENALTY = 0.85
-"""Confidence factor per unknown word beyond the first of a stretch that no wildcard captures."""
+"""Confidence factor per unknown word that no wildcard captures."""
 TOP_SENTENCES = 40
 LEADING = frozenset(("some", "any", "the"))
 """Words an item stretch may start with: "some ice cream"."""
@@ -224,10 +224,11 @@ class Understander:
         quality = 1.0
         scores = [t.heard for s in encoding for t in s.tags if t.kind != "unknown"]
         if scores:
-            quality *= sum(scores) / len(scores)
+            # Half the mean, half the worst: one badly heard word among good ones still counts.
+            quality *= 0.5 * sum(scores) / len(scores) + 0.5 * min(scores)
         for j, s in enumerate(encoding):
             if s.name == UNKNOWN and j not in captured:
-                quality *= UNEXPLAINED_PENALTY ** (len(s.tags) - 1)
+                quality *= UNEXPLAINED_PENALTY ** len(s.tags)
         return quality
 
     def _result(self, text: str, tokens: Sequence[str], hit: _Hit, others: tuple[IntentGuess, ...]) -> Understanding:

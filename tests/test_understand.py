@@ -1,0 +1,116 @@
+"""Understanding beyond single sentences: n-best input, the recognizer vocabulary, results as data,
+the ``voiceshop understand`` command."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from tests.conftest import EXAMPLES
+from tests.test_sentences import understander
+from voiceshop.cli.app import app
+from voiceshop.nlu import Understanding
+
+runner = CliRunner()
+
+
+def test_nbest_prefers_the_hypothesis_that_makes_sense() -> None:
+    u = understander("coffee-bar")
+    best = u.understand_nbest([("too latte is an a croissant", 0.5), ("two lattes and a croissant", 0.45)])
+    assert best.text == "two lattes and a croissant"
+    assert [(i.sku, i.quantity) for i in best.items] == [("DRK-LATTE", 2), ("BAK-CROISSANT", 1)]
+
+
+def test_nbest_agreeing_hypotheses_support_each_other() -> None:
+    u = understander("coffee-bar")
+    best = u.understand_nbest(
+        [("a large mocha", 0.40), ("a large latte", 0.35), ("large latte", 0.30), ("a large lottie", 0.2)]
+    )
+    assert [i.sku for i in best.items] == ["DRK-LATTE"]
+
+
+def test_nbest_of_nothing_is_not_understood() -> None:
+    u = understander("coffee-bar")
+    assert not u.understand_nbest([]).understood
+    assert not u.understand_nbest([("the weather for tuesday", 0.9), ("cough", 0.1)]).understood
+
+
+def test_not_understood_names_the_closest_intents() -> None:
+    result = understander("corner-store").understand("flux capacitor blue")
+    assert result.intent is None
+    assert result.alternatives and result.confidence < 0.62
+    assert result.items == ()
+
+
+def test_ambiguous_product_is_a_question_not_a_guess() -> None:
+    result = understander("corner-store").understand("two toothpaste")
+    (item,) = result.items
+    assert item.sku is None and item.ambiguous
+    assert {c.value for c in item.candidates} == {"PC-TP-COLG", "PC-TP-SENS", "PC-TP-CREST"}
+    assert item.quantity == 2
+
+
+def test_options_the_product_does_not_offer_are_kept_apart() -> None:
+    result = understander("coffee-bar").understand("a large croissant with soy milk")
+    (item,) = result.items
+    assert item.sku == "BAK-CROISSANT"
+    assert item.options == ()
+    assert {o.choice for o in item.unfit_options} == {"large", "soy milk"}
+
+
+def test_matched_words_and_fillers() -> None:
+    result = understander("coffee-bar").understand("um uh could you add a latte please")
+    assert result.intent == "AddItems"
+    assert result.words == ("add", "a", "latte")
+
+
+def test_vocabulary_covers_grammar_and_shop() -> None:
+    u = understander("corner-store")
+    vocabulary = set(u.vocabulary())
+    assert {"toothpaste", "sensodyne", "checkout", "cart", "twenty", "second"} <= vocabulary
+    assert "colgate total toothpaste" in u.phrases()
+    assert all(w == w.lower() and " " not in w for w in vocabulary)
+
+
+def test_result_round_trips_through_json() -> None:
+    result = understander("coffee-bar").understand("two large soy lattes and a croissant")
+    again = Understanding.model_validate_json(result.model_dump_json())
+    assert again == result
+
+
+def test_cli_understand_text() -> None:
+    out = runner.invoke(app, ["understand", "--shop", str(EXAMPLES / "coffee-bar"), "-t", "two large lattes"])
+    assert out.exit_code == 0, out.output
+    assert "intent: AddItems" in out.output
+    assert "2 x latte [DRK-LATTE]; size=large" in out.output
+
+
+def test_cli_understand_stdin_json() -> None:
+    out = runner.invoke(
+        app,
+        ["understand", "--shop", str(EXAMPLES / "corner-store"), "--json"],
+        input="i need toothpaste\n\nthe weather for tuesday\n",
+    )
+    assert out.exit_code == 0, out.output
+    decoder = json.JSONDecoder()
+    first, end = decoder.raw_decode(out.output)
+    second, _ = decoder.raw_decode(out.output[end:].lstrip())
+    assert first["intent"] == "AddItems" and first["items"][0]["sku"] is None
+    assert second["intent"] is None
+
+
+def test_cli_understand_shows_questions() -> None:
+    out = runner.invoke(app, ["understand", "--shop", str(EXAMPLES / "corner-store"), "-t", "some toothpaste"])
+    assert "which one?" in out.output and "sensodyne toothpaste" in out.output
+    out = runner.invoke(app, ["understand", "--shop", str(EXAMPLES / "corner-store"), "-t", "blah blah"])
+    assert "not understood" in out.output
+
+
+def test_cli_understand_bad_input(tmp_path: object) -> None:
+    out = runner.invoke(app, ["understand", "--shop", str(EXAMPLES / "coffee-bar"), "-l", "xx", "-t", "hi"])
+    assert out.exit_code == 1
+    assert "no grammar for language 'xx'" in out.output
+    out = runner.invoke(app, ["--db", f"{tmp_path}/x.db", "understand", "--shop", "nosuchshop", "-t", "hi"])
+    assert out.exit_code == 1
+    assert "Traceback" not in out.output
