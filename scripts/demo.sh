@@ -33,3 +33,10 @@ vs orders advance "$number"
 vs orders advance "$number"
 vs orders show "$number"
 vs db info
+
+echo; echo "Understanding what a shopper says (as a speech recognizer writes it):"
+printf '%s\n' "um can i get to large soy lattes and a croissant please" "make that a larg" \
+  "how much is a capuccino" "use code morning ten" "and now the weather for tuesday" \
+  | .venv/bin/voiceshop understand --shop examples/coffee-bar
+printf '%s\n' "i need tooth paste and for bananas" "a pack of double a batteries" "are you open now" \
+  | .venv/bin/voiceshop understand --shop examples/corner-store

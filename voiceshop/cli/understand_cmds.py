@@ -55,7 +55,7 @@ def describe(u: Understanding) -> None:
     for item in u.items:
         options = ", ".join(f"{o.group}={o.choice}" + (f" ({o.amount})" if o.amount else "") for o in item.options)
         what = f"{item.name} [{item.sku}]" if item.sku else f'"{item.text}"'
-        line = f"  item: {item.quantity} x {what}" + (f" {item.unit}" if item.unit else "")
+        line = f"  item: {item.quantity} x " + (f"{item.unit} of " if item.unit else "") + what
         typer.echo(line + (f"; {options}" if options else ""))
         if item.sku is None:
             names = ", ".join(c.name for c in item.candidates[:5]) or "nothing in the catalog"
