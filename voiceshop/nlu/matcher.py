@@ -21,7 +21,7 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import CONNECTORS, build_items, is_item_tag, pick, product_candidates
-from voiceshop.nlu.lexicon import Lexicon
+from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
 from voiceshop.nlu.text import drop_phrases, join_spelled, stem, words
 
@@ -72,8 +72,6 @@ class Understander:
         found = set(self.grammar.words)
         for phrase in self.lexicon.phrases():
             found.update(phrase.split())
-        from voiceshop.nlu.lexicon import NUMBER_WORDS
-
         return sorted(found | NUMBER_WORDS)
 
     def phrases(self) -> list[str]:
