@@ -14,6 +14,7 @@ ALLOWED = {
     "commerce": ("voiceshop.commerce", "voiceshop.errors"),
     "shopfiles": ("voiceshop.shopfiles", "voiceshop.commerce", "voiceshop.errors"),
     "nlu": ("voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
+    "dialog": ("voiceshop.dialog", "voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
     "storage": ("voiceshop.storage", "voiceshop.commerce", "voiceshop.shopfiles", "voiceshop.errors"),
     "cli": ("voiceshop",),
 }

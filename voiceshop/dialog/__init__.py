@@ -1,0 +1,1 @@
+"""The dialog stage: multi-turn conversation from understood input to cart, order and spoken reply."""
