@@ -48,12 +48,20 @@ class Problem:
         return f"{where}:{field} {self.message}"
 
 
-class ShopFileError(VoiceshopError):
+class _FilesError(VoiceshopError):
+    """Files that could not be used, with every problem found in them."""
+
+    files = "files"
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = len(problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the shop files"
+        head = f"{count} problem{'s' if count != 1 else ''} in the {self.files}"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class ShopFileError(_FilesError):
+    files = "shop files"
 
 
 class ShopNotFound(VoiceshopError):
@@ -114,12 +122,8 @@ class CustomerError(VoiceshopError):
     pass
 
 
-class GrammarError(VoiceshopError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        count = len(problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the grammar files"
-        super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in problems))
+class GrammarError(_FilesError):
+    files = "grammar files"
 
 
 class StoreError(VoiceshopError):
