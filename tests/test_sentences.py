@@ -78,13 +78,28 @@ def describe(u: Understanding) -> str:
     return f"{u.intent} {u.confidence} via {u.template!r}; alternatives {others}"
 
 
+def outcome(u: Understanding, intent: str | None) -> dict[str, Any]:
+    """What a sentence came out as, in the terms of the golden files (only the intent when none is wanted)."""
+    if intent is None or u.intent != intent:
+        return {"intent": u.intent}
+    return {
+        "intent": u.intent,
+        "slots": {name: slot.value for name, slot in u.slots.items()},
+        "items": [actual_item(i) for i in u.items],
+    }
+
+
+def wanted(intent: str | None, block: dict[str, Any]) -> dict[str, Any]:
+    if intent is None:
+        return {"intent": None}
+    return {
+        "intent": intent,
+        "slots": block.get("slots") or {},
+        "items": [expected_item(i) for i in block.get("items") or []],
+    }
+
+
 @pytest.mark.parametrize(("language", "intent", "block", "sentence"), CASES)
 def test_sentence(language: str, intent: str | None, block: dict[str, Any], sentence: str) -> None:
     u = understander(block["shop"], language).understand(sentence)
-    assert u.intent == intent, describe(u)
-    if intent is None:
-        return
-    slots = {name: slot.value for name, slot in u.slots.items()}
-    assert slots == (block.get("slots") or {}), describe(u)
-    want = [expected_item(i) for i in block.get("items") or []]
-    assert [actual_item(i) for i in u.items] == want, describe(u)
+    assert outcome(u, intent) == wanted(intent, block), describe(u)
