@@ -141,7 +141,7 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
         options=tuple(fit),
         unfit_options=tuple(unfit),
         text=" ".join(tokens[start:end]),
-        score=round(min([d.head.score, *(t.score for t in d.tags)]), 3),
+        score=round(min(t.score for t in d.tags), 3),  # the head is among the tags
         candidates=tuple(candidates),
     )
 
