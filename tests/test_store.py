@@ -60,7 +60,7 @@ def test_new_database_is_wal_with_foreign_keys_and_latest_schema(db: Database) -
     info = db.info()
     assert info["journal_mode"] == "wal"
     assert info["foreign_keys"] is True
-    assert info["schema_version"] == info["schema_latest"] == 2
+    assert info["schema_version"] == info["schema_latest"] == 3
 
 
 def test_migrates_a_version_1_database_keeping_its_data(db_path: Path, coffee: ShopBundle) -> None:
@@ -71,7 +71,7 @@ def test_migrates_a_version_1_database_keeping_its_data(db_path: Path, coffee: S
     conn.commit()
     conn.close()
     with Database(db_path) as db:
-        assert db.schema_version == 2
+        assert db.schema_version == 3
         assert CustomerRepository(db).get("anna").name == "Anna"
         assert count(db, "carts") == 0
 

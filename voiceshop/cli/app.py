@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from voiceshop import __version__
-from voiceshop.cli import catalog_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds, understand_cmds
+from voiceshop.cli import catalog_cmds, chat_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds, understand_cmds
 from voiceshop.cli.context import State
 from voiceshop.cli.output import error
 from voiceshop.errors import VoiceshopError
@@ -48,6 +48,7 @@ app.add_typer(orders_cmds.app, name="orders")
 app.add_typer(customers_cmds.app, name="customers")
 app.add_typer(db_cmds.app, name="db")
 app.command("understand")(understand_cmds.understand)
+app.command("chat")(chat_cmds.chat)
 
 
 def _version(value: bool) -> None:

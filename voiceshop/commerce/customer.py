@@ -9,10 +9,13 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from voiceshop.commerce.catalog import Name, Strict
+from voiceshop.commerce.money import Amount
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.errors import CustomerError
 
@@ -29,6 +32,18 @@ class Customer(Strict):
     default_delivery: DeliveryKind | None = None
     preferences: dict[str, str] = Field(default_factory=dict)
     """Remembered choices by option group, e.g. {"milk": "oat milk", "size": "large"}."""
+    spending_cap: Amount | None = Field(default=None, gt=0)
+    """Largest total one order of this customer may have (in files a decimal such as "40.00")."""
+    pin_failures: int = Field(default=0, ge=0)
+    """Wrong PINs said in a row; reset by a right one."""
+    pin_locked_until: datetime | None = None
+    """Purchases and switching to this customer are refused until then, after too many wrong PINs."""
+    pace: int = Field(default=0, ge=-3, le=3)
+    """Speaking rate the customer asked for: below zero slower, above faster."""
+    volume: int = Field(default=0, ge=-3, le=3)
+    """Loudness the customer asked for, relative to the device's setting."""
+    detail: Literal["short", "full"] = "short"
+    """How much the assistant says: "short" replies, or "full" with options and prices read out."""
 
     @field_validator("preferences", mode="before")
     @classmethod

@@ -66,6 +66,7 @@ class Database:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
         self.conn.row_factory = sqlite3.Row
+        self._depth = 0
         try:
             self._configure()
             self.migrate()
@@ -128,7 +129,17 @@ class Database:
         IMMEDIATE takes the write lock up front, so two processes never both read stock and then
         fight to upgrade to a write; the loser waits (busy timeout), then retries, then gives up
         with ``StoreLocked``.
+
+        A transaction opened inside another joins it: a dialog turn places an order and saves its
+        session in one commit, so a crash leaves either both or neither.
         """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
         deadline = time.monotonic() + LOCK_GIVE_UP_S
         while True:
             try:
@@ -138,11 +149,14 @@ class Database:
                 if not _is_locked(exc) or time.monotonic() > deadline:
                     raise self._locked() from None
                 time.sleep(0.01)
+        self._depth = 1
         try:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
@@ -165,7 +179,17 @@ class Database:
         c = self.conn
         counts = {
             table: int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # fixed names
-            for table in ("shops", "products", "customers", "orders", "order_lines", "outbox", "carts")
+            for table in (
+                "shops",
+                "products",
+                "customers",
+                "orders",
+                "order_lines",
+                "outbox",
+                "carts",
+                "sessions",
+                "callbacks",
+            )
         }
         size = self.path.stat().st_size if self.path.exists() else 0
         return {

@@ -191,6 +191,15 @@ class OrderRepository:
         ids = [int(r[0]) for r in self.db.conn.execute(sql, (*args, limit))]
         return [self._load(self.db.conn, i) for i in ids]
 
+    def popular(self, stored: StoredShop, limit: int = 20) -> tuple[str, ...]:
+        """SKUs of this shop by how many were ordered (cancelled orders do not count), most first."""
+        rows = self.db.conn.execute(
+            "SELECT l.sku, sum(l.quantity) AS n FROM order_lines l JOIN orders o ON o.id = l.order_id"
+            " WHERE o.shop_id = ? AND o.status != 'cancelled' GROUP BY l.sku ORDER BY n DESC, l.sku LIMIT ?",
+            (stored.id, limit),
+        )
+        return tuple(str(r[0]) for r in rows)
+
     def advance(self, number: str, to: OrderStatus | None = None, note: str = "") -> Order:
         """Move an order one step along its life cycle (or to ``to``, if that is the next step)."""
         return self._transition(number, to, note)

@@ -1,0 +1,273 @@
+"""Checking out: delivery, coupon, the read-back, explicit confirmation, the PIN, placing the order.
+
+The order is placed only on a "yes" to the read-back question (and the right PIN, if the customer
+has one). The read-back mints the checkout token; placing retries with the same token, so a crash or
+a repeated "yes" can never store the order twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from voiceshop.commerce.cart import Cart, Totals, compute_totals, price_item
+from voiceshop.commerce.customer import Customer, verify_pin
+from voiceshop.commerce.shop import DeliveryKind
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.respond import join, respond
+from voiceshop.dialog.speak import say_digits, say_list, say_number
+from voiceshop.dialog.state import (
+    ActionDone,
+    ActionFailed,
+    Choice,
+    Decision,
+    DialogState,
+    PlaceOrder,
+    Question,
+    SaveCustomer,
+)
+from voiceshop.errors import CartError, CouponError, VoiceshopError
+
+PIN_TRIES = 3
+PIN_LOCK = timedelta(minutes=15)
+
+
+def checkout(state: DialogState, ctx: Context) -> Decision:
+    if not state.cart.lines:
+        return respond(state, ctx.replies("checkout_empty"))
+    if state.delivery is None or ctx.shop.delivery_option(state.delivery) is None:
+        if len(ctx.shop.delivery) == 1:
+            state = state.model_copy(update={"delivery": ctx.shop.delivery[0].kind})
+        else:
+            return respond(state, "", question=delivery_question(ctx))
+    return read_back(state, ctx)
+
+
+def delivery_question(ctx: Context) -> Question:
+    offers = []
+    for option in ctx.shop.delivery:
+        fee = ctx.replies("free") if option.fee == 0 else ctx.money(option.fee)
+        offers.append(ctx.replies("delivery_offer", name=option.name, fee=fee, eta=option.eta))
+    choices = tuple(Choice(value=o.kind.value, name=o.name) for o in ctx.shop.delivery)
+    return Question(kind="delivery", text=ctx.replies("which_delivery", offers=say_list(offers, "or")), choices=choices)
+
+
+def choose_delivery(state: DialogState, kind: str, ctx: Context) -> Decision:
+    return read_back(state.model_copy(update={"delivery": DeliveryKind(kind)}), ctx)
+
+
+def totals(state: DialogState, ctx: Context) -> Totals:
+    assert state.delivery is not None
+    return compute_totals(ctx.shop, state.cart.subtotal, state.delivery, state.coupon, ctx.now.date())
+
+
+def read_back(state: DialogState, ctx: Context, *, note: str = "") -> Decision:
+    """Read the order back with its total and ask for an explicit yes."""
+    notes = [note] if note else []
+    try:
+        t = totals(state, ctx)
+    except CouponError as exc:
+        notes.append(ctx.replies("coupon_dropped", reason=str(exc)))
+        state = state.model_copy(update={"coupon": None})
+        t = totals(state, ctx)
+    except CartError:
+        return respond(state.model_copy(update={"delivery": None}), "", question=delivery_question(ctx))
+    cap = _cap(state, ctx)
+    if cap is not None and t.total > cap:
+        return respond(state, join(*notes, ctx.replies("over_cap", total=ctx.money(t.total), cap=ctx.money(cap))))
+    option = ctx.shop.delivery_option(t.delivery)
+    assert option is not None
+    parts = [ctx.replies("read_back", items=ctx.describe_cart(state.cart, full=state.detail == "full"))]
+    if t.discount:
+        parts.append(ctx.replies("with_discount", code=say_coupon(t.coupon or ""), discount=ctx.money(t.discount)))
+    if t.delivery_fee:
+        parts.append(ctx.replies("delivery_fee", fee=ctx.money(t.delivery_fee)))
+    parts.append(ctx.replies("total", total=ctx.money(t.total), delivery=option.name, eta=option.eta))
+    token = state.checkout_token or ctx.new_token
+    state = state.model_copy(update={"checkout_token": token})
+    question = Question(kind="confirm", text=ctx.replies("confirm"))
+    return respond(state, join(*notes, *parts), question=question)
+
+
+def _cap(state: DialogState, ctx: Context) -> int | None:
+    caps = [ctx.shop.spending_cap]
+    customer = ctx.records.customer(state.customer) if state.customer else None
+    if customer is not None:
+        caps.append(customer.spending_cap)
+    known = [c for c in caps if c is not None]
+    return min(known) if known else None
+
+
+def say_coupon(code: str) -> str:
+    """ "MORNING10" -> "M O R N I N G one zero": letters and digits one by one, as a code is read."""
+    return " ".join(say_digits(c) if c.isdigit() else c for c in code if c.isalnum())
+
+
+def apply_coupon(state: DialogState, code: str | None, said: str, ctx: Context) -> Decision:
+    coupon = ctx.shop.coupon(code) if code else None
+    if coupon is None:
+        return respond(state, ctx.replies("coupon_unknown", code=said or ctx.replies("that")), keep_question=False)
+    if not coupon.is_valid_on(ctx.now.date()):
+        return respond(state, ctx.replies("coupon_expired", code=say_coupon(coupon.code)))
+    state = state.model_copy(update={"coupon": coupon.code, "checkout_token": None})
+    text = ctx.replies("coupon_applied", code=say_coupon(coupon.code), description=coupon.description)
+    if state.cart.subtotal < coupon.minimum:
+        text = join(text, ctx.replies("coupon_minimum", minimum=ctx.money(coupon.minimum)))
+    if state.question is not None and state.question.kind == "confirm" and state.delivery is not None:
+        return read_back(state, ctx, note=text)
+    return respond(state, join(text, ctx.replies("anything_else")))
+
+
+# Confirmation and PIN ---------------------------------------------------------------------------
+
+
+def confirmed(state: DialogState, ctx: Context) -> Decision:
+    """The shopper said yes to the read-back: ask for the PIN if needed, else place the order."""
+    customer = ctx.records.customer(state.customer) if state.customer else None
+    if customer is not None and customer.has_pin and not state.pin_ok:
+        locked = _locked(customer, ctx)
+        if locked:
+            return respond(state, locked)
+        return respond(state, "", question=Question(kind="pin", text=ctx.replies("say_pin"), purpose="order"))
+    return place(state, ctx)
+
+
+def place(state: DialogState, ctx: Context) -> Decision:
+    if state.delivery is None or state.checkout_token is None:
+        return read_back(state, ctx)
+    action = PlaceOrder(
+        cart=state.cart,
+        token=state.checkout_token,
+        delivery=state.delivery,
+        coupon=state.coupon,
+        customer=state.customer,
+    )
+    return Decision(state=state.model_copy(update={"question": None}), actions=(action,), reply=None)
+
+
+def _locked(customer: Customer, ctx: Context) -> str:
+    until = customer.pin_locked_until
+    if until is not None and until > ctx.now:
+        minutes = max(1, int((until - ctx.now).total_seconds() // 60) + 1)
+        return ctx.replies("pin_locked", minutes=say_number(minutes))
+    return ""
+
+
+def check_pin(state: DialogState, digits: str, ctx: Context) -> tuple[DialogState, Customer | None, bool, str]:
+    """Verify a PIN said for the customer the question is about.
+
+    Returns the state, the customer record to save (failures counted, lock set), whether it was
+    right, and the reply when it was not.
+    """
+    question = state.question
+    assert question is not None
+    name = question.switch_to if question.purpose == "switch" else state.customer
+    customer = ctx.records.customer(name) if name else None
+    if customer is None or customer.pin_hash is None:
+        return state, None, True, ""
+    locked = _locked(customer, ctx)
+    if locked:
+        return state.model_copy(update={"question": None}), None, False, locked
+    if verify_pin(digits, customer.pin_hash):
+        saved = customer.model_copy(update={"pin_failures": 0, "pin_locked_until": None})
+        changed = saved if customer.pin_failures else None
+        return state, changed, True, ""
+    failures = customer.pin_failures + 1
+    if failures >= PIN_TRIES:
+        saved = customer.model_copy(update={"pin_failures": 0, "pin_locked_until": ctx.now + PIN_LOCK})
+        minutes = say_number(int(PIN_LOCK.total_seconds() // 60))
+        return state.model_copy(update={"question": None}), saved, False, ctx.replies("pin_lockout", minutes=minutes)
+    saved = customer.model_copy(update={"pin_failures": failures})
+    left = PIN_TRIES - failures
+    return state, saved, False, ctx.replies("pin_wrong", left=say_number(left))
+
+
+def pin_answer(state: DialogState, digits: str, ctx: Context) -> Decision:
+    state2, save, ok, text = check_pin(state, digits, ctx)
+    actions = (SaveCustomer(customer=save),) if save is not None else ()
+    if not ok:
+        return respond(state2, text, keep_question=state2.question is not None, actions=actions)
+    state2 = state2.model_copy(update={"pin_ok": True, "question": None})
+    decision = place(state2, ctx)
+    return decision.model_copy(update={"actions": (*actions, *decision.actions)})
+
+
+# Outcomes of placing ----------------------------------------------------------------------------
+
+
+def placed(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
+    order = event.order
+    assert order is not None
+    option = ctx.shop.delivery_option(order.delivery)
+    eta = option.eta if option is not None else ""
+    state = state.model_copy(
+        update={
+            "cart": Cart(),
+            "undo": (),
+            "focus": None,
+            "coupon": None,
+            "checkout_token": None,
+            "delivery": None,
+            "orders": (order.number, *state.orders)[:20],
+        }
+    )
+    text = ctx.replies("placed", number=say_digits(order.number), total=ctx.money(order.total), eta=eta)
+    actions = _learn(state, event, ctx)
+    return respond(state, text, actions=actions)
+
+
+def _learn(state: DialogState, event: ActionDone, ctx: Context) -> tuple[SaveCustomer, ...]:
+    """Remember the options a customer chose, to offer them next time."""
+    customer = ctx.records.customer(state.customer) if state.customer else None
+    if customer is None or event.order is None:
+        return ()
+    prefs = dict(customer.preferences)
+    for line in event.order.lines:
+        for opt in line.options:
+            group = ctx.catalog.group(opt.group)
+            if group is not None and (group.required or group.default is None or opt.choice != group.default):
+                prefs[opt.group] = opt.choice
+    if prefs == customer.preferences:
+        return ()
+    return (SaveCustomer(customer=customer.model_copy(update={"preferences": prefs})),)
+
+
+def place_failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
+    if event.error == "OutOfStock" and event.sku is not None:
+        return _out_of_stock(state, event, ctx)
+    if event.error == "PriceChanged":
+        return _repriced(state, ctx)
+    if event.error == "SpendingCapExceeded":
+        return respond(state, ctx.replies("cap_refused", reason=event.message))
+    return respond(state, ctx.replies("not_placed", reason=event.message))
+
+
+def _out_of_stock(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
+    name = ctx.product_name(event.sku or "")
+    left = event.available or 0
+    lines = [ln for ln in state.cart.lines if ln.sku == event.sku]
+    cart = state.cart
+    for line in lines:
+        cart = cart.remove(cart.lines.index(line))
+    if left > 0 and lines:
+        cart = cart.add(lines[0].model_copy(update={"quantity": left}))
+        note = ctx.replies("stock_reduced", count=say_number(left), product=name)
+    else:
+        note = ctx.replies("stock_gone", product=name)
+    state = state.with_cart(cart, None)
+    if not cart.lines:
+        return respond(state, join(note, ctx.replies("cart_now_empty")))
+    return read_back(state, ctx, note=note)
+
+
+def _repriced(state: DialogState, ctx: Context) -> Decision:
+    lines = []
+    for line in state.cart.lines:
+        try:
+            lines.append(price_item(ctx.catalog, line.sku, line.options, line.quantity))
+        except VoiceshopError:
+            continue
+    cart = Cart(lines=tuple(lines))
+    state = state.with_cart(cart, None)
+    if not cart.lines:
+        return respond(state, ctx.replies("cart_now_empty"))
+    return read_back(state, ctx, note=ctx.replies("prices_changed"))

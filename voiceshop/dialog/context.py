@@ -1,0 +1,110 @@
+"""What the policy may read on a turn: the shop, its live catalog, the clock, and the records.
+
+``Records`` is a read-only view of the store (customers, their orders, what sells); the runtime
+passes the real repositories in, a test can pass a dictionary. The policy reads through it and never
+writes: writing is done by returning actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from voiceshop.commerce.cart import Cart, CartLine
+from voiceshop.commerce.catalog import Catalog, OptionKind, Product
+from voiceshop.commerce.customer import Customer
+from voiceshop.commerce.order import Order
+from voiceshop.commerce.shop import Shop
+from voiceshop.dialog.replies import Replies
+from voiceshop.dialog.speak import say_list, say_money, say_number, speakable
+
+LIST_CHUNK = 3
+
+
+class Records(Protocol):
+    def customer(self, name: str) -> Customer | None: ...
+
+    def orders(self, customer: str | None, numbers: Sequence[str]) -> Sequence[Order]:
+        """The customer's orders (or, for an anonymous shopper, those numbers), newest first."""
+        ...
+
+    def popular(self) -> Sequence[str]:
+        """SKUs by how often they were ordered, most first."""
+        ...
+
+    def saved_cart(self, key: str) -> Cart: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    shop: Shop
+    catalog: Catalog
+    now: datetime
+    records: Records
+    replies: Replies
+    new_token: str
+    """A fresh checkout token, used if this turn reads an order back."""
+    device_customer: str | None = None
+    """The device's default customer, who the session returns to when it expires."""
+
+    def money(self, minor: int) -> str:
+        return say_money(minor, self.shop.currency)
+
+    def product_name(self, sku: str) -> str:
+        product = self.catalog.product(sku)
+        return speakable(product.name) if product else sku
+
+    def describe(self, line: CartLine, *, full: bool = False, count: bool = True) -> str:
+        """A cart line as said: "two large lattes with soy milk"."""
+        return describe_line(self.catalog, line, full=full, count=count)
+
+    def describe_cart(self, cart: Cart, *, full: bool = False) -> str:
+        return say_list([self.describe(line, full=full) for line in cart.lines])
+
+
+def plural_name(name: str) -> str:
+    """ "latte" -> "lattes", "pack of batteries" -> "packs of batteries", "batteries" stays."""
+    head, sep, tail = name.partition(" of ")
+    words = head.split()
+    if not words:
+        return name
+    last = words[-1]
+    if last.endswith("s"):
+        return name
+    if last.endswith(("x", "ch", "sh")):
+        last += "es"
+    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return " ".join([*words[:-1], last]) + (sep + tail if sep else "")
+
+
+def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count: bool = True) -> str:
+    product = catalog.product(line.sku)
+    groups = {g.name: g for g in catalog.groups_for(product)} if product else {}
+    before: list[str] = []
+    after: list[str] = []
+    extras: list[str] = []
+    for opt in line.options:
+        group = groups.get(opt.group)
+        if group is None or group.kind is OptionKind.ADD_ON:
+            extras.append(speakable(opt.describe()))
+        elif group.required:
+            before.append(speakable(opt.choice))
+        elif full or group.default is None or opt.choice != group.default:
+            after.append(speakable(opt.choice))
+    name = speakable(line.name)
+    noun = plural_name(name) if line.quantity > 1 else name
+    text = " ".join([say_number(line.quantity), *before, noun] if count else [*before, noun])
+    if after:
+        text += ", " + ", ".join(after) + ("," if extras else "")
+    if extras:
+        text += " with " + say_list(extras)
+    return text
+
+
+def product_phrase(product: Product) -> str:
+    return speakable(product.name)

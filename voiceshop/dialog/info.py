@@ -1,0 +1,148 @@
+"""Answers from the shop's own files: opening hours (against the clock), policies, products, search."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from voiceshop.commerce.search import stem
+from voiceshop.commerce.shop import WEEKDAYS
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.respond import join, read_list, respond
+from voiceshop.dialog.speak import say_list, say_number, speakable
+from voiceshop.dialog.state import Decision, DialogState, PendingItem, Question
+from voiceshop.nlu.result import Understanding
+
+
+def say_time(t: time) -> str:
+    """ "six thirty a m", "noon", "six p m"."""
+    if t.hour == 12 and t.minute == 0:
+        return "noon"
+    if t.hour == 0 and t.minute == 0:
+        return "midnight"
+    hour = t.hour % 12 or 12
+    half = "a m" if t.hour < 12 else "p m"
+    minutes = "" if t.minute == 0 else (f" oh {say_number(t.minute)}" if t.minute < 10 else f" {say_number(t.minute)}")
+    return f"{say_number(hour)}{minutes} {half}"
+
+
+def opening(ctx: Context) -> str:
+    """Whether the shop is open now, until when, or when it opens next."""
+    shop = ctx.shop
+    local = ctx.now.astimezone(ZoneInfo(shop.timezone))
+    today = WEEKDAYS[local.weekday()]
+    for span in shop.opening_hours.get(today, ()):
+        if span.contains(local.time()):
+            return ctx.replies("open_now", closes=say_time(span.closes))
+    for days in range(0, 8):
+        day = local + timedelta(days=days)
+        for span in shop.opening_hours.get(WEEKDAYS[day.weekday()], ()):
+            if days == 0 and span.opens <= local.time():
+                continue
+            when = (
+                ctx.replies("today")
+                if days == 0
+                else ctx.replies("tomorrow")
+                if days == 1
+                else ctx.replies("on_day", day=WEEKDAYS[day.weekday()])
+            )
+            return ctx.replies("closed_now", opens=say_time(span.opens), when=when)
+    return ctx.replies("no_hours")
+
+
+def shop_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    topic = u.slot("topic")
+    shop, policies = ctx.shop, ctx.shop.policies
+    if topic == "hours":
+        text = opening(ctx)
+    elif topic == "delivery":
+        offers = [
+            ctx.replies(
+                "delivery_offer", name=d.name, fee=ctx.replies("free") if d.fee == 0 else ctx.money(d.fee), eta=d.eta
+            )
+            for d in shop.delivery
+        ]
+        text = join(ctx.replies("delivery_info", offers=say_list(offers)), policies.shipping)
+    elif topic == "returns":
+        text = policies.returns or ctx.replies("ask_staff")
+    elif topic == "warranty":
+        text = policies.warranty or ctx.replies("ask_staff")
+    elif topic == "payment":
+        text = ctx.replies("payment", methods=say_list(list(policies.payment))) if policies.payment else ""
+        text = text or ctx.replies("ask_staff")
+    elif topic == "location" and shop.locations:
+        loc = shop.locations[0]
+        text = ctx.replies("location", name=loc.name, address=speakable(loc.address), directions=loc.directions)
+    else:
+        text = ctx.replies("ask_staff")
+    return respond(state, speakable(text), keep_question=True)
+
+
+def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    slot = u.slots.get("product")
+    if slot is None or not slot.value:
+        if slot is not None and slot.candidates:
+            names = [speakable(c.name) for c in slot.candidates]
+            return read_list(state, ctx, ctx.replies("we_have", what=speakable(slot.text)), names)
+        return respond(state, ctx.replies("not_found", what=slot.text if slot else ctx.replies("that")))
+    product = ctx.catalog.product(str(slot.value))
+    if product is None:
+        return respond(state, ctx.replies("not_found", what=slot.text))
+    name = speakable(product.name)
+    aspect = u.slot("aspect")
+    if aspect == "stock":
+        if product.stock is None or product.stock > 5:
+            text = ctx.replies("in_stock", product=name)
+        elif product.stock == 0:
+            text = ctx.replies("sold_out", product=name)
+        else:
+            text = ctx.replies("few_left", product=name, count=say_number(product.stock))
+    elif aspect in ("size", "details"):
+        pack = product.pack.describe()
+        text = join(
+            speakable(product.description),
+            ctx.replies("pack", product=name, pack=speakable(pack)) if pack != "single" else "",
+            ctx.replies("price", product=name, price=ctx.money(product.price)),
+        )
+    else:
+        text = ctx.replies("price", product=name, price=ctx.money(product.price))
+        if product.options and state.detail == "full":
+            groups = [g.name for g in ctx.catalog.groups_for(product)]
+            text = join(text, ctx.replies("options_offered", groups=say_list(groups)))
+    question = Question(kind="offer", text=ctx.replies("offer_first", product=name), item=PendingItem(sku=product.sku))
+    if product.stock == 0:
+        return respond(state, text)
+    return respond(state, text, question=question)
+
+
+def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    products = ctx.catalog.products
+    said = ""
+    found = []
+    for kind in ("brand", "category"):
+        slot = u.slots.get(kind)
+        if slot is not None and slot.value:
+            said = slot.text
+            found = [p for p in products if (p.brand if kind == "brand" else p.category) == slot.value]
+            break
+    if not found:
+        product = u.slots.get("product")
+        if product is not None:
+            said = product.text
+            skus = [str(product.value)] if product.value else [c.value for c in product.candidates]
+            found = [p for p in products if p.sku in skus]
+    if not found:
+        query = u.slots.get("query")
+        said = query.text if query is not None else said
+        words = {stem(w) for w in said.split()}
+        found = [p for p in products if words & {stem(w) for w in p.name.lower().split()}]
+    if not found:
+        return respond(state, ctx.replies("not_found", what=said or ctx.replies("that")))
+    names = [
+        join(speakable(p.name), ctx.money(p.price)) if state.detail == "full" else speakable(p.name)
+        for p in found
+        if p.stock != 0
+    ]
+    if not names:
+        return respond(state, ctx.replies("all_sold_out", what=said))
+    return read_list(state, ctx, ctx.replies("we_have", what=speakable(said)), names)

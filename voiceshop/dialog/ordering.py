@@ -1,0 +1,281 @@
+"""Building the cart: adding what was said, asking what is missing, changing, removing, undoing.
+
+Adding works through a queue of ``PendingItem``: each item said is completed in turn (which product,
+a required option, a stock decision); what is complete goes into the cart at once, and the first item
+needing an answer becomes the question, with the rest waiting behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from voiceshop.commerce.cart import Cart, ChosenOption, price_item
+from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.respond import join, read_list, respond
+from voiceshop.dialog.speak import say_list, say_number, speakable
+from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
+from voiceshop.errors import CartError, OptionError
+from voiceshop.nlu.result import ItemMention, Understanding
+
+OPTION_CHOICES_READ = 3
+
+
+def pending_from(mention: ItemMention) -> PendingItem:
+    return PendingItem(
+        sku=mention.sku,
+        quantity=mention.quantity,
+        options=tuple(ChosenOption(group=o.group, choice=o.choice, amount=o.amount) for o in mention.options),
+        text=mention.text,
+        candidates=tuple(Choice(value=c.value, name=speakable(c.name)) for c in mention.candidates),
+    )
+
+
+def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    notes: list[str] = []
+    unlisted = u.slots.get("unlisted")
+    if unlisted is not None and unlisted.text:
+        notes.append(ctx.replies("not_sold", what=unlisted.text))
+    for mention in u.items:
+        for unfit in mention.unfit_options:
+            if mention.sku:
+                notes.append(
+                    ctx.replies("option_not_offered", product=ctx.product_name(mention.sku), option=unfit.choice)
+                )
+    items = [pending_from(m) for m in u.items]
+    if not items:
+        return respond(state, join(*notes, ctx.replies("what_else")))
+    return proceed(state.model_copy(update={"queue": tuple(items)}), ctx, notes=notes)
+
+
+def proceed(state: DialogState, ctx: Context, *, notes: Sequence[str] = (), added: Sequence[str] = ()) -> Decision:
+    """Work through the queue: add what is complete, ask about the first item that is not."""
+    notes, added = list(notes), list(added)
+    while state.queue:
+        item, rest = state.queue[0], state.queue[1:]
+        state = state.model_copy(update={"queue": rest})
+        asked = _complete(state, item, ctx, notes)
+        if isinstance(asked, Question):
+            text = join(_added_text(ctx, added), *notes)
+            return respond(state, text, question=asked)
+        if asked is not None:
+            state, said = asked
+            added.append(said)
+    text = join(_added_text(ctx, added), *notes)
+    follow = ctx.replies("anything_else") if added else ctx.replies("what_else")
+    return respond(state, join(text, follow))
+
+
+def _added_text(ctx: Context, added: Sequence[str]) -> str:
+    return ctx.replies("added", items=say_list(list(added))) if added else ""
+
+
+def _complete(
+    state: DialogState, item: PendingItem, ctx: Context, notes: list[str]
+) -> Question | tuple[DialogState, str] | None:
+    """The question ``item`` needs, or the state with it added and how to say it; None if dropped."""
+    if item.sku is None:
+        if item.candidates:
+            return which_question(ctx, item)
+        notes.append(ctx.replies("not_found", what=item.text or ctx.replies("that")))
+        return None
+    product = ctx.catalog.product(item.sku)
+    if product is None:
+        notes.append(ctx.replies("not_found", what=item.text or item.sku))
+        return None
+    item = _with_preferences(item, ctx, state)
+    for group in ctx.catalog.groups_for(product):
+        needed = group.kind is OptionKind.ONE_OF and group.required and group.default is None
+        if needed and not any(o.group == group.name for o in item.options):
+            return option_question(ctx, item, group)
+    in_cart = sum(line.quantity for line in state.cart.lines if line.sku == item.sku)
+    if product.stock is not None and in_cart + item.quantity > product.stock:
+        left = product.stock - in_cart
+        name = speakable(product.name)
+        if left <= 0:
+            notes.append(
+                ctx.replies("sold_out", product=name) if in_cart == 0 else ctx.replies("no_more", product=name)
+            )
+            return None
+        return Question(
+            kind="stock",
+            text=ctx.replies("only_left", count=say_number(left), product=name),
+            item=item.model_copy(update={"quantity": left}),
+        )
+    try:
+        line = price_item(ctx.catalog, product.sku, item.options, item.quantity)
+        cart = state.cart.add(line)
+    except (OptionError, CartError) as exc:
+        notes.append(ctx.replies("cannot_add", product=speakable(product.name), reason=str(exc)))
+        return None
+    index = next(i for i, ln in enumerate(cart.lines) if ln.same_item(line))
+    return state.with_cart(cart, index), ctx.describe(line)
+
+
+def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> PendingItem:
+    """Fill a required option the shopper did not say from what they usually have."""
+    customer = ctx.records.customer(state.customer) if state.customer else None
+    product = ctx.catalog.product(item.sku or "")
+    if customer is None or product is None or not customer.preferences:
+        return item
+    options = list(item.options)
+    for group in ctx.catalog.groups_for(product):
+        liked = customer.preferences.get(group.name)
+        if not liked or group.choice(liked) is None or any(o.group == group.name for o in options):
+            continue
+        if group.kind is OptionKind.ONE_OF and group.required and group.default is None:
+            options.append(ChosenOption(group=group.name, choice=liked))
+    return item.model_copy(update={"options": tuple(options)})
+
+
+def which_question(ctx: Context, item: PendingItem) -> Question:
+    names = [c.name for c in item.candidates]
+    shown = names[:OPTION_CHOICES_READ]
+    more = len(names) - len(shown)
+    listed = say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+    text = ctx.replies("which_one", what=speakable(item.text) or ctx.replies("that"), choices=listed)
+    return Question(kind="which", text=text, choices=item.candidates, item=item)
+
+
+def option_question(ctx: Context, item: PendingItem, group: OptionGroup) -> Question:
+    choices = tuple(Choice(value=c.name, name=speakable(c.name)) for c in group.choices)
+    shown = [c.name for c in choices[:OPTION_CHOICES_READ]]
+    more = len(choices) - len(shown)
+    listed = say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+    product = ctx.product_name(item.sku or "")
+    text = ctx.replies("which_option", group=group.name, product=product, choices=listed)
+    return Question(kind="option", text=text, choices=choices, group=group.name, item=item)
+
+
+# Changing the cart ------------------------------------------------------------------------------
+
+
+def target_line(state: DialogState, u: Understanding) -> int | None:
+    """Which cart line a change means: the product named, the ordinal said, else the one last touched."""
+    lines = state.cart.lines
+    product = u.slots.get("product")
+    skus: list[str] = []
+    if product is not None:
+        skus = [str(product.value)] if product.value else [c.value for c in product.candidates]
+    skus += [m.sku for m in u.items if m.sku]
+    if skus:
+        found = [i for i, ln in enumerate(lines) if ln.sku in skus]
+        if state.focus is not None and state.focus in found:
+            return state.focus
+        return found[-1] if found else None
+    ordinal = u.slot("ordinal")
+    if isinstance(ordinal, int):
+        index = len(lines) - 1 if ordinal == -1 else ordinal - 1
+        return index if 0 <= index < len(lines) else None
+    if state.focus is not None and state.focus < len(lines):
+        return state.focus
+    return 0 if len(lines) == 1 else None
+
+
+def _no_target(state: DialogState, ctx: Context, u: Understanding) -> Decision:
+    if not state.cart.lines:
+        return respond(state, ctx.replies("cart_empty"))
+    product = u.slots.get("product")
+    if product is not None and product.text:
+        return respond(state, ctx.replies("not_in_cart", what=product.text))
+    return respond(state, ctx.replies("which_item", items=ctx.describe_cart(state.cart)))
+
+
+def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    quantity = u.slot("quantity")
+    if not isinstance(quantity, int) and u.items:
+        quantity = u.items[0].quantity
+    index = target_line(state, u)
+    if index is None or not isinstance(quantity, int):
+        return _no_target(state, ctx, u)
+    line = state.cart.lines[index]
+    product = ctx.catalog.product(line.sku)
+    others = sum(ln.quantity for i, ln in enumerate(state.cart.lines) if ln.sku == line.sku and i != index)
+    if product is not None and product.stock is not None and quantity + others > product.stock:
+        left = product.stock - others
+        return respond(state, ctx.replies("only_have", count=say_number(left), product=speakable(product.name)))
+    try:
+        cart = state.cart.set_quantity(index, quantity)
+    except CartError as exc:
+        return respond(state, ctx.replies("cannot_change", reason=str(exc)))
+    if quantity == 0:
+        return respond(state.with_cart(cart, None), ctx.replies("removed", items=ctx.describe(line)))
+    new = cart.lines[index]
+    return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
+
+
+def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    slot = u.slots.get("option")
+    value = str(slot.value) if slot is not None and slot.value else ""
+    group_name, _, choice = value.partition(":")
+    index = target_line(state, u)
+    if index is None or not choice:
+        return _no_target(state, ctx, u)
+    line = state.cart.lines[index]
+    product = ctx.catalog.product(line.sku)
+    group = ctx.catalog.group(group_name)
+    if product is None or group is None or group.name not in product.options:
+        return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
+    if group.kind is OptionKind.ONE_OF:
+        options = [o for o in line.options if o.group != group.name]
+        options.append(ChosenOption(group=group.name, choice=choice))
+    else:
+        options = [o for o in line.options if not (o.group == group.name and _same(o.choice, choice))]
+        if len([o for o in options if o.group == group.name]) >= group.max_choices:
+            options = [o for o in options if o.group != group.name]
+        options.append(ChosenOption(group=group.name, choice=choice, amount=_amount(u)))
+    try:
+        new = price_item(ctx.catalog, line.sku, options, line.quantity)
+    except OptionError as exc:
+        return respond(state, ctx.replies("cannot_change", reason=str(exc)))
+    rest = state.cart.remove(index)
+    cart = Cart(lines=(*rest.lines[:index], new, *rest.lines[index:]))
+    return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
+
+
+def _same(a: str, b: str) -> bool:
+    return normalize_phrase(a) == normalize_phrase(b)
+
+
+def _amount(u: Understanding) -> str | None:
+    for item in u.items:
+        for o in item.options:
+            if o.amount:
+                return o.amount
+    return None
+
+
+def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    index = target_line(state, u)
+    if index is None:
+        return _no_target(state, ctx, u)
+    line = state.cart.lines[index]
+    cart = state.cart.remove(index)
+    text = ctx.replies("removed", items=ctx.describe(line))
+    if not cart.lines:
+        text = join(text, ctx.replies("cart_now_empty"))
+    return respond(state.with_cart(cart, None), text)
+
+
+def undo(state: DialogState, ctx: Context) -> Decision:
+    if not state.undo:
+        return respond(state, ctx.replies("nothing_to_undo"))
+    cart = state.undo[-1]
+    state = state.model_copy(update={"cart": cart, "undo": state.undo[:-1], "focus": None, "checkout_token": None})
+    if not cart.lines:
+        return respond(state, ctx.replies("undone_empty"))
+    return respond(state, ctx.replies("undone", items=ctx.describe_cart(cart)))
+
+
+def read_cart(state: DialogState, ctx: Context) -> Decision:
+    cart = state.cart
+    if not cart.lines:
+        return respond(state, ctx.replies("cart_empty"))
+    full = state.detail == "full"
+    entries = [
+        ctx.describe(line, full=full) + (f" {ctx.money(line.line_total)}" if full else "") for line in cart.lines
+    ]
+    total = ctx.replies("cart_total", total=ctx.money(cart.subtotal))
+    if len(entries) <= 4:
+        return read_list(state, ctx, ctx.replies("cart_has"), entries, after=total)
+    return read_list(state, ctx, join(total, ctx.replies("cart_has")), entries)

@@ -1,0 +1,265 @@
+"""The dialog policy: (state, event, context) -> decision (new state, actions, reply).
+
+A pure function: no audio, no database handle, no clock of its own. Text chat and the voice loop
+call it the same way; the runtime applies the actions and feeds their outcome back as an event.
+
+Order of precedence for what the shopper said:
+
+1. commands that always work: cancel / stop, repeat, help, say more, talk to a person, goodbye,
+   voice settings;
+2. an answer to the question waiting (``answers``);
+3. a request (add, change, check out, ask...), which drops any question left unanswered;
+4. not understood: say so with a hint; after two, concrete choices; after three, offer a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from voiceshop.dialog import account, answers, checkout, info, ordering
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.respond import join, next_chunk, previous_chunk, respond
+from voiceshop.dialog.speak import say_list
+from voiceshop.dialog.state import (
+    TRANSCRIPT_TURNS,
+    ActionDone,
+    ActionFailed,
+    Decision,
+    DialogState,
+    Event,
+    Heard,
+    Question,
+    SessionStart,
+    Turn,
+)
+from voiceshop.nlu.result import Understanding
+
+HANDOFF_AFTER = 3
+CHOICES_AFTER = 2
+
+Handler = Callable[[DialogState, Understanding, Context], Decision]
+
+
+def decide(state: DialogState, event: Event, ctx: Context) -> Decision:
+    if isinstance(event, SessionStart):
+        decision = account.greet(state, ctx)
+    elif isinstance(event, ActionDone):
+        decision = _done(state, event, ctx)
+    elif isinstance(event, ActionFailed):
+        decision = _failed(state, event, ctx)
+    else:
+        assert isinstance(event, Heard)
+        state = _log(state, "shopper", event.understanding.text)
+        decision = _heard(state, event.understanding, ctx)
+    if decision.reply is not None:
+        decision = decision.model_copy(update={"state": _log(decision.state, "assistant", decision.reply.text)})
+    return decision
+
+
+def _log(state: DialogState, who: Literal["shopper", "assistant"], text: str) -> DialogState:
+    turns = (*state.transcript, Turn(who=who, text=text))[-TRANSCRIPT_TURNS:]
+    return state.model_copy(update={"transcript": turns})
+
+
+def _done(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
+    if event.action.kind == "place_order":
+        return checkout.placed(state, event, ctx)
+    if event.action.kind == "cancel_order":
+        return account.order_cancelled(state, event, ctx)
+    return Decision(state=state)
+
+
+def _failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
+    if event.action.kind == "place_order":
+        return checkout.place_failed(state, event, ctx)
+    return respond(state, ctx.replies("not_done", reason=event.message))
+
+
+def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    if state.ended:
+        state = state.model_copy(update={"ended": False, "question": None, "listing": None})
+    always = ALWAYS.get(u.intent or "")
+    if always is not None:
+        return always(state, u, ctx)
+    if state.question is not None:
+        decision = answers.answer(state, u, ctx)
+        if decision is not None:
+            return decision if decision.state.misses > state.misses else _understood(decision)
+        state = state.model_copy(update={"question": None, "queue": ()})
+    if not u.understood or u.intent is None:
+        return _miss(state, u, ctx)
+    handler = HANDLERS.get(u.intent)
+    if handler is None:
+        return _miss(state, u, ctx)
+    return _understood(handler(state.model_copy(update={"listing": None}), u, ctx))
+
+
+def _understood(decision: Decision) -> Decision:
+    return decision.model_copy(update={"state": decision.state.model_copy(update={"misses": 0})})
+
+
+def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    misses = state.misses + 1
+    state = state.model_copy(update={"misses": misses})
+    if misses >= HANDOFF_AFTER:
+        question = Question(kind="handoff", text=ctx.replies("offer_handoff"))
+        return respond(state, ctx.replies("trouble"), question=question)
+    if misses >= CHOICES_AFTER:
+        return respond(state, join(ctx.replies("sorry_again"), _choices(state, ctx)))
+    return respond(state, join(ctx.replies("sorry"), _hint(state, ctx)))
+
+
+def _hint(state: DialogState, ctx: Context) -> str:
+    if state.cart.lines:
+        return ctx.replies("hint_cart")
+    return ctx.replies("hint_start", example=_example(ctx))
+
+
+def _example(ctx: Context) -> str:
+    popular = [s for s in ctx.records.popular() if ctx.catalog.product(s) is not None]
+    sku = popular[0] if popular else (ctx.catalog.products[0].sku if ctx.catalog.products else "")
+    return ctx.product_name(sku) if sku else ctx.replies("something")
+
+
+def _choices(state: DialogState, ctx: Context) -> str:
+    options = [ctx.replies("choice_order", example=_example(ctx)), ctx.replies("choice_menu")]
+    if state.cart.lines:
+        options = [ctx.replies("choice_cart"), ctx.replies("choice_checkout"), *options[:1]]
+    options.append(ctx.replies("choice_person"))
+    return ctx.replies("you_can_say", choices=say_list(options, "or"))
+
+
+# Commands that work whatever is going on ---------------------------------------------------------
+
+
+def _cancel(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    had = state.question is not None or state.queue or state.listing is not None
+    state = state.model_copy(update={"question": None, "queue": (), "listing": None, "misses": 0})
+    if had:
+        follow = ctx.replies("cart_status", count=state.cart.item_count) if state.cart.lines else ""
+        return respond(state, join(ctx.replies("cancelled"), follow, ctx.replies("what_else")))
+    if state.cart.lines:
+        return respond(state, ctx.replies("stopped_cart"))
+    return respond(state, ctx.replies("stopped"))
+
+
+def _repeat(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return respond(state, state.last_reply or ctx.replies("nothing_said"), keep_question=True)
+
+
+def _help(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    q = state.question
+    if q is not None:
+        text = ctx.replies(f"help_{q.kind}")
+        if q.choices:
+            text = join(text, ctx.replies("choices_are", choices=say_list([c.name for c in q.choices], "or")))
+        return respond(state, join(text, q.text), keep_question=True)
+    if state.cart.lines:
+        return respond(state, ctx.replies("help_cart"))
+    return respond(state, ctx.replies("help_start", example=_example(ctx)))
+
+
+def _more(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    q = state.question
+    if state.listing is None and q is not None and q.choices:
+        return respond(
+            state, ctx.replies("choices_are", choices=say_list([c.name for c in q.choices], "or")), keep_question=True
+        )
+    return next_chunk(state, ctx)
+
+
+def _previous(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return previous_chunk(state, ctx)
+
+
+def _handoff(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return answers.handoff(state, ctx, reason="asked for a person")
+
+
+def _goodbye(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    state = state.model_copy(update={"queue": (), "listing": None, "misses": 0})
+    key = "goodbye_cart" if state.cart.lines else "goodbye"
+    return respond(state, ctx.replies(key, count=state.cart.item_count), end=True)
+
+
+def _voice(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return account.voice_settings(state, u, ctx)
+
+
+ALWAYS: dict[str, Handler] = {
+    "Cancel": _cancel,
+    "Repeat": _repeat,
+    "Help": _help,
+    "Next": _more,
+    "Previous": _previous,
+    "Handoff": _handoff,
+    "Goodbye": _goodbye,
+    "VoiceSettings": _voice,
+}
+
+
+# Requests -----------------------------------------------------------------------------------------
+
+
+def _yes(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return respond(state, ctx.replies("yes_to_what", hint=_hint(state, ctx)))
+
+
+def _no(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return respond(state, join(ctx.replies("okay"), ctx.replies("what_else")))
+
+
+def _clear(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    if not state.cart.lines:
+        return respond(state, ctx.replies("cart_empty"))
+    question = Question(kind="clear_cart", text=ctx.replies("confirm_clear", count=state.cart.item_count))
+    return respond(state, "", question=question)
+
+
+def _coupon(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    slot = u.slots.get("coupon") or u.slots.get("code")
+    code = str(slot.value) if slot is not None and slot.value else (slot.text if slot is not None else None)
+    return checkout.apply_coupon(state, code, slot.text if slot is not None else "", ctx)
+
+
+def _greeting(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    if state.customer:
+        return respond(state, ctx.replies("hello_name", name=state.customer, shop=ctx.shop.name))
+    return respond(state, ctx.shop.greeting or ctx.replies("hello", shop=ctx.shop.name))
+
+
+def _pick_outside(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    if isinstance(u.slot("ordinal"), int) and state.cart.lines:
+        return respond(state, ctx.replies("pick_what_for", items=ctx.describe_cart(state.cart)))
+    return respond(state, ctx.replies("nothing_to_pick"))
+
+
+def _digits_outside(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    return account.order_status(state, u, ctx)
+
+
+HANDLERS: dict[str, Handler] = {
+    "AddItems": ordering.add_said,
+    "ChangeQuantity": ordering.change_quantity,
+    "ChangeOption": ordering.change_option,
+    "RemoveItem": ordering.remove_item,
+    "Undo": lambda s, u, c: ordering.undo(s, c),
+    "ReadCart": lambda s, u, c: ordering.read_cart(s, c),
+    "ClearCart": _clear,
+    "Checkout": lambda s, u, c: checkout.checkout(s, c),
+    "ApplyCoupon": _coupon,
+    "Yes": _yes,
+    "No": _no,
+    "PickOrdinal": _pick_outside,
+    "SayDigits": _digits_outside,
+    "Search": info.search,
+    "ProductInfo": info.product_info,
+    "ShopInfo": info.shop_info,
+    "Recommend": account.recommend,
+    "OrderStatus": account.order_status,
+    "CancelOrder": account.cancel_order,
+    "Reorder": account.reorder,
+    "IdentifyCustomer": account.identify,
+    "Greeting": _greeting,
+}

@@ -1,0 +1,305 @@
+"""The assistant: one device's conversation with a shop, wiring understanding, dialog and store.
+
+Each turn: understand the words against the shop, let the policy decide, then apply the decision's
+actions and save the session, all in one transaction. An action's outcome (the order placed, a
+checkout refused for stock) goes back to the policy as an event within that same transaction, so a
+crash at any moment leaves the store either before the turn or after it, never half-way: no order is
+ever stored twice and a half-built cart is never lost.
+
+Text chat and the voice loop both drive an ``Assistant``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from pydantic import ValidationError
+
+from voiceshop.commerce.cart import Cart
+from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.customer import Customer
+from voiceshop.commerce.order import Order
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.policy import decide
+from voiceshop.dialog.replies import replies_for
+from voiceshop.dialog.state import (
+    Action,
+    ActionDone,
+    ActionFailed,
+    Decision,
+    DialogState,
+    Event,
+    Heard,
+    Reply,
+    SessionStart,
+)
+from voiceshop.errors import CustomerError, OrderNotFound, OutOfStock, StoreError, VoiceshopError
+from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
+from voiceshop.storage import Database
+from voiceshop.storage.customers import CustomerRepository
+from voiceshop.storage.orders import OrderRepository
+from voiceshop.storage.sessions import SessionRepository
+from voiceshop.storage.shops import ShopRepository, StoredShop
+
+IDLE_TIMEOUT = timedelta(minutes=5)
+DEVICE_CUSTOMER = "device.{device}.customer"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def _grammar(language: str) -> Grammar:
+    return Grammar.from_dir(grammar_dir(language))
+
+
+_UNDERSTANDERS: dict[tuple[str, str], Understander] = {}
+
+
+def understander_for(stored: StoredShop, catalog: Catalog) -> Understander:
+    """One compiled understander per shop content (the bundle fingerprint), rebuilt when it changes."""
+    key = (stored.shop.slug, stored.fingerprint)
+    if key not in _UNDERSTANDERS:
+        for old in [k for k in _UNDERSTANDERS if k[0] == stored.shop.slug]:
+            del _UNDERSTANDERS[old]
+        language = stored.shop.locale.split("-")[0]
+        _UNDERSTANDERS[key] = Understander(stored.shop, catalog, _grammar(language))
+    return _UNDERSTANDERS[key]
+
+
+class StoreRecords:
+    """The dialog's read-only view of the store, for one turn (customers are read once per turn)."""
+
+    def __init__(self, db: Database, stored: StoredShop) -> None:
+        self.stored = stored
+        self.customers = CustomerRepository(db)
+        self.order_repo = OrderRepository(db)
+        self._customers: dict[str, Customer | None] = {}
+
+    def customer(self, name: str) -> Customer | None:
+        key = name.strip().lower()
+        if key not in self._customers:
+            try:
+                self._customers[key] = self.customers.get(name)
+            except CustomerError:
+                self._customers[key] = None
+        return self._customers[key]
+
+    def orders(self, customer: str | None, numbers: Sequence[str]) -> Sequence[Order]:
+        if customer is not None:
+            return self.order_repo.list(self.stored, customer=customer, limit=50)
+        found = []
+        for number in numbers:
+            try:
+                found.append(self.order_repo.get(number))
+            except OrderNotFound:
+                continue
+        return found
+
+    def popular(self) -> Sequence[str]:
+        return self.order_repo.popular(self.stored)
+
+    def saved_cart(self, key: str) -> Cart:
+        return self.customers.load_cart(self.stored, key)
+
+
+class _Failed(Exception):
+    """An action the store refused; carries it back out of the rolled-back transaction."""
+
+    def __init__(self, action: Action, error: VoiceshopError) -> None:
+        super().__init__(str(error))
+        self.action = action
+        self.error = error
+
+
+class Assistant:
+    def __init__(
+        self,
+        db: Database,
+        shop: str | None = None,
+        *,
+        device: str = "counter",
+        customer: str | None = None,
+        clock: Callable[[], datetime] = _now,
+        idle_timeout: timedelta = IDLE_TIMEOUT,
+    ) -> None:
+        """``customer`` becomes the device's default customer (remembered for the next run)."""
+        self.db = db
+        self.shops = ShopRepository(db)
+        self.sessions = SessionRepository(db)
+        self.slug = self.shops.resolve(shop).shop.slug
+        self.device = device
+        self.clock = clock
+        self.idle_timeout = idle_timeout
+        key = DEVICE_CUSTOMER.format(device=device)
+        if customer is not None:
+            CustomerRepository(db).get(customer)  # unknown names fail here, with a hint
+            with db.transaction() as c:
+                db.set_setting(c, key, customer)
+        self.default_customer = db.get_setting(key)
+
+    # -- turns -----------------------------------------------------------------------------------
+
+    def start(self) -> list[Reply]:
+        """Begin or resume: greets on a new (or expired) session, else says nothing."""
+        state, fresh = self._load()
+        if fresh or not state.started:
+            return self._turn(state, SessionStart())
+        return []
+
+    def hear(self, text: str) -> list[Reply]:
+        """One thing the shopper said (a transcript, or a line typed in chat)."""
+        return self.hear_nbest([(text, 1.0)])
+
+    def hear_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> list[Reply]:
+        state, fresh = self._load()
+        replies: list[Reply] = []
+        if fresh or not state.started:
+            replies = self._turn(state, SessionStart())
+            state, _ = self._load()
+        stored, catalog = self._shop()
+        understanding = understander_for(stored, catalog).understand_nbest(list(hypotheses))
+        return replies + self._turn(state, Heard(understanding=understanding))
+
+    def understand(self, text: str) -> Understanding:
+        stored, catalog = self._shop()
+        return understander_for(stored, catalog).understand(text)
+
+    def state(self) -> DialogState:
+        return self._load()[0]
+
+    # -- machinery -------------------------------------------------------------------------------
+
+    def _shop(self) -> tuple[StoredShop, Catalog]:
+        stored = self.shops.resolve(self.slug)
+        return stored, self.shops.catalog(stored)
+
+    def _fresh(self, stored: StoredShop) -> DialogState:
+        name = self.default_customer
+        key = name or f"device:{self.device}"
+        cart = CustomerRepository(self.db).load_cart(stored, key)
+        customer = StoreRecords(self.db, stored).customer(name) if name else None
+        if customer is None:
+            return DialogState(cart=cart)
+        return DialogState(
+            customer=customer.name, cart=cart, pace=customer.pace, volume=customer.volume, detail=customer.detail
+        )
+
+    def _load(self) -> tuple[DialogState, bool]:
+        stored = self.shops.resolve(self.slug)
+        saved = self.sessions.load(stored, self.device)
+        if saved is not None:
+            try:
+                state = DialogState.model_validate_json(saved[0])
+            except ValidationError:
+                state = None  # written by another version: start afresh, the cart is kept separately
+            if state is not None:
+                last = state.last_active
+                if last is None or self.clock() - last <= self.idle_timeout:
+                    return state, False
+                self._expire(stored, state)
+        return self._fresh(stored), True
+
+    def _expire(self, stored: StoredShop, state: DialogState) -> None:
+        """An idle session ends: questions are forgotten (a stale "yes" orders nothing); carts are kept."""
+        with self.db.transaction():
+            if state.customer:
+                CustomerRepository(self.db).save_cart(stored, state.customer, state.cart)
+            self.sessions.save(stored, self.device, self._fresh(stored).model_dump_json())
+
+    def _context(self, stored: StoredShop, catalog: Catalog) -> Context:
+        return Context(
+            shop=stored.shop,
+            catalog=catalog,
+            now=self.clock(),
+            records=StoreRecords(self.db, stored),
+            replies=replies_for(stored.shop.locale),
+            new_token=uuid.uuid4().hex,
+            device_customer=self.default_customer,
+        )
+
+    def _turn(self, state: DialogState, event: Event) -> list[Reply]:
+        stored, catalog = self._shop()
+        ctx = self._context(stored, catalog)
+        state = state.model_copy(update={"last_active": ctx.now})
+        return self._settle(stored, ctx, decide(state, event, ctx))
+
+    def _settle(self, stored: StoredShop, ctx: Context, decision: Decision, depth: int = 0) -> list[Reply]:
+        """Apply a decision and save the session in one transaction; report failures to the policy."""
+        try:
+            with self.db.transaction():
+                state, replies = self._apply(stored, ctx, decision)
+                self._save(stored, state)
+            return replies
+        except _Failed as failed:
+            if depth > 3:
+                raise failed.error from None
+            event = _failure(failed.action, failed.error)
+            # A fresh context: the failed transaction may have been about stock the catalog still shows.
+            stored, catalog = self._shop()
+            ctx = self._context(stored, catalog)
+            spoken = [decision.reply] if decision.reply is not None else []
+            return spoken + self._settle(stored, ctx, decide(decision.state, event, ctx), depth + 1)
+
+    def _apply(self, stored: StoredShop, ctx: Context, decision: Decision) -> tuple[DialogState, list[Reply]]:
+        state = decision.state
+        replies = [decision.reply] if decision.reply is not None else []
+        for action in decision.actions:
+            try:
+                outcome = self._perform(stored, ctx, state, action)
+            except StoreError:
+                raise
+            except VoiceshopError as exc:
+                raise _Failed(action, exc) from None
+            if outcome is not None:
+                follow = decide(state, outcome, ctx)
+                state, more = self._apply(stored, ctx, follow)
+                replies += more
+        return state, replies
+
+    def _perform(self, stored: StoredShop, ctx: Context, state: DialogState, action: Action) -> Event | None:
+        if action.kind == "place_order":
+            result = OrderRepository(self.db).place(
+                stored,
+                action.cart,
+                token=action.token,
+                delivery=action.delivery,
+                coupon=action.coupon,
+                customer=action.customer,
+                today=ctx.now.date(),
+            )
+            return ActionDone(action=action, order=result.order, created=result.created)
+        if action.kind == "cancel_order":
+            return ActionDone(action=action, order=OrderRepository(self.db).cancel(action.number, "cancelled by voice"))
+        if action.kind == "save_customer":
+            CustomerRepository(self.db).update(action.customer)
+            return None
+        if action.kind == "save_cart":
+            CustomerRepository(self.db).save_cart(stored, action.key, action.cart)
+            return None
+        if action.kind == "callback":
+            transcript = [t.model_dump() for t in action.transcript]
+            self.sessions.request_callback(stored, self.device, action.customer, action.reason, transcript)
+            return None
+        raise AssertionError(f"unknown action {action!r}")
+
+    def _save(self, stored: StoredShop, state: DialogState) -> None:
+        self.sessions.save(stored, self.device, state.model_dump_json())
+        key = state.customer or f"device:{self.device}"
+        CustomerRepository(self.db).save_cart(stored, key, state.cart)
+
+
+def _failure(action: Action, error: VoiceshopError) -> ActionFailed:
+    if isinstance(error, OutOfStock):
+        return ActionFailed(
+            action=action,
+            error=type(error).__name__,
+            message=str(error),
+            sku=error.sku,
+            available=error.available,
+        )
+    return ActionFailed(action=action, error=type(error).__name__, message=str(error))

@@ -1,0 +1,94 @@
+"""Conversations in the store: each device's dialog state, and shoppers' requests for a callback.
+
+The state is opaque JSON here: the dialog defines it, the store only keeps it safe. Saving it joins
+the caller's transaction, so a turn that places an order and moves the dialog on commits both or
+neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from voiceshop.storage.db import Database, utcnow
+from voiceshop.storage.shops import StoredShop
+
+
+@dataclass(frozen=True)
+class Callback:
+    id: int
+    shop: str
+    customer: str | None
+    device: str
+    reason: str
+    transcript: list[dict[str, str]]
+    status: str
+    created_at: datetime
+
+
+class SessionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self, stored: StoredShop, device: str) -> tuple[str, datetime] | None:
+        """The saved state JSON of a device's session and when it was last saved, if any."""
+        row = self.db.conn.execute(
+            "SELECT state_json, updated_at FROM sessions WHERE shop_id = ? AND device = ?", (stored.id, device)
+        ).fetchone()
+        return None if row is None else (str(row[0]), datetime.fromisoformat(row[1]))
+
+    def save(self, stored: StoredShop, device: str, state_json: str) -> None:
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO sessions (shop_id, device, state_json, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (shop_id, device) DO UPDATE SET state_json = excluded.state_json,"
+                " updated_at = excluded.updated_at",
+                (stored.id, device, state_json, utcnow()),
+            )
+
+    def request_callback(
+        self, stored: StoredShop, device: str, customer: str | None, reason: str, transcript: list[dict[str, str]]
+    ) -> int:
+        """Record that a shopper wants a person to call back, with the conversation so far."""
+        now = utcnow()
+        with self.db.transaction() as c:
+            callback_id = int(
+                c.execute(
+                    "INSERT INTO callbacks (shop_id, customer, device, reason, transcript_json, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (stored.id, customer, device, reason, json.dumps(transcript), now),
+                ).lastrowid
+                or 0
+            )
+            payload = {"id": callback_id, "shop": stored.shop.slug, "customer": customer, "reason": reason}
+            c.execute(
+                "INSERT INTO outbox (topic, payload_json, created_at) VALUES ('callback.requested', ?, ?)",
+                (json.dumps(payload, sort_keys=True), now),
+            )
+        return callback_id
+
+    def callbacks(self, stored: StoredShop | None = None, *, status: str | None = None) -> list[Callback]:
+        """Newest first."""
+        sql = "SELECT c.*, s.slug FROM callbacks c JOIN shops s ON s.id = c.shop_id WHERE 1 = 1"
+        args: list[object] = []
+        if stored is not None:
+            sql += " AND c.shop_id = ?"
+            args.append(stored.id)
+        if status is not None:
+            sql += " AND c.status = ?"
+            args.append(status)
+        rows = self.db.conn.execute(sql + " ORDER BY c.id DESC", args).fetchall()
+        return [
+            Callback(
+                id=int(r["id"]),
+                shop=r["slug"],
+                customer=r["customer"],
+                device=r["device"],
+                reason=r["reason"],
+                transcript=json.loads(r["transcript_json"]),
+                status=r["status"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
