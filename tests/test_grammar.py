@@ -131,7 +131,13 @@ def unique_phrases(shop: str) -> dict[str, list[tuple[str, str]]]:
 def sampled_sentence(draw: Any, shop: str) -> tuple[Template, str, dict[str, Any], list[tuple[str, int]]]:
     u: Understander = understander(shop)
     phrases = unique_phrases(shop)
-    template = draw(st.sampled_from(u.grammar.templates))
+    generated = {"items", "quantity", "ordinal", "digits", "coupon", *u.wildcards}
+    fillable = [
+        t
+        for t in u.grammar.templates
+        if all(s.list_name in generated or s.list_name in phrases or s.list_name not in SHOP_LISTS for s in t.slots)
+    ]  # a shop without brands has no sentence about a brand to sample
+    template = draw(st.sampled_from(fillable))
     words: list[str] = []
     slots: dict[str, Any] = dict(template.fixed_slots)
     items: list[tuple[str, int]] = []

@@ -33,7 +33,7 @@ class Customer(Strict):
     preferences: dict[str, str] = Field(default_factory=dict)
     """Remembered choices by option group, e.g. {"milk": "oat milk", "size": "large"}."""
     spending_cap: Amount | None = Field(default=None, gt=0)
-    """Largest total one order of this customer may have (in files a decimal such as "40.00")."""
+    """Largest total one order of this customer may have, in minor units of the shop's currency."""
     pin_failures: int = Field(default=0, ge=0)
     """Wrong PINs said in a row; reset by a right one."""
     pin_locked_until: datetime | None = None

@@ -36,8 +36,10 @@ def greet(state: DialogState, ctx: Context) -> Decision:
         if usual:
             offer = _offer(ctx, usual, ctx.replies("usual_offer", items=_say_lines(ctx, usual)))
             return respond(state, ctx.replies("welcome_back", name=state.customer), question=offer)
+        returning = bool(history(state, ctx))
         if state.cart.lines:
-            return respond(state, ctx.replies("welcome_back_cart", name=state.customer, items=_cart(state, ctx)))
+            key = "welcome_back_cart" if returning else "hello_name_cart"
+            return respond(state, ctx.replies(key, name=state.customer, items=_cart(state, ctx)))
         return respond(state, ctx.replies("hello_name", name=state.customer, shop=ctx.shop.name))
     greeting = ctx.shop.greeting or ctx.replies("hello", shop=ctx.shop.name)
     if state.cart.lines:
@@ -92,11 +94,14 @@ def switch_to(state: DialogState, name: str, ctx: Context) -> Decision:
 # Orders after placing ---------------------------------------------------------------------------
 
 
-def _find_order(state: DialogState, u: Understanding, ctx: Context) -> Order | None:
+def _find_order(state: DialogState, u: Understanding, ctx: Context, *, anyone: bool = False) -> Order | None:
+    """The order asked about: by its number, else the newest. ``anyone``: any order of the shop
+    by number (a status), not only the shopper's own (a cancellation)."""
     orders = history(state, ctx)
     digits = u.slot("digits")
     if digits:
-        return next((o for o in orders if o.number == str(digits)), None)
+        own = next((o for o in orders if o.number == str(digits)), None)
+        return own if own is not None or not anyone else ctx.records.order(str(digits))
     return orders[0] if orders else None
 
 
@@ -112,7 +117,7 @@ STATUS_KEYS = {
 
 
 def order_status(state: DialogState, u: Understanding, ctx: Context) -> Decision:
-    order = _find_order(state, u, ctx)
+    order = _find_order(state, u, ctx, anyone=True)
     if order is None:
         return respond(state, ctx.replies("no_such_order" if u.slot("digits") else "no_orders"))
     option = ctx.shop.delivery_option(order.delivery)
@@ -131,7 +136,8 @@ def cancel_order(state: DialogState, u: Understanding, ctx: Context) -> Decision
         return respond(state, ctx.replies("no_such_order" if u.slot("digits") else "no_orders"))
     number = say_digits(order.number)
     if not order.cancellable:
-        return respond(state, ctx.replies("cannot_cancel", number=number, status=order.status.value))
+        status = ctx.replies(f"state_{order.status.value}")
+        return respond(state, ctx.replies("cannot_cancel", number=number, status=status))
     items = say_list([ctx.describe(line) for line in order.lines])
     question = Question(
         kind="cancel_order", text=ctx.replies("confirm_cancel", number=number, items=items), order=order.number

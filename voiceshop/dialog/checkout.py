@@ -7,6 +7,7 @@ a repeated "yes" can never store the order twice.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from voiceshop.commerce.cart import Cart, Totals, compute_totals, price_item
@@ -14,7 +15,7 @@ from voiceshop.commerce.customer import Customer, verify_pin
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, respond
-from voiceshop.dialog.speak import say_digits, say_list, say_number
+from voiceshop.dialog.speak import say_digits, say_list, say_number, speakable
 from voiceshop.dialog.state import (
     ActionDone,
     ActionFailed,
@@ -45,10 +46,15 @@ def checkout(state: DialogState, ctx: Context) -> Decision:
 def delivery_question(ctx: Context) -> Question:
     offers = []
     for option in ctx.shop.delivery:
-        fee = ctx.replies("free") if option.fee == 0 else ctx.money(option.fee)
-        offers.append(ctx.replies("delivery_offer", name=option.name, fee=fee, eta=option.eta))
+        if option.fee == 0:
+            offers.append(ctx.replies("delivery_free", name=option.name))
+        else:
+            offers.append(ctx.replies("delivery_choice", name=option.name, fee=ctx.money(option.fee)))
+    # ", or" before the last: "free or delivery" would run two offers together
+    last = f", {ctx.replies('or_last')} {offers[-1]}" if len(offers) > 1 else offers[-1]
+    listed = ", ".join(offers[:-1]) + last
     choices = tuple(Choice(value=o.kind.value, name=o.name) for o in ctx.shop.delivery)
-    return Question(kind="delivery", text=ctx.replies("which_delivery", offers=say_list(offers, "or")), choices=choices)
+    return Question(kind="delivery", text=ctx.replies("which_delivery", offers=listed), choices=choices)
 
 
 def choose_delivery(state: DialogState, kind: str, ctx: Context) -> Decision:
@@ -65,8 +71,13 @@ def read_back(state: DialogState, ctx: Context, *, note: str = "") -> Decision:
     notes = [note] if note else []
     try:
         t = totals(state, ctx)
-    except CouponError as exc:
-        notes.append(ctx.replies("coupon_dropped", reason=str(exc)))
+    except CouponError:
+        coupon = ctx.shop.coupon(state.coupon or "")
+        code = say_coupon(state.coupon or "")
+        if coupon is not None and coupon.is_valid_on(ctx.now.date()):
+            notes.append(ctx.replies("coupon_dropped", code=code, minimum=ctx.money(coupon.minimum)))
+        else:
+            notes.append(ctx.replies("coupon_dropped_expired", code=code))
         state = state.model_copy(update={"coupon": None})
         t = totals(state, ctx)
     except CartError:
@@ -147,7 +158,7 @@ def place(state: DialogState, ctx: Context) -> Decision:
 def _locked(customer: Customer, ctx: Context) -> str:
     until = customer.pin_locked_until
     if until is not None and until > ctx.now:
-        minutes = max(1, int((until - ctx.now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((until - ctx.now).total_seconds() / 60))
         return ctx.replies("pin_locked", minutes=say_number(minutes))
     return ""
 
@@ -178,7 +189,8 @@ def check_pin(state: DialogState, digits: str, ctx: Context) -> tuple[DialogStat
         return state.model_copy(update={"question": None}), saved, False, ctx.replies("pin_lockout", minutes=minutes)
     saved = customer.model_copy(update={"pin_failures": failures})
     left = PIN_TRIES - failures
-    return state, saved, False, ctx.replies("pin_wrong", left=say_number(left))
+    key = "pin_wrong_last" if left == 1 else "pin_wrong"
+    return state, saved, False, ctx.replies(key, left=say_number(left))
 
 
 def pin_answer(state: DialogState, digits: str, ctx: Context) -> Decision:
@@ -237,20 +249,24 @@ def place_failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decis
     if event.error == "PriceChanged":
         return _repriced(state, ctx)
     if event.error == "SpendingCapExceeded":
-        return respond(state, ctx.replies("cap_refused", reason=event.message))
-    return respond(state, ctx.replies("not_placed", reason=event.message))
+        return respond(state, ctx.replies("cap_refused", reason=speakable(event.message)))
+    return respond(state, ctx.replies("not_placed", reason=speakable(event.message)))
 
 
 def _out_of_stock(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
     name = ctx.product_name(event.sku or "")
     left = event.available or 0
-    lines = [ln for ln in state.cart.lines if ln.sku == event.sku]
-    cart = state.cart
-    for line in lines:
-        cart = cart.remove(cart.lines.index(line))
-    if left > 0 and lines:
-        cart = cart.add(lines[0].model_copy(update={"quantity": left}))
-        note = ctx.replies("stock_reduced", count=say_number(left), product=name)
+    lines = []
+    for line in state.cart.lines:
+        if line.sku == event.sku:
+            if left <= 0:
+                continue
+            line = line.model_copy(update={"quantity": min(line.quantity, left)})
+            left -= line.quantity
+        lines.append(line)
+    cart = Cart(lines=tuple(lines))
+    if event.available:
+        note = ctx.replies("stock_reduced", count=say_number(event.available), product=name)
     else:
         note = ctx.replies("stock_gone", product=name)
     state = state.with_cart(cart, None)

@@ -30,6 +30,10 @@ class Records(Protocol):
         """The customer's orders (or, for an anonymous shopper, those numbers), newest first."""
         ...
 
+    def order(self, number: str) -> Order | None:
+        """Any order of the shop by its number (its status is for whoever has the number)."""
+        ...
+
     def popular(self) -> Sequence[str]:
         """SKUs by how often they were ordered, most first."""
         ...

@@ -99,8 +99,9 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
             text = ctx.replies("few_left", product=name, count=say_number(product.stock))
     elif aspect in ("size", "details"):
         pack = product.pack.describe()
+        description = speakable(product.description).rstrip(".")
         text = join(
-            speakable(product.description),
+            description + "." if description else "",
             ctx.replies("pack", product=name, pack=speakable(pack)) if pack != "single" else "",
             ctx.replies("price", product=name, price=ctx.money(product.price)),
         )

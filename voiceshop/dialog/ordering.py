@@ -106,7 +106,7 @@ def _complete(
         line = price_item(ctx.catalog, product.sku, item.options, item.quantity)
         cart = state.cart.add(line)
     except (OptionError, CartError) as exc:
-        notes.append(ctx.replies("cannot_add", product=speakable(product.name), reason=str(exc)))
+        notes.append(ctx.replies("cannot_add", product=speakable(product.name), reason=speakable(str(exc))))
         return None
     index = next(i for i, ln in enumerate(cart.lines) if ln.same_item(line))
     return state.with_cart(cart, index), ctx.describe(line)
@@ -197,7 +197,7 @@ def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decis
     try:
         cart = state.cart.set_quantity(index, quantity)
     except CartError as exc:
-        return respond(state, ctx.replies("cannot_change", reason=str(exc)))
+        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
     if quantity == 0:
         return respond(state.with_cart(cart, None), ctx.replies("removed", items=ctx.describe(line)))
     new = cart.lines[index]
@@ -227,7 +227,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
-        return respond(state, ctx.replies("cannot_change", reason=str(exc)))
+        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
     rest = state.cart.remove(index)
     cart = Cart(lines=(*rest.lines[:index], new, *rest.lines[index:]))
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
@@ -250,6 +250,10 @@ def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if index is None:
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
+    some = u.slot("quantity")
+    if isinstance(some, int) and 0 < some < line.quantity:
+        cart = state.cart.set_quantity(index, line.quantity - some)
+        return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(cart.lines[index])))
     cart = state.cart.remove(index)
     text = ctx.replies("removed", items=ctx.describe(line))
     if not cart.lines:

@@ -20,7 +20,7 @@ from typing import Literal
 from voiceshop.dialog import account, answers, checkout, info, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, next_chunk, previous_chunk, respond
-from voiceshop.dialog.speak import say_list
+from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import (
     TRANSCRIPT_TURNS,
     ActionDone,
@@ -73,7 +73,7 @@ def _done(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
 def _failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
     if event.action.kind == "place_order":
         return checkout.place_failed(state, event, ctx)
-    return respond(state, ctx.replies("not_done", reason=event.message))
+    return respond(state, ctx.replies("not_done", reason=speakable(event.message)))
 
 
 def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
@@ -86,13 +86,17 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         decision = answers.answer(state, u, ctx)
         if decision is not None:
             return decision if decision.state.misses > state.misses else _understood(decision)
-        state = state.model_copy(update={"question": None, "queue": ()})
+        # A new request: the question stays in the state for handlers that build on it (a coupon
+        # said at the read-back); the reply drops it unless the handler keeps it on purpose.
     if not u.understood or u.intent is None:
         return _miss(state, u, ctx)
     handler = HANDLERS.get(u.intent)
     if handler is None:
         return _miss(state, u, ctx)
-    return _understood(handler(state.model_copy(update={"listing": None}), u, ctx))
+    decision = handler(state.model_copy(update={"listing": None}), u, ctx)
+    if decision.state.question is None and decision.state.queue and state.question is not None:
+        decision = decision.model_copy(update={"state": decision.state.model_copy(update={"queue": ()})})
+    return _understood(decision)
 
 
 def _understood(decision: Decision) -> Decision:
@@ -137,7 +141,7 @@ def _cancel(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     had = state.question is not None or state.queue or state.listing is not None
     state = state.model_copy(update={"question": None, "queue": (), "listing": None, "misses": 0})
     if had:
-        follow = ctx.replies("cart_status", count=state.cart.item_count) if state.cart.lines else ""
+        follow = ctx.replies("cart_status", count=say_number(state.cart.item_count)) if state.cart.lines else ""
         return respond(state, join(ctx.replies("cancelled"), follow, ctx.replies("what_else")))
     if state.cart.lines:
         return respond(state, ctx.replies("stopped_cart"))
@@ -180,7 +184,7 @@ def _handoff(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 def _goodbye(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     state = state.model_copy(update={"queue": (), "listing": None, "misses": 0})
     key = "goodbye_cart" if state.cart.lines else "goodbye"
-    return respond(state, ctx.replies(key, count=state.cart.item_count), end=True)
+    return respond(state, ctx.replies(key), end=True)
 
 
 def _voice(state: DialogState, u: Understanding, ctx: Context) -> Decision:
@@ -213,7 +217,7 @@ def _no(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 def _clear(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not state.cart.lines:
         return respond(state, ctx.replies("cart_empty"))
-    question = Question(kind="clear_cart", text=ctx.replies("confirm_clear", count=state.cart.item_count))
+    question = Question(kind="clear_cart", text=ctx.replies("confirm_clear", count=say_number(state.cart.item_count)))
     return respond(state, "", question=question)
 
 

@@ -27,6 +27,10 @@ from voiceshop.nlu.text import drop_phrases, join_spelled, stem, words
 
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
+ACCEPT_WILDCARD = 0.65
+"""A sentence with a wildcard ("my coupon is {code}") can absorb any words, so its fixed words must
+carry more of the evidence: "the television is very loud" is not a coupon."""
+FALLBACK_FACTOR = 0.9
 UNKNOWN = "?"
 ITEMS = "{items}"
 UNEXPLAINED_PENALTY = 0.85
@@ -63,6 +67,9 @@ class Understander:
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
         self._codes: dict[str, str] = {}
         self._sentences = [self._encode_template(t) for t in grammar.templates]
+        self._wild_templates = frozenset(
+            i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
+        )
         self._units = self.lexicon.units()
 
     # --- vocabulary for the recognizer ----------------------------------------------------------------
@@ -92,17 +99,16 @@ class Understander:
         hits: list[_Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
-            query = "".join(self._code(s.name) for s in encoding)
-            found = process.extract(
-                query,
-                self._sentences,
-                scorer=Levenshtein.normalized_similarity,
-                limit=TOP_SENTENCES,
-                score_cutoff=0.3,
-            )
-            for _, similarity, index in found:
-                conf = similarity * self._quality(encoding, query, index)
-                hits.append(_Hit(index, conf, encoding, query, rank))
+            hits += self._hits(encoding, rank)
+        if not hits or max(h.confidence for h in hits) < ACCEPT:
+            # Nothing fits: words heard only nearly like command words may be a name for a wildcard
+            # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
+            exact = self._encode_input(self._near_words_unknown(tags, tokens), tokens, runs=False)
+            hits += [
+                _Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
+                for h in self._hits(exact, 3)
+                if h.template in self._wild_templates
+            ]
         if not hits:
             return Understanding(text=text, intent=None, confidence=0.0)
         # Best hit per intent; among equals prefer the longer sentence (it explains more).
@@ -116,7 +122,9 @@ class Understander:
             IntentGuess(intent=self.grammar.templates[h.template].intent, confidence=round(h.confidence, 3))
             for h in ranked[1:4]
         )
-        if best.confidence < ACCEPT:
+        template = self.grammar.templates[best.template]
+        wild = any(slot.list_name in self.wildcards for slot in template.slots)
+        if best.confidence < (ACCEPT_WILDCARD if wild else ACCEPT):
             closest = (
                 IntentGuess(intent=self.grammar.templates[best.template].intent, confidence=round(best.confidence, 3)),
                 *others,
@@ -163,6 +171,26 @@ class Understander:
             as_words = [self.aligner.word(tokens[i], i) for i in range(tag.start, tag.end)]
             out += as_words if all(w.kind == "word" for w in as_words) else [tag]
         return out
+
+    def _hits(self, encoding: tuple[_Symbol, ...], rank: int) -> list[_Hit]:
+        query = "".join(self._code(s.name) for s in encoding)
+        found = process.extract(
+            query,
+            self._sentences,
+            scorer=Levenshtein.normalized_similarity,
+            limit=TOP_SENTENCES,
+            score_cutoff=0.3,
+        )
+        return [
+            _Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
+            for _, similarity, index in found
+        ]
+
+    def _near_words_unknown(self, tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
+        return [
+            Tag(t.start, t.end, "unknown", tokens[t.start], 0.0) if t.kind == "word" and t.score < 1.0 else t
+            for t in self._as_words(tags, tokens)
+        ]
 
     def _code(self, name: str) -> str:
         code = self._codes.get(name)

@@ -100,6 +100,13 @@ class StoreRecords:
                 continue
         return found
 
+    def order(self, number: str) -> Order | None:
+        try:
+            order = self.order_repo.get(number)
+        except OrderNotFound:
+            return None
+        return order if order.shop == self.stored.shop.slug else None
+
     def popular(self) -> Sequence[str]:
         return self.order_repo.popular(self.stored)
 
@@ -146,7 +153,7 @@ class Assistant:
 
     def start(self) -> list[Reply]:
         """Begin or resume: greets on a new (or expired) session, else says nothing."""
-        state, fresh = self._load()
+        state, fresh, _ = self._load()
         if fresh or not state.started:
             return self._turn(state, SessionStart())
         return []
@@ -156,11 +163,15 @@ class Assistant:
         return self.hear_nbest([(text, 1.0)])
 
     def hear_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> list[Reply]:
-        state, fresh = self._load()
+        state, fresh, expired = self._load()
         replies: list[Reply] = []
-        if fresh or not state.started:
+        if expired:
+            # the shopper may not know the session ended: greet again, which says what the cart holds
             replies = self._turn(state, SessionStart())
-            state, _ = self._load()
+            state = self._load()[0]
+        elif fresh or not state.started:
+            # the first words of a new session are a request: answer it rather than greet over it
+            state = state.model_copy(update={"started": True})
         stored, catalog = self._shop()
         understanding = understander_for(stored, catalog).understand_nbest(list(hypotheses))
         return replies + self._turn(state, Heard(understanding=understanding))
@@ -189,7 +200,8 @@ class Assistant:
             customer=customer.name, cart=cart, pace=customer.pace, volume=customer.volume, detail=customer.detail
         )
 
-    def _load(self) -> tuple[DialogState, bool]:
+    def _load(self) -> tuple[DialogState, bool, bool]:
+        """The session's state, whether it is new, and whether it is new because the old one expired."""
         stored = self.shops.resolve(self.slug)
         saved = self.sessions.load(stored, self.device)
         if saved is not None:
@@ -200,9 +212,10 @@ class Assistant:
             if state is not None:
                 last = state.last_active
                 if last is None or self.clock() - last <= self.idle_timeout:
-                    return state, False
+                    return state, False, False
                 self._expire(stored, state)
-        return self._fresh(stored), True
+                return self._fresh(stored), True, True
+        return self._fresh(stored), True, False
 
     def _expire(self, stored: StoredShop, state: DialogState) -> None:
         """An idle session ends: questions are forgotten (a stale "yes" orders nothing); carts are kept."""
