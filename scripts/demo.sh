@@ -40,3 +40,9 @@ printf '%s\n' "um can i get to large soy lattes and a croissant please" "make th
   | .venv/bin/voiceshop understand --shop examples/coffee-bar
 printf '%s\n' "i need tooth paste and for bananas" "a pack of double a batteries" "are you open now" \
   | .venv/bin/voiceshop understand --shop examples/corner-store
+
+echo; echo "A conversation at the coffee bar, from greeting to order number:"
+vs chat --shop examples/coffee-bar --device demo-counter --script examples/coffee-bar/chat-example.txt
+printf '%s\n' "i need toothpaste" "the second one" "and five packs of double a batteries" "are you open now" \
+  "what's in my cart" "check out" "express" "yes" "where is my order" \
+  | .venv/bin/voiceshop chat --shop examples/corner-store --device demo-store

@@ -5,7 +5,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from voiceshop.cli.app import app
 from voiceshop.shopfiles import ShopBundle, load_shop_folder
 from voiceshop.storage import Database
 from voiceshop.storage.customers import CustomerRepository
@@ -68,3 +70,20 @@ def coffee_shop(shops: ShopRepository, coffee: ShopBundle) -> StoredShop:
 def corner_shop(shops: ShopRepository, corner: ShopBundle) -> StoredShop:
     shops.load(corner)
     return shops.resolve("corner-store")
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def vs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = tmp_path / "cli.db"
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, ["--db", str(db), *args])
+        output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+        assert result.exit_code == code, output
+        assert "Traceback" not in output
+        return output
+
+    return run

@@ -8,26 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, runner
 from voiceshop.cli.app import app
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def vs(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = tmp_path / "cli.db"
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, ["--db", str(db), *args])
-        output = result.output + (result.stderr if result.stderr_bytes is not None else "")
-        assert result.exit_code == code, output
-        assert "Traceback" not in output
-        return output
-
-    return run
 
 
 def load_both(vs) -> None:  # type: ignore[no-untyped-def]

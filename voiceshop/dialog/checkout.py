@@ -15,7 +15,7 @@ from voiceshop.commerce.customer import Customer, verify_pin
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, respond
-from voiceshop.dialog.speak import say_digits, say_list, say_number, speakable
+from voiceshop.dialog.speak import say_digits, say_number, speakable
 from voiceshop.dialog.state import (
     ActionDone,
     ActionFailed,
