@@ -172,9 +172,9 @@ class Assistant:
         elif fresh or not state.started:
             # the first words of a new session are a request: answer it rather than greet over it
             state = state.model_copy(update={"started": True})
-        stored, catalog = self._shop()
-        understanding = understander_for(stored, catalog).understand_nbest(list(hypotheses))
-        return replies + self._turn(state, Heard(understanding=understanding))
+        shop = self._shop()
+        understanding = understander_for(*shop).understand_nbest(list(hypotheses))
+        return replies + self._turn(state, Heard(understanding=understanding), shop)
 
     def understand(self, text: str) -> Understanding:
         stored, catalog = self._shop()
@@ -235,8 +235,9 @@ class Assistant:
             device_customer=self.default_customer,
         )
 
-    def _turn(self, state: DialogState, event: Event) -> list[Reply]:
-        stored, catalog = self._shop()
+    def _turn(self, state: DialogState, event: Event, shop: tuple[StoredShop, Catalog] | None = None) -> list[Reply]:
+        """One event through the policy; ``shop`` is the shop and catalog already read for this turn."""
+        stored, catalog = shop or self._shop()
         ctx = self._context(stored, catalog)
         state = state.model_copy(update={"last_active": ctx.now})
         return self._settle(stored, ctx, decide(state, event, ctx))
