@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 
 from voiceshop.commerce.cart import Cart, ChosenOption
-from voiceshop.dialog import account, checkout
+from voiceshop.dialog import account, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import join, respond
@@ -143,6 +143,11 @@ def answer(state: DialogState, u: Understanding, ctx: Context) -> Decision | Non
             return account.offer_accepted(state, ctx)
         if no:
             return _skip(state, ctx)
+    elif q.kind == "option_offer" and q.group is not None and q.choices:
+        if yes and state.focus is not None and state.focus < len(state.cart.lines):
+            return ordering.add_option(state, state.focus, q.group, q.choices[0].value, ctx)
+        if no or yes:
+            return respond(state, join(ctx.replies("okay"), ctx.replies("anything_else")))
     elif q.kind == "delivery":
         choice = match_choice(u.text, _with_delivery_words(q.choices)) or _by_ordinal(u, q.choices)
         if choice is not None:
@@ -237,7 +242,7 @@ def reask(state: DialogState, ctx: Context, u: Understanding | None = None) -> D
         return respond(state, ctx.replies("pin_reask"), keep_question=True)
     said = " ".join(words(u.text)) if u is not None else ""
     sorry = ctx.replies("not_a_choice", said=said, what=q.group or ctx.replies("an_answer")) if said else ""
-    if q.kind in ("confirm", "cancel_order", "clear_cart", "handoff", "stock", "offer"):
+    if q.kind in ("confirm", "cancel_order", "clear_cart", "handoff", "stock", "offer", "option_offer"):
         return respond(state, join(ctx.replies("yes_or_no"), q.text), keep_question=True)
     if tries >= 2 and q.choices:
         listed = say_list([c.name for c in q.choices], "or")

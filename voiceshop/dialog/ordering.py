@@ -62,8 +62,51 @@ def proceed(state: DialogState, ctx: Context, *, notes: Sequence[str] = (), adde
             state, said = asked
             added.append(said)
     text = join(_added_text(ctx, added), *notes)
+    offer = usual_extra(state, ctx) if added else None
+    if offer is not None:
+        return respond(state, text, question=offer)
     follow = ctx.replies("anything_else") if added else ctx.replies("what_else")
     return respond(state, join(text, follow))
+
+
+def usual_extra(state: DialogState, ctx: Context) -> Question | None:
+    """An add-on the customer usually has ("with soy milk, as usual?") for the item just added.
+
+    Offered, not added: an add-on changes the drink and the price, so the shopper says yes to it.
+    """
+    customer = ctx.records.customer(state.customer) if state.customer else None
+    if customer is None or state.focus is None or state.focus >= len(state.cart.lines):
+        return None
+    line = state.cart.lines[state.focus]
+    product = ctx.catalog.product(line.sku)
+    if product is None:
+        return None
+    for group in ctx.catalog.groups_for(product):
+        liked = customer.preferences.get(group.name)
+        choice = group.choice(liked) if liked else None
+        if group.kind is not OptionKind.ADD_ON or choice is None or any(o.group == group.name for o in line.options):
+            continue
+        text = ctx.replies("usual_extra", choice=speakable(choice.name))
+        return Question(
+            kind="option_offer", text=text, group=group.name, choices=(Choice(value=choice.name, name=choice.name),)
+        )
+    return None
+
+
+def add_option(state: DialogState, index: int, group: str, choice: str, ctx: Context) -> Decision:
+    """Add an option to a cart line (an offered usual add-on accepted)."""
+    line = state.cart.lines[index]
+    try:
+        new = price_item(
+            ctx.catalog, line.sku, (*line.options, ChosenOption(group=group, choice=choice)), line.quantity
+        )
+    except OptionError as exc:
+        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
+    rest = state.cart.remove(index)
+    cart = Cart(lines=(*rest.lines[:index], new, *rest.lines[index:]))
+    return respond(
+        state.with_cart(cart, index), join(ctx.replies("changed", item=ctx.describe(new)), ctx.replies("anything_else"))
+    )
 
 
 def _added_text(ctx: Context, added: Sequence[str]) -> str:

@@ -56,6 +56,7 @@ QuestionKind = Literal[
     "option",  # a required option (group; choices: option choices)
     "stock",  # only N left, shall I add N?
     "offer",  # shall I add this (a recommendation, the usual)?
+    "option_offer",  # with soy milk, as usual? (an add-on the customer usually has)
     "delivery",  # pickup or delivery?
     "confirm",  # shall I place the order?
     "pin",  # say your PIN (for the order, or to switch customer)
