@@ -126,7 +126,7 @@ class Cart(BaseModel):
                 merged = existing.quantity + line.quantity
                 if merged > MAX_QUANTITY:
                     raise CartError(f"at most {MAX_QUANTITY} of one item")
-                return self._replace(i, existing.model_copy(update={"quantity": merged}))
+                return self.replace(i, existing.model_copy(update={"quantity": merged}))
         return Cart(lines=(*self.lines, line))
 
     def set_quantity(self, index: int, quantity: int) -> Cart:
@@ -135,13 +135,15 @@ class Cart(BaseModel):
             return self.remove(index)
         if not 1 <= quantity <= MAX_QUANTITY:
             raise CartError(f"quantity must be between 0 and {MAX_QUANTITY}")
-        return self._replace(index, self.lines[index].model_copy(update={"quantity": quantity}))
+        return self.replace(index, self.lines[index].model_copy(update={"quantity": quantity}))
 
     def remove(self, index: int) -> Cart:
         self._check(index)
         return Cart(lines=self.lines[:index] + self.lines[index + 1 :])
 
-    def _replace(self, index: int, line: CartLine) -> Cart:
+    def replace(self, index: int, line: CartLine) -> Cart:
+        """The same cart with line ``index`` replaced (a changed option), in the same place."""
+        self._check(index)
         return Cart(lines=(*self.lines[:index], line, *self.lines[index + 1 :]))
 
     def _check(self, index: int) -> None:

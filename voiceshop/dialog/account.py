@@ -54,7 +54,7 @@ def _cart(state: DialogState, ctx: Context) -> str:
 def identify(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     slot = u.slots.get("name")
     said = slot.text if slot is not None else ""
-    customer = ctx.records.customer(said) if said else None
+    customer = ctx.customer(said)
     if customer is None:
         return respond(state, ctx.replies("unknown_customer", name=said or ctx.replies("that")))
     if customer.name == state.customer:
@@ -297,7 +297,7 @@ def voice_settings(state: DialogState, u: Understanding, ctx: Context) -> Decisi
         return respond(state, ctx.replies("volume_hint"))
     state = state.model_copy(update={"pace": pace, "volume": volume, "detail": detail})
     actions = []
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     if customer is not None:
         saved = customer.model_copy(update={"pace": pace, "volume": volume, "detail": detail})
         actions.append(SaveCustomer(customer=saved))

@@ -17,8 +17,8 @@ from voiceshop.commerce.cart import Cart, ChosenOption
 from voiceshop.dialog import account, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
-from voiceshop.dialog.respond import join, respond
-from voiceshop.dialog.speak import say_list, speakable
+from voiceshop.dialog.respond import all_choices, join, respond
+from voiceshop.dialog.speak import speakable
 from voiceshop.dialog.state import (
     CancelOrder,
     Choice,
@@ -245,8 +245,7 @@ def reask(state: DialogState, ctx: Context, u: Understanding | None = None) -> D
     if q.kind in ("confirm", "cancel_order", "clear_cart", "handoff", "stock", "offer", "option_offer"):
         return respond(state, join(ctx.replies("yes_or_no"), q.text), keep_question=True)
     if tries >= 2 and q.choices:
-        listed = say_list([c.name for c in q.choices], "or")
-        return respond(state, join(sorry, ctx.replies("choices_are", choices=listed)), keep_question=True)
+        return respond(state, join(sorry, all_choices(ctx, q)), keep_question=True)
     return respond(state, join(sorry, q.text), keep_question=True)
 
 

@@ -101,7 +101,7 @@ def read_back(state: DialogState, ctx: Context, *, note: str = "") -> Decision:
 
 def _cap(state: DialogState, ctx: Context) -> int | None:
     caps = [ctx.shop.spending_cap]
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     if customer is not None:
         caps.append(customer.spending_cap)
     known = [c for c in caps if c is not None]
@@ -133,7 +133,7 @@ def apply_coupon(state: DialogState, code: str | None, said: str, ctx: Context) 
 
 def confirmed(state: DialogState, ctx: Context) -> Decision:
     """The shopper said yes to the read-back: ask for the PIN if needed, else place the order."""
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     if customer is not None and customer.has_pin and not state.pin_ok:
         locked = _locked(customer, ctx)
         if locked:
@@ -172,7 +172,7 @@ def check_pin(state: DialogState, digits: str, ctx: Context) -> tuple[DialogStat
     question = state.question
     assert question is not None
     name = question.switch_to if question.purpose == "switch" else state.customer
-    customer = ctx.records.customer(name) if name else None
+    customer = ctx.customer(name)
     if customer is None or customer.pin_hash is None:
         return state, None, True, ""
     locked = _locked(customer, ctx)
@@ -229,7 +229,7 @@ def placed(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
 
 def _learn(state: DialogState, event: ActionDone, ctx: Context) -> tuple[SaveCustomer, ...]:
     """Remember the options a customer chose, to offer them next time."""
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     if customer is None or event.order is None:
         return ()
     prefs = dict(customer.preferences)

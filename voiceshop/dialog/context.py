@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from voiceshop.commerce.cart import Cart, CartLine
-from voiceshop.commerce.catalog import Catalog, OptionKind, Product
+from voiceshop.commerce.catalog import Catalog, OptionKind
 from voiceshop.commerce.customer import Customer
 from voiceshop.commerce.order import Order
 from voiceshop.commerce.shop import Shop
@@ -52,6 +52,10 @@ class Context:
     """A fresh checkout token, used if this turn reads an order back."""
     device_customer: str | None = None
     """The device's default customer, who the session returns to when it expires."""
+
+    def customer(self, name: str | None) -> Customer | None:
+        """The record of the customer shopping (None for an anonymous shopper or an unknown name)."""
+        return self.records.customer(name) if name else None
 
     def money(self, minor: int) -> str:
         return say_money(minor, self.shop.currency)
@@ -108,7 +112,3 @@ def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count
     if extras:
         text += " with " + say_list(extras)
     return text
-
-
-def product_phrase(product: Product) -> str:
-    return speakable(product.name)

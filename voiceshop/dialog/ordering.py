@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceshop.commerce.cart import Cart, ChosenOption, price_item
+from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, read_list, respond
@@ -74,7 +74,7 @@ def usual_extra(state: DialogState, ctx: Context) -> Question | None:
 
     Offered, not added: an add-on changes the drink and the price, so the shopper says yes to it.
     """
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     if customer is None or state.focus is None or state.focus >= len(state.cart.lines):
         return None
     line = state.cart.lines[state.focus]
@@ -102,8 +102,7 @@ def add_option(state: DialogState, index: int, group: str, choice: str, ctx: Con
         )
     except OptionError as exc:
         return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
-    rest = state.cart.remove(index)
-    cart = Cart(lines=(*rest.lines[:index], new, *rest.lines[index:]))
+    cart = state.cart.replace(index, new)
     return respond(
         state.with_cart(cart, index), join(ctx.replies("changed", item=ctx.describe(new)), ctx.replies("anything_else"))
     )
@@ -157,7 +156,7 @@ def _complete(
 
 def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> PendingItem:
     """Fill a required option the shopper did not say from what they usually have."""
-    customer = ctx.records.customer(state.customer) if state.customer else None
+    customer = ctx.customer(state.customer)
     product = ctx.catalog.product(item.sku or "")
     if customer is None or product is None or not customer.preferences:
         return item
@@ -172,19 +171,21 @@ def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> Pe
 
 
 def which_question(ctx: Context, item: PendingItem) -> Question:
-    names = [c.name for c in item.candidates]
-    shown = names[:OPTION_CHOICES_READ]
-    more = len(names) - len(shown)
-    listed = say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+    listed = _first_choices(ctx, [c.name for c in item.candidates])
     text = ctx.replies("which_one", what=speakable(item.text) or ctx.replies("that"), choices=listed)
     return Question(kind="which", text=text, choices=item.candidates, item=item)
 
 
+def _first_choices(ctx: Context, names: Sequence[str]) -> str:
+    """The first few choices, and how many more there are: a question stays short."""
+    shown = list(names[:OPTION_CHOICES_READ])
+    more = len(names) - len(shown)
+    return say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+
+
 def option_question(ctx: Context, item: PendingItem, group: OptionGroup) -> Question:
     choices = tuple(Choice(value=c.name, name=speakable(c.name)) for c in group.choices)
-    shown = [c.name for c in choices[:OPTION_CHOICES_READ]]
-    more = len(choices) - len(shown)
-    listed = say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+    listed = _first_choices(ctx, [c.name for c in choices])
     product = ctx.product_name(item.sku or "")
     text = ctx.replies("which_option", group=group.name, product=product, choices=listed)
     return Question(kind="option", text=text, choices=choices, group=group.name, item=item)
@@ -271,8 +272,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
         return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
-    rest = state.cart.remove(index)
-    cart = Cart(lines=(*rest.lines[:index], new, *rest.lines[index:]))
+    cart = state.cart.replace(index, new)
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
 
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from voiceshop.dialog import account, answers, checkout, info, ordering
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.respond import join, next_chunk, previous_chunk, respond
+from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import (
     TRANSCRIPT_TURNS,
@@ -157,7 +157,7 @@ def _help(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if q is not None:
         text = ctx.replies(f"help_{q.kind}")
         if q.choices:
-            text = join(text, ctx.replies("choices_are", choices=say_list([c.name for c in q.choices], "or")))
+            text = join(text, all_choices(ctx, q))
         return respond(state, join(text, q.text), keep_question=True)
     if state.cart.lines:
         return respond(state, ctx.replies("help_cart"))
@@ -167,9 +167,7 @@ def _help(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 def _more(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     q = state.question
     if state.listing is None and q is not None and q.choices:
-        return respond(
-            state, ctx.replies("choices_are", choices=say_list([c.name for c in q.choices], "or")), keep_question=True
-        )
+        return respond(state, all_choices(ctx, q), keep_question=True)
     return next_chunk(state, ctx)
 
 

@@ -6,7 +6,6 @@ variants; the first is used, the others are there for a translator or a future "
 
 from __future__ import annotations
 
-import string
 from functools import cache
 from importlib import resources
 
@@ -40,9 +39,6 @@ class Replies:
         except KeyError:
             raise VoiceshopError(f"the {self.language} reply file has no {key!r}; add it") from None
         return template.format(**fields).strip()
-
-    def fields(self, key: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(self.texts[key]) if name}
 
 
 @cache

@@ -45,6 +45,11 @@ def respond(
     return Decision(state=state, actions=tuple(actions), reply=reply)
 
 
+def all_choices(ctx: Context, question: Question) -> str:
+    """ "The choices are a, b or c.": every choice of a question, when the short form was not enough."""
+    return ctx.replies("choices_are", choices=say_list([c.name for c in question.choices], "or"))
+
+
 def read_list(
     state: DialogState, ctx: Context, intro: str, entries: Sequence[str], *, after: str = "", conjunction: str = "and"
 ) -> Decision:
