@@ -95,7 +95,8 @@ class Understander:
         tags = self.aligner.tag(tokens)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True)
-        literal = self._encode_input(self._as_words(tags, tokens), tokens, runs=False)
+        plain = self._as_words(tags, tokens)
+        literal = self._encode_input(plain, tokens, runs=False)
         hits: list[_Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
@@ -103,7 +104,7 @@ class Understander:
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
-            exact = self._encode_input(self._near_words_unknown(tags, tokens), tokens, runs=False)
+            exact = self._encode_input(_near_words_unknown(plain, tokens), tokens, runs=False)
             hits += [
                 _Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
                 for h in self._hits(exact, 3)
@@ -184,12 +185,6 @@ class Understander:
         return [
             _Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
             for _, similarity, index in found
-        ]
-
-    def _near_words_unknown(self, tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
-        return [
-            Tag(t.start, t.end, "unknown", tokens[t.start], 0.0) if t.kind == "word" and t.score < 1.0 else t
-            for t in self._as_words(tags, tokens)
         ]
 
     def _code(self, name: str) -> str:
@@ -352,3 +347,10 @@ def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:
             for d in range(min(op.src_end - op.src_start, op.dest_end - op.dest_start)):
                 pairs.append((op.src_start + d, op.dest_start + d))
     return pairs
+
+
+def _near_words_unknown(plain: list[Tag], tokens: Sequence[str]) -> list[Tag]:
+    """The plain reading with words heard only nearly like a command word made unknown."""
+    return [
+        Tag(t.start, t.end, "unknown", tokens[t.start], 0.0) if t.kind == "word" and t.score < 1.0 else t for t in plain
+    ]

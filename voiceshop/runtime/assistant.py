@@ -213,16 +213,19 @@ class Assistant:
                 last = state.last_active
                 if last is None or self.clock() - last <= self.idle_timeout:
                     return state, False, False
-                self._expire(stored, state)
-                return self._fresh(stored), True, True
+                return self._expire(stored, state), True, True
         return self._fresh(stored), True, False
 
-    def _expire(self, stored: StoredShop, state: DialogState) -> None:
-        """An idle session ends: questions are forgotten (a stale "yes" orders nothing); carts are kept."""
+    def _expire(self, stored: StoredShop, state: DialogState) -> DialogState:
+        """An idle session ends: questions are forgotten (a stale "yes" orders nothing); carts are kept.
+
+        Returns the fresh session that replaces it."""
         with self.db.transaction():
             if state.customer:
                 CustomerRepository(self.db).save_cart(stored, state.customer, state.cart)
-            self.sessions.save(stored, self.device, self._fresh(stored).model_dump_json())
+            fresh = self._fresh(stored)
+            self.sessions.save(stored, self.device, fresh.model_dump_json())
+        return fresh
 
     def _context(self, stored: StoredShop, catalog: Catalog) -> Context:
         return Context(
