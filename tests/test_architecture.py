@@ -16,9 +16,17 @@ ALLOWED = {
     "nlu": ("voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
     "dialog": ("voiceshop.dialog", "voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
     "storage": ("voiceshop.storage", "voiceshop.commerce", "voiceshop.shopfiles", "voiceshop.errors"),
+    "audio": ("voiceshop.audio", "voiceshop.errors"),
+    "asr": ("voiceshop.asr", "voiceshop.audio", "voiceshop.errors"),
+    "tts": ("voiceshop.tts", "voiceshop.audio", "voiceshop.errors"),
+    "models": ("voiceshop.models", "voiceshop.errors"),
     # the runtime wires the stages together; nothing but the CLI imports it
     "runtime": (
         "voiceshop.runtime",
+        "voiceshop.audio",
+        "voiceshop.asr",
+        "voiceshop.tts",
+        "voiceshop.models",
         "voiceshop.dialog",
         "voiceshop.nlu",
         "voiceshop.storage",
@@ -32,9 +40,14 @@ ALLOWED = {
 EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "sqlite3": ("storage",),
     "typer": ("cli",),
-    "platformdirs": ("storage",),
-    "yaml": ("shopfiles", "nlu", "dialog"),  # shop files, grammar files, reply texts
+    "platformdirs": ("storage", "models"),
+    "yaml": ("shopfiles", "nlu", "dialog", "models"),  # shop files, grammar files, reply texts, model manifest
     "hassil": ("nlu",),
+    "numpy": ("audio", "asr", "tts", "runtime"),
+    "sounddevice": ("audio",),
+    "vosk": ("asr",),
+    "faster_whisper": ("asr",),
+    "pyttsx3": ("tts",),
 }
 
 

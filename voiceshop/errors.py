@@ -19,9 +19,17 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
     ├── OrderTransitionError   a status change the order's life cycle does not allow
     ├── CustomerError          unknown or duplicate customer, bad PIN format
     ├── GrammarError           a grammar file is malformed (carries every Problem found)
-    └── StoreError             the database cannot be used
-        ├── StoreLocked        another process holds the database for too long
-        └── SchemaTooNew       the database was written by a newer voiceshop
+    ├── StoreError             the database cannot be used
+    │   ├── StoreLocked        another process holds the database for too long
+    │   └── SchemaTooNew       the database was written by a newer voiceshop
+    ├── AudioError             sound cannot be read or captured
+    │   ├── AudioFormatError   a file or stream that is not usable audio (empty, not a WAV, bad format)
+    │   └── MicrophoneError    no microphone, or it cannot be opened
+    │       └── MicrophoneLost the microphone went away mid-session (unplugged)
+    ├── SpeechOutputError      replies cannot be synthesised or played
+    ├── RecognizerError        a speech recognition engine cannot be used (not installed, failed)
+    └── ModelError             a speech model is missing, corrupt or for another language
+        └── DownloadError      a model download or install failed (the installed model is untouched)
 """
 
 from __future__ import annotations
@@ -135,4 +143,36 @@ class StoreLocked(StoreError):
 
 
 class SchemaTooNew(StoreError):
+    pass
+
+
+class AudioError(VoiceshopError):
+    pass
+
+
+class AudioFormatError(AudioError):
+    pass
+
+
+class MicrophoneError(AudioError):
+    pass
+
+
+class MicrophoneLost(MicrophoneError):
+    pass
+
+
+class SpeechOutputError(VoiceshopError):
+    pass
+
+
+class RecognizerError(VoiceshopError):
+    pass
+
+
+class ModelError(VoiceshopError):
+    pass
+
+
+class DownloadError(ModelError):
     pass

@@ -1,0 +1,53 @@
+"""Speech made by the tests themselves: espeak-ng renders sentences, numpy mixes noise and silences.
+
+Nothing recorded is committed; every WAV a test uses is synthesised here, at run time, offline.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import pytest
+
+from voiceshop.audio.pcm import Samples, mix_at_snr, read_wav_bytes, silence
+
+ESPEAK = shutil.which("espeak-ng")
+needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (scripts/setup.sh installs it)")
+
+
+@cache
+def say(text: str, voice: str = "en-us", rate: int = 150) -> Samples:
+    """``text`` spoken by espeak-ng, as voiceshop PCM."""
+    assert ESPEAK is not None
+    out = subprocess.run([ESPEAK, "-v", voice, "-s", str(rate), "--stdout", text], capture_output=True, check=True)
+    return read_wav_bytes(out.stdout, f"espeak: {text}")
+
+
+def conversation(lines: Sequence[str], gap: float = 1.2, lead: float = 0.8, voice: str = "en-us") -> Samples:
+    """The shopper's side of a conversation: each line spoken, with quiet between (as a room has)."""
+    parts = [silence(lead)]
+    for line in lines:
+        parts += [say(line, voice), silence(gap)]
+    return np.concatenate(parts)
+
+
+@cache
+def kitchen_noise(seconds: float = 4.0, seed: int = 7) -> Samples:
+    """Broadband noise with a low hum and clatter-like bursts: harder than white noise for a VAD."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * 16000)
+    t = np.arange(n) / 16000
+    pink = np.cumsum(rng.standard_normal(n)) * 0.02
+    pink -= np.convolve(pink, np.ones(400) / 400, mode="same")  # remove the drift, keep the colour
+    white = rng.standard_normal(n) * 0.5
+    hum = 0.4 * np.sin(2 * np.pi * 120 * t)
+    noise = pink + white + hum
+    return (noise / np.abs(noise).max() * 8000).astype(np.int16)
+
+
+def noisy(samples: Samples, snr_db: float) -> Samples:
+    return mix_at_snr(samples, kitchen_noise(), snr_db)

@@ -1,0 +1,89 @@
+"""What every speech recognition engine offers: stream audio in, get transcripts out.
+
+An engine is told the shop's words (``set_vocabulary``) and, per command, a few phrases the answer is
+likely to contain (the choices of the question just asked). It returns the best transcript with its
+alternatives (n-best, with confidences between 0 and 1) and the words of the best one with their own
+confidences and times, so understanding can weigh what it heard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from voiceshop.audio.pcm import Samples
+from voiceshop.audio.source import split
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    alternatives: tuple[Hypothesis, ...]
+    """Best first; empty when nothing was recognised."""
+    words: tuple[Word, ...] = ()
+    engine: str = ""
+    compute_seconds: float = 0.0
+    """Time the engine spent after the last audio arrived (what the shopper waits for)."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.alternatives[0].text if self.alternatives else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.alternatives[0].confidence if self.alternatives else 0.0
+
+    def nbest(self) -> list[tuple[str, float]]:
+        return [(h.text, h.confidence) for h in self.alternatives if h.text]
+
+
+class RecognizerStream(Protocol):
+    def accept(self, samples: Samples) -> str | None:
+        """Take the next piece of audio; return the partial transcript so far if the engine has one."""
+        ...
+
+    def finish(self) -> Transcript: ...
+
+
+class Recognizer(Protocol):
+    name: str
+    """Engine name as ``--engine`` takes it."""
+    language: str
+    """The language of its model (``en``, ``ko``)."""
+    model_path: str
+
+    def set_vocabulary(self, words: Sequence[str], phrases: Sequence[str]) -> None:
+        """The shop's words (to constrain) and phrases (to bias); called again when the shop changes."""
+        ...
+
+    def stream(self, hints: Sequence[str] = ()) -> RecognizerStream:
+        """A new command; ``hints`` are phrases likely in it (the choices just offered)."""
+        ...
+
+
+def transcribe(recognizer: Recognizer, samples: Samples, hints: Sequence[str] = ()) -> Transcript:
+    """A whole recording at once, fed in real chunk sizes."""
+    stream = recognizer.stream(hints)
+    for chunk in split(samples):
+        stream.accept(chunk)
+    return stream.finish()
+
+
+def normalise_words(words: Sequence[str]) -> list[str]:
+    """Lower-case, unique, sorted: the form every engine's vocabulary takes."""
+    return sorted({w.strip().lower() for w in words if w.strip()})

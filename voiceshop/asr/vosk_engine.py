@@ -1,0 +1,167 @@
+"""Vosk (Kaldi): small, streaming, low latency; the recommended engine on a Raspberry Pi.
+
+The only module that imports vosk. The recogniser is constrained to the shop's vocabulary: Vosk's
+runtime grammar takes a JSON list of words, and words outside the model's own lexicon are dropped
+first (Vosk would warn about each and may refuse them). A model that knows too few of the shop's words
+is for another language, and is refused with a message rather than heard as gibberish. A model is
+always opened from a folder: ``vosk.Model(lang=...)`` would reach for the network.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from voiceshop.asr.base import Hypothesis, Transcript, Word, normalise_words
+from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.errors import ModelError, RecognizerError
+
+MIN_COVERAGE = 0.5
+"""Share of the shop's words the model must know; below it the model is for another language."""
+UNKNOWN = "[unk]"
+
+
+def _vosk() -> ModuleType:
+    try:
+        import vosk
+    except ImportError:
+        raise RecognizerError("the vosk package is not installed; run: pip install vosk") from None
+    except OSError as exc:
+        raise RecognizerError(f"the vosk library cannot load on this machine: {exc}") from None
+    vosk.SetLogLevel(-1)
+    module: ModuleType = vosk
+    return module
+
+
+def looks_like_vosk_model(path: Path) -> bool:
+    return (path / "am" / "final.mdl").is_file() and (path / "conf" / "model.conf").is_file()
+
+
+class VoskRecognizer:
+    name = "vosk"
+
+    def __init__(self, model_path: str | Path, language: str, *, alternatives: int = 5) -> None:
+        path = Path(model_path)
+        if not looks_like_vosk_model(path):
+            raise ModelError(
+                f"{path} is not a Vosk model (expected am/final.mdl and conf/model.conf in it); "
+                "pass the unpacked model folder, or run: voiceshop models list"
+            )
+        vosk = _vosk()
+        try:
+            self._model: Any = vosk.Model(str(path))
+        except Exception as exc:  # Kaldi reports a broken model as a bare Exception
+            raise ModelError(
+                f"the Vosk model in {path} cannot be loaded ({exc}); run: voiceshop models verify"
+            ) from None
+        self._vosk = vosk
+        self.model_path = str(path)
+        self.language = language
+        self.alternatives = alternatives
+        self._grammar: str | None = None
+        self.known: list[str] = []
+
+    def knows(self, word: str) -> bool:
+        return int(self._model.vosk_model_find_word(word)) >= 0
+
+    def set_vocabulary(self, words: Sequence[str], phrases: Sequence[str]) -> None:
+        wanted = normalise_words(words)
+        known = [w for w in wanted if self.knows(w)]
+        if wanted and len(known) < MIN_COVERAGE * len(wanted):
+            raise ModelError(
+                f"the Vosk model in {self.model_path} knows only {len(known)} of the shop's {len(wanted)} "
+                f"words: it is for another language than {self.language!r}; "
+                f"run: voiceshop models pull vosk-{self.language}"
+            )
+        self.known = known
+        extra = [UNKNOWN] if self.knows(UNKNOWN) else []
+        # Non-ASCII words must reach Kaldi as UTF-8 text, not \\u escapes, or they match nothing.
+        self._grammar = json.dumps(known + extra, ensure_ascii=False) if known else None
+
+    def stream(self, hints: Sequence[str] = ()) -> _VoskStream:
+        args: list[Any] = [self._model, float(RATE)]
+        if self._grammar is not None:
+            args.append(self._grammar)
+        recognizer = self._vosk.KaldiRecognizer(*args)
+        recognizer.SetMaxAlternatives(self.alternatives)
+        recognizer.SetWords(True)
+        return _VoskStream(recognizer)
+
+
+class _VoskStream:
+    def __init__(self, recognizer: Any) -> None:
+        self._recognizer = recognizer
+        self._results: list[dict[str, Any]] = []
+
+    def accept(self, samples: Samples) -> str | None:
+        if self._recognizer.AcceptWaveform(samples.astype("<i2").tobytes()):
+            self._results.append(json.loads(self._recognizer.Result()))
+            return None
+        partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        done = " ".join(_best_text(r) for r in self._results)
+        return f"{done} {partial}".strip() or None
+
+    def finish(self) -> Transcript:
+        started = time.perf_counter()
+        self._results.append(json.loads(self._recognizer.FinalResult()))
+        segments = [r for r in self._results if r.get("alternatives") or r.get("text")]
+        elapsed = time.perf_counter() - started
+        if not segments:
+            return Transcript(alternatives=(), engine="vosk", compute_seconds=elapsed)
+        # A pause can split one command into segments: join the best of each, and vary the last one.
+        head = " ".join(_best_text(s) for s in segments[:-1])
+        options = _alternatives(segments[-1])
+        scores = [c for _, c, _ in options]
+        top = max(scores)
+        weights = [pow(2.718281828, (c - top) / 10.0) for c in scores]  # Vosk scores are log-like
+        total = sum(weights)
+        hypotheses = tuple(
+            Hypothesis(text=f"{head} {text}".strip(), confidence=round(w / total, 4))
+            for (text, _, _), w in zip(options, weights, strict=True)
+        )
+        words = tuple(_words(segments, options, weights))
+        return Transcript(alternatives=hypotheses, words=words, engine="vosk", compute_seconds=elapsed)
+
+
+def _best_text(result: dict[str, Any]) -> str:
+    if result.get("alternatives"):
+        return str(result["alternatives"][0].get("text", ""))
+    return str(result.get("text", ""))
+
+
+def _alternatives(result: dict[str, Any]) -> list[tuple[str, float, list[dict[str, Any]]]]:
+    if "alternatives" in result:
+        found = [
+            (str(a.get("text", "")), float(a.get("confidence", 0.0)), a.get("result", []))
+            for a in result["alternatives"]
+        ]
+        return found or [("", 0.0, [])]
+    return [(str(result.get("text", "")), 1.0, result.get("result", []))]
+
+
+def _words(
+    segments: list[dict[str, Any]], options: list[tuple[str, float, list[dict[str, Any]]]], weights: list[float]
+) -> list[Word]:
+    """Words of the best transcript; with n-best on, a word's confidence is the share of the
+    alternatives (by weight) that heard the same word at about the same time."""
+    total = sum(weights) or 1.0
+    out: list[Word] = []
+    for segment in segments[:-1]:
+        for w in _alternatives(segment)[0][2]:
+            out.append(Word(str(w["word"]), float(w["start"]), float(w["end"]), float(w.get("conf", 1.0))))
+    for w in options[0][2]:
+        if "conf" in w:
+            confidence = float(w["conf"])
+        else:
+            agree = sum(
+                weight
+                for (_, _, words), weight in zip(options, weights, strict=True)
+                if any(o["word"] == w["word"] and abs(float(o["start"]) - float(w["start"])) < 0.15 for o in words)
+            )
+            confidence = agree / total
+        out.append(Word(str(w["word"]), float(w["start"]), float(w["end"]), round(confidence, 4)))
+    return out

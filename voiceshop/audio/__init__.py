@@ -1,0 +1,7 @@
+"""Sound in: sources (microphone, WAV, raw PCM), conversion to 16 kHz mono, endpointing, earcons.
+
+pcm        the one PCM format, resampling, WAV reading and writing, levels, noise mixing, tones
+source     the AudioSource interface; WAV and raw-PCM sources
+devices    PortAudio microphone and speaker (the only module importing sounddevice)
+endpoint   voice activity against an adaptive noise floor -> one Utterance per command
+"""

