@@ -49,5 +49,16 @@ def kitchen_noise(seconds: float = 4.0, seed: int = 7) -> Samples:
     return (noise / np.abs(noise).max() * 8000).astype(np.int16)
 
 
-def noisy(samples: Samples, snr_db: float) -> Samples:
-    return mix_at_snr(samples, kitchen_noise(), snr_db)
+@cache
+def fan_noise(seconds: float = 4.0, seed: int = 11) -> Samples:
+    """Pink-ish noise, like a ventilation fan or a fridge: steady, strongest in the low frequencies."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * 16000)
+    brown = np.cumsum(rng.standard_normal(n))
+    pink = brown - np.convolve(brown, np.ones(200) / 200, mode="same")
+    return (pink / np.abs(pink).max() * 8000).astype(np.int16)
+
+
+def noisy(samples: Samples, snr_db: float, noise: Samples | None = None) -> Samples:
+    """``samples`` with room noise (a fan, unless given) ``snr_db`` below the speech."""
+    return mix_at_snr(samples, fan_noise() if noise is None else noise, snr_db)

@@ -90,6 +90,8 @@ class WhisperRecognizer:
             word_timestamps=True,
             vad_filter=False,
             temperature=0.0,
+            # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")
+            max_new_tokens=min(200, 12 + round(len(audio) / 16000 * 6)),
         )
         kept = [s for s in segments if not (s.no_speech_prob > NO_SPEECH and s.avg_logprob < -0.7)]
         elapsed = time.perf_counter() - started

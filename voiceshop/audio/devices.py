@@ -164,7 +164,7 @@ class Speaker:
     def __init__(self, device: str | int | None = None) -> None:
         self.device = _pick(device, output=True)
 
-    def play(self, samples: Samples) -> None:
+    def play(self, samples: Samples, label: str = "sound") -> None:
         sd = _sounddevice()
         try:
             sd.play(samples, samplerate=RATE, device=self.device, blocking=True)

@@ -11,13 +11,32 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
-from voiceshop.audio.pcm import RATE, Samples, level_db
+from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.source import CHUNK
 
 CHUNK_S = CHUNK / RATE
+SPEECH_BAND = (250.0, 3500.0)
+"""Hz: where speech is told apart from room noise."""
+
+
+@cache
+def _band(n: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Which FFT bins of an ``n``-sample chunk are in the speech band, and the window to use."""
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    return (freqs >= SPEECH_BAND[0]) & (freqs <= SPEECH_BAND[1]), np.hanning(n)
+
+
+def band_level_db(chunk: Samples) -> float:
+    """Loudness of the speech band in dB full scale (a full-scale sine in the band is about 0)."""
+    bins, window = _band(len(chunk))
+    spectrum = np.abs(np.fft.rfft(chunk.astype(np.float64) * window)) ** 2
+    power = float(spectrum[bins].sum()) * 2 / (float((window**2).sum()) * len(chunk))
+    return max(-100.0, 10 * float(np.log10(power / 32768.0**2))) if power > 0 else -100.0
 
 
 @dataclass(frozen=True)
@@ -78,11 +97,17 @@ class Endpointer:
         return bool(self._speech)
 
     @property
+    def speech_so_far(self) -> list[Samples]:
+        """The chunks of the command under way (pre-roll included), for engines that stream."""
+        return self._speech
+
+    @property
     def floor_db(self) -> float:
         return min(self._levels) if self._levels else self.settings.min_level_db
 
     def voiced(self, chunk: Samples) -> bool:
-        level = level_db(chunk)
+        # Loudness in the speech band only: fans, fridges and mains hum live below it, hiss above it.
+        level = band_level_db(chunk)
         voiced = level > max(self.floor_db + self.settings.above_floor_db, self.settings.min_level_db)
         self._levels.append(level)
         return voiced

@@ -35,7 +35,19 @@ ACCEPT = 85
 # Intents that may be answers to a question; anything else understood is a new request.
 ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits", "ChangeOption", "ChangeQuantity", "AddItems"})
 DELIVERY_WORDS = {
-    "pickup": ("pick up", "pickup", "collect", "collection", "take away", "in store", "at the counter"),
+    "pickup": (
+        "pick up",
+        "pickup",
+        "pick it up",
+        "pick them up",
+        "collect",
+        "collection",
+        "take away",
+        "in store",
+        "at the counter",
+        "come and get it",
+        "come get it",
+    ),
     "standard": ("deliver", "delivery", "delivered", "standard", "bring it"),
     "express": ("express", "fast", "quick", "quickly", "asap"),
 }

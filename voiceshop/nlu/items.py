@@ -17,7 +17,7 @@ from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
-CONNECTORS = frozenset(("and", "with", "of", "plus", "also", "in", "on", "some", "any"))
+CONNECTORS = frozenset(("and", "with", "of", "plus", "also", "in", "on", "some", "any", "the", "those", "these"))
 SEPARATORS = frozenset(("and", "plus", "also"))
 AMBIGUITY_MARGIN = 0.05
 """Two products closer than this are a question, not a choice."""

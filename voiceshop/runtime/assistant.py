@@ -183,6 +183,22 @@ class Assistant:
     def state(self) -> DialogState:
         return self._load()[0]
 
+    # -- for a speech recogniser -----------------------------------------------------------------
+
+    def vocabulary(self) -> tuple[str, list[str], list[str]]:
+        """(shop fingerprint, every word understanding can use, the shop's phrases) for a recogniser."""
+        stored, catalog = self._shop()
+        understander = understander_for(stored, catalog)
+        return stored.fingerprint, understander.vocabulary(), understander.phrases()
+
+    def hints(self) -> list[str]:
+        """Phrases the next answer is likely to contain: the choices of the question just asked."""
+        question = self.state().question
+        if question is None:
+            return []
+        said = [name for c in question.choices for name in (c.name, *c.aliases)]
+        return said or ["yes", "no"]
+
     # -- machinery -------------------------------------------------------------------------------
 
     def _shop(self) -> tuple[StoredShop, Catalog]:

@@ -1,0 +1,198 @@
+"""End to end: speech synthesised by espeak-ng -> the voice loop -> a stored order and spoken replies.
+
+The loop runs exactly as with a microphone: a source yields 30 ms chunks, the endpointer cuts the
+commands, the bundled Whisper engine transcribes them, the assistant acts, pyttsx3 speaks, and the
+replies land as WAV files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.speech import conversation, kitchen_noise, needs_espeak, noisy, say
+from voiceshop.asr.base import Recognizer
+from voiceshop.audio.pcm import RATE, Samples, read_wav, silence, write_wav
+from voiceshop.audio.sink import WavFolder
+from voiceshop.audio.source import SamplesSource, WavSource
+from voiceshop.dialog.speak import say_digits
+from voiceshop.errors import MicrophoneLost
+from voiceshop.runtime import Assistant
+from voiceshop.runtime import voice as voice_module
+from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.shops import open_shop
+from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.storage import Database
+from voiceshop.storage.orders import OrderRepository
+from voiceshop.tts.voice import Pyttsx3Voice
+
+pytestmark = needs_espeak
+
+ORDER = ["hey shop", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Recognizer:
+    return open_recognizer("whisper", "en")
+
+
+@pytest.fixture
+def coffee_db(db: Database) -> Iterator[tuple[Database, str]]:
+    yield db, open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+
+
+def run_loop(
+    coffee_db: tuple[Database, str],
+    recognizer: Recognizer,
+    audio: Samples,
+    out: Path,
+    settings: ListenSettings | None = None,
+) -> VoiceLoop:
+    db, slug = coffee_db
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), recognizer, Pyttsx3Voice(), WavFolder(out), settings)
+    loop.run(SamplesSource(audio))
+    return loop
+
+
+def check_order_placed(db: Database, loop: VoiceLoop, out: Path) -> None:
+    orders = OrderRepository(db).list()
+    assert len(orders) == 1
+    order = orders[0]
+    lines = sorted((line.sku, line.quantity) for line in order.lines)
+    assert lines == [("BAK-MUFFIN-BB", 1), ("DRK-LATTE", 2)]
+    latte = next(line for line in order.lines if line.sku == "DRK-LATTE")
+    assert {(o.group, o.choice) for o in latte.options} >= {("size", "large"), ("milk", "soy milk")}
+    assert order.delivery == "pickup"
+    last = loop.turns[-1].replies[-1].text
+    assert "order is placed" in last and say_digits(order.number) in last
+    # every reply was spoken into a file of real audio
+    replies = sorted(out.glob("*-reply.wav"))
+    assert len(replies) == sum(len(t.replies) for t in loop.turns)
+    for path in replies:
+        samples, info = read_wav(path)
+        assert info.rate == RATE and len(samples) > RATE // 2 and np.abs(samples).max() > 1000
+
+
+def test_a_spoken_order_is_stored_and_answered(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+) -> None:
+    loop = run_loop(coffee_db, whisper, conversation(ORDER), tmp_path)
+    assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "answered", "answered"]
+    check_order_placed(coffee_db[0], loop, tmp_path)
+    assert (tmp_path / "001-listening.wav").is_file()  # the earcon after the wake phrase
+
+
+def test_the_same_order_in_a_noisy_room(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
+    audio = noisy(conversation(ORDER), 10.0)  # a fan's noise 10 dB below the speech
+    loop = run_loop(coffee_db, whisper, audio, tmp_path)
+    check_order_placed(coffee_db[0], loop, tmp_path)
+
+
+def test_from_a_wav_file_with_the_wake_phrase_in_the_same_breath(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+) -> None:
+    recording = tmp_path / "shopper.wav"
+    write_wav(recording, conversation(["hey shop two large soy lattes and a blueberry muffin", *ORDER[2:]]))
+    db, slug = coffee_db
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path / "out"))
+    loop.run(WavSource(recording))
+    assert loop.turns[0].outcome == "answered" and "latte" in loop.turns[0].said
+    check_order_placed(db, loop, tmp_path / "out")
+
+
+def test_without_the_wake_phrase_nothing_is_heard(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+) -> None:
+    loop = run_loop(coffee_db, whisper, conversation(ORDER[1:]), tmp_path)
+    assert {t.outcome for t in loop.turns} == {"ignored"}
+    assert OrderRepository(coffee_db[0]).list() == [] and not list(tmp_path.glob("*.wav"))
+
+
+def test_the_answer_window_closes(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
+    # the question "Anything else?" waits 8 s; "that's all" comes 10 s later and is not for us
+    audio = np.concatenate([conversation(ORDER[:2]), silence(10.0), conversation(["that's all"])])
+    loop = run_loop(coffee_db, whisper, audio, tmp_path)
+    assert [t.outcome for t in loop.turns] == ["woke", "answered", "ignored"]
+
+
+def test_push_to_talk_opens_the_window(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
+    db, slug = coffee_db
+    settings = ListenSettings(activation="push")
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path), settings)
+    loop.push()  # the button was pressed just before the shopper spoke
+    loop.run(SamplesSource(conversation(["two large soy lattes and a blueberry muffin"])))
+    assert [t.outcome for t in loop.turns] == ["answered"]
+    assert sorted(p.name for p in tmp_path.glob("*.wav"))[0] == "001-listening.wav"
+
+
+def test_noise_alone_orders_nothing(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
+    db, _ = coffee_db
+    burst = np.concatenate([silence(1.0), kitchen_noise()[: RATE * 2] // 2, silence(1.5)])
+    loop = run_loop(coffee_db, whisper, burst, tmp_path, ListenSettings(activation="always"))
+    assert all(t.outcome in ("not_heard", "answered") for t in loop.turns)
+    assert OrderRepository(db).list() == []
+
+
+class FlakyMicrophone:
+    """Delivers a recording, but is unplugged once, half-way through."""
+
+    name = "flaky"
+
+    def __init__(self, samples: Samples, lost_at: float) -> None:
+        self.samples = samples
+        self.lost_at = round(lost_at * RATE)
+        self.lost = False
+
+    def chunks(self) -> Iterator[Samples]:
+        start = self.lost_at if self.lost else 0
+        for i, chunk in enumerate(SamplesSource(self.samples[start:]).chunks()):
+            if not self.lost and i * len(chunk) >= self.lost_at:
+                self.lost = True
+                raise MicrophoneLost("the microphone stopped sending sound (unplugged?)")
+            yield chunk
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_unplugged_microphone_is_waited_for_and_announced(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voice_module, "RECONNECT_EVERY", 0.01)
+    db, slug = coffee_db
+    first = conversation(ORDER[:2])
+    audio = np.concatenate([first, conversation(ORDER[2:], lead=0.3)])
+    logged: list[str] = []
+    loop = VoiceLoop(
+        Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path), log=logged.append
+    )
+    loop.run(FlakyMicrophone(audio, lost_at=len(first) / RATE))
+    assert any("microphone" in line and "trying again" in line for line in logged)
+    assert "assistant: I can hear you again." in logged
+    assert len(OrderRepository(db).list()) == 1
+
+
+def test_earcons_and_replies_follow_the_shoppers_pace(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+) -> None:
+    loop = run_loop(coffee_db, whisper, conversation(["hey shop", "speak slower please"]), tmp_path)
+    assert loop.turns[-1].replies and loop.turns[-1].replies[-1].pace < 0
+    normal = len(say("test"))  # warm the cache; the check below compares the synthesiser's own outputs
+    assert normal > 0
+    slow = Pyttsx3Voice().synthesize("Anything else?", pace=-2)
+    quick = Pyttsx3Voice().synthesize("Anything else?", pace=0)
+    assert len(slow) > len(quick) * 1.2
+
+
+def test_latency_is_measured_per_answer(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
+    loop = run_loop(coffee_db, whisper, conversation(ORDER[:2]), tmp_path)
+    answered = [t for t in loop.turns if t.outcome == "answered"]
+    assert answered and all(t.latency > 0 for t in answered)
+    assert re.search(r"lattes", answered[0].said)

@@ -1,0 +1,258 @@
+"""The voice loop: sound in -> command -> transcript -> assistant -> spoken reply, over and over.
+
+Activation decides which commands reach the assistant:
+
+- ``wake``: a command must begin with the wake phrase ("hey shop, two lattes"); the phrase alone
+  opens a short window for the command that follows.
+- ``push``: a press (Enter in the terminal, or ``push()`` from a GPIO button) opens that window.
+- ``always``: every command is heard.
+
+After a reply, and longer after one that asks a question, the shopper goes on without the wake phrase
+for a few seconds; a goodbye closes the conversation.
+Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
+microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
+from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
+from voiceshop.audio.pcm import Samples
+from voiceshop.audio.sink import AudioSink
+from voiceshop.audio.source import AudioSource
+from voiceshop.dialog.state import Reply
+from voiceshop.errors import MicrophoneLost
+from voiceshop.nlu.text import words
+from voiceshop.runtime.assistant import Assistant
+from voiceshop.tts.base import Synthesizer
+from voiceshop.tts.earcons import earcon
+
+Activation = Literal["wake", "push", "always"]
+Outcome = Literal["answered", "woke", "ignored", "not_heard"]
+RECONNECT_EVERY = 1.0
+WAKE_PHRASE_MATCH = 65.0
+WAKE_WORD_MATCH = 80.0
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    activation: Activation = "wake"
+    wake_phrase: str = "hey shop"
+    answer_window: float = 8.0
+    """Seconds after a question during which the answer needs no wake phrase."""
+    follow_up_window: float = 5.0
+    """Seconds after any other reply during which the shopper can go on without the wake phrase."""
+    command_window: float = 6.0
+    """Seconds after the bare wake phrase (or a press) during which a command is heard."""
+    earcons: bool = True
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+
+
+@dataclass
+class HeardTurn:
+    """One command and what came of it (printed by ``voiceshop run``, checked by the tests)."""
+
+    utterance: Utterance
+    transcript: Transcript
+    outcome: Outcome
+    said: str = ""
+    """What reached the assistant (the transcript without the wake phrase)."""
+    replies: list[Reply] = field(default_factory=list)
+    latency: float = 0.0
+    """Seconds from the end of speech being detected to the reply starting to play."""
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        assistant: Assistant,
+        recognizer: Recognizer,
+        voice: Synthesizer,
+        sink: AudioSink,
+        settings: ListenSettings | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.recognizer = recognizer
+        self.voice = voice
+        self.sink = sink
+        self.settings = settings or ListenSettings()
+        self.log = log or (lambda line: None)
+        self.turns: list[HeardTurn] = []
+        self._pressed = threading.Event()
+        self._open_until = 0.0
+        self._vocabulary_of: str | None = None
+        self._wake = words(self.settings.wake_phrase)
+        self._ended = False
+
+    # --- hooks ------------------------------------------------------------------------------------
+
+    def push(self) -> None:
+        """Push-to-talk: the next command is heard (thread-safe; call it from a key or a GPIO button)."""
+        self._pressed.set()
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def run(self, source: AudioSource, *, reconnect: bool = True) -> list[HeardTurn]:
+        """Listen until the source ends (a recording) or the shopper says goodbye in always-on mode."""
+        self._refresh_vocabulary()
+        if self.settings.activation == "always":
+            self._speak(self.assistant.start(), source)
+        endpointer = Endpointer(self.settings.endpoint)
+        while True:
+            try:
+                self._listen(source, endpointer)
+                return self.turns
+            except MicrophoneLost as lost:
+                if not reconnect:
+                    raise
+                self.log(f"microphone: {lost}; trying again every {RECONNECT_EVERY:.0f} s")
+                self._wait_for(source)
+                endpointer.reset()
+                self._speak([Reply(text="I can hear you again.")], source)
+
+    def _wait_for(self, source: AudioSource) -> None:
+        while True:
+            time.sleep(RECONNECT_EVERY)
+            try:
+                next(iter(source.chunks()))
+                return
+            except MicrophoneLost:
+                continue
+
+    def _listen(self, source: AudioSource, endpointer: Endpointer) -> None:
+        stream: RecognizerStream | None = None
+        fed = 0
+        for chunk in source.chunks():
+            if self._pressed.is_set():
+                self._pressed.clear()
+                self._open(endpointer.now, self.settings.command_window)
+                self._earcon("listening")
+            utterance = endpointer.feed(chunk)
+            if endpointer.in_speech:
+                if stream is None:
+                    stream = self.recognizer.stream(self.assistant.hints())
+                    fed = 0
+                pending = endpointer.speech_so_far[fed:]
+                for piece in pending:
+                    stream.accept(piece)
+                fed += len(pending)
+            if utterance is None:
+                continue
+            detected = time.perf_counter()
+            if stream is None:  # the command ended on the chunk that started it
+                stream = self.recognizer.stream(self.assistant.hints())
+                stream.accept(utterance.samples)
+            heard = self._handle(utterance, stream.finish(), endpointer.now, source, detected)
+            stream = None
+            if heard:
+                endpointer.reset()
+            if self._ended and self.settings.activation == "always":
+                return
+        last = endpointer.flush()
+        if last is not None:
+            detected = time.perf_counter()
+            if stream is None:
+                stream = self.recognizer.stream(self.assistant.hints())
+                stream.accept(last.samples)
+            self._handle(last, stream.finish(), endpointer.now, source, detected)
+
+    # --- one command --------------------------------------------------------------------------------
+
+    def _handle(
+        self, utterance: Utterance, transcript: Transcript, now: float, source: AudioSource, detected: float
+    ) -> bool:
+        """Decide what a command is for and answer it; True when voiceshop spoke.
+
+        ``detected`` is when the end of speech was noticed: the shopper's wait is counted from it."""
+        awake = self.settings.activation == "always" or utterance.start <= self._open_until
+        text = transcript.text
+        said, woke = self._strip_wake(text)
+        if not awake and not woke:
+            self._record(utterance, transcript, "ignored", text)
+            self.log(f"(ignored, no wake phrase: {text!r})" if text else "(ignored: noise)")
+            return False
+        if woke and not said:
+            self._open(now, self.settings.command_window)
+            self._earcon("listening")
+            replies = self.assistant.start()  # greets a new session, silent in one under way
+            turn = self._record(utterance, transcript, "woke", "")
+            self._speak(replies, source, turn, detected)
+            return True
+        if not said:
+            self._record(utterance, transcript, "not_heard", "")
+            self.log("(nothing recognised)")
+            self._earcon("not_heard")
+            self._open(now, self.settings.answer_window)
+            return True
+        self._refresh_vocabulary()
+        hypotheses = [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
+        self.log(f"heard: {said}")
+        turn = self._record(utterance, transcript, "answered", said)
+        replies = self.assistant.hear_nbest(hypotheses)
+        self._speak(replies, source, turn, detected)
+        if any(r.end for r in replies):
+            self._open_until = 0.0
+            self._ended = True
+        else:
+            # the shopper is mid-conversation: a question's answer, or "that's all" after an item
+            asked = any(r.expects_answer for r in replies)
+            self._open(now, self.settings.answer_window if asked else self.settings.follow_up_window)
+        return True
+
+    def _strip_wake(self, text: str) -> tuple[str, bool]:
+        """The words after the wake phrase, and whether it was there (allowing a recogniser's slips)."""
+        heard = words(text)
+        n = len(self._wake)
+        if n == 0 or len(heard) < n:
+            return " ".join(heard), False
+        # The last word of the phrase is the distinctive one ("shop"): it must be nearly right, while
+        # the phrase as a whole may slip ("case shop"); "they stop" is not a wake phrase.
+        whole = fuzz.ratio(" ".join(heard[:n]), " ".join(self._wake))
+        if whole >= WAKE_PHRASE_MATCH and fuzz.ratio(heard[n - 1], self._wake[-1]) >= WAKE_WORD_MATCH:
+            return " ".join(heard[n:]), True
+        return " ".join(heard), False
+
+    def _open(self, now: float, seconds: float) -> None:
+        self._open_until = max(self._open_until, now + seconds)
+
+    def _record(self, utterance: Utterance, transcript: Transcript, outcome: Outcome, said: str) -> HeardTurn:
+        turn = HeardTurn(utterance=utterance, transcript=transcript, outcome=outcome, said=said)
+        self.turns.append(turn)
+        return turn
+
+    # --- speaking -----------------------------------------------------------------------------------
+
+    def _speak(
+        self, replies: Sequence[Reply], source: AudioSource, turn: HeardTurn | None = None, since: float = 0.0
+    ) -> None:
+        for i, reply in enumerate(replies):
+            self.log(f"assistant: {reply.text}")
+            audio = self.voice.synthesize(reply.text, pace=reply.pace, volume=reply.volume)
+            if i == 0 and turn is not None:
+                turn.latency = time.perf_counter() - since
+            self._play(audio, "reply")
+        if turn is not None:
+            turn.replies = list(replies)
+        source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
+
+    def _earcon(self, name: str) -> None:
+        if self.settings.earcons:
+            self._play(earcon(name), name.replace("_", "-"))
+
+    def _play(self, audio: Samples, label: str) -> None:
+        self.sink.play(audio, label)
+
+    def _refresh_vocabulary(self) -> None:
+        fingerprint, vocabulary, phrases = self.assistant.vocabulary()
+        if fingerprint != self._vocabulary_of:
+            self.recognizer.set_vocabulary([*vocabulary, *self._wake], [self.settings.wake_phrase, *phrases])
+            self._vocabulary_of = fingerprint
