@@ -77,7 +77,11 @@ def _pick(device: str | int | None, *, output: bool) -> int | None:
     if not usable:
         raise (SpeechOutputError if output else MicrophoneError)(
             f"no {what} found; plug one in (and check `voiceshop devices`)"
-            + ("" if output else ", or use --input FILE.wav / --input - for raw PCM on stdin")
+            + (
+                ", or write replies to WAV files with --out DIR"
+                if output
+                else ", or use --input FILE.wav / --input - for raw PCM on stdin"
+            )
         )
     if device is None or device == "":
         return None

@@ -13,7 +13,17 @@ import typer
 from typer.core import TyperGroup
 
 from voiceshop import __version__
-from voiceshop.cli import catalog_cmds, chat_cmds, customers_cmds, db_cmds, orders_cmds, shop_cmds, understand_cmds
+from voiceshop.cli import (
+    catalog_cmds,
+    chat_cmds,
+    customers_cmds,
+    db_cmds,
+    models_cmds,
+    orders_cmds,
+    shop_cmds,
+    understand_cmds,
+    voice_cmds,
+)
 from voiceshop.cli.context import State
 from voiceshop.cli.output import error
 from voiceshop.errors import VoiceshopError
@@ -37,7 +47,7 @@ class VoiceshopGroup(TyperGroup):
 
 app = typer.Typer(
     cls=VoiceshopGroup,
-    help="voiceshop: an offline voice shop assistant. Load a shop, browse its catalog, manage orders.",
+    help="voiceshop: an offline voice shop assistant. Run it (voiceshop run), chat to it, load shops, manage orders.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,8 +57,14 @@ app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(orders_cmds.app, name="orders")
 app.add_typer(customers_cmds.app, name="customers")
 app.add_typer(db_cmds.app, name="db")
+app.add_typer(models_cmds.app, name="models")
 app.command("understand")(understand_cmds.understand)
 app.command("chat")(chat_cmds.chat)
+app.command("run")(voice_cmds.run)
+app.command("transcribe")(voice_cmds.transcribe)
+app.command("say")(voice_cmds.say)
+app.command("devices")(voice_cmds.devices)
+app.command("doctor")(voice_cmds.doctor)
 
 
 def _version(value: bool) -> None:

@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import typer
 
+from voiceshop.asr.base import transcribe
+from voiceshop.audio.pcm import read_wav
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
+from voiceshop.errors import VoiceshopError
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
+from voiceshop.runtime.engines import open_recognizer
 from voiceshop.shopfiles.loader import load_shop_folder
 
 
 def understand(
     ctx: typer.Context,
+    files: list[Path] = typer.Argument(None, help="WAV files to hear and understand (one model load for all)."),
     text: str | None = typer.Option(None, "--text", "-t", help="The sentence; without it, one per line from stdin."),
     shop: str | None = typer.Option(
         None, "--shop", "-s", help="Shop folder, or the slug of a loaded shop (default: the shop loaded last)."
     ),
     language: str = typer.Option("en", "--language", "-l", help="Grammar language."),
     grammars: Path | None = typer.Option(None, "--grammars", help="Folder holding <language>/*.yaml grammars."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for programs (one line per WAV file)."),
+    engine: str = typer.Option("auto", "--engine", "-e", help="Recognition engine for WAV files."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Model folder for WAV files."),
 ) -> None:
-    """Understand a sentence as a shopper's request: intent, items, slots and confidence."""
+    """Understand a sentence (or WAV files of speech) as a shopper's request: intent, items, slots."""
     the_shop, catalog = _shop(ctx, shop)
     understander = Understander(the_shop, catalog, Grammar.from_dir(grammar_dir(language, grammars)))
+    if files:
+        _understand_audio(understander, files, language, engine, model, as_json)
+        return
     lines = [text] if text is not None else [line.strip() for line in sys.stdin if line.strip()]
     for line in lines:
         result = understander.understand(line)
@@ -35,6 +46,48 @@ def understand(
             emit_json(result)
         else:
             describe(result)
+
+
+def _understand_audio(
+    understander: Understander, files: list[Path], language: str, engine: str, model: Path | None, as_json: bool
+) -> None:
+    recognizer = open_recognizer(engine, language, model)
+    recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
+    failed = 0
+    for path in files:
+        try:
+            samples, _ = read_wav(path)
+        except VoiceshopError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        heard = transcribe(recognizer, samples)
+        result = understander.understand_nbest(heard.nbest()) if heard.alternatives else understander.understand("")
+        if not as_json:
+            typer.echo(f"{path}: heard {heard.text!r}")
+            describe(result)
+            continue
+        line = {
+            "file": str(path),
+            "engine": heard.engine,
+            "transcript": heard.text,
+            "alternatives": [{"text": h.text, "confidence": h.confidence} for h in heard.alternatives],
+            "intent": result.intent,
+            "confidence": result.confidence,
+            "items": [
+                {
+                    "sku": i.sku,
+                    "name": i.name,
+                    "quantity": i.quantity,
+                    "options": [{"group": o.group, "choice": o.choice, "amount": o.amount} for o in i.options],
+                }
+                for i in result.items
+            ],
+            "slots": {k: v.value for k, v in result.slots.items()},
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False, default=str))
+    if failed:
+        raise typer.Exit(1)
 
 
 def _shop(ctx: typer.Context, shop: str | None) -> tuple[Shop, Catalog]:

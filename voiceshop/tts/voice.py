@@ -57,6 +57,9 @@ def voices() -> list[tuple[str, str]]:
         return [(str(v.id), str(v.name)) for v in _engine().getProperty("voices")]
 
 
+RETRIES = 3
+
+
 class Pyttsx3Voice:
     def __init__(self, settings: VoiceSettings | None = None) -> None:
         self.settings = settings or VoiceSettings()
@@ -77,6 +80,22 @@ class Pyttsx3Voice:
         if not text.strip():
             return np.zeros(0, dtype=np.int16)
         rate = round(self.settings.rate * (1 + PACE_STEP * pace))
+        # The espeak driver now and then finishes an utterance without handing over its samples
+        # (a race in its callback); rendering again is cheap (~20 ms) and has always worked.
+        for _ in range(RETRIES):
+            samples = self._render(text, rate)
+            if samples is not None:
+                break
+        else:
+            raise SpeechOutputError("the speech synthesiser produced no sound; check `voiceshop doctor`")
+        gain = 10 ** (VOLUME_STEP_DB * volume / 20)
+        if gain != 1.0:
+            loud = samples.astype(np.float32) * gain
+            peak = float(np.abs(loud).max()) or 1.0
+            samples = to_int16(loud * min(1.0, 32000 / peak))
+        return samples
+
+    def _render(self, text: str, rate: int) -> Samples | None:
         with _LOCK, tempfile.TemporaryDirectory(prefix="voiceshop-tts-") as folder:
             path = Path(folder) / "reply.wav"
             engine = _engine()
@@ -88,11 +107,5 @@ class Pyttsx3Voice:
                 engine.save_to_file(text, str(path))
                 engine.runAndWait()
             if not path.is_file() or path.stat().st_size <= 44:
-                raise SpeechOutputError("the speech synthesiser produced no sound; check `voiceshop doctor`")
-            samples, _ = read_wav(path)
-        gain = 10 ** (VOLUME_STEP_DB * volume / 20)
-        if gain != 1.0:
-            loud = samples.astype(np.float32) * gain
-            peak = float(np.abs(loud).max()) or 1.0
-            samples = to_int16(loud * min(1.0, 32000 / peak))
-        return samples
+                return None
+            return read_wav(path)[0]

@@ -1,0 +1,86 @@
+"""The voice commands through the CLI: run, transcribe, understand FILE.wav, say, devices, doctor, models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.speech import conversation, needs_espeak, say
+from tests.test_voice import ORDER
+from voiceshop.audio.pcm import RATE, read_wav, write_wav
+from voiceshop.storage import Database
+from voiceshop.storage.orders import OrderRepository
+
+COFFEE = str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar")
+Vs = Callable[..., str]
+
+
+@needs_espeak
+def test_run_from_a_recording_to_a_stored_order(vs: Vs, tmp_path: Path) -> None:
+    recording = write_wav(tmp_path / "shopper.wav", conversation(ORDER))
+    out = vs(
+        "run", "--shop", COFFEE, "--input", str(recording), "--out", str(tmp_path / "replies"), "--engine", "whisper"
+    )
+    assert "large soy lattes" in out.lower()
+    assert "Your order is placed." in out
+    with Database(tmp_path / "cli.db") as db:
+        assert len(OrderRepository(db).list()) == 1
+    assert len(list((tmp_path / "replies").glob("*-reply.wav"))) == 5
+
+
+@needs_espeak
+def test_transcribe_and_understand_wav_files(vs: Vs, tmp_path: Path) -> None:
+    a = write_wav(tmp_path / "a.wav", conversation(["two large soy lattes and a blueberry muffin"], gap=0.5, lead=0.5))
+    lines = vs("understand", str(a), "--shop", COFFEE, "--json", "--engine", "whisper").strip().splitlines()
+    assert len(lines) == 1
+    found = json.loads(lines[0])
+    assert found["intent"] == "AddItems" and found["engine"] == "whisper"
+    assert [(i["sku"], i["quantity"]) for i in found["items"]] == [("DRK-LATTE", 2), ("BAK-MUFFIN-BB", 1)]
+    assert found["alternatives"][0]["text"] == found["transcript"]
+    b = write_wav(tmp_path / "b.wav", say("yes"))
+    text = vs("transcribe", str(a), str(b), "--json")
+    rows = [json.loads(line) for line in text.strip().splitlines()]
+    assert rows[1]["text"].lower().startswith("yes") and rows[0]["words"]
+
+
+def test_bad_audio_files_are_one_line_each(vs: Vs, tmp_path: Path) -> None:
+    (tmp_path / "text.wav").write_text("not audio")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    out = vs("transcribe", str(tmp_path / "text.wav"), str(tmp_path / "empty.wav"), str(tmp_path / "no.wav"), code=1)
+    assert "not a WAV file" in out and "an empty file" in out and "no such file" in out
+    out = vs("run", "--shop", COFFEE, "--input", str(tmp_path / "text.wav"), "--out", str(tmp_path), code=1)
+    assert out.startswith("error:") and "not a WAV file" in out
+
+
+def test_run_without_a_microphone_says_what_to_do(vs: Vs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceshop.audio import devices
+
+    monkeypatch.setattr(devices, "list_devices", lambda: [])
+    out = vs("run", "--shop", COFFEE, code=1)
+    assert "no microphone found" in out and "--input FILE.wav" in out
+
+
+def test_say_writes_a_wav(vs: Vs, tmp_path: Path) -> None:
+    out = vs("say", "Your order is placed.", "--out", str(tmp_path / "r.wav"))
+    assert "wrote" in out
+    samples, info = read_wav(tmp_path / "r.wav")
+    assert info.rate == RATE and len(samples) > RATE // 2
+
+
+def test_devices_doctor_and_models(vs: Vs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICESHOP_MODELS", str(tmp_path / "models"))
+    vs("devices")
+    report = vs("doctor")
+    assert "ok       whisper: whisper model in" in report and "speech out" in report
+    assert "PROBLEM  vosk: no vosk speech model for language 'en'" in report
+    listing = vs("models", "list")
+    assert "vosk-en-us-small" in listing and "packaged" in listing
+    assert vs("models", "path", "whisper-tiny-en").strip().endswith("model")
+    assert "whisper-tiny-en: ok" in vs("models", "verify", "whisper-tiny-en")
+    assert "not installed" in vs("models", "path", "vosk-en-us-small", code=1)
+    assert "known models" in vs("models", "pull", "vosk-klingon", code=1)
+    assert "pip uninstall" in vs("models", "remove", "whisper-tiny-en", code=1)
+    assert "unknown engine" in vs("transcribe", str(tmp_path / "x.wav"), "--engine", "sphinx", code=1)

@@ -1,0 +1,219 @@
+"""Voice commands: ``run`` (the loop), ``transcribe``, ``say``, ``devices``, ``doctor``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+import typer
+
+from voiceshop.asr.base import transcribe as transcribe_samples
+from voiceshop.audio.devices import Microphone, Speaker, list_devices
+from voiceshop.audio.endpoint import EndpointSettings
+from voiceshop.audio.pcm import read_wav, write_wav
+from voiceshop.audio.sink import AudioSink, WavFolder
+from voiceshop.audio.source import AudioSource, PcmSource, WavSource
+from voiceshop.cli.context import state
+from voiceshop.cli.output import emit_json, table
+from voiceshop.errors import VoiceshopError
+from voiceshop.models import ModelStore, manifest
+from voiceshop.runtime import Assistant
+from voiceshop.runtime.engines import ENGINES, open_recognizer, pick_engine
+from voiceshop.runtime.shops import open_shop
+from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
+
+ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '.join(ENGINES)}.")
+MODEL = typer.Option(None, "--model", "-m", help="An unpacked model folder (Vosk or CTranslate2 Whisper).")
+LANGUAGE = typer.Option("en", "--language", "-l", help="Language of the speech.")
+
+
+def run(
+    ctx: typer.Context,
+    shop: str | None = typer.Option(None, "--shop", "-s", help="Shop folder (loaded if new or changed) or slug."),
+    customer: str | None = typer.Option(None, "--customer", "-c", help="Shop as this customer (remembered)."),
+    device: str = typer.Option("speaker", "--device", help="Which device's session to use."),
+    source: str = typer.Option("mic", "--input", "-i", help="mic, a WAV file, or - for raw 16-bit PCM on stdin."),
+    mic: str | None = typer.Option(None, "--mic", help="Microphone: index or part of its name (voiceshop devices)."),
+    speaker: str | None = typer.Option(None, "--speaker", help="Speaker: index or part of its name."),
+    out: Path | None = typer.Option(None, "--out", help="Write replies as WAV files here instead of playing them."),
+    engine: str = ENGINE,
+    model: Path | None = MODEL,
+    activation: str = typer.Option("wake", "--activation", "-a", help="wake (phrase), push (Enter key) or always."),
+    wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in wake mode."),
+    answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
+    trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (voiceshop doctor lists them)."),
+    rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
+    earcons: bool = typer.Option(True, "--earcons/--no-earcons", help="Short tones for listening / not heard."),
+    pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
+    realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
+) -> None:
+    """Listen, understand, act and answer aloud, until Ctrl-C (or until a WAV input ends)."""
+    if activation not in ("wake", "push", "always"):
+        raise typer.BadParameter("choose wake, push or always", param_hint="--activation")
+    db = state(ctx).db
+    slug = open_shop(db, shop)
+    assistant = Assistant(db, slug, device=device, customer=customer)
+    language = assistant.shops.resolve(slug).shop.locale.split("-")[0]
+    recognizer = open_recognizer(engine, language, model)
+    heard_from = _source(source, mic, pcm_rate, realtime)
+    sink: AudioSink = WavFolder(out) if out is not None else Speaker(speaker)
+    settings = ListenSettings(
+        activation=activation,  # type: ignore[arg-type]  # checked above
+        wake_phrase=wake_phrase,
+        answer_window=answer_window,
+        earcons=earcons,
+        endpoint=EndpointSettings(trailing_silence=trailing_silence),
+    )
+    loop = VoiceLoop(
+        assistant, recognizer, Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)), sink, settings, typer.echo
+    )
+    how = {"wake": f'say "{wake_phrase}"', "push": "press Enter", "always": "just speak"}[activation]
+    typer.echo(f"voiceshop: {recognizer.name} listening on {heard_from.name} ({how}); Ctrl-C stops", err=True)
+    if activation == "push" and source != "-":
+        threading.Thread(target=_enter_presses, args=(loop,), daemon=True).start()
+    try:
+        loop.run(heard_from)
+    except KeyboardInterrupt:
+        typer.echo("\nvoiceshop: stopped", err=True)
+    finally:
+        heard_from.close()
+
+
+def _enter_presses(loop: VoiceLoop) -> None:
+    for _ in sys.stdin:
+        loop.push()
+
+
+def _source(source: str, mic: str | None, pcm_rate: int, realtime: bool) -> AudioSource:
+    if source == "mic":
+        return Microphone(mic)
+    if source == "-":
+        return PcmSource(sys.stdin.buffer, rate=pcm_rate)
+    return WavSource(source, realtime=realtime)
+
+
+def transcribe(
+    files: list[Path] = typer.Argument(..., help="WAV files."),
+    engine: str = ENGINE,
+    model: Path | None = MODEL,
+    language: str = LANGUAGE,
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per file."),
+) -> None:
+    """Speech to text only: one model load, then every file."""
+    recognizer = open_recognizer(engine, language, model)
+    failed = 0
+    for path in files:
+        try:
+            samples, _ = read_wav(path)
+        except VoiceshopError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        result = transcribe_samples(recognizer, samples)
+        if as_json:
+            emit_json_line(
+                {
+                    "file": str(path),
+                    "engine": result.engine,
+                    "text": result.text,
+                    "confidence": result.confidence,
+                    "alternatives": [{"text": h.text, "confidence": h.confidence} for h in result.alternatives],
+                    "words": [vars(w) for w in result.words],
+                }
+            )
+        else:
+            typer.echo(f"{path}: {result.text}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def emit_json_line(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+def say(
+    text: str = typer.Argument(..., help="What to say."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write a WAV file instead of playing it."),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id or name."),
+    rate: int = typer.Option(165, "--rate", help="Words per minute."),
+    speaker: str | None = typer.Option(None, "--speaker", help="Speaker: index or part of its name."),
+) -> None:
+    """Speak a sentence with voiceshop's voice (or write it to a WAV file)."""
+    samples = Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)).synthesize(text)
+    if out is not None:
+        write_wav(out, samples)
+        typer.echo(f"wrote {out} ({len(samples) / 16000:.1f} s)")
+    else:
+        Speaker(speaker).play(samples)
+
+
+def devices(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The sound devices PortAudio sees (inputs are microphones, outputs speakers)."""
+    found = list_devices()
+    if as_json:
+        emit_json([vars(d) for d in found])
+        return
+    if not found:
+        typer.echo("no sound devices found (plug in a USB microphone or speaker; check `arecord -l`)")
+        return
+    rows = [
+        [
+            d.index,
+            d.name,
+            d.inputs,
+            d.outputs,
+            f"{d.rate:.0f}",
+            ("in " if d.default_in else "") + ("out" if d.default_out else ""),
+        ]
+        for d in found
+    ]
+    table(["#", "NAME", "IN", "OUT", "RATE", "DEFAULT"], rows)
+
+
+def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
+    """What works on this machine for voice, and how to fix what does not."""
+    problems = 0
+
+    def check(what: str, test: object) -> None:
+        nonlocal problems
+        try:
+            detail = test() if callable(test) else test
+            typer.echo(f"ok       {what}: {detail}")
+        except VoiceshopError as exc:
+            problems += 1
+            typer.echo(f"PROBLEM  {what}: {exc}")
+
+    def sound() -> str:
+        found = list_devices()
+        ins = [d.name for d in found if d.inputs]
+        outs = [d.name for d in found if d.outputs]
+        if not ins:
+            raise VoiceshopError("no microphone; plug one in, or run with --input FILE.wav")
+        return f"{len(ins)} microphone(s), {len(outs)} speaker(s)"
+
+    def engine(kind: str) -> str:
+        name, path = pick_engine(kind, language, None)
+        return f"{name} model in {path}"
+
+    def voice() -> str:
+        found = voices()
+        samples = Pyttsx3Voice().synthesize("ok")
+        return f"{len(found)} voices; speech renders ({len(samples) / 16000:.1f} s for 'ok')"
+
+    check("sound devices", sound)
+    check("vosk", lambda: engine("vosk"))
+    check("whisper", lambda: engine("whisper"))
+    store = ModelStore()
+    for entry in manifest().models:
+        status = store.status(entry)
+        typer.echo(
+            f"{'ok' if status.path else 'info':<8} model {entry.name}: {status.state} {status.path or status.detail}"
+        )
+    check("speech out", voice)
+    check("database", lambda: f"{state(ctx).db.path}")
+    if problems:
+        typer.echo(f"\n{problems} problem(s); voiceshop still runs with what works (e.g. --input FILE.wav, --out DIR)")
