@@ -46,3 +46,21 @@ vs chat --shop examples/coffee-bar --device demo-counter --script examples/coffe
 printf '%s\n' "i need toothpaste" "the second one" "and five packs of double a batteries" "are you open now" \
   "what's in my cart" "check out" "express" "yes" "where is my order" \
   | .venv/bin/voiceshop chat --shop examples/corner-store --device demo-store
+
+echo; echo "A spoken order: espeak-ng plays the shopper into a WAV file, voiceshop hears it and answers aloud"
+echo "(replies written to .demo/replies/; with a microphone and speaker: voiceshop run --shop examples/coffee-bar)"
+mkdir -p .demo/replies
+.venv/bin/python - <<'PY'
+import subprocess
+import numpy as np
+from voiceshop.audio.pcm import read_wav_bytes, silence, write_wav
+lines = ["hey shop", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
+parts = [silence(0.8)]
+for line in lines:
+    spoken = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", line], capture_output=True, check=True).stdout
+    parts += [read_wav_bytes(spoken), silence(1.2)]
+write_wav(".demo/shopper.wav", np.concatenate(parts))
+PY
+rm -f .demo/replies/*.wav
+vs run --shop examples/coffee-bar --device demo-kiosk --input .demo/shopper.wav --out .demo/replies
+vs doctor
