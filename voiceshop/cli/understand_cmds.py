@@ -9,12 +9,11 @@ from pathlib import Path
 import typer
 
 from voiceshop.asr.base import transcribe
-from voiceshop.audio.pcm import read_wav
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json
+from voiceshop.cli.voice_cmds import each_recording, heard_json
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
-from voiceshop.errors import VoiceshopError
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.shopfiles.loader import load_shop_folder
@@ -53,14 +52,7 @@ def _understand_audio(
 ) -> None:
     recognizer = open_recognizer(engine, language, model)
     recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
-    failed = 0
-    for path in files:
-        try:
-            samples, _ = read_wav(path)
-        except VoiceshopError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            failed += 1
-            continue
+    for path, samples in each_recording(files):
         heard = transcribe(recognizer, samples)
         result = understander.understand_nbest(heard.nbest()) if heard.alternatives else understander.understand("")
         if not as_json:
@@ -69,11 +61,10 @@ def _understand_audio(
             continue
         line = {
             "file": str(path),
-            "engine": heard.engine,
+            **heard_json(heard),
             "transcript": heard.text,
-            "alternatives": [{"text": h.text, "confidence": h.confidence} for h in heard.alternatives],
             "intent": result.intent,
-            "confidence": result.confidence,
+            "understood_confidence": result.confidence,
             "items": [
                 {
                     "sku": i.sku,
@@ -86,8 +77,6 @@ def _understand_audio(
             "slots": {k: v.value for k, v in result.slots.items()},
         }
         typer.echo(json.dumps(line, ensure_ascii=False, default=str))
-    if failed:
-        raise typer.Exit(1)
 
 
 def _shop(ctx: typer.Context, shop: str | None) -> tuple[Shop, Catalog]:

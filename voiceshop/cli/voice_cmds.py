@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
+from voiceshop.asr.base import Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
 from voiceshop.audio.endpoint import EndpointSettings
-from voiceshop.audio.pcm import read_wav, write_wav
+from voiceshop.audio.pcm import Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
 from voiceshop.cli.context import state
@@ -105,6 +107,16 @@ def transcribe(
 ) -> None:
     """Speech to text only: one model load, then every file."""
     recognizer = open_recognizer(engine, language, model)
+    for path, samples in each_recording(files):
+        result = transcribe_samples(recognizer, samples)
+        if as_json:
+            emit_json_line({"file": str(path), **heard_json(result), "words": [vars(w) for w in result.words]})
+        else:
+            typer.echo(f"{path}: {result.text}")
+
+
+def each_recording(files: list[Path]) -> Iterator[tuple[Path, Samples]]:
+    """Every file that is usable audio; the others each get one line, and the command exits 1 at the end."""
     failed = 0
     for path in files:
         try:
@@ -113,22 +125,18 @@ def transcribe(
             typer.echo(f"error: {exc}", err=True)
             failed += 1
             continue
-        result = transcribe_samples(recognizer, samples)
-        if as_json:
-            emit_json_line(
-                {
-                    "file": str(path),
-                    "engine": result.engine,
-                    "text": result.text,
-                    "confidence": result.confidence,
-                    "alternatives": [{"text": h.text, "confidence": h.confidence} for h in result.alternatives],
-                    "words": [vars(w) for w in result.words],
-                }
-            )
-        else:
-            typer.echo(f"{path}: {result.text}")
+        yield path, samples
     if failed:
         raise typer.Exit(1)
+
+
+def heard_json(heard: Transcript) -> dict[str, object]:
+    return {
+        "engine": heard.engine,
+        "text": heard.text,
+        "confidence": heard.confidence,
+        "alternatives": [{"text": h.text, "confidence": h.confidence} for h in heard.alternatives],
+    }
 
 
 def emit_json_line(data: object) -> None:
