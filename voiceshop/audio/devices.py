@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from voiceshop.audio.pcm import RATE, Resampler, Samples, to_int16
-from voiceshop.audio.source import CHUNK
+from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.source import CHUNK, Chunker
 from voiceshop.errors import MicrophoneError, MicrophoneLost, SpeechOutputError
 
 SILENT_FOR = 2.0
@@ -109,7 +109,8 @@ class Microphone:
         self._stream: Any = None
         _pick(device, output=False)  # fail now, not on the first chunk, when there is no microphone
 
-    def _open(self) -> Resampler:
+    def _open(self) -> int:
+        """Start capturing; returns the rate the device records at."""
         sd = _sounddevice()
         index = _pick(self.device, output=False)
         rate = RATE
@@ -130,21 +131,17 @@ class Microphone:
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise MicrophoneError(f"cannot open the microphone: {exc}; check `voiceshop devices`") from None
-        return Resampler(rate)
+        return rate
 
     def chunks(self) -> Iterator[Samples]:
-        resampler = self._open()
-        pending = np.zeros(0, dtype=np.int16)
+        chunker = Chunker(self._open())
         try:
             while True:
                 try:
                     data, _ = self._queue.get(timeout=SILENT_FOR)
                 except queue.Empty:
                     raise MicrophoneLost("the microphone stopped sending sound (unplugged?)") from None
-                pending = np.concatenate([pending, to_int16(resampler.process(data.astype(np.float32)))])
-                while len(pending) >= CHUNK:
-                    yield pending[:CHUNK]
-                    pending = pending[CHUNK:]
+                yield from chunker.push(data.astype(np.float32))
                 if self._stream is not None and not self._stream.active:
                     raise MicrophoneLost("the microphone stream stopped (unplugged?)")
         finally:

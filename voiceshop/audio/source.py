@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from voiceshop.audio.pcm import RATE, Resampler, Samples, read_wav, to_int16
 from voiceshop.errors import AudioFormatError
@@ -44,6 +45,25 @@ def split(samples: Samples, size: int = CHUNK) -> Iterator[Samples]:
         if len(piece) < size:
             piece = np.concatenate([piece, np.zeros(size - len(piece), dtype=np.int16)])
         yield piece
+
+
+class Chunker:
+    """Audio at any rate in, ``CHUNK``-sample pieces of voiceshop PCM out, whatever sizes arrive."""
+
+    def __init__(self, rate: int) -> None:
+        self._resampler = Resampler(rate)
+        self._pending = np.zeros(0, dtype=np.int16)
+
+    def push(self, mono: npt.NDArray[np.float32]) -> Iterator[Samples]:
+        self._pending = np.concatenate([self._pending, to_int16(self._resampler.process(mono))])
+        while len(self._pending) >= CHUNK:
+            yield self._pending[:CHUNK]
+            self._pending = self._pending[CHUNK:]
+
+    def rest(self) -> Iterator[Samples]:
+        """What is left when the sound ends, padded to a whole chunk."""
+        yield from split(self._pending)
+        self._pending = self._pending[:0]
 
 
 class SamplesSource:
@@ -88,13 +108,13 @@ class PcmSource:
         self.name = "stdin"
         self.channels = channels
         self.width = width
-        self._resampler = Resampler(rate)
+        self._chunker = Chunker(rate)  # checks the rate now, not on the first read
         self._read = max(1, round(CHUNK * rate / RATE)) * channels * width
 
     def chunks(self) -> Iterator[Samples]:
         kind: np.dtype[Any] = np.dtype({1: "u1", 2: "<i2", 4: "<i4"}[self.width])
         frame = self.channels * self.width
-        pending = np.zeros(0, dtype=np.int16)
+        chunker = self._chunker
         leftover = b""
         while True:
             data = self.stream.read(self._read)
@@ -108,13 +128,8 @@ class PcmSource:
                 raw = ((raw - 128) * 256).astype(np.float32)
             elif self.width == 4:
                 raw = (raw / 65536).astype(np.float32)
-            mono = raw.reshape(-1, self.channels).mean(axis=1)
-            pending = np.concatenate([pending, to_int16(self._resampler.process(mono))])
-            while len(pending) >= CHUNK:
-                yield pending[:CHUNK]
-                pending = pending[CHUNK:]
-        if len(pending):
-            yield from split(pending)
+            yield from chunker.push(raw.reshape(-1, self.channels).mean(axis=1))
+        yield from chunker.rest()
 
     def drain(self) -> None:
         """A pipe cannot be rewound or skipped safely: keep it in order."""
