@@ -72,7 +72,7 @@ def measure(engine: str) -> dict[str, object]:
         language = "ko" if engine == "vosk" else "en"
         recognizer = open_recognizer(engine, language)
         if engine == "whisper":
-            _, vocabulary, phrases = assistant.vocabulary()
+            vocabulary, phrases = assistant.vocabulary()
             recognizer.set_vocabulary(vocabulary, phrases)
         else:
             recognizer.set_vocabulary(["커피", "주세요", "물", "두", "잔"], [])

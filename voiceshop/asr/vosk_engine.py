@@ -10,6 +10,7 @@ always opened from a folder: ``vosk.Model(lang=...)`` would reach for the networ
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,7 +118,7 @@ class _VoskStream:
         options = _alternatives(segments[-1])
         scores = [c for _, c, _ in options]
         top = max(scores)
-        weights = [pow(2.718281828, (c - top) / 10.0) for c in scores]  # Vosk scores are log-like
+        weights = [math.exp((c - top) / 10.0) for c in scores]  # Vosk scores are log-like
         total = sum(weights)
         hypotheses = tuple(
             Hypothesis(text=f"{head} {text}".strip(), confidence=round(w / total, 4))

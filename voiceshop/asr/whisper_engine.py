@@ -52,8 +52,7 @@ class WhisperRecognizer:
             raise ModelError(
                 f"the Whisper model in {path} cannot be loaded ({exc}); run: voiceshop models verify"
             ) from None
-        english_only = path.name.endswith(".en") or "tiny.en" in str(path) or not self._model.model.is_multilingual
-        if english_only and language != "en":
+        if not self._model.model.is_multilingual and language != "en":
             raise ModelError(f"the Whisper model in {path} understands English only, not {language!r}")
         self.model_path = str(path)
         self.language = language

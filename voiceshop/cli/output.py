@@ -19,6 +19,11 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=default, ensure_ascii=False, indent=2))
 
 
+def emit_json_line(data: Any) -> None:
+    """One compact line per record, for a stream of results (one per file)."""
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """A plain aligned table: readable on a Pi's serial console and by a screen reader."""
     cells = [[str(h) for h in headers]] + [[("" if c is None else str(c)) for c in r] for r in rows]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import typer
 
 from voiceshop.asr.base import transcribe
 from voiceshop.cli.context import state
-from voiceshop.cli.output import emit_json
+from voiceshop.cli.output import emit_json, emit_json_line
 from voiceshop.cli.voice_cmds import each_recording, heard_json
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
@@ -76,7 +75,7 @@ def _understand_audio(
             ],
             "slots": {k: v.value for k, v in result.slots.items()},
         }
-        typer.echo(json.dumps(line, ensure_ascii=False, default=str))
+        emit_json_line(line)
 
 
 def _shop(ctx: typer.Context, shop: str | None) -> tuple[Shop, Catalog]:

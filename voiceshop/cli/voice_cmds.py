@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from voiceshop.audio.pcm import Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
 from voiceshop.cli.context import state
-from voiceshop.cli.output import emit_json, table
+from voiceshop.cli.output import emit_json, emit_json_line, table
 from voiceshop.errors import VoiceshopError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
@@ -137,10 +136,6 @@ def heard_json(heard: Transcript) -> dict[str, object]:
         "confidence": heard.confidence,
         "alternatives": [{"text": h.text, "confidence": h.confidence} for h in heard.alternatives],
     }
-
-
-def emit_json_line(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False))
 
 
 def say(

@@ -185,11 +185,14 @@ class Assistant:
 
     # -- for a speech recogniser -----------------------------------------------------------------
 
-    def vocabulary(self) -> tuple[str, list[str], list[str]]:
-        """(shop fingerprint, every word understanding can use, the shop's phrases) for a recogniser."""
-        stored, catalog = self._shop()
-        understander = understander_for(stored, catalog)
-        return stored.fingerprint, understander.vocabulary(), understander.phrases()
+    def fingerprint(self) -> str:
+        """Changes whenever the shop's files do (a cheap check before recompiling anything)."""
+        return self.shops.resolve(self.slug).fingerprint
+
+    def vocabulary(self) -> tuple[list[str], list[str]]:
+        """(every word understanding can use, the shop's phrases) for a recogniser."""
+        understander = understander_for(*self._shop())
+        return understander.vocabulary(), understander.phrases()
 
     def hints(self) -> list[str]:
         """Phrases the next answer is likely to contain: the choices of the question just asked."""

@@ -147,23 +147,22 @@ class VoiceLoop:
                 fed += len(pending)
             if utterance is None:
                 continue
-            detected = time.perf_counter()
-            if stream is None:  # the command ended on the chunk that started it
-                stream = self.recognizer.stream(self.assistant.hints())
-                stream.accept(utterance.samples)
-            heard = self._handle(utterance, stream.finish(), endpointer.now, source, detected)
-            stream = None
-            if heard:
+            if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
+            stream = None
             if self._ended and self.settings.activation == "always":
                 return
         last = endpointer.flush()
         if last is not None:
-            detected = time.perf_counter()
-            if stream is None:
-                stream = self.recognizer.stream(self.assistant.hints())
-                stream.accept(last.samples)
-            self._handle(last, stream.finish(), endpointer.now, source, detected)
+            self._finish(last, stream, endpointer.now, source)
+
+    def _finish(self, utterance: Utterance, stream: RecognizerStream | None, now: float, source: AudioSource) -> bool:
+        """A command has ended: get its transcript (the stream has its audio, if one was started)."""
+        detected = time.perf_counter()
+        if stream is None:  # the command ended on the chunk that started it
+            stream = self.recognizer.stream(self.assistant.hints())
+            stream.accept(utterance.samples)
+        return self._handle(utterance, stream.finish(), now, source, detected)
 
     # --- one command --------------------------------------------------------------------------------
 
@@ -252,7 +251,9 @@ class VoiceLoop:
         self.sink.play(audio, label)
 
     def _refresh_vocabulary(self) -> None:
-        fingerprint, vocabulary, phrases = self.assistant.vocabulary()
+        """Hand the recogniser the shop's words again, but only when the shop has changed."""
+        fingerprint = self.assistant.fingerprint()
         if fingerprint != self._vocabulary_of:
+            vocabulary, phrases = self.assistant.vocabulary()
             self.recognizer.set_vocabulary([*vocabulary, *self._wake], [self.settings.wake_phrase, *phrases])
             self._vocabulary_of = fingerprint
