@@ -24,6 +24,15 @@ STOP = frozenset("a an the and of with to for in on my some it that this is are 
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
 GOOD_SCORE = 0.85
+FUZZY_WORTH = 0.9
+"""A reading below ``GOOD_SCORE`` is worth this much less per word when choosing between readings."""
+TAG_COST = 0.02
+LONGER = 0.1
+"""Extra worth per word of a longer phrase."""
+KIND_TIE = 0.001
+ALONE = 0.9
+"""Worth of a word heard exactly as a command word and left as itself: less than any good one-word tag."""
+"""Extra worth per word of a longer phrase."""
 MAX_CANDIDATES = 400
 """A stretch whose words occur in more phrases than this is too generic to compare one by one."""
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
@@ -177,17 +186,13 @@ class Aligner:
                 tag = self._phrase(tokens, stems, readings, i, j)
                 if tag is not None:
                     found.append(tag)
-        chosen: list[Tag] = []
+        plain = [self.word(tokens[i], i) for i in range(n)]
+        chosen = _segment(found, [ALONE if t.kind == "word" and t.score >= 1.0 else 0.0 for t in plain])
         taken = [False] * n
-        found.sort(key=lambda t: (t.score >= GOOD_SCORE, t.length, t.score, -_priority(t.kind)), reverse=True)
-        for t in found:
-            if not any(taken[t.start : t.end]):
-                chosen.append(t)
-                for k in range(t.start, t.end):
-                    taken[k] = True
-        for i in range(n):
-            if not taken[i]:
-                chosen.append(self.word(tokens[i], i))
+        for t in chosen:
+            for k in range(t.start, t.end):
+                taken[k] = True
+        chosen += [plain[i] for i in range(n) if not taken[i]]
         chosen.sort(key=lambda t: t.start)
         return _number_homophones(chosen, tokens)
 
@@ -313,6 +318,43 @@ class Aligner:
                 out[e] = score
                 heard = max(heard, full)
         return out, heard
+
+
+def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
+    """The non-overlapping tags that together explain the words best.
+
+    Each tag is worth its length times its score (a fuzzy reading a little less), a little more than
+    that for longer phrases ("half a dozen eggs" is one product, not a quantity and "eggs"), so two
+    exact phrases ("double shot" + "ice mocha") beat one longer near miss ("double shot ice" +
+    "mocha"); every tag costs a little, so of two equal readings the one in fewer pieces wins. Of two tags over
+    the same words, the better-scored (then the higher-priority kind) is tried first and kept on a tie.
+    """
+    n = len(alone)
+    found = sorted(found, key=lambda t: (t.score, -_priority(t.kind)), reverse=True)
+    starting: list[list[Tag]] = [[] for _ in range(n)]
+    for t in found:
+        starting[t.start].append(t)
+    best = [0.0] * (n + 1)
+    pick: list[Tag | None] = [None] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best[i] = best[i + 1] + alone[i]
+        for t in starting[i]:
+            worth = t.score * (1.0 if t.score >= GOOD_SCORE else FUZZY_WORTH)
+            value = t.length * (1 + LONGER * (t.length - 1)) * worth - TAG_COST + best[t.end]
+            value += KIND_TIE * t.length * (len(KIND_PRIORITY) - _priority(t.kind))  # a longer product first
+            if value > best[i] + 1e-9:
+                best[i] = value
+                pick[i] = t
+    out: list[Tag] = []
+    i = 0
+    while i < n:
+        t = pick[i]
+        if t is None:
+            i += 1
+        else:
+            out.append(t)
+            i = t.end
+    return out
 
 
 def _by_readings(ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]]) -> float:
