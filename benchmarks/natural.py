@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.natural import cases, check  # noqa: E402  (the path above makes the package importable)
+from tests.natural import cases, check
 
 
 def main() -> None:

@@ -45,10 +45,8 @@ def cases(language: str = "en") -> list[Case]:
         if "cases" not in data:
             continue
         for n, c in enumerate(data["cases"]):
-            out.append(
-                Case(language, data["shop"], n, c["text"], c.get("kind", "other"), c["intent"],
-                     tuple(c.get("items") or ()), c.get("product"))  # fmt: skip
-            )
+            kind, items = c.get("kind", "other"), tuple(c.get("items") or ())
+            out.append(Case(language, data["shop"], n, c["text"], kind, c["intent"], items, c.get("product")))
     return out
 
 

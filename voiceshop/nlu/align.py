@@ -348,12 +348,12 @@ def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
     out: list[Tag] = []
     i = 0
     while i < n:
-        t = pick[i]
-        if t is None:
+        chosen = pick[i]
+        if chosen is None:
             i += 1
         else:
-            out.append(t)
-            i = t.end
+            out.append(chosen)
+            i = chosen.end
     return out
 
 
