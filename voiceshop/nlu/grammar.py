@@ -124,6 +124,16 @@ class Grammar:
     fillers: tuple[tuple[str, ...], ...] = ()
     homophones: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Words a recognizer writes for other words ("sum" for "some"); each is read both ways."""
+    light_words: frozenset[str] = frozenset()
+    """Words that say little about what is wanted ("hi", "dear", "today"): a sentence may carry them
+    without matching a template's words, at a small cost."""
+    deciding_words: frozenset[str] = frozenset()
+    """Words that decide for an intent other than ordering ("remove", "where", "cancel"): an order
+    read from the items around them must not outweigh them."""
+    corrections: tuple[tuple[str, ...], ...] = ()
+    """Phrases that take back what was just said ("no", "sorry", "i mean"): the later value wins."""
+    negations: tuple[tuple[str, ...], ...] = ()
+    """Phrases that refuse the option after them ("no", "without", "hold the")."""
 
     @property
     def intents(self) -> list[str]:
@@ -131,8 +141,10 @@ class Grammar:
 
     @property
     def words(self) -> frozenset[str]:
-        """Every literal word of every template: the command vocabulary."""
-        return frozenset(t for tpl in self.templates for t in tpl.tokens if isinstance(t, str))
+        """Every literal word of every template and of the word lists: the command vocabulary."""
+        listed = {w for phrase in (*self.corrections, *self.negations) for w in phrase}
+        listed |= self.light_words | self.deciding_words
+        return frozenset(t for tpl in self.templates for t in tpl.tokens if isinstance(t, str)) | listed
 
     @classmethod
     def from_dicts(cls, files: Iterable[tuple[str, Mapping[str, Any]]]) -> Grammar:
@@ -159,6 +171,10 @@ class Grammar:
         for name, f in parsed:
             builder.add_lists(name, f.lists)
             builder.fillers.update(tuple(words(w)) for w in f.skip_words)
+            builder.light_words.update(w for text in f.light_words for w in words(text))
+            builder.deciding_words.update(w for text in f.deciding_words for w in words(text))
+            builder.corrections.update(tuple(words(w)) for w in f.corrections)
+            builder.negations.update(tuple(words(w)) for w in f.negations)
             for heard, meant in f.homophones.items():
                 more = [meant] if isinstance(meant, str) else meant
                 builder.homophones[heard] = tuple(dict.fromkeys([*builder.homophones.get(heard, ()), *more]))
@@ -166,12 +182,16 @@ class Grammar:
             builder.add_intents(name, f.intents)
         if problems:
             raise GrammarError(problems)
-        fillers = tuple(sorted((f for f in builder.fillers if f), key=len, reverse=True))
+        fillers = _longest_first(builder.fillers)
         grammar = cls(
             language=languages.pop() if languages else "en",
             lists=builder.lists,
             fillers=fillers,
             homophones=builder.homophones,
+            light_words=frozenset(builder.light_words),
+            deciding_words=frozenset(builder.deciding_words),
+            corrections=_longest_first(builder.corrections),
+            negations=_longest_first(builder.negations),
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
         for tpl in builder.templates:
@@ -205,6 +225,10 @@ def _load_yaml(text: str, name: str) -> Mapping[str, Any]:
     if not isinstance(content, dict):
         raise GrammarError([Problem(name, None, "", "a grammar file must be a mapping with 'language' and 'intents'")])
     return content
+
+
+def _longest_first(phrases: set[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted((p for p in phrases if p), key=lambda p: (-len(p), p)))
 
 
 def _drop_fillers(tokens: tuple[Token, ...], fillers: tuple[tuple[str, ...], ...]) -> tuple[Token, ...]:
@@ -256,6 +280,14 @@ class GrammarFile(_FileModel):
     skip_words: list[str] = []
     homophones: dict[str, str | list[str]] = {}
     """voiceshop's addition to the format: what a recognizer writes -> the word(s) it may have heard."""
+    light_words: list[str] = []
+    """voiceshop's addition: words that carry little evidence of what is wanted (see ``Grammar``)."""
+    deciding_words: list[str] = []
+    """voiceshop's addition: words that decide for an intent other than ordering (see ``Grammar``)."""
+    corrections: list[str] = []
+    """voiceshop's addition: phrases that take back what was just said ("sorry", "i mean")."""
+    negations: list[str] = []
+    """voiceshop's addition: phrases that refuse the option after them ("without", "hold the")."""
 
 
 # --- expansion -----------------------------------------------------------------------------------------
@@ -268,6 +300,10 @@ class _Builder:
     lists: dict[str, GrammarList] = field(default_factory=dict)
     fillers: set[tuple[str, ...]] = field(default_factory=set)
     homophones: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    light_words: set[str] = field(default_factory=set)
+    deciding_words: set[str] = field(default_factory=set)
+    corrections: set[tuple[str, ...]] = field(default_factory=set)
+    negations: set[tuple[str, ...]] = field(default_factory=set)
     templates: list[Template] = field(default_factory=list)
 
     def parse(self, text: str, where: tuple[str, str]) -> Expression | None:

@@ -2,8 +2,11 @@
 
 An item is a head (a product, or a brand or category that still has to be narrowed down) with the
 quantity, unit and options said around it. Options before a head belong to it; options after a head
-belong to it until "and" or a new quantity starts the next item; options left at the end ("... and
-sugar") belong to the last item. Options are then checked against the product's option groups.
+belong to it until "and" or a new quantity starts the next item; options and a quantity left at the
+end ("... and sugar", "milk, two gallons") belong to the last item; "two lattes, one with soy, one
+with almond" is two items. After a correction ("no", "sorry", "i mean") the later value replaces the
+earlier one (a product, a quantity, an option of the same group, an amount); after a negation ("no",
+"without") an option is refused. Options are then checked against the product's option groups.
 """
 
 from __future__ import annotations
@@ -26,13 +29,35 @@ NARROW_SCORE = 0.6
 MAX_NARROW = 20
 
 
+@dataclass(frozen=True)
+class Marks:
+    """Where the shopper takes back what was said ("no", "i mean") or refuses an option ("without")."""
+
+    corrections: frozenset[int] = frozenset()
+    """Token positions where a correction phrase starts."""
+    negations: frozenset[int] = frozenset()
+    """Token positions where a negation phrase starts."""
+    covered: frozenset[int] = frozenset()
+    """Every token position inside either kind of phrase."""
+
+
 @dataclass
 class _Draft:
     head: Tag | None = None
     quantity: Tag | None = None
+    count: int | None = None
+    """The quantity when it is not one said number: what is left of "two lattes" after "one with soy"."""
     unit: Tag | None = None
     options: list[tuple[Tag, Tag | None]] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    corrects: bool = False
+    """Said right after a correction: it replaces the item before instead of adding one."""
+
+    @property
+    def number(self) -> int | None:
+        if self.count is not None:
+            return self.count
+        return int(self.quantity.value) if self.quantity is not None else None
 
 
 def is_item_tag(tag: Tag) -> bool:
@@ -40,54 +65,110 @@ def is_item_tag(tag: Tag) -> bool:
 
 
 def build_items(
-    run: Sequence[Tag], tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str]
+    run: Sequence[Tag],
+    tokens: Sequence[str],
+    catalog: Catalog,
+    units: Mapping[tuple[str, ...], str],
+    marks: Marks | None = None,
 ) -> list[ItemMention]:
+    marks = marks or Marks()
     drafts: list[_Draft] = []
     cur = _Draft()
     pending = _Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
     amount: Tag | None = None
     separated = False
+    corrected = negated = False
+
+    def split_off() -> None:
+        """ "two lattes, one with soy, one with almond": a quantity with options and no head of its own
+        is a part of the item before, with that item's options and its own."""
+        nonlocal pending
+        whole = cur.number
+        part = pending.number
+        if cur.head is None or whole is None or part is None or part >= whole or not pending.options:
+            return
+        options, said = [*cur.options, *pending.options], [*cur.tags, *pending.tags]
+        drafts.append(_Draft(cur.head, pending.quantity, None, cur.unit, options, said))
+        cur.count = whole - part
+        pending = _Draft()
+
     for tag in run:
         if tag.kind == "word":
             separated = separated or tag.value in SEPARATORS
+            corrected = corrected or tag.start in marks.corrections
+            negated = negated or tag.start in marks.negations
             continue
         if tag.kind in HEADS:
             if cur.head is not None:
-                drafts.append(cur)
-                cur = _Draft()
+                if (corrected or pending.corrects) and not separated:  # "cheerios, sorry, corn flakes"
+                    cur = _Draft(quantity=cur.quantity, count=cur.count, unit=cur.unit)
+                else:
+                    split_off()
+                    if cur.count != 0:
+                        drafts.append(cur)
+                    cur = _Draft()
             cur.head = tag
-            cur.quantity = pending.quantity or cur.quantity
+            if pending.quantity is not None:
+                cur.quantity, cur.count = pending.quantity, None
             cur.unit = pending.unit or cur.unit
             cur.options += pending.options
             cur.tags += [*pending.tags, tag]
             pending = _Draft()
-            separated = False
+            separated = corrected = negated = False
         elif tag.kind == "amount":
             amount = tag
             continue
         elif tag.kind == "option":
+            group = _group_of(tag)
+            same = [(t, a) for t, a in cur.options if _group_of(t) == group]
+            if corrected and same:
+                # "oat milk, no, soy milk": the later value wins
+                cur.options = [(t, a) for t, a in cur.options if _group_of(t) != group]
+                negated = False
+            if negated:
+                # "no sugar": refused, and taken out if it was said before ("with sugar, no, no sugar")
+                cur.options = [(t, a) for t, a in cur.options if t.value != tag.value]
+                corrected = negated = False
+                amount = None
+                continue
             # After a head, an option starts the next item after "and", a new quantity, or when the
             # head already has a choice of that group ("large latte small mocha").
-            group = _group_of(tag)
-            after_break = (
-                separated or pending.quantity is not None or any(_group_of(t) == group for t, _ in cur.options)
-            )
+            after_break = separated or pending.quantity is not None or (bool(same) and not corrected)
             target = pending if cur.head is not None and after_break else cur
             target.options.append((tag, amount))
             target.tags.append(tag)
+            corrected = False
         elif tag.kind == "quantity":
-            target = cur if cur.head is None else pending
-            target.quantity = tag
-            target.tags.append(tag)
+            if cur.head is None:
+                cur.quantity = tag
+                cur.tags.append(tag)
+            else:
+                if pending.quantity is not None:
+                    split_off()
+                pending.quantity = tag
+                pending.corrects = pending.corrects or corrected
+                pending.tags.append(tag)
+            corrected = negated = False
         elif tag.kind == "unit":
             target = cur if cur.head is None else pending
             target.unit = tag
             target.tags.append(tag)
         amount = None
+    if amount is not None and corrected and cur.options:
+        # "with a lot of cream, actually just a splash": the amount said again
+        last, _ = cur.options[-1]
+        cur.options[-1] = (last, amount)
     if cur.head is not None:
+        split_off()
+        if pending.quantity is not None and (cur.quantity is None or pending.corrects):
+            # "milk, two gallons", "latte, two of them", "five bananas, no, six"
+            cur.quantity, cur.count = pending.quantity, None
+            cur.unit = pending.unit or cur.unit
+            cur.tags.append(pending.quantity)
         cur.options += pending.options  # "... and sugar": trailing options belong to the last item
         cur.tags += [t for t, _ in pending.options]
-        drafts.append(cur)
+        if cur.count != 0:
+            drafts.append(cur)
     return [_resolve(d, tokens, catalog, units) for d in drafts]
 
 
@@ -135,8 +216,8 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
     return ItemMention(
         sku=product.sku if product else None,
         name=product.name if product else None,
-        quantity=int(d.quantity.value) if d.quantity else 1,
-        quantity_said=d.quantity is not None,
+        quantity=d.number or 1,
+        quantity_said=d.number is not None,
         unit=unit,
         options=tuple(fit),
         unfit_options=tuple(unfit),

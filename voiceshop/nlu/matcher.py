@@ -20,10 +20,10 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.grammar import Grammar, Slot, Template
-from voiceshop.nlu.items import CONNECTORS, build_items, is_item_tag, pick, product_candidates
+from voiceshop.nlu.items import CONNECTORS, Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
-from voiceshop.nlu.text import drop_phrases, join_spelled, stem, words
+from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
@@ -38,6 +38,23 @@ UNEXPLAINED_PENALTY = 0.85
 TOP_SENTENCES = 40
 LEADING = frozenset(("some", "any", "the"))
 """Words an item stretch may start with: "some ice cream"."""
+LIGHT_PENALTY = 0.97
+"""Confidence factor per light word ("hi", "dear") left out to match a sentence without it."""
+GAP_PENALTY = 0.9
+"""Confidence factor per unknown word inside an item ("a small house coffee and one of them blueberry things")."""
+MAX_GAP = 2
+"""Unknown words an item may span."""
+# What a word outside the items costs the items-first reading, against 1 for each word of the items.
+COST_LIGHT = 0.05
+COST_SUPPORT = 0.15
+"""A word the ordering sentences use ("i", "get", "please")."""
+COST_OTHER = 0.35
+"""An unknown word, or a word of other intents' sentences."""
+COST_DECIDING = 2.0
+"""A word that decides for another intent ("remove", "where", "cancel")."""
+EVIDENCE_EXPONENT = 0.7
+ITEMS_FIRST_RANK = 5
+NO_MARKS = Marks()
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,17 @@ class Understander:
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
         self._units = self.lexicon.units()
+        self._light = frozenset(stem(w) for w in grammar.light_words)
+        self._deciding = frozenset(stem(w) for w in grammar.deciding_words)
+        # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
+        # intent; the words its other sentences use support an order, the rest speak against one.
+        bare = [i for i, t in enumerate(grammar.templates) if t.tokens == (Slot("items", "items"),)]
+        self._items_template = bare[0] if bare else None
+        ordering = grammar.templates[bare[0]].intent if bare else None
+        self._ordering = frozenset(i for i, t in enumerate(grammar.templates) if t.intent == ordering)
+        self._support = frozenset(
+            stem(w) for t in grammar.templates if t.intent == ordering for w in t.tokens if isinstance(w, str)
+        )
 
     # --- vocabulary for the recognizer ----------------------------------------------------------------
 
@@ -93,21 +121,35 @@ class Understander:
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
         tags = self.aligner.tag(tokens)
+        marks = self._marks(tokens)
         fine = self._encode_input(tags, tokens, runs=False)
-        coarse = self._encode_input(tags, tokens, runs=True)
+        coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)
         literal = self._encode_input(plain, tokens, runs=False)
         hits: list[_Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
             hits += self._hits(encoding, rank)
+        items_first = self._items_first(coarse)
+        if items_first is not None:
+            hits.append(items_first)
+        core, cost = self._core(coarse)
+        if core and core != coarse:
+            # The same reading with the words that say little (unknown words, "hi", "dear") left out,
+            # at their cost: padding around a request must not sink it ("okay i'm done, ring me up").
+            # Orders padded so are read items first, above.
+            hits += [
+                _Hit(h.template, h.confidence * cost, h.encoding, h.query, h.rank)
+                for h in self._hits(core, 3)
+                if h.template not in self._wild_templates and h.template not in self._ordering
+            ]
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
             exact = self._encode_input(_near_words_unknown(plain, tokens), tokens, runs=False)
             hits += [
                 _Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
-                for h in self._hits(exact, 3)
+                for h in self._hits(exact, 4)
                 if h.template in self._wild_templates
             ]
         if not hits:
@@ -131,7 +173,7 @@ class Understander:
                 *others,
             )
             return Understanding(text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest)
-        return self._result(text, tokens, best, others)
+        return self._result(text, tokens, best, others, marks)
 
     def understand_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> Understanding:
         """The best-supported reading of several recognizer hypotheses (text, confidence 0..1).
@@ -173,6 +215,63 @@ class Understander:
             out += as_words if all(w.kind == "word" for w in as_words) else [tag]
         return out
 
+    def _marks(self, tokens: Sequence[str]) -> Marks:
+        corrections = find_phrases(tokens, self.grammar.corrections)
+        negations = find_phrases(tokens, self.grammar.negations)
+        spans = [*corrections, *negations]
+        return Marks(
+            corrections=frozenset(start for start, _ in corrections),
+            negations=frozenset(start for start, _ in negations),
+            covered=frozenset(k for start, end in spans for k in range(start, end)),
+        )
+
+    def _items_first(self, encoding: tuple[_Symbol, ...]) -> _Hit | None:
+        """Every item said anywhere in the utterance, as an order, weighed by the words around them.
+
+        Words that ordering sentences use ("can i get", "please") cost little, light words less,
+        unknown words more, and words only other intents use ("remove", "where") a lot; the items
+        must be well heard (their quality counts twice), so a near miss among chatter is no order.
+        """
+        if self._items_template is None:
+            return None
+        runs = [s for s in encoding if s.name == ITEMS]
+        if not runs:
+            return None
+        tags = tuple(t for s in runs for t in s.tags)
+        heard = [t.heard for t in tags if is_item_tag(t)]
+        quality = (0.5 * sum(heard) / len(heard) + 0.5 * min(heard)) ** 2
+        quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in tags)
+        said = float(sum(t.length for t in tags))
+        cost = 0.0
+        for s in encoding:
+            if s.name != ITEMS:
+                cost += sum(self._cost(t) * t.length for t in s.tags)
+        confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
+        return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
+
+    def _cost(self, tag: Tag) -> float:
+        word = str(tag.value)
+        if tag.kind != "word":
+            return COST_OTHER
+        if word in self._deciding:
+            return COST_DECIDING
+        if word in self._light:
+            return COST_LIGHT
+        return COST_SUPPORT if word in self._support else COST_OTHER
+
+    def _core(self, encoding: tuple[_Symbol, ...]) -> tuple[tuple[_Symbol, ...], float]:
+        """``encoding`` without unknown and light words outside items, and what leaving them out costs."""
+        kept: list[_Symbol] = []
+        cost = 1.0
+        for s in encoding:
+            if s.name == UNKNOWN:
+                cost *= UNEXPLAINED_PENALTY ** len(s.tags)
+            elif s.name in self._light:
+                cost *= LIGHT_PENALTY
+            else:
+                kept.append(s)
+        return tuple(kept), cost
+
     def _hits(self, encoding: tuple[_Symbol, ...], rank: int) -> list[_Hit]:
         query = "".join(self._code(s.name) for s in encoding)
         found = process.extract(
@@ -203,12 +302,14 @@ class Understander:
                 out.append(self._code(stem(token)))
         return "".join(out)
 
-    def _encode_input(self, tags: list[Tag], tokens: Sequence[str], *, runs: bool) -> tuple[_Symbol, ...]:
+    def _encode_input(
+        self, tags: list[Tag], tokens: Sequence[str], *, runs: bool, marks: Marks = NO_MARKS
+    ) -> tuple[_Symbol, ...]:
         symbols: list[_Symbol] = []
         k = 0
         while k < len(tags):
             tag = tags[k]
-            end = _run_end(tags, k) if runs else k
+            end = _run_end(tags, k, marks.covered) if runs else k
             if end > k or (runs and tag.kind in HEADS):
                 symbols.append(_Symbol(ITEMS, tuple(tags[k : end + 1])))
                 k = end + 1
@@ -250,9 +351,13 @@ class Understander:
         for j, s in enumerate(encoding):
             if s.name == UNKNOWN and j not in captured:
                 quality *= UNEXPLAINED_PENALTY ** len(s.tags)
+            elif s.name == ITEMS:
+                quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in s.tags)
         return quality
 
-    def _result(self, text: str, tokens: Sequence[str], hit: _Hit, others: tuple[IntentGuess, ...]) -> Understanding:
+    def _result(
+        self, text: str, tokens: Sequence[str], hit: _Hit, others: tuple[IntentGuess, ...], marks: Marks
+    ) -> Understanding:
         template = self.grammar.templates[hit.template]
         sentence = self._sentences[hit.template]
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
@@ -276,7 +381,7 @@ class Understander:
             said = " ".join(tokens[min(t.start for t in symbol.tags) : max(t.end for t in symbol.tags)])
             if token.list_name == "items":
                 parts = [t for t in symbol.tags if is_item_tag(t) or t.kind == "word"]
-                items += build_items(parts, tokens, self.catalog, self._units)
+                items += build_items(parts, tokens, self.catalog, self._units, marks)
             elif token.list_name in self.wildcards or symbol.name == UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
                 wild = token.list_name in self.wildcards
@@ -318,25 +423,59 @@ def _slot_symbol(kind: str) -> str:
     return "{" + kind + "}"
 
 
-def _run_end(tags: list[Tag], k: int) -> int:
-    """Index of the last tag of the item run starting at ``k``, or ``k`` when no run starts there."""
+def _run_end(tags: list[Tag], k: int, marked: frozenset[int] = frozenset()) -> int:
+    """Index of the last tag of the item run starting at ``k``, or ``k`` when no run starts there.
+
+    A run goes on over connectors ("and", "with"), corrections and negations ("no", "i mean") and up
+    to ``MAX_GAP`` unknown words, as long as an item word follows.
+    """
     if not is_item_tag(tags[k]) and not (tags[k].kind == "word" and tags[k].value in LEADING):
         return k
     end = k
     last_head = k if tags[k].kind in HEADS else -1
     j = k + 1
-    while j < len(tags) and (is_item_tag(tags[j]) or (tags[j].kind == "word" and tags[j].value in CONNECTORS)):
-        if is_item_tag(tags[j]):
+    gap = 0
+    while j < len(tags):
+        tag = tags[j]
+        if tag.kind == "unknown":
+            gap += 1
+            if gap > MAX_GAP:
+                break
+        elif not (is_item_tag(tag) or (tag.kind == "word" and (tag.value in CONNECTORS or tag.start in marked))):
+            break
+        else:
+            gap = 0
+        if is_item_tag(tag):
             end = j
-        if tags[j].kind in HEADS:
+        if tag.kind in HEADS:
             last_head = j
         j += 1
     if last_head < 0:
         return k
-    # Options after the last head still belong to it ("a latte, large"); a dangling quantity does not.
-    while end > last_head and tags[end].kind not in ("option", "amount"):
+    # Options after the last head still belong to it ("a latte, large"), and so does a quantity when
+    # its item has none yet ("milk, two gallons") or a correction comes before it ("two, no, three").
+    while end > last_head and not _trailing(tags, last_head, end, marked):
         end -= 1
     return end
+
+
+def _trailing(tags: list[Tag], head: int, end: int, marked: frozenset[int]) -> bool:
+    """Whether the item word ``tags[end]`` after the last head belongs to that head's item."""
+    kind = tags[end].kind
+    if kind in ("option", "amount"):
+        return True
+    if kind not in ("quantity", "unit") or tags[end].weak:
+        return False
+    if any(t.kind == "word" and t.start in marked for t in tags[head:end]):
+        return True
+    before = head
+    while before > 0 and tags[before - 1].kind in ("option", "amount", "unit", "quantity", "word"):
+        if tags[before - 1].kind == "quantity" and not tags[before - 1].weak:
+            return False  # "two lattes ... three" is not "lattes, three"
+        if tags[before - 1].kind == "word" and tags[before - 1].value not in CONNECTORS:
+            break
+        before -= 1
+    return True
 
 
 def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:

@@ -8,10 +8,11 @@ and punctuation dropped, "&" and "%" spelled out, spelled-out letters ("s a v e"
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from voiceshop.commerce.search import stem
 
-__all__ = ["drop_phrases", "join_spelled", "stem", "words"]
+__all__ = ["drop_phrases", "find_phrases", "join_spelled", "stem", "words"]
 
 # Contractions recognizers write either way. Expanded so templates need only one spelling.
 CONTRACTIONS = {
@@ -117,18 +118,23 @@ def join_spelled(tokens: list[str]) -> list[str]:
     return out
 
 
-def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], list[int]]:
-    """Remove filler phrases (longest first); returns the kept words and their positions in ``tokens``."""
-    kept: list[str] = []
-    where: list[int] = []
+def find_phrases(tokens: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
+    """Where ``phrases`` (longest first) occur in ``tokens``, left to right, without overlaps: [start, end)."""
+    found: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
         for phrase in phrases:
             if tuple(tokens[i : i + len(phrase)]) == phrase:
+                found.append((i, i + len(phrase)))
                 i += len(phrase)
                 break
         else:
-            kept.append(tokens[i])
-            where.append(i)
             i += 1
-    return kept, where
+    return found
+
+
+def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], list[int]]:
+    """Remove filler phrases (longest first); returns the kept words and their positions in ``tokens``."""
+    dropped = {k for start, end in find_phrases(tokens, phrases) for k in range(start, end)}
+    where = [i for i in range(len(tokens)) if i not in dropped]
+    return [tokens[i] for i in where], where
