@@ -271,6 +271,18 @@ class Aligner:
         weak = head.kind in ("unit", "amount") or (j - i == 1 and best < GOOD_SCORE and span[0] in self.command_words)
         return Tag(i, j, head.kind, head.value, best, keep, weak=weak, fit=max(fit, best))
 
+    def _distinctive(self, span: tuple[str, ...], ent: Entity) -> bool:
+        """Whether every word of ``span`` is said exactly and occurs in the names of ``ent``'s product only."""
+        lex = self.lexicon
+        for w in span:
+            if w in STOP:
+                continue
+            owners = {lex.entities[e].value for e in lex.postings.get(w, ()) if lex.entities[e].kind == "product"}
+            named = any(lex.entities[e].kind != "product" for e in lex.postings.get(w, ()))
+            if owners != {ent.value} or named or w in self.command_words:
+                return False
+        return True
+
     def _fuzzy(
         self, span: tuple[str, ...], readings: Sequence[tuple[tuple[str, float], ...]]
     ) -> tuple[dict[int, float], float]:
@@ -289,14 +301,19 @@ class Aligner:
             return {}, 0.0
         ids = frozenset.intersection(*inside)
         if not ids and len(inside) >= 2:
-            # Leave one word out ("ice coffee" for "iced coffee"), but never a command word ("more").
-            ids = frozenset().union(
-                *(
-                    frozenset.intersection(*(inside[:n] + inside[n + 1 :]))
-                    for n, k in enumerate(k for k in content if k not in outside)
-                    if span[k] not in self.command_words
-                )
-            )
+            # Leave one word out ("ice coffee" for "iced coffee"), but never a command word ("more"); a
+            # word heard exactly may only have been misheard for another ("oat mill"), not be extra
+            # ("drip" in "light roast drip" is a product, not part of "light roast").
+            kept = [k for k in content if k not in outside]
+            found: set[int] = set()
+            for n, k in enumerate(kept):
+                if span[k] in self.command_words:
+                    continue
+                others = frozenset.intersection(*(inside[:n] + inside[n + 1 :]))
+                if readings[k][0][1] >= 1.0:
+                    others = frozenset(e for e in others if len(lex.entities[e].words) == len(span))
+                found |= others
+            ids = frozenset(found)
         if not ids or len(ids) > MAX_CANDIDATES:
             return {}, 0.0
         text = " ".join(span)
@@ -310,7 +327,7 @@ class Aligner:
                 full = max(full, _by_readings(ent, readings))
             score = full
             if len(ent.words) > len(span) and ent.kind == "product":
-                partial, words_heard = _partial(ent, readings)
+                partial, words_heard = _partial(ent, readings, self._distinctive(span, ent))
                 score = max(full, partial)
                 if partial >= MIN_SCORE:
                     heard = max(heard, words_heard)
@@ -369,7 +386,9 @@ def _has_number(tokens: Sequence[str]) -> bool:
     return any(parse_number(tokens, k) is not None for k in range(len(tokens)))
 
 
-def _partial(ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]]) -> tuple[float, float]:
+def _partial(
+    ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]], distinctive: bool = False
+) -> tuple[float, float]:
     """How well a shorter stretch names a longer phrase ("toothpaste" for "sensodyne toothpaste"), and
     how well its words were heard.
 
@@ -389,8 +408,9 @@ def _partial(ent: Entity, readings: Sequence[tuple[tuple[str, float], ...]]) -> 
         worst = min(worst, score)
         said.add(word)
     total = sum(len(w) for w in ent.words)
-    # English names end in their head noun: "ice" alone does not name "ice coffee", "coffee" may.
-    head = 1.0 if ent.words[-1] in said else 0.85
+    # English names end in their head noun: "ice" alone does not name "ice coffee", "coffee" may;
+    # a word only one product's names have ("drip" of "drip coffee") names it all the same.
+    head = 1.0 if ent.words[-1] in said or distinctive else 0.85
     return (0.74 + 0.1 * covered / total) * worst * head, worst
 
 
@@ -428,6 +448,10 @@ ONE_BEFORE = frozenset(("more", "less", "fewer"))
 END_NUMBER_AFTER = frozenset(("it", "that", "them", "to"))
 
 
+def _plural(token: str) -> bool:
+    return stem(token) != token
+
+
 def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
     """ "add to lattes": a "to" / "for" right before what is being ordered is a number; and "one" in
     "the second one" / "that one" is a word."""
@@ -448,6 +472,7 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
             m = k + 1
             while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value == "of"):
                 m += 1
-            if m < len(tags) and tags[m].kind in HEADS:
+            # "to lattes" is two; "i want to double shot espresso" is one: a number needs a plural
+            if m < len(tags) and tags[m].kind in HEADS and _plural(tokens[tags[m].end - 1]):
                 out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)
     return out

@@ -99,9 +99,12 @@ def build_items(
             negated = negated or tag.start in marks.negations
             continue
         if tag.kind in HEADS:
-            if cur.head is not None:
+            before = cur.head
+            if before is not None:
                 if (corrected or pending.corrects) and not separated:  # "cheerios, sorry, corn flakes"
                     cur = _Draft(quantity=cur.quantity, count=cur.count, unit=cur.unit)
+                elif tag.value == before.value and not separated and not _conflict(cur.options, pending.options):
+                    cur.head = None  # "a latte, i guess, yeah, a latte": said again, not a second one
                 else:
                     split_off()
                     if cur.count != 0:
@@ -145,6 +148,12 @@ def build_items(
             else:
                 if pending.quantity is not None:
                     split_off()
+                elif pending.options:
+                    # "a coffee with milk and sugar and a bagel": what came before the next item's
+                    # quantity still belongs to the item before
+                    cur.options += pending.options
+                    cur.tags += [t for t, _ in pending.options]
+                    pending.options = []
                 pending.quantity = tag
                 pending.corrects = pending.corrects or corrected
                 pending.tags.append(tag)
@@ -170,6 +179,12 @@ def build_items(
         if cur.count != 0:
             drafts.append(cur)
     return [_resolve(d, tokens, catalog, units) for d in drafts]
+
+
+def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | None]]) -> bool:
+    """Whether ``more`` chooses differently in a one-value group than ``said`` ("large" vs "small")."""
+    chosen = {_group_of(t): t.value for t, _ in said}
+    return any(chosen.get(_group_of(t), t.value) != t.value for t, _ in more)
 
 
 def _group_of(tag: Tag) -> str:

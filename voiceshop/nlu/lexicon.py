@@ -79,7 +79,7 @@ class Lexicon:
         for group in catalog.option_groups:
             for choice in group.choices:
                 add("option", f"{group.name}:{choice.name}", choice.name)
-                for alias in choice.aliases:
+                for alias in [*choice.aliases, *_short_names(group.name, [c.name for c in group.choices], choice.name)]:
                     add("option", f"{group.name}:{choice.name}", alias, False)
             for amount in group.amounts:
                 for i, name in enumerate((amount.name, *amount.aliases)):
@@ -118,6 +118,21 @@ class Lexicon:
     def phrases(self) -> list[str]:
         """Every phrase as it would be said, for a recognizer's vocabulary or phrase list."""
         return sorted({e.text for e in self.entities})
+
+
+def _short_names(group: str, choices: list[str], name: str) -> list[str]:
+    """A choice named by what sets it apart: "skim" for "skim milk" when the group also has "whole
+    milk" (or is called "milk"); never a number ("eight" of "eight ounce")."""
+    said = words(name)
+    if len(said) < 2:
+        return []
+    last = said[-1]
+    shared = last == stem(group) or sum(words(c)[-1:] == [last] for c in choices) > 1
+    short = " ".join(said[:-1])
+    taken = {" ".join(words(c)) for c in choices}
+    if not shared or short in taken or any(w in NUMBER_WORDS or w.isdigit() for w in said[:-1]):
+        return []
+    return [short]
 
 
 def normalized(text: str) -> str:

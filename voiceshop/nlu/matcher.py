@@ -20,9 +20,10 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.grammar import Grammar, Slot, Template
-from voiceshop.nlu.items import CONNECTORS, Marks, build_items, is_item_tag, pick, product_candidates
+from voiceshop.nlu.items import SEPARATORS, Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
+from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
 ACCEPT = 0.62
@@ -36,14 +37,10 @@ ITEMS = "{items}"
 UNEXPLAINED_PENALTY = 0.85
 """Confidence factor per unknown word that no wildcard captures."""
 TOP_SENTENCES = 40
-LEADING = frozenset(("some", "any", "the"))
-"""Words an item stretch may start with: "some ice cream"."""
 LIGHT_PENALTY = 0.97
 """Confidence factor per light word ("hi", "dear") left out to match a sentence without it."""
 GAP_PENALTY = 0.9
 """Confidence factor per unknown word inside an item ("a small house coffee and one of them blueberry things")."""
-MAX_GAP = 2
-"""Unknown words an item may span."""
 # What a word outside the items costs the items-first reading, against 1 for each word of the items.
 COST_LIGHT = 0.05
 COST_SUPPORT = 0.15
@@ -234,10 +231,12 @@ class Understander:
         """
         if self._items_template is None:
             return None
-        runs = [s for s in encoding if s.name == ITEMS]
+        runs = [k for k, s in enumerate(encoding) if s.name == ITEMS]
         if not runs:
             return None
-        tags = tuple(t for s in runs for t in s.tags)
+        # A separator said just before a run ("... and a croissant") keeps its items apart from the
+        # run before: without one, the same product again is the same item said again.
+        tags = tuple(t for k in runs for t in (*separator_before(encoding, k), *encoding[k].tags))
         heard = [t.heard for t in tags if is_item_tag(t)]
         quality = (0.5 * sum(heard) / len(heard) + 0.5 * min(heard)) ** 2
         quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in tags)
@@ -246,6 +245,7 @@ class Understander:
         for s in encoding:
             if s.name != ITEMS:
                 cost += sum(self._cost(t) * t.length for t in s.tags)
+        said -= sum(t.length for t in tags if t.kind == "word" and t.value in SEPARATORS)
         confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
         return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
@@ -309,7 +309,7 @@ class Understander:
         k = 0
         while k < len(tags):
             tag = tags[k]
-            end = _run_end(tags, k, marks.covered) if runs else k
+            end = run_end(tags, k, marks.covered) if runs else k
             if end > k or (runs and tag.kind in HEADS):
                 symbols.append(_Symbol(ITEMS, tuple(tags[k : end + 1])))
                 k = end + 1
@@ -421,61 +421,6 @@ class Understander:
 def _slot_symbol(kind: str) -> str:
     """Slots and tags are written "{kind}" so they never meet a command word of the same spelling."""
     return "{" + kind + "}"
-
-
-def _run_end(tags: list[Tag], k: int, marked: frozenset[int] = frozenset()) -> int:
-    """Index of the last tag of the item run starting at ``k``, or ``k`` when no run starts there.
-
-    A run goes on over connectors ("and", "with"), corrections and negations ("no", "i mean") and up
-    to ``MAX_GAP`` unknown words, as long as an item word follows.
-    """
-    if not is_item_tag(tags[k]) and not (tags[k].kind == "word" and tags[k].value in LEADING):
-        return k
-    end = k
-    last_head = k if tags[k].kind in HEADS else -1
-    j = k + 1
-    gap = 0
-    while j < len(tags):
-        tag = tags[j]
-        if tag.kind == "unknown":
-            gap += 1
-            if gap > MAX_GAP:
-                break
-        elif not (is_item_tag(tag) or (tag.kind == "word" and (tag.value in CONNECTORS or tag.start in marked))):
-            break
-        else:
-            gap = 0
-        if is_item_tag(tag):
-            end = j
-        if tag.kind in HEADS:
-            last_head = j
-        j += 1
-    if last_head < 0:
-        return k
-    # Options after the last head still belong to it ("a latte, large"), and so does a quantity when
-    # its item has none yet ("milk, two gallons") or a correction comes before it ("two, no, three").
-    while end > last_head and not _trailing(tags, last_head, end, marked):
-        end -= 1
-    return end
-
-
-def _trailing(tags: list[Tag], head: int, end: int, marked: frozenset[int]) -> bool:
-    """Whether the item word ``tags[end]`` after the last head belongs to that head's item."""
-    kind = tags[end].kind
-    if kind in ("option", "amount"):
-        return True
-    if kind not in ("quantity", "unit") or tags[end].weak:
-        return False
-    if any(t.kind == "word" and t.start in marked for t in tags[head:end]):
-        return True
-    before = head
-    while before > 0 and tags[before - 1].kind in ("option", "amount", "unit", "quantity", "word"):
-        if tags[before - 1].kind == "quantity" and not tags[before - 1].weak:
-            return False  # "two lattes ... three" is not "lattes, three"
-        if tags[before - 1].kind == "word" and tags[before - 1].value not in CONNECTORS:
-            break
-        before -= 1
-    return True
 
 
 def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:
