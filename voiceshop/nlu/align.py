@@ -38,6 +38,8 @@ MAX_CANDIDATES = 400
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
 ORDINAL_WORDS = frozenset(ORDINALS)
 PHONETIC_SCORE = 0.8
+DISTINCTIVE_SHARE = 0.4
+"""A word only one product has names it when it is this much of the name ("drip", not "blue")."""
 _SOUND_RULES = (
     ("ph", "f"),
     ("ck", "k"),
@@ -410,7 +412,7 @@ def _partial(
     total = sum(len(w) for w in ent.words)
     # English names end in their head noun: "ice" alone does not name "ice coffee", "coffee" may;
     # a word only one product's names have ("drip" of "drip coffee") names it all the same.
-    head = 1.0 if ent.words[-1] in said or distinctive else 0.85
+    head = 1.0 if ent.words[-1] in said or (distinctive and covered >= DISTINCTIVE_SHARE * total) else 0.85
     return (0.74 + 0.1 * covered / total) * worst * head, worst
 
 
