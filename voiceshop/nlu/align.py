@@ -119,6 +119,7 @@ class Aligner:
         self.homophones = homophones
         self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
         self._sounds: dict[str, list[str]] = {}
+        self._owners: dict[str, str | None] = {}
         for w in self.vocab:
             if len(w) >= 3:
                 self._sounds.setdefault(sounds_like(w), []).append(w)
@@ -275,15 +276,16 @@ class Aligner:
 
     def _distinctive(self, span: tuple[str, ...], ent: Entity) -> bool:
         """Whether every word of ``span`` is said exactly and occurs in the names of ``ent``'s product only."""
-        lex = self.lexicon
-        for w in span:
-            if w in STOP:
-                continue
-            owners = {lex.entities[e].value for e in lex.postings.get(w, ()) if lex.entities[e].kind == "product"}
-            named = any(lex.entities[e].kind != "product" for e in lex.postings.get(w, ()))
-            if owners != {ent.value} or named or w in self.command_words:
-                return False
-        return True
+        return all(w in STOP or self._owner(w) == ent.value for w in span)
+
+    def _owner(self, word: str) -> str | None:
+        """The one product whose names alone have ``word`` (not a command word), else None; cached."""
+        if word not in self._owners:
+            lex = self.lexicon
+            found = {(lex.entities[e].kind, lex.entities[e].value) for e in lex.postings.get(word, ())}
+            only = len(found) == 1 and next(iter(found))[0] == "product" and word not in self.command_words
+            self._owners[word] = next(iter(found))[1] if only else None
+        return self._owners[word]
 
     def _fuzzy(
         self, span: tuple[str, ...], readings: Sequence[tuple[tuple[str, float], ...]]

@@ -237,7 +237,9 @@ class Understander:
         # A separator said just before a run ("... and a croissant") keeps its items apart from the
         # run before: without one, the same product again is the same item said again.
         tags = tuple(t for k in runs for t in (*separator_before(encoding, k), *encoding[k].tags))
-        heard = [t.heard for t in tags if is_item_tag(t)]
+        # How sure each word names its thing (not only how well it was heard): "dog" in "the dog
+        # needs to go out" is heard fine but names "hot dogs" only in part.
+        heard = [t.score for t in tags if is_item_tag(t)]
         quality = (0.5 * sum(heard) / len(heard) + 0.5 * min(heard)) ** 2
         quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in tags)
         said = float(sum(t.length for t in tags))
