@@ -5,12 +5,14 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from tests.conftest import EXAMPLES
 from voiceshop.commerce.cart import ChosenOption as Opt
 from voiceshop.commerce.cart import price_item
 from voiceshop.commerce.catalog import Catalog, OptionGroup, PackSize, Product
-from voiceshop.commerce.search import CatalogIndex
+from voiceshop.commerce.search import CatalogIndex, by_need
 from voiceshop.errors import CartError, OptionError, ProductNotFound
 from voiceshop.shopfiles import ShopBundle
+from voiceshop.shopfiles.loader import load_shop_folder
 
 
 @pytest.mark.parametrize(
@@ -153,3 +155,11 @@ def test_search(
 @pytest.mark.parametrize("query", ["xyzzy", "", "   ", "quantum flux capacitor"])
 def test_search_finds_nothing_for_nonsense(corner: ShopBundle, query: str) -> None:
     assert CatalogIndex(corner.catalog).search(query) == []
+
+
+def test_a_need_finds_products_by_tags_aliases_and_category() -> None:
+    """ "something for heartburn" finds the antacid; "my cold" the cold medicines, not the cold brew."""
+    catalog = load_shop_folder(EXAMPLES / "corner-store").catalog
+    assert [p.sku for p in by_need(catalog, "heartburn")] == ["PH-ANTACID"]
+    assert {p.sku for p in by_need(catalog, "cold")} == {"PH-COLD-DAY", "PH-COLD-NIGHT"}
+    assert by_need(catalog, "flux capacitors") == []

@@ -104,3 +104,39 @@ class CatalogIndex:
         if len(compact) >= 5 and len(ecompact) > len(compact):
             scores.append(fuzz.partial_ratio(compact, ecompact) * 0.95)
         return max(scores)
+
+
+COMMON_SHARE = 0.2
+"""A word found in more than this share of the products says nothing about which one is meant."""
+NEED_SHARE = 0.7
+"""A product found by need is offered when it scores at least this share of the best one."""
+
+
+def by_need(catalog: Catalog, query: str, limit: int = 8) -> list[Product]:
+    """Products whose name, aliases, brand, category, tags or description share the query's telling
+    words, best first: "something for heartburn" finds the antacid, "that stuff for my cold" the
+    cold medicines. Words most products have ("for", "the") and words none has count for nothing; a
+    rarer word counts more, and more in each field that has it (a cold medicine is named, aliased and
+    filed under "cold", a cold brew coffee only named so). Products far behind the best are left out.
+    """
+    wanted = {stem(w) for w in normalize_phrase(query).split()}
+    fields = [
+        [
+            {stem(w) for w in normalize_phrase(text).split()}
+            for text in (p.name, *p.aliases, p.brand or "", p.category, *p.tags, p.description)
+        ]
+        for p in catalog.products
+    ]
+    scores = [0.0] * len(fields)
+    for word in wanted:
+        having = [i for i, f in enumerate(fields) if any(word in words for words in f)]
+        if not having or len(having) > max(1, COMMON_SHARE * len(fields)):
+            continue
+        for i in having:
+            scores[i] += sum(word in words for words in fields[i]) / len(having)
+    best = max(scores, default=0.0)
+    ranked = sorted(
+        (i for i, sc in enumerate(scores) if sc > 0 and sc >= NEED_SHARE * best),
+        key=lambda i: (-scores[i], catalog.products[i].name),
+    )
+    return [catalog.products[i] for i in ranked[:limit]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from voiceshop.commerce.search import stem
+from voiceshop.commerce.search import by_need
 from voiceshop.commerce.shop import WEEKDAYS
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, read_list, respond
@@ -135,8 +135,7 @@ def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not found:
         query = u.slots.get("query")
         said = query.text if query is not None else said
-        words = {stem(w) for w in said.split()}
-        found = [p for p in products if words & {stem(w) for w in p.name.lower().split()}]
+        found = by_need(ctx.catalog, said)  # a name's words, or a need: "something for heartburn"
     if not found:
         return respond(state, ctx.replies("not_found", what=said or ctx.replies("that")))
     names = [

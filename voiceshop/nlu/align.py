@@ -202,8 +202,11 @@ class Aligner:
     def word(self, token: str, i: int) -> Tag:
         """``token`` read as a command word of the grammar, or as unknown."""
         readings = self.readings(token)
+        # A shop word heard exactly is not a near spelling of a command word ("cold" is not "could");
+        # the homophone table (0.9) still applies ("card" may be "cart").
+        floor = 0.9 if stem(token) in self.lexicon.postings else 0.8
         for word, score in readings:
-            if word in self.command_words and score >= 0.8:
+            if word in self.command_words and score >= floor:
                 return Tag(i, i + 1, "word", word, score)
         if token in self.command_words:
             return Tag(i, i + 1, "word", token, 1.0)
