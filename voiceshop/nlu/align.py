@@ -347,8 +347,8 @@ class Aligner:
 def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
     """The non-overlapping tags that together explain the words best.
 
-    Each tag is worth its length times its score (a fuzzy reading a little less), a little more than
-    that for longer phrases ("half a dozen eggs" is one product, not a quantity and "eggs"), so two
+    Each tag is worth its length times its score (a fuzzy reading a little less), a well-heard longer
+    phrase a little more ("half a dozen eggs" is one product, not a quantity and "eggs"), so two
     exact phrases ("double shot" + "ice mocha") beat one longer near miss ("double shot ice" +
     "mocha"); every tag costs a little, so of two equal readings the one in fewer pieces wins. Of two tags over
     the same words, the better-scored (then the higher-priority kind) is tried first and kept on a tie.
@@ -363,8 +363,9 @@ def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
     for i in range(n - 1, -1, -1):
         best[i] = best[i + 1] + alone[i]
         for t in starting[i]:
-            worth = t.score * (1.0 if t.score >= GOOD_SCORE else FUZZY_WORTH)
-            value = t.length * (1 + LONGER * (t.length - 1)) * worth - TAG_COST + best[t.end]
+            good = t.score >= GOOD_SCORE
+            worth = t.score * (1 + LONGER * (t.length - 1) if good else FUZZY_WORTH)
+            value = t.length * worth - TAG_COST + best[t.end]
             value += KIND_TIE * t.length * (len(KIND_PRIORITY) - _priority(t.kind))  # a longer product first
             if value > best[i] + 1e-9:
                 best[i] = value

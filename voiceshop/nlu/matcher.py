@@ -22,6 +22,7 @@ from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import SEPARATORS, Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
+from voiceshop.nlu.repair import SoundIndex, repair
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
@@ -85,6 +86,7 @@ class Understander:
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
         self._units = self.lexicon.units()
+        self._sounds = SoundIndex.build(self.lexicon)
         self._light = frozenset(stem(w) for w in grammar.light_words)
         self._deciding = frozenset(stem(w) for w in grammar.deciding_words)
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
@@ -117,7 +119,8 @@ class Understander:
         tokens = self.aligner.merge_compounds(tokens)
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
-        tags = self.aligner.tag(tokens)
+        heard = self.aligner.tag(tokens)
+        tags = repair(heard, tokens, self._sounds, self._light | self._support)
         marks = self._marks(tokens)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
@@ -127,6 +130,11 @@ class Understander:
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
             hits += self._hits(encoding, rank)
+        if tags != heard:
+            # Words read as a sound-alike item may have been free words after all ("anything for a bad
+            # cough"): sentences that capture any words still see them as said.
+            as_said = self._encode_input(self._as_words(heard, tokens), tokens, runs=False)
+            hits += [h for h in self._hits(as_said, 0) if h.template in self._wild_templates]
         items_first = self._items_first(coarse)
         if items_first is not None:
             hits.append(items_first)
@@ -244,19 +252,23 @@ class Understander:
         quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in tags)
         said = float(sum(t.length for t in tags))
         cost = 0.0
-        for s in encoding:
+        last = max(runs)
+        for k, s in enumerate(encoding):
             if s.name != ITEMS:
-                cost += sum(self._cost(t) * t.length for t in s.tags)
+                # A question or command comes before what it is about ("where is my latte", "remove
+                # the latte"); after the order, the same words are politeness ("if that's not too
+                # much trouble").
+                cost += sum(self._cost(t, after=k > last) * t.length for t in s.tags)
         said -= sum(t.length for t in tags if t.kind == "word" and t.value in SEPARATORS)
         confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
         return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
-    def _cost(self, tag: Tag) -> float:
+    def _cost(self, tag: Tag, *, after: bool = False) -> float:
         word = str(tag.value)
         if tag.kind != "word":
             return COST_OTHER
         if word in self._deciding:
-            return COST_DECIDING
+            return COST_OTHER if after else COST_DECIDING
         if word in self._light:
             return COST_LIGHT
         return COST_SUPPORT if word in self._support else COST_OTHER

@@ -1,0 +1,138 @@
+"""Sound-alike repair: words beside an order that sound like what the order lacks are read as it.
+
+A recognizer that does not know "latte" writes a word it knows that sounds the same ("late"); noise
+turns "iced mocha" into "ice smoker" and "sweetener" into "sweet near". Spelling-based matching
+misses those, and a word like "late" is a perfectly good word of the grammar. So, after tagging,
+the words right beside an item (a quantity, option, amount or product) are compared by sound with
+the shop's item phrases: the spoken form's consonant skeleton (``sounds_like``) and its spelling,
+with the spaces removed so a phrase split differently still meets ("ice smoker" / "iced mocha").
+The kind of thing expected decides what may be found: a product where the item has none yet
+("a large late with almond milk"), otherwise an option or amount ("a triple shot late roast mocha").
+Only a close sound match (``REPAIR_SCORE``) replaces what was there, and never an exact reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from voiceshop.nlu.align import HEADS, STOP, Tag, sounds_like
+from voiceshop.nlu.lexicon import Entity, Lexicon
+
+REPAIR_SCORE = 0.78
+"""How alike in sound and spelling a stretch must be to a phrase to be read as it."""
+BY_SOUND = 0.65
+"""How much the sound key counts against the spelling."""
+REPAIRED = 0.95
+"""A repaired reading is a little less sure than the match itself."""
+MAX_SPAN = 3
+KINDS = ("product", "option", "amount")
+ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
+LINKS = frozenset(("with", "and", "of"))
+SHORTEST = 3
+"""Words shorter than this ("at", "a") are never repaired: too many things sound like them."""
+
+
+def key(text: str) -> str:
+    """The sound key of a stretch said as one: "ice smoker" and "iced mocha" come close."""
+    return sounds_like(text.replace(" ", "")) if text.strip() else ""
+
+
+@dataclass
+class SoundIndex:
+    """The shop's item phrases by sound key, per kind."""
+
+    keys: dict[str, list[str]]
+    entities: dict[str, list[Entity]]
+
+    @classmethod
+    def build(cls, lexicon: Lexicon) -> SoundIndex:
+        keys: dict[str, list[str]] = {k: [] for k in KINDS}
+        entities: dict[str, list[Entity]] = {k: [] for k in KINDS}
+        for e in lexicon.entities:
+            if e.kind in KINDS and len("".join(e.words)) >= SHORTEST + 1:
+                keys[e.kind].append(key(e.text))
+                entities[e.kind].append(e)
+        return cls(keys, entities)
+
+    def best(self, said: str, kinds: Sequence[str]) -> tuple[Entity, float] | None:
+        """The phrase of ``kinds`` that ``said`` sounds most like, with how alike, if close enough."""
+        heard = key(said)
+        if len(heard) < 2:
+            return None
+        despaced = said.replace(" ", "")
+        found: tuple[Entity, float] | None = None
+        for kind in kinds:
+            for _, by_sound, n in process.extract(heard, self.keys[kind], scorer=fuzz.ratio, limit=5, score_cutoff=70):
+                entity = self.entities[kind][n]
+                spelled = fuzz.ratio(despaced, "".join(entity.text.split())) / 100
+                score = BY_SOUND * by_sound / 100 + (1 - BY_SOUND) * spelled
+                if score >= REPAIR_SCORE and (found is None or score > found[1]):
+                    found = (entity, score)
+        return found
+
+
+def repair(tags: list[Tag], tokens: Sequence[str], index: SoundIndex, keep: frozenset[str] = frozenset()) -> list[Tag]:
+    """``tags`` with stretches beside an item that sound like a missing item phrase read as it.
+
+    Words in ``keep`` (the words ordering sentences use, "make", "get", and light words, "dear") are
+    never read as something else: they are what they seem.
+    """
+    out = list(tags)
+    k = 0
+    while k < len(out):
+        tag = out[k]
+        if not _repairable(tag, tokens, keep) or not _beside_item(out, k):
+            k += 1
+            continue
+        kinds = ("product",) if not _has_head(out, k) else ("option", "amount")
+        best: tuple[int, Entity, float] | None = None
+        end = k
+        while end < len(out) and end - k < MAX_SPAN and (_repairable(out[end], tokens, keep) or _weak_item(out[end])):
+            said = " ".join(tokens[out[k].start : out[end].end])
+            found = index.best(said, kinds)
+            if found is not None and (best is None or found[1] > best[2]):
+                best = (end, *found)
+            end += 1
+        if best is None or any(t.kind in ITEM_KINDS and t.score >= best[2] for t in out[k : best[0] + 1]):
+            k += 1
+            continue
+        last, entity, score = best
+        start, stop = out[k].start, out[last].end
+        out[k : last + 1] = [Tag(start, stop, entity.kind, entity.value, score * REPAIRED, ((entity, score),))]
+        k += 1
+    return out
+
+
+def _repairable(tag: Tag, tokens: Sequence[str], keep: frozenset[str]) -> bool:
+    word = tokens[tag.start]
+    if tag.kind == "word" and str(tag.value) in keep:
+        return False
+    return tag.kind in ("unknown", "word") and len(word) >= SHORTEST and word not in STOP
+
+
+def _weak_item(tag: Tag) -> bool:
+    """An item reading that was itself only a near miss ("shots" as "single shot" in "tree shots")."""
+    return tag.kind in ("option", "amount") and tag.score < REPAIR_SCORE
+
+
+def _beside_item(tags: list[Tag], k: int) -> bool:
+    """Next to an item word, or after one and "with" / "and" ("a large mocha with sweet near")."""
+    if any(0 <= j < len(tags) and tags[j].kind in ITEM_KINDS for j in (k - 1, k + 1)):
+        return True
+    return k >= 2 and tags[k - 1].kind == "word" and tags[k - 1].value in LINKS and tags[k - 2].kind in ITEM_KINDS
+
+
+def _has_head(tags: list[Tag], k: int) -> bool:
+    """Whether the item around position ``k`` already has a product (looking both ways to its edges)."""
+    for step in (-1, 1):
+        j = k + step
+        while 0 <= j < len(tags) and (tags[j].kind in ITEM_KINDS or tags[j].kind in ("word", "unknown")):
+            if tags[j].kind in HEADS:
+                return True
+            if tags[j].kind == "word" and tags[j].value == "and":
+                break
+            j += step
+    return False
