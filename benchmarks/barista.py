@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceshop.asr import transcribe  # noqa: E402  (the path above makes the package importable)
+from voiceshop.asr.whisper_engine import WhisperRecognizer  # noqa: E402
 from voiceshop.audio.pcm import read_wav  # noqa: E402
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir  # noqa: E402
 from voiceshop.runtime.engines import open_recognizer, pick_engine  # noqa: E402
@@ -99,6 +100,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="transcribe again instead of using the cache")
     parser.add_argument("--failures", action="store_true", help="print every command not accepted")
     parser.add_argument("--limit", type=int, default=0, help="only the first N recordings")
+    parser.add_argument("--beam", type=int, default=0, help="Whisper beam size (default: the engine's own)")
     args = parser.parse_args()
 
     labels: dict[str, Any] = json.loads((args.folder / "labels.json").read_text())
@@ -115,7 +117,8 @@ def main() -> None:
     print(f"engine {kind} ({model.name}); {len(names)} recordings; understander compiled in {compile_s:.2f} s")
     print(f"{'condition':>9} {'accepted':>9} {'not underst.':>12} {'asr s/cmd':>9} {'nlu ms p50/p95':>15}")
     for condition in args.snr.split(","):
-        cache_file = args.cache / f"{kind}-{model.name}-{condition}.json"
+        beam = f"-beam{args.beam}" if args.beam else ""
+        cache_file = args.cache / f"{kind}-{model.name}{beam}-{condition}.json"
         cache: dict[str, str] = json.loads(cache_file.read_text()) if cache_file.exists() and not args.fresh else {}
         asr_times: list[float] = []
         nlu_times: list[float] = []
@@ -125,7 +128,11 @@ def main() -> None:
         for name in names:
             if name not in cache:
                 if recognizer is None:
-                    recognizer = open_recognizer(kind, "en", model)
+                    recognizer = (
+                        WhisperRecognizer(model, "en", beam_size=args.beam)
+                        if args.beam and kind == "whisper"
+                        else open_recognizer(kind, "en", model)
+                    )
                     recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
                 samples, _ = read_wav(args.folder / "clean" / name)
                 if condition != "clean":

@@ -52,6 +52,9 @@ COST_DECIDING = 2.0
 """A word that decides for another intent ("remove", "where", "cancel")."""
 EVIDENCE_EXPONENT = 0.7
 ITEMS_FIRST_RANK = 5
+TRIM_PENALTY = 0.9
+TRIMS = ((0, 1), (0, 2), (0, 3), (1, 0), (2, 0))
+"""(symbols left out at the start, at the end) tried when nothing fits the whole."""
 NO_MARKS = Marks()
 
 
@@ -148,6 +151,19 @@ class Understander:
                 for h in self._hits(core, 3)
                 if h.template not in self._wild_templates and h.template not in self._ordering
             ]
+        if (not hits or max(h.confidence for h in hits) < ACCEPT) and len(core) > 1:
+            # Nothing fits the whole: a request may come with an aside before or after it ("where's
+            # my order, it's been like two hours"). Each symbol left out costs ``TRIM_PENALTY``.
+            for drop_start, drop_end in TRIMS:
+                part = core[drop_start : len(core) - drop_end]
+                # What is kept must be a request of its own, not one word out of chatter ("huh huh").
+                if len(part) >= max(2, drop_start + drop_end):
+                    factor = cost * TRIM_PENALTY ** (drop_start + drop_end)
+                    hits += [
+                        _Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
+                        for h in self._hits(part, 4)
+                        if h.template not in self._wild_templates and h.template not in self._ordering
+                    ]
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
