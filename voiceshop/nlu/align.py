@@ -199,6 +199,10 @@ class Aligner:
         chosen.sort(key=lambda t: t.start)
         return _number_homophones(chosen, tokens)
 
+    def phrase(self, tokens: Sequence[str]) -> Tag | None:
+        """``tokens`` read as one shop phrase, if they name one."""
+        return self._phrase(tokens, [stem(t) for t in tokens], [self.readings(t) for t in tokens], 0, len(tokens))
+
     def word(self, token: str, i: int) -> Tag:
         """``token`` read as a command word of the grammar, or as unknown."""
         readings = self.readings(token)

@@ -22,7 +22,7 @@ from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import SEPARATORS, Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
-from voiceshop.nlu.repair import SoundIndex, repair
+from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
@@ -123,8 +123,9 @@ class Understander:
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
         heard = self.aligner.tag(tokens)
-        tags = repair(heard, tokens, self._sounds, self._light | self._support)
         marks = self._marks(tokens)
+        tags = repair(heard, tokens, self._sounds, self._light | self._support)
+        tags = complete_corrections(tags, tokens, marks, self.aligner)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)

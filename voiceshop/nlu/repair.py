@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from voiceshop.nlu.align import HEADS, STOP, Tag, sounds_like
+from voiceshop.nlu.align import HEADS, STOP, Aligner, Tag, sounds_like
+from voiceshop.nlu.items import Marks
 from voiceshop.nlu.lexicon import Entity, Lexicon
 
 REPAIR_SCORE = 0.78
@@ -136,3 +137,43 @@ def _has_head(tags: list[Tag], k: int) -> bool:
                 break
             j += step
     return False
+
+
+def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, aligner: Aligner) -> list[Tag]:
+    """A correction that names only the new modifier takes the head noun from what it corrects:
+    "whole wheat bread, actually make that white" is white bread, "double a batteries, no, i mean
+    triple a" triple a batteries, "a dozen eggs, i mean half a dozen" half a dozen eggs."""
+    replaced: dict[int, tuple[int, Tag]] = {}  # first tag index -> (last tag index, new tag)
+    for k, tag in enumerate(tags):
+        if tag.start not in marks.corrections or tag.kind != "word" or (k > 0 and tags[k - 1].start in marks.covered):
+            continue
+        after = k + 1
+        while after < len(tags) and tags[after].kind == "word" and tags[after].start in marks.covered:
+            after += 1  # "oh no i mean"
+        end = after
+        while (
+            end < len(tags)
+            and tags[end].kind not in HEADS
+            and not (tags[end].kind == "word" and tags[end].value == "and")
+        ):
+            end += 1
+        heads = [t for t in tags[:k] if t.kind in HEADS]
+        if after >= end or (end < len(tags) and tags[end].kind in HEADS) or not heads:
+            continue
+        said = [*tokens[tags[after].start : tags[end - 1].end], tokens[heads[-1].end - 1]]
+        found = aligner.phrase(said)
+        if found is None or found.kind != "product" or found.score < REPAIR_SCORE or found.value == heads[-1].value:
+            continue
+        start, stop = tags[after].start, tags[end - 1].end
+        replaced[after] = (end - 1, Tag(start, stop, found.kind, found.value, found.score, found.candidates))
+    out: list[Tag] = []
+    k = 0
+    while k < len(tags):
+        if k in replaced:
+            last, tag = replaced[k]
+            out.append(tag)
+            k = last + 1
+        else:
+            out.append(tags[k])
+            k += 1
+    return out
