@@ -139,7 +139,7 @@ class Understander:
             # cough"): sentences that capture any words still see them as said.
             as_said = self._encode_input(self._as_words(heard, tokens), tokens, runs=False)
             hits += [h for h in self._hits(as_said, 0) if h.template in self._wild_templates]
-        items_first = self._items_first(coarse)
+        items_first = self._items_first(coarse, tokens)
         if items_first is not None:
             hits.append(items_first)
         core, cost = self._core(coarse)
@@ -247,7 +247,7 @@ class Understander:
             covered=frozenset(k for start, end in spans for k in range(start, end)),
         )
 
-    def _items_first(self, encoding: tuple[_Symbol, ...]) -> _Hit | None:
+    def _items_first(self, encoding: tuple[_Symbol, ...], tokens: Sequence[str]) -> _Hit | None:
         """Every item said anywhere in the utterance, as an order, weighed by the words around them.
 
         Words that ordering sentences use ("can i get", "please") cost little, light words less,
@@ -275,17 +275,17 @@ class Understander:
                 # A question or command comes before what it is about ("where is my latte", "remove
                 # the latte"); after the order, the same words are politeness ("if that's not too
                 # much trouble").
-                cost += sum(self._cost(t, after=k > last) * t.length for t in s.tags)
+                cost += sum(self._cost(t, tokens, after=k > last) * t.length for t in s.tags)
         said -= sum(t.length for t in tags if t.kind == "word" and t.value in SEPARATORS)
         confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
         return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
-    def _cost(self, tag: Tag, *, after: bool = False) -> float:
-        word = str(tag.value)
-        if tag.kind != "word":
-            return COST_OTHER
+    def _cost(self, tag: Tag, tokens: Sequence[str], *, after: bool = False) -> float:
+        word = str(tag.value) if tag.kind == "word" else stem(tokens[tag.start])
         if word in self._deciding:
             return COST_OTHER if after else COST_DECIDING
+        if tag.kind != "word":
+            return COST_OTHER
         if word in self._light:
             return COST_LIGHT
         return COST_SUPPORT if word in self._support else COST_OTHER
