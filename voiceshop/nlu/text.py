@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from voiceshop.commerce.search import stem
 
@@ -121,9 +122,10 @@ def join_spelled(tokens: list[str]) -> list[str]:
 def find_phrases(tokens: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
     """Where ``phrases`` (longest first) occur in ``tokens``, left to right, without overlaps: [start, end)."""
     found: list[tuple[int, int]] = []
+    starting = _by_first(phrases)
     i = 0
     while i < len(tokens):
-        for phrase in phrases:
+        for phrase in starting.get(tokens[i], ()):
             if tuple(tokens[i : i + len(phrase)]) == phrase:
                 found.append((i, i + len(phrase)))
                 i += len(phrase)
@@ -131,6 +133,15 @@ def find_phrases(tokens: Sequence[str], phrases: tuple[tuple[str, ...], ...]) ->
         else:
             i += 1
     return found
+
+
+@cache
+def _by_first(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """The phrases by their first word, longest first as given."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        out.setdefault(phrase[0], []).append(phrase)
+    return out
 
 
 def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], list[int]]:
