@@ -1,8 +1,10 @@
-"""Speech out through pyttsx3 (espeak-ng on Linux): reply text -> PCM.
+"""Speech out through espeak-ng (its program where installed, else pyttsx3): reply text -> PCM.
 
-The only module that imports pyttsx3. Speech is rendered to a WAV file and read back rather than
-played by pyttsx3 itself, so that every reply can be written to a file, played on a chosen device, and
-kept from the microphone while it plays. The shopper's "slower"/"louder" arrive as pace and volume
+The only module that imports pyttsx3 or runs espeak-ng. Voices are listed and chosen through pyttsx3;
+where the ``espeak-ng`` program is installed (Linux, the Pi) replies are rendered by it directly, since
+pyttsx3's espeak driver now and then returns no samples or crashes the process. Speech is rendered to
+a WAV file and read back rather than played, so that every reply can be written to a file, played on
+a chosen device, and kept from the microphone while it plays. The shopper's "slower"/"louder" arrive as pace and volume
 steps (-3..3) on each reply.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
+import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -58,6 +62,8 @@ def voices() -> list[tuple[str, str]]:
 
 
 RETRIES = 3
+ESPEAK_TIMEOUT = 30.0
+"""Seconds one reply may take to render; espeak-ng needs well under one."""
 
 
 class Pyttsx3Voice:
@@ -98,6 +104,9 @@ class Pyttsx3Voice:
     def _render(self, text: str, rate: int) -> Samples | None:
         with _LOCK, tempfile.TemporaryDirectory(prefix="voiceshop-tts-") as folder:
             path = Path(folder) / "reply.wav"
+            espeak = shutil.which("espeak-ng")
+            if espeak is not None:
+                return self._render_espeak(espeak, text, rate, path)
             engine = _engine()
             if self._voice is not None:
                 engine.setProperty("voice", self._voice)
@@ -109,3 +118,17 @@ class Pyttsx3Voice:
             if not path.is_file() or path.stat().st_size <= 44:
                 return None
             return read_wav(path)[0]
+
+    def _render_espeak(self, espeak: str, text: str, rate: int, path: Path) -> Samples | None:
+        """The espeak-ng program itself, where it is installed: the voice pyttsx3 would use, without
+        its driver's callback thread, which now and then hands back no samples or crashes the process."""
+        command = [espeak, "-w", str(path), "-s", str(rate), "-a", str(round(self.settings.volume * 100)), "--stdin"]
+        if self._voice is not None:
+            command[1:1] = ["-v", self._voice]
+        try:
+            done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=ESPEAK_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0 or not path.is_file() or path.stat().st_size <= 44:
+            return None
+        return read_wav(path)[0]
