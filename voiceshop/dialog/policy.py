@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from voiceshop.commerce.cart import price_item
 from voiceshop.dialog import account, answers, checkout, info, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond
@@ -33,7 +34,8 @@ from voiceshop.dialog.state import (
     SessionStart,
     Turn,
 )
-from voiceshop.nlu.result import Understanding
+from voiceshop.errors import VoiceshopError
+from voiceshop.nlu.result import ItemMention, Understanding
 
 HANDOFF_AFTER = 3
 CHOICES_AFTER = 2
@@ -106,12 +108,29 @@ def _understood(decision: Decision) -> Decision:
 def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     misses = state.misses + 1
     state = state.model_copy(update={"misses": misses})
+    heard = tuple(ordering.pending_from(m) for m in u.items)
+    if heard and misses < HANDOFF_AFTER:
+        # Items were heard, but not clearly as an order ("... a large latte, hey, do you want
+        # anything?"): ask, rather than drop them or add them unasked.
+        said = say_list([_heard_item(m, ctx) for m in u.items])
+        question = Question(kind="offer", text=ctx.replies("did_you_want", items=said), lines=heard)
+        return respond(state, ctx.replies("not_sure"), question=question)
     if misses >= HANDOFF_AFTER:
         question = Question(kind="handoff", text=ctx.replies("offer_handoff"))
         return respond(state, ctx.replies("trouble"), question=question)
     if misses >= CHOICES_AFTER:
         return respond(state, join(ctx.replies("sorry_again"), _choices(state, ctx)))
     return respond(state, join(ctx.replies("sorry"), _hint(state, ctx)))
+
+
+def _heard_item(mention: ItemMention, ctx: Context) -> str:
+    if mention.sku is None:
+        return speakable(mention.text)
+    try:
+        line = price_item(ctx.catalog, mention.sku, ordering.pending_from(mention).options, mention.quantity)
+    except VoiceshopError:
+        return speakable(mention.text)
+    return ctx.describe(line)
 
 
 def _hint(state: DialogState, ctx: Context) -> str:

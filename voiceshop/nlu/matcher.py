@@ -52,6 +52,8 @@ COST_DECIDING = 2.0
 """A word that decides for another intent ("remove", "where", "cancel")."""
 EVIDENCE_EXPONENT = 0.7
 ITEMS_FIRST_RANK = 5
+OFFER_ITEMS = 0.45
+"""Below ``ACCEPT``, items read with at least this confidence still come back with "not understood"."""
 TRIM_PENALTY = 0.9
 TRIMS = ((0, 1), (0, 2), (0, 3), (1, 0), (2, 0))
 """(symbols left out at the start, at the end) tried when nothing fits the whole."""
@@ -194,7 +196,13 @@ class Understander:
                 IntentGuess(intent=self.grammar.templates[best.template].intent, confidence=round(best.confidence, 3)),
                 *others,
             )
-            return Understanding(text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest)
+            maybe: tuple[ItemMention, ...] = ()
+            if items_first is not None and items_first.confidence >= OFFER_ITEMS:
+                # Not sure it was an order, but these were heard: the dialog may offer them.
+                maybe = self._result(text, tokens, items_first, (), marks).items
+            return Understanding(
+                text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest, items=maybe
+            )
         return self._result(text, tokens, best, others, marks)
 
     def understand_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> Understanding:

@@ -81,6 +81,7 @@ class Understanding(_Model):
     confidence: float
     slots: dict[str, SlotValue] = {}
     items: tuple[ItemMention, ...] = ()
+    """The order's items; with ``intent`` None, items heard though it was unclear they were an order."""
     words: tuple[str, ...] = ()
     """The transcript's words the parse accounts for."""
     alternatives: tuple[IntentGuess, ...] = ()
