@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLES
 from tests.test_sentences import understander
 from voiceshop.cli.app import app
+from voiceshop.commerce.catalog import OptionKind
 from voiceshop.nlu import Understanding
 
 runner = CliRunner()
@@ -114,3 +117,22 @@ def test_cli_understand_bad_input(tmp_path: object) -> None:
     out = runner.invoke(app, ["--db", f"{tmp_path}/x.db", "understand", "--shop", "nosuchshop", "-t", "hi"])
     assert out.exit_code == 1
     assert "Traceback" not in out.output
+
+
+ORDER_WORDS = (
+    "a two three large small medium twelve ounce latte lattes mocha croissant with soy almond milk "
+    "sugar no sorry actually and um brew dear please one of them dark roast double shot iced"
+).split()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(ORDER_WORDS), min_size=1, max_size=14))
+def test_any_word_salad_gives_items_with_one_value_per_one_of_group(said: list[str]) -> None:
+    """Whatever order the words come in, understanding returns (no exception) items whose one-of
+    groups (size, roast, shots) have at most one value and whose quantities are positive."""
+    u = understander("coffee-bar").understand(" ".join(said))
+    catalog = understander("coffee-bar").catalog
+    for item in u.items:
+        assert item.quantity >= 1
+        one_of = [o.group for o in item.options if (g := catalog.group(o.group)) and g.kind is OptionKind.ONE_OF]
+        assert len(one_of) == len(set(one_of)), item

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
 from voiceshop.nlu.text import stem
@@ -280,4 +280,16 @@ def _options(
         start = amount.start if amount is not None else tag.start
         mention = OptionMention(group=group, choice=choice, amount=amount_name, text=" ".join(tokens[start : tag.end]))
         (fit if usable else unfit).append(mention)
-    return fit, unfit
+    return _one_each(fit, catalog), unfit
+
+
+def _one_each(options: list[OptionMention], catalog: Catalog) -> list[OptionMention]:
+    """A one-of group takes one value, the last said ("a large ... small latte" is small), and an
+    add-on each choice once."""
+    kept: dict[tuple[str, str], OptionMention] = {}
+    for o in options:
+        group = catalog.group(o.group)
+        key = (o.group, "" if group is not None and group.kind is OptionKind.ONE_OF else o.choice)
+        kept.pop(key, None)
+        kept[key] = o
+    return list(kept.values())
