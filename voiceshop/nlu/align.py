@@ -21,6 +21,7 @@ from voiceshop.nlu.text import stem
 
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
 STOP = frozenset("a an the and of with to for in on my some it that this is are me i any no or your our".split())
+ARTICLES = frozenset(("a", "an", "the"))
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
 GOOD_SCORE = 0.85
@@ -331,8 +332,14 @@ class Aligner:
         joined = "".join(span)
         out: dict[int, float] = {}
         heard = 0.0
+        articles = ARTICLES.intersection(span)
+        bare = tuple(w for w in span if w not in ARTICLES)
         for e in ids:
             ent = lex.entities[e]
+            if not articles <= set(ent.words) and bare != ent.words:
+                # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
+                # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
+                continue
             full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
             if len(ent.words) == len(span):
                 full = max(full, _by_readings(ent, readings))
