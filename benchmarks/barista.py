@@ -118,7 +118,9 @@ def main() -> None:
     print(f"{'condition':>9} {'accepted':>9} {'not underst.':>12} {'asr s/cmd':>9} {'nlu ms p50/p95':>15}")
     for condition in args.snr.split(","):
         beam = f"-beam{args.beam}" if args.beam else ""
-        cache_file = args.cache / f"{kind}-{model.name}{beam}-{condition}.json"
+        # The engine hears with the shop's phrases (Whisper's prompt): another vocabulary, another cache.
+        heard_with = hashlib.sha256("\n".join(understander.phrases()).encode()).hexdigest()[:8]
+        cache_file = args.cache / f"{kind}-{model.name}{beam}-{heard_with}-{condition}.json"
         cache: dict[str, str] = json.loads(cache_file.read_text()) if cache_file.exists() and not args.fresh else {}
         asr_times: list[float] = []
         nlu_times: list[float] = []

@@ -136,3 +136,12 @@ def test_any_word_salad_gives_items_with_one_value_per_one_of_group(said: list[s
         assert item.quantity >= 1
         one_of = [o.group for o in item.options if (g := catalog.group(o.group)) and g.kind is OptionKind.ONE_OF]
         assert len(one_of) == len(set(one_of)), item
+
+
+def test_phrases_put_the_menu_before_aliases_and_grammar_lists() -> None:
+    """A recognizer that reads only the first phrases (Whisper's prompt) gets the shop's own names."""
+    phrases = understander("coffee-bar").phrases()
+    first = phrases[:40]
+    assert {"latte", "iced mocha", "soy milk", "triple shot", "twelve ounce"} <= set(first)
+    assert phrases.index("latte") < phrases.index("cafe latte")  # the name before its alias
+    assert phrases.index("soy milk") < phrases.index("kilogram")  # the shop before the unit list

@@ -116,8 +116,16 @@ class Lexicon:
         return frozenset(self.postings)
 
     def phrases(self) -> list[str]:
-        """Every phrase as it would be said, for a recognizer's vocabulary or phrase list."""
-        return sorted({e.text for e in self.entities})
+        """Every phrase as it would be said, for a recognizer's vocabulary or phrase list, the most
+        telling first: the shop's own names (products, options, amounts, brands, categories, coupons)
+        before their aliases, and the grammar's fixed lists (units, voice settings) last. A recognizer
+        that reads only the first ones (Whisper's prompt) gets the menu, not "kilogram"."""
+        rank = {kind: n for n, kind in enumerate(KIND_PRIORITY)}
+
+        def key(e: Entity) -> tuple[bool, bool, int, str]:
+            return (e.kind not in rank, not e.exact_name, rank.get(e.kind, len(rank)), e.text)
+
+        return list(dict.fromkeys(e.text for e in sorted(self.entities, key=key)))
 
 
 def _short_names(group: str, choices: list[str], name: str) -> list[str]:
