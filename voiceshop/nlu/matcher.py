@@ -52,6 +52,7 @@ COST_DECIDING = 2.0
 """A word that decides for another intent ("remove", "where", "cancel")."""
 EVIDENCE_EXPONENT = 0.7
 ITEMS_FIRST_RANK = 5
+GOOD_OPTION = 0.85
 OFFER_ITEMS = 0.45
 """Below ``ACCEPT``, items read with at least this confidence still come back with "not understood"."""
 TRIM_PENALTY = 0.9
@@ -93,6 +94,7 @@ class Understander:
         self._units = self.lexicon.units()
         self._sounds = SoundIndex.build(self.lexicon)
         self._light = frozenset(stem(w) for w in grammar.light_words)
+        self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
         self._deciding = frozenset(stem(w) for w in grammar.deciding_words)
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
         # intent; the words its other sentences use support an order, the rest speak against one.
@@ -264,9 +266,13 @@ class Understander:
         """
         if self._items_template is None:
             return None
-        runs = [k for k, s in enumerate(encoding) if s.name == ITEMS]
-        if not runs:
+        heads = [k for k, s in enumerate(encoding) if s.name == ITEMS]
+        if not heads:
             return None
+        # Options said after an aside still belong to the last item ("small drip coffee, sorry, i'm
+        # on the phone, with whole milk").
+        runs = [*heads, *(k for k, s in enumerate(encoding) if k > heads[0] and self._clear_option(s))]
+        runs.sort()
         # A separator said just before a run ("... and a croissant") keeps its items apart from the
         # run before: without one, the same product again is the same item said again.
         tags = tuple(t for k in runs for t in (*separator_before(encoding, k), *encoding[k].tags))
@@ -279,7 +285,7 @@ class Understander:
         cost = 0.0
         last = max(runs)
         for k, s in enumerate(encoding):
-            if s.name != ITEMS:
+            if k not in runs:
                 # A question or command comes before what it is about ("where is my latte", "remove
                 # the latte"); after the order, the same words are politeness ("if that's not too
                 # much trouble").
@@ -287,6 +293,11 @@ class Understander:
         said -= sum(t.length for t in tags if t.kind == "word" and t.value in SEPARATORS)
         confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
         return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
+
+    def _clear_option(self, symbol: _Symbol) -> bool:
+        """An option (with its amount) heard well enough to join an item across an aside; a near miss
+        ("trouble" for "double") is not."""
+        return symbol.name in self._option_symbols and min(t.score for t in symbol.tags) >= GOOD_OPTION
 
     def _cost(self, tag: Tag, tokens: Sequence[str], *, after: bool = False) -> float:
         word = str(tag.value) if tag.kind == "word" else stem(tokens[tag.start])
