@@ -95,6 +95,7 @@ class Understander:
         self._sounds = SoundIndex.build(self.lexicon)
         self._light = frozenset(stem(w) for w in grammar.light_words)
         self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
+        self._quantity_symbol = _slot_symbol("quantity")
         self._deciding = frozenset(stem(w) for w in grammar.deciding_words)
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
         # intent; the words its other sentences use support an order, the rest speak against one.
@@ -272,6 +273,9 @@ class Understander:
         # Options said after an aside still belong to the last item ("small drip coffee, sorry, i'm
         # on the phone, with whole milk").
         runs = [*heads, *(k for k, s in enumerate(encoding) if k > heads[0] and self._clear_option(s))]
+        # So does a number that ends what was said ("bagels, we need six", "... three of those").
+        final = [k for k, s in enumerate(encoding) if all(r.name in self._light for r in encoding[k + 1 :])]
+        runs += [k for k in final if k > heads[-1] and encoding[k].name == self._quantity_symbol]
         runs.sort()
         # A separator said just before a run ("... and a croissant") keeps its items apart from the
         # run before: without one, the same product again is the same item said again.
