@@ -6,6 +6,7 @@ align     transcript words -> tags (which words name which shop thing, numbers, 
 repair    words beside an item that sound like what it lacks ("a large late") read as it
 runs      which stretch of tags is one order (items said together, with gaps and corrections)
 items     a stretch of tags -> order items
+evidence  how much the words around the items say for an order
 matcher   tags -> nearest grammar sentence -> Understanding (result)
 """
 

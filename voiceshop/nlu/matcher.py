@@ -19,8 +19,9 @@ from rapidfuzz.distance import Levenshtein
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
+from voiceshop.nlu.evidence import GAP_PENALTY, Evidence
 from voiceshop.nlu.grammar import Grammar, Slot, Template
-from voiceshop.nlu.items import SEPARATORS, Marks, build_items, is_item_tag, pick, product_candidates
+from voiceshop.nlu.items import Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
@@ -40,17 +41,6 @@ UNEXPLAINED_PENALTY = 0.85
 TOP_SENTENCES = 40
 LIGHT_PENALTY = 0.97
 """Confidence factor per light word ("hi", "dear") left out to match a sentence without it."""
-GAP_PENALTY = 0.9
-"""Confidence factor per unknown word inside an item ("a small house coffee and one of them blueberry things")."""
-# What a word outside the items costs the items-first reading, against 1 for each word of the items.
-COST_LIGHT = 0.05
-COST_SUPPORT = 0.15
-"""A word the ordering sentences use ("i", "get", "please")."""
-COST_OTHER = 0.35
-"""An unknown word, or a word of other intents' sentences."""
-COST_DECIDING = 2.0
-"""A word that decides for another intent ("remove", "where", "cancel")."""
-EVIDENCE_EXPONENT = 0.7
 ITEMS_FIRST_RANK = 5
 GOOD_OPTION = 0.85
 OFFER_ITEMS = 0.45
@@ -96,16 +86,16 @@ class Understander:
         self._light = frozenset(stem(w) for w in grammar.light_words)
         self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
         self._quantity_symbol = _slot_symbol("quantity")
-        self._deciding = frozenset(stem(w) for w in grammar.deciding_words)
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
         # intent; the words its other sentences use support an order, the rest speak against one.
         bare = [i for i, t in enumerate(grammar.templates) if t.tokens == (Slot("items", "items"),)]
         self._items_template = bare[0] if bare else None
         ordering = grammar.templates[bare[0]].intent if bare else None
         self._ordering = frozenset(i for i, t in enumerate(grammar.templates) if t.intent == ordering)
-        self._support = frozenset(
+        support = frozenset(
             stem(w) for t in grammar.templates if t.intent == ordering for w in t.tokens if isinstance(w, str)
         )
+        self._evidence = Evidence(self._light, support, frozenset(stem(w) for w in grammar.deciding_words))
 
     # --- vocabulary for the recognizer ----------------------------------------------------------------
 
@@ -129,7 +119,7 @@ class Understander:
             return Understanding(text=text, intent=None, confidence=0.0)
         heard = self.aligner.tag(tokens)
         marks = self._marks(tokens)
-        tags = repair(heard, tokens, self._sounds, self._light | self._support)
+        tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(tags, tokens, marks, self.aligner)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
@@ -259,12 +249,8 @@ class Understander:
         )
 
     def _items_first(self, encoding: tuple[_Symbol, ...], tokens: Sequence[str]) -> _Hit | None:
-        """Every item said anywhere in the utterance, as an order, weighed by the words around them.
-
-        Words that ordering sentences use ("can i get", "please") cost little, light words less,
-        unknown words more, and words only other intents use ("remove", "where") a lot; the items
-        must be well heard (their quality counts twice), so a near miss among chatter is no order.
-        """
+        """Every item said anywhere in the utterance, as an order weighed by the words around them
+        (``evidence``)."""
         if self._items_template is None:
             return None
         heads = [k for k, s in enumerate(encoding) if s.name == ITEMS]
@@ -280,38 +266,15 @@ class Understander:
         # A separator said just before a run ("... and a croissant") keeps its items apart from the
         # run before: without one, the same product again is the same item said again.
         tags = tuple(t for k in runs for t in (*separator_before(encoding, k), *encoding[k].tags))
-        # How sure each word names its thing (not only how well it was heard): "dog" in "the dog
-        # needs to go out" is heard fine but names "hot dogs" only in part.
-        heard = [t.score for t in tags if is_item_tag(t)]
-        quality = (0.5 * sum(heard) / len(heard) + 0.5 * min(heard)) ** 2
-        quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in tags)
-        said = float(sum(t.length for t in tags))
-        cost = 0.0
         last = max(runs)
-        for k, s in enumerate(encoding):
-            if k not in runs:
-                # A question or command comes before what it is about ("where is my latte", "remove
-                # the latte"); after the order, the same words are politeness ("if that's not too
-                # much trouble").
-                cost += sum(self._cost(t, tokens, after=k > last) * t.length for t in s.tags)
-        said -= sum(t.length for t in tags if t.kind == "word" and t.value in SEPARATORS)
-        confidence = quality * (said / (said + cost)) ** EVIDENCE_EXPONENT
+        outside = [(t, k > last) for k, s in enumerate(encoding) if k not in runs for t in s.tags]
+        confidence = self._evidence.confidence(tags, outside, tokens)
         return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
     def _clear_option(self, symbol: _Symbol) -> bool:
         """An option (with its amount) heard well enough to join an item across an aside; a near miss
         ("trouble" for "double") is not."""
         return symbol.name in self._option_symbols and min(t.score for t in symbol.tags) >= GOOD_OPTION
-
-    def _cost(self, tag: Tag, tokens: Sequence[str], *, after: bool = False) -> float:
-        word = str(tag.value) if tag.kind == "word" else stem(tokens[tag.start])
-        if word in self._deciding:
-            return COST_OTHER if after else COST_DECIDING
-        if tag.kind != "word":
-            return COST_OTHER
-        if word in self._light:
-            return COST_LIGHT
-        return COST_SUPPORT if word in self._support else COST_OTHER
 
     def _core(self, encoding: tuple[_Symbol, ...]) -> tuple[tuple[_Symbol, ...], float]:
         """``encoding`` without unknown and light words outside items, and what leaving them out costs."""
