@@ -202,3 +202,12 @@ def test_sampled_sentences_parse_back_coffee_bar(sample: Any) -> None:
 @given(sampled_sentence("corner-store"))
 def test_sampled_sentences_parse_back_corner_store(sample: Any) -> None:
     check_parses_back("corner-store", sample)
+
+
+def test_the_language_folder_says_how_its_spelling_sounds() -> None:
+    """The sound key comes from grammars/en/_common.yaml: spellings of one sound meet."""
+    sound = Grammar.from_dir(grammar_dir("en")).sound
+    assert sound("mocha") == sound("moka") == sound("mocca")
+    assert sound("late") == sound("latte")
+    assert sound("latte") != sound("mocha")
+    assert Grammar.from_yaml(io.StringIO("language: xx\n")).sound("mocha") == "mocha"  # no rules: the spelling

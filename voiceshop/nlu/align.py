@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
 from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, UNITS, parse_number, parse_ordinal, parse_quantity
+from voiceshop.nlu.sound import SoundKey
 from voiceshop.nlu.text import stem
 
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
@@ -41,43 +42,11 @@ ORDINAL_WORDS = frozenset(ORDINALS)
 PHONETIC_SCORE = 0.8
 DISTINCTIVE_SHARE = 0.4
 """A word only one product has names it when it is this much of the name ("drip", not "blue")."""
-_SOUND_RULES = (
-    ("ph", "f"),
-    ("ck", "k"),
-    ("ch", "k"),
-    ("sh", "s"),
-    ("gh", ""),
-    ("kn", "n"),
-    ("wr", "r"),
-    ("qu", "k"),
-    ("ce", "se"),
-    ("ci", "si"),
-    ("cy", "sy"),
-    ("c", "k"),
-    ("q", "k"),
-    ("x", "ks"),
-    ("z", "s"),
-    ("dg", "j"),
-)
 
 
 def _similar_length(a: str, b: str) -> bool:
     """Misheard words keep roughly their length; "blah" is not a short "bleach", nor "anna" a "banana"."""
     return abs(len(a) - len(b)) <= max(1, len(a) // 3)
-
-
-def sounds_like(word: str) -> str:
-    """A crude English sound key: consonant skeleton after common spellings of one sound are merged.
-
-    "moka", "mocha" and "mocca" all give "mk"; enough to catch a recognizer's spelling of a name it
-    does not know. Both sides use the same key, so its crudeness only costs precision, which the
-    scoring of whole phrases gives back.
-    """
-    w = word.lower()
-    for a, b in _SOUND_RULES:
-        w = w.replace(a, b)
-    key = w[0] + "".join(ch for ch in w[1:] if ch not in "aeiouyhw")
-    return "".join(ch for i, ch in enumerate(key) if i == 0 or ch != key[i - 1])
 
 
 @dataclass(frozen=True)
@@ -112,18 +81,25 @@ def _priority(kind: str) -> int:
 
 
 class Aligner:
-    def __init__(self, lexicon: Lexicon, command_words: frozenset[str], homophones: Mapping[str, tuple[str, ...]]):
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        command_words: frozenset[str],
+        homophones: Mapping[str, tuple[str, ...]],
+        sound: SoundKey | None = None,
+    ):
         self.lexicon = lexicon
         self.command_words = frozenset(stem(w) for w in command_words)
         self.vocab = sorted(lexicon.words | self.command_words | NUMBER_WORDS)
         self._known = frozenset(self.vocab)
         self.homophones = homophones
+        self.sound = sound or SoundKey()
         self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
         self._sounds: dict[str, list[str]] = {}
         self._owners: dict[str, str | None] = {}
         for w in self.vocab:
             if len(w) >= 3:
-                self._sounds.setdefault(sounds_like(w), []).append(w)
+                self._sounds.setdefault(self.sound(w), []).append(w)
 
     def readings(self, token: str) -> tuple[tuple[str, float], ...]:
         """The known words ``token`` may stand for, with how sure that reading is (1.0 = as written)."""
@@ -144,7 +120,7 @@ class Aligner:
                 if _similar_length(s, w):
                     out.setdefault(w, score / 100)
             if s not in self._known and len(s) >= 4:
-                key = sounds_like(s)
+                key = self.sound(s)
                 # A short sound key ("bl") fits too many words; the spelling must also be close-ish.
                 floor = 65 if len(key) <= 2 else 55
                 for w in self._sounds.get(key, ()):

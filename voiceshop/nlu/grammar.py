@@ -33,6 +33,7 @@ from hassil.parse_expression import parse_sentence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voiceshop.errors import GrammarError, Problem
+from voiceshop.nlu.sound import SoundKey
 from voiceshop.nlu.text import drop_phrases, words
 
 SHOP_LISTS = {
@@ -134,6 +135,8 @@ class Grammar:
     """Phrases that take back what was just said ("no", "sorry", "i mean"): the later value wins."""
     negations: tuple[tuple[str, ...], ...] = ()
     """Phrases that refuse the option after them ("no", "without", "hold the")."""
+    sound: SoundKey = field(default_factory=SoundKey)
+    """How the language's spelling sounds, roughly, for matching misheard words by sound."""
 
     @property
     def intents(self) -> list[str]:
@@ -172,6 +175,8 @@ class Grammar:
             builder.add_lists(name, f.lists)
             builder.fillers.update(tuple(words(w)) for w in f.skip_words)
             builder.light_words.update(w for text in f.light_words for w in words(text))
+            if f.sound_rules or f.sound_silent:
+                builder.sound = SoundKey(tuple(f.sound_rules), f.sound_silent)
             builder.deciding_words.update(w for text in f.deciding_words for w in words(text))
             builder.corrections.update(tuple(words(w)) for w in f.corrections)
             builder.negations.update(tuple(words(w)) for w in f.negations)
@@ -189,6 +194,7 @@ class Grammar:
             fillers=fillers,
             homophones=builder.homophones,
             light_words=frozenset(builder.light_words),
+            sound=builder.sound,
             deciding_words=frozenset(builder.deciding_words),
             corrections=_longest_first(builder.corrections),
             negations=_longest_first(builder.negations),
@@ -288,6 +294,10 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that take back what was just said ("sorry", "i mean")."""
     negations: list[str] = []
     """voiceshop's addition: phrases that refuse the option after them ("without", "hold the")."""
+    sound_rules: list[tuple[str, str]] = []
+    """voiceshop's addition: spellings of one sound, merged for a sound key ("ph" -> "f")."""
+    sound_silent: str = ""
+    """voiceshop's addition: letters that carry little of a word's sound, dropped after the first."""
 
 
 # --- expansion -----------------------------------------------------------------------------------------
@@ -301,6 +311,7 @@ class _Builder:
     fillers: set[tuple[str, ...]] = field(default_factory=set)
     homophones: dict[str, tuple[str, ...]] = field(default_factory=dict)
     light_words: set[str] = field(default_factory=set)
+    sound: SoundKey = field(default_factory=SoundKey)
     deciding_words: set[str] = field(default_factory=set)
     corrections: set[tuple[str, ...]] = field(default_factory=set)
     negations: set[tuple[str, ...]] = field(default_factory=set)

@@ -74,7 +74,7 @@ class Understander:
         self.catalog = catalog
         self.grammar = grammar
         self.lexicon = Lexicon.build(shop, catalog, grammar)
-        self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones)
+        self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones, grammar.sound)
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
         self._codes: dict[str, str] = {}
         self._sentences = [self._encode_template(t) for t in grammar.templates]
@@ -82,7 +82,7 @@ class Understander:
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
         self._units = self.lexicon.units()
-        self._sounds = SoundIndex.build(self.lexicon)
+        self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
         self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
         self._quantity_symbol = _slot_symbol("quantity")

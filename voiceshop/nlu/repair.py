@@ -4,7 +4,7 @@ A recognizer that does not know "latte" writes a word it knows that sounds the s
 turns "iced mocha" into "ice smoker" and "sweetener" into "sweet near". Spelling-based matching
 misses those, and a word like "late" is a perfectly good word of the grammar. So, after tagging,
 the words right beside an item (a quantity, option, amount or product) are compared by sound with
-the shop's item phrases: the spoken form's consonant skeleton (``sounds_like``) and its spelling,
+the shop's item phrases: the spoken form's sound key (``sound``) and its spelling,
 with the spaces removed so a phrase split differently still meets ("ice smoker" / "iced mocha").
 The kind of thing expected decides what may be found: a product where the item has none yet
 ("a large late with almond milk"), otherwise an option or amount ("a triple shot late roast mocha").
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from voiceshop.nlu.align import HEADS, STOP, Aligner, Tag, sounds_like
+from voiceshop.nlu.align import HEADS, STOP, Aligner, Tag
 from voiceshop.nlu.items import Marks
 from voiceshop.nlu.lexicon import Entity, Lexicon
+from voiceshop.nlu.sound import SoundKey
 
 REPAIR_SCORE = 0.78
 """How alike in sound and spelling a stretch must be to a phrase to be read as it."""
@@ -36,31 +37,31 @@ SHORTEST = 3
 """Words shorter than this ("at", "a") are never repaired: too many things sound like them."""
 
 
-def key(text: str) -> str:
-    """The sound key of a stretch said as one: "ice smoker" and "iced mocha" come close."""
-    return sounds_like(text.replace(" ", "")) if text.strip() else ""
-
-
 @dataclass
 class SoundIndex:
     """The shop's item phrases by sound key, per kind."""
 
     keys: dict[str, list[str]]
     entities: dict[str, list[Entity]]
+    sound: SoundKey
+
+    def key(self, text: str) -> str:
+        """The sound key of a stretch said as one: "ice smoker" and "iced mocha" come close."""
+        return self.sound(text.replace(" ", ""))
 
     @classmethod
-    def build(cls, lexicon: Lexicon) -> SoundIndex:
+    def build(cls, lexicon: Lexicon, sound: SoundKey) -> SoundIndex:
         keys: dict[str, list[str]] = {k: [] for k in KINDS}
         entities: dict[str, list[Entity]] = {k: [] for k in KINDS}
         for e in lexicon.entities:
             if e.kind in KINDS and len("".join(e.words)) >= SHORTEST + 1:
-                keys[e.kind].append(key(e.text))
+                keys[e.kind].append(sound(e.text.replace(" ", "")))
                 entities[e.kind].append(e)
-        return cls(keys, entities)
+        return cls(keys, entities, sound)
 
     def best(self, said: str, kinds: Sequence[str]) -> tuple[Entity, float] | None:
         """The phrase of ``kinds`` that ``said`` sounds most like, with how alike, if close enough."""
-        heard = key(said)
+        heard = self.key(said)
         if len(heard) < 2:
             return None
         despaced = said.replace(" ", "")
