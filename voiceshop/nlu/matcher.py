@@ -23,7 +23,7 @@ from voiceshop.nlu.evidence import GAP_PENALTY, Evidence
 from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
-from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair
+from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
@@ -120,7 +120,7 @@ class Understander:
         heard = self.aligner.tag(tokens)
         marks = self._marks(tokens)
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
-        tags = complete_corrections(tags, tokens, marks, self.aligner)
+        tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)

@@ -28,6 +28,8 @@ REPAIR_SCORE = 0.78
 BY_SOUND = 0.65
 """How much the sound key counts against the spelling."""
 REPAIRED = 0.95
+GOOD = 0.9
+"""How well a stretch read another way must name its product."""
 """A repaired reading is a little less sure than the match itself."""
 MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
@@ -177,4 +179,25 @@ def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, a
         else:
             out.append(tags[k])
             k += 1
+    return out
+
+
+def shift_article(tags: list[Tag], tokens: Sequence[str], aligner: Aligner) -> list[Tag]:
+    """ "a nice coffee" may have been "an ice coffee": a word after "a" that starts with the "n" of
+    "an" is tried without it, together with the product after it; taken only when they name another
+    product ("an ice coffee" is iced coffee; "a nice latte" stays a latte)."""
+    out = list(tags)
+    for k in range(len(tags) - 1):
+        word, head = tags[k], tags[k + 1]
+        said = tokens[word.start]
+        if word.start == 0 or tokens[word.start - 1] != "a" or not said.startswith("n") or len(said) < SHORTEST + 1:
+            continue
+        if word.kind not in ("unknown", "word") or head.kind not in HEADS:
+            continue
+        found = aligner.phrase([said[1:], *tokens[head.start : head.end]])
+        if found is not None and found.kind == "product" and found.score >= GOOD and found.value != head.value:
+            at = out.index(word)
+            out[at : at + 2] = [
+                Tag(word.start, head.end, found.kind, found.value, found.score * REPAIRED, found.candidates)
+            ]
     return out
