@@ -85,11 +85,14 @@ class Lexicon:
                 for i, name in enumerate((amount.name, *amount.aliases)):
                     add("amount", amount.name, name, i == 0)
         for coupon in shop.coupons:
-            for text in coupon_phrases(coupon.code):
-                add("coupon", coupon.code, text)
+            for i, text in enumerate(coupon_phrases(coupon.code)):
+                add("coupon", coupon.code, text, i == 0)
         for name, glist in grammar.lists.items():
+            named: set[str] = set()
             for value in glist.values:
-                add(name, value.out, " ".join(value.words))
+                # The first way of saying each value is its name; the others ("kilos", "kg") aliases.
+                add(name, value.out, " ".join(value.words), value.out not in named)
+                named.add(value.out)
         lex._index()
         return lex
 
@@ -117,13 +120,14 @@ class Lexicon:
 
     def phrases(self) -> list[str]:
         """Every phrase as it would be said, for a recognizer's vocabulary or phrase list, the most
-        telling first: the shop's own names (products, options, amounts, brands, categories, coupons)
-        before their aliases, and the grammar's fixed lists (units, voice settings) last. A recognizer
-        that reads only the first ones (Whisper's prompt) gets the menu, not "kilogram"."""
+        telling first: the shop's own names (products, options, amounts, categories, brands, one form
+        of each coupon), then one name for each value of the grammar's lists (units, voice settings),
+        then all aliases. A recognizer that reads only the first ones (Whisper's prompt) gets the menu
+        and the commands, not "kilograms" and "morning one zero"."""
         rank = {kind: n for n, kind in enumerate(KIND_PRIORITY)}
 
         def key(e: Entity) -> tuple[bool, bool, int, str]:
-            return (e.kind not in rank, not e.exact_name, rank.get(e.kind, len(rank)), e.text)
+            return (not e.exact_name, e.kind not in rank, rank.get(e.kind, len(rank)), e.text)
 
         return list(dict.fromkeys(e.text for e in sorted(self.entities, key=key)))
 
