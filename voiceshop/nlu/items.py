@@ -157,7 +157,8 @@ def build_items(
                 pending.quantity = tag
                 pending.corrects = pending.corrects or corrected
                 pending.tags.append(tag)
-            corrected = negated = False
+            if not tag.weak:  # "actually just a splash": an article keeps the correction going
+                corrected = negated = False
         elif tag.kind == "unit":
             target = cur if cur.head is None else pending
             target.unit = tag
