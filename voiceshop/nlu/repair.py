@@ -35,6 +35,8 @@ MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 LINKS = frozenset(("with", "and", "of"))
+ELLIPSIS_AFTER = frozenset(("and", "plus"))
+"""Words after which an item may leave out the head noun of the one before ("... and triple a")."""
 SHORTEST = 3
 """Words shorter than this ("at", "a") are never repaired: too many things sound like them."""
 
@@ -143,12 +145,16 @@ def _has_head(tags: list[Tag], k: int) -> bool:
 
 
 def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, aligner: Aligner) -> list[Tag]:
-    """A correction that names only the new modifier takes the head noun from what it corrects:
-    "whole wheat bread, actually make that white" is white bread, "double a batteries, no, i mean
-    triple a" triple a batteries, "a dozen eggs, i mean half a dozen" half a dozen eggs."""
+    """Words that name only a new modifier take the head noun of the item before, after a correction
+    or after "and": "whole wheat bread, actually make that white" is white bread, "a dozen eggs, i
+    mean half a dozen" half a dozen eggs, "double a batteries and a four pack of triple a" triple a
+    batteries."""
     replaced: dict[int, tuple[int, Tag]] = {}  # first tag index -> (last tag index, new tag)
     for k, tag in enumerate(tags):
-        if tag.start not in marks.corrections or tag.kind != "word" or (k > 0 and tags[k - 1].start in marks.covered):
+        if tag.kind != "word" or (k > 0 and tags[k - 1].start in marks.covered):
+            continue
+        correction = tag.start in marks.corrections
+        if not correction and tag.value not in ELLIPSIS_AFTER:
             continue
         after = k + 1
         while after < len(tags) and tags[after].kind == "word" and tags[after].start in marks.covered:
@@ -163,12 +169,25 @@ def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, a
         heads = [t for t in tags[:k] if t.kind in HEADS]
         if after >= end or (end < len(tags) and tags[end].kind in HEADS) or not heads:
             continue
-        said = [*tokens[tags[after].start : tags[end - 1].end], tokens[heads[-1].end - 1]]
-        found = aligner.phrase(said)
-        if found is None or found.kind != "product" or found.score < REPAIR_SCORE or found.value == heads[-1].value:
-            continue
-        start, stop = tags[after].start, tags[end - 1].end
-        replaced[after] = (end - 1, Tag(start, stop, found.kind, found.value, found.score, found.candidates))
+        # All that was said after it ("half a dozen"), or after a correction only the words after
+        # any quantity, unit or "of" ("a four pack of | triple a").
+        first = after
+        for j in range(after, end):
+            if _ends_amount(tags[j]):
+                first = j + 1
+        for start in dict.fromkeys([after, first] if correction else [first]):
+            if start >= end or any(t.kind in ("option", "amount") for t in tags[start:end]):
+                continue  # an option is what was corrected ("dark roast, i mean light roast, with cream")
+            found = aligner.phrase([*tokens[tags[start].start : tags[end - 1].end], tokens[heads[-1].end - 1]])
+            if (
+                found is not None
+                and found.kind == "product"
+                and found.score >= REPAIR_SCORE
+                and found.value != heads[-1].value
+            ):
+                span = Tag(tags[start].start, tags[end - 1].end, found.kind, found.value, found.score, found.candidates)
+                replaced[start] = (end - 1, span)
+                break
     out: list[Tag] = []
     k = 0
     while k < len(tags):
@@ -180,6 +199,13 @@ def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, a
             out.append(tags[k])
             k += 1
     return out
+
+
+def _ends_amount(tag: Tag) -> bool:
+    """A unit, a said number or "of": what comes before the modifier ("a four pack of | triple a")."""
+    return (
+        tag.kind == "unit" or (tag.kind == "quantity" and not tag.weak) or (tag.kind == "word" and tag.value in LINKS)
+    )
 
 
 def shift_article(tags: list[Tag], tokens: Sequence[str], aligner: Aligner) -> list[Tag]:
