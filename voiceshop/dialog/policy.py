@@ -30,12 +30,13 @@ from voiceshop.dialog.state import (
     DialogState,
     Event,
     Heard,
+    PendingItem,
     Question,
     SessionStart,
     Turn,
 )
 from voiceshop.errors import VoiceshopError
-from voiceshop.nlu.result import ItemMention, Understanding
+from voiceshop.nlu.result import Understanding
 
 HANDOFF_AFTER = 3
 CHOICES_AFTER = 2
@@ -112,7 +113,7 @@ def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if heard and misses < HANDOFF_AFTER:
         # Items were heard, but not clearly as an order ("... a large latte, hey, do you want
         # anything?"): ask, rather than drop them or add them unasked.
-        said = say_list([_heard_item(m, ctx) for m in u.items])
+        said = say_list([_heard_item(item, ctx) for item in heard])
         question = Question(kind="offer", text=ctx.replies("did_you_want", items=said), lines=heard)
         return respond(state, ctx.replies("not_sure"), question=question)
     if misses >= HANDOFF_AFTER:
@@ -123,13 +124,14 @@ def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     return respond(state, join(ctx.replies("sorry"), _hint(state, ctx)))
 
 
-def _heard_item(mention: ItemMention, ctx: Context) -> str:
-    if mention.sku is None:
-        return speakable(mention.text)
+def _heard_item(item: PendingItem, ctx: Context) -> str:
+    """An item as heard, said back: "one large mocha", or the words heard when it names no product."""
+    if item.sku is None:
+        return speakable(item.text)
     try:
-        line = price_item(ctx.catalog, mention.sku, ordering.pending_from(mention).options, mention.quantity)
+        line = price_item(ctx.catalog, item.sku, item.options, item.quantity)
     except VoiceshopError:
-        return speakable(mention.text)
+        return speakable(item.text)
     return ctx.describe(line)
 
 

@@ -32,9 +32,9 @@ TAG_COST = 0.02
 LONGER = 0.1
 """Extra worth per word of a longer phrase."""
 KIND_TIE = 0.001
+"""Worth per word of a kind's priority, to break ties between readings ("half dozen eggs" before "half a dozen")."""
 ALONE = 0.9
 """Worth of a word heard exactly as a command word and left as itself: less than any good one-word tag."""
-"""Extra worth per word of a longer phrase."""
 MAX_CANDIDATES = 400
 """A stretch whose words occur in more phrases than this is too generic to compare one by one."""
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
@@ -259,7 +259,7 @@ class Aligner:
         return Tag(i, j, head.kind, head.value, best, keep, weak=weak, fit=max(fit, best))
 
     def _distinctive(self, span: tuple[str, ...], ent: Entity) -> bool:
-        """Whether every word of ``span`` is said exactly and occurs in the names of ``ent``'s product only."""
+        """Whether every word of ``span`` (articles aside) occurs in the names of ``ent``'s product only."""
         return all(w in STOP or self._owner(w) == ent.value for w in span)
 
     def _owner(self, word: str) -> str | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from voiceshop.nlu.align import HEADS, STOP, Aligner, Tag
-from voiceshop.nlu.items import Marks
+from voiceshop.nlu.items import ITEM_KINDS, Marks
 from voiceshop.nlu.lexicon import Entity, Lexicon
 from voiceshop.nlu.sound import SoundKey
 
@@ -28,17 +28,21 @@ REPAIR_SCORE = 0.78
 BY_SOUND = 0.65
 """How much the sound key counts against the spelling."""
 REPAIRED = 0.95
+"""A repaired reading is a little less sure than the match itself."""
 GOOD = 0.9
 """How well a stretch read another way must name its product."""
-"""A repaired reading is a little less sure than the match itself."""
 MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
-ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 LINKS = frozenset(("with", "and", "of"))
 ELLIPSIS_AFTER = frozenset(("and", "plus"))
 """Words after which an item may leave out the head noun of the one before ("... and triple a")."""
 SHORTEST = 3
 """Words shorter than this ("at", "a") are never repaired: too many things sound like them."""
+
+
+def _key(sound: SoundKey, text: str) -> str:
+    """The sound key of a stretch said as one: "ice smoker" and "iced mocha" come close."""
+    return sound(text.replace(" ", ""))
 
 
 @dataclass
@@ -50,8 +54,7 @@ class SoundIndex:
     sound: SoundKey
 
     def key(self, text: str) -> str:
-        """The sound key of a stretch said as one: "ice smoker" and "iced mocha" come close."""
-        return self.sound(text.replace(" ", ""))
+        return _key(self.sound, text)
 
     @classmethod
     def build(cls, lexicon: Lexicon, sound: SoundKey) -> SoundIndex:
@@ -59,7 +62,7 @@ class SoundIndex:
         entities: dict[str, list[Entity]] = {k: [] for k in KINDS}
         for e in lexicon.entities:
             if e.kind in KINDS and len("".join(e.words)) >= SHORTEST + 1:
-                keys[e.kind].append(sound(e.text.replace(" ", "")))
+                keys[e.kind].append(_key(sound, e.text))
                 entities[e.kind].append(e)
         return cls(keys, entities, sound)
 
