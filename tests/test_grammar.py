@@ -133,10 +133,8 @@ def sampled_sentence(draw: Any, shop: str) -> tuple[Template, str, dict[str, Any
     phrases = unique_phrases(shop)
     generated = {"items", "quantity", "ordinal", "digits", "coupon", *u.wildcards}
     fillable = [
-        t
-        for t in u.grammar.templates
-        if all(s.list_name in generated or s.list_name in phrases or s.list_name not in SHOP_LISTS for s in t.slots)
-    ]  # a shop without brands has no sentence about a brand to sample
+        t for t in u.grammar.templates if all(s.list_name in generated or s.list_name in phrases for s in t.slots)
+    ]  # a shop without brands has no sentence about a brand to sample, a list of command words none
     template = draw(st.sampled_from(fillable))
     words: list[str] = []
     slots: dict[str, Any] = dict(template.fixed_slots)

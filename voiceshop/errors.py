@@ -35,10 +35,22 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class VoiceshopError(Exception):
-    """Base of every error a user can cause or fix. ``str(err)`` is a complete, actionable sentence."""
+    """Base of every error a user can cause or fix. ``str(err)`` is a complete, actionable sentence
+    for the operator (CLI, logs); a shopper never hears it. The dialog says a reply chosen by
+    ``code`` and filled from ``fields`` instead."""
+
+    default_code: ClassVar[str] = "failed"
+
+    def __init__(self, message: str = "", *, code: str | None = None, **fields: str | int) -> None:
+        super().__init__(message)
+        self.code: str = code or self.default_code
+        """What went wrong, as a key a reply is chosen by: "out_of_stock", "option_needed"."""
+        self.fields: dict[str, str | int] = dict(fields)
+        """What the reply may say about it: a product's name, a group, how many are left."""
 
 
 @dataclass(frozen=True)
@@ -73,61 +85,65 @@ class ShopFileError(_FilesError):
 
 
 class ShopNotFound(VoiceshopError):
-    pass
+    default_code = "shop_not_found"
 
 
 class ProductNotFound(VoiceshopError):
-    pass
+    default_code = "product_not_found"
 
 
 class OptionError(VoiceshopError):
-    pass
+    default_code = "option"
 
 
 class CartError(VoiceshopError):
-    pass
+    default_code = "cart"
 
 
 class CouponError(VoiceshopError):
-    pass
+    default_code = "coupon"
 
 
 class CheckoutError(VoiceshopError):
-    pass
+    default_code = "checkout"
 
 
 class OutOfStock(CheckoutError):
+    default_code = "out_of_stock"
+
     def __init__(self, sku: str, name: str, wanted: int, available: int) -> None:
         self.sku = sku
         self.name = name
         self.wanted = wanted
         self.available = available
         left = "none left" if available == 0 else f"only {available} left"
-        super().__init__(f"not enough stock of {name} ({sku}): {wanted} wanted, {left}")
+        super().__init__(
+            f"not enough stock of {name} ({sku}): {wanted} wanted, {left}", product=name, available=available
+        )
 
 
 class SpendingCapExceeded(CheckoutError):
-    pass
+    default_code = "spending_cap"
 
 
 class PriceChanged(CheckoutError):
-    pass
+    default_code = "price_changed"
 
 
 class EmptyCart(CheckoutError):
-    pass
+    default_code = "empty_cart"
 
 
 class OrderNotFound(VoiceshopError):
-    pass
+    default_code = "order_not_found"
 
 
 class OrderTransitionError(VoiceshopError):
-    pass
+    default_code = "order_transition"
 
 
 class CustomerError(VoiceshopError):
-    pass
+    default_code = "customer"
 
 
 class GrammarError(_FilesError):
@@ -135,15 +151,15 @@ class GrammarError(_FilesError):
 
 
 class StoreError(VoiceshopError):
-    pass
+    default_code = "store"
 
 
 class StoreLocked(StoreError):
-    pass
+    default_code = "store_locked"
 
 
 class SchemaTooNew(StoreError):
-    pass
+    default_code = "store"
 
 
 class AudioError(VoiceshopError):

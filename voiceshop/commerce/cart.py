@@ -59,7 +59,9 @@ def price_item(catalog: Catalog, sku: str, chosen: Iterable[ChosenOption] = (), 
     if product is None:
         raise ProductNotFound(f"no product with SKU {sku!r} in this shop")
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise CartError(f"quantity must be between 1 and {MAX_QUANTITY}, not {quantity}")
+        raise CartError(
+            f"quantity must be between 1 and {MAX_QUANTITY}, not {quantity}", code="quantity_range", most=MAX_QUANTITY
+        )
     groups = catalog.groups_for(product)
     by_group: dict[str, list[ChosenOption]] = {g.name: [] for g in groups}
     price = product.price
@@ -67,27 +69,44 @@ def price_item(catalog: Catalog, sku: str, chosen: Iterable[ChosenOption] = (), 
         group = next((g for g in groups if g.name == opt.group), None)
         if group is None:
             offered = ", ".join(by_group) or "no options"
-            raise OptionError(f"{product.name} has no {opt.group!r} option (it offers {offered})")
+            raise OptionError(
+                f"{product.name} has no {opt.group!r} option (it offers {offered})",
+                code="option_not_offered",
+                product=product.name,
+                option=opt.group,
+            )
         choice = group.choice(opt.choice)
         if choice is None:
             names = ", ".join(c.name for c in group.choices)
-            raise OptionError(f"{opt.choice!r} is not a {group.name} for {product.name}; choose {names}")
+            raise OptionError(
+                f"{opt.choice!r} is not a {group.name} for {product.name}; choose {names}",
+                code="option_not_offered",
+                product=product.name,
+                option=opt.choice,
+            )
         amount_name = None
         if opt.amount is not None:
             amount = group.amount(opt.amount)
             if amount is None:
-                raise OptionError(f"{opt.amount!r} is not an amount for {group.name}")
+                raise OptionError(
+                    f"{opt.amount!r} is not an amount for {group.name}", code="amount_not_offered", amount=opt.amount
+                )
             amount_name = amount.name
             price += amount.price
         if any(normalize_phrase(c.choice) == normalize_phrase(choice.name) for c in by_group[group.name]):
-            raise OptionError(f"{choice.name} is chosen twice")
+            raise OptionError(f"{choice.name} is chosen twice", code="chosen_twice", option=choice.name)
         by_group[group.name].append(ChosenOption(group=group.name, choice=choice.name, amount=amount_name))
         price += choice.price
     for group in groups:
         picked = by_group[group.name]
         if group.kind is OptionKind.ONE_OF:
             if len(picked) > 1:
-                raise OptionError(f"only one {group.name} can be chosen for {product.name}")
+                raise OptionError(
+                    f"only one {group.name} can be chosen for {product.name}",
+                    code="one_choice_only",
+                    group=group.name,
+                    product=product.name,
+                )
             if not picked and group.default is not None:
                 default = group.choice(group.default)
                 assert default is not None  # guaranteed by OptionGroup validation
@@ -95,11 +114,22 @@ def price_item(catalog: Catalog, sku: str, chosen: Iterable[ChosenOption] = (), 
                 price += default.price
             if not picked and group.required:
                 names = ", ".join(c.name for c in group.choices)
-                raise OptionError(f"{product.name} needs a {group.name}: {names}")
+                raise OptionError(
+                    f"{product.name} needs a {group.name}: {names}",
+                    code="option_needed",
+                    group=group.name,
+                    product=product.name,
+                )
         elif len(picked) > group.max_choices:
-            raise OptionError(f"at most {group.max_choices} {group.name} choice(s) for {product.name}")
+            raise OptionError(
+                f"at most {group.max_choices} {group.name} choice(s) for {product.name}",
+                code="too_many_choices",
+                most=group.max_choices,
+                group=group.name,
+                product=product.name,
+            )
     if price < 0:
-        raise OptionError(f"options make the price of {product.name} negative; check the catalog")
+        raise OptionError(f"options make the price of {product.name} negative; check the catalog", code="catalog")
     ordered = tuple(o for g in groups for o in by_group[g.name])
     return CartLine(sku=sku, name=product.name, options=ordered, quantity=quantity, unit_price=price)
 
@@ -125,7 +155,7 @@ class Cart(BaseModel):
             if existing.same_item(line):
                 merged = existing.quantity + line.quantity
                 if merged > MAX_QUANTITY:
-                    raise CartError(f"at most {MAX_QUANTITY} of one item")
+                    raise CartError(f"at most {MAX_QUANTITY} of one item", code="quantity_range", most=MAX_QUANTITY)
                 return self.replace(i, existing.model_copy(update={"quantity": merged}))
         return Cart(lines=(*self.lines, line))
 
@@ -134,7 +164,7 @@ class Cart(BaseModel):
         if quantity == 0:
             return self.remove(index)
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise CartError(f"quantity must be between 0 and {MAX_QUANTITY}")
+            raise CartError(f"quantity must be between 0 and {MAX_QUANTITY}", code="quantity_range", most=MAX_QUANTITY)
         return self.replace(index, self.lines[index].model_copy(update={"quantity": quantity}))
 
     def remove(self, index: int) -> Cart:
@@ -148,7 +178,7 @@ class Cart(BaseModel):
 
     def _check(self, index: int) -> None:
         if not 0 <= index < len(self.lines):
-            raise CartError(f"the cart has no item number {index + 1}")
+            raise CartError(f"the cart has no item number {index + 1}", code="no_such_line")
 
 
 class Totals(Strict):
@@ -167,18 +197,24 @@ def compute_totals(
     option = shop.delivery_option(delivery)
     if option is None:
         offered = ", ".join(d.name for d in shop.delivery)
-        raise CartError(f"this shop does not offer {delivery!s} delivery; it offers {offered}")
+        raise CartError(
+            f"this shop does not offer {delivery!s} delivery; it offers {offered}", code="delivery_not_offered"
+        )
     discount = 0
     code = None
     if coupon_code:
         coupon = shop.coupon(coupon_code)
         if coupon is None:
-            raise CouponError(f"there is no coupon {coupon_code!r}")
+            raise CouponError(f"there is no coupon {coupon_code!r}", code="coupon_unknown")
         if not coupon.is_valid_on(today):
-            raise CouponError(f"coupon {coupon.code} expired on {coupon.expires}")
+            raise CouponError(f"coupon {coupon.code} expired on {coupon.expires}", code="coupon_expired")
         if subtotal < coupon.minimum:
             least = format_money(coupon.minimum, shop.currency)
-            raise CouponError(f"coupon {coupon.code} needs a subtotal of at least {least}")
+            raise CouponError(
+                f"coupon {coupon.code} needs a subtotal of at least {least}",
+                code="coupon_minimum",
+                minimum=coupon.minimum,
+            )
         discount = coupon.discount_for(subtotal)
         code = coupon.code
     fee = option.fee_for(subtotal - discount)

@@ -9,15 +9,16 @@ answer at all: ``answer`` returns None and the request is handled instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
 
 from voiceshop.commerce.cart import Cart, ChosenOption
+from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog import account, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
-from voiceshop.dialog.respond import all_choices, join, respond
+from voiceshop.dialog.respond import all_choices, anything_else, join, respond
 from voiceshop.dialog.speak import speakable
 from voiceshop.dialog.state import (
     CancelOrder,
@@ -25,6 +26,7 @@ from voiceshop.dialog.state import (
     Decision,
     DialogState,
     PendingItem,
+    Question,
     RequestCallback,
     SaveCustomer,
 )
@@ -32,25 +34,10 @@ from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
 ACCEPT = 85
-# Intents that may be answers to a question; anything else understood is a new request.
-ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits", "ChangeOption", "ChangeQuantity", "AddItems"})
-DELIVERY_WORDS = {
-    "pickup": (
-        "pick up",
-        "pickup",
-        "pick it up",
-        "pick them up",
-        "collect",
-        "collection",
-        "take away",
-        "in store",
-        "at the counter",
-        "come and get it",
-        "come get it",
-    ),
-    "standard": ("deliver", "delivery", "delivered", "standard", "bring it"),
-    "express": ("express", "fast", "quick", "quickly", "asap"),
-}
+ONLY_ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits"})
+"""Intents that are nothing but an answer: while a question waits, they never start a new request."""
+INSIST = frozenset({"which", "option", "stock", "delivery", "confirm", "pin", "cancel_order", "clear_cart"})
+"""Questions asked again when the words were not understood; the others give way to "sorry"."""
 
 
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
@@ -104,6 +91,8 @@ def _mentioned(u: Understanding) -> list[str]:
     for slot in u.slots.values():
         if slot.value is not None:
             values.append(str(slot.value))
+    # Things heard outside the intent's sentence count too: "large, and add a muffin" names "large".
+    values += [str(m.value) for m in u.mentions if m.kind in ("product", "option")]
     return values
 
 
@@ -121,98 +110,227 @@ def pick(u: Understanding, choices: Sequence[Choice], group: str | None = None) 
 
 
 def answer(state: DialogState, u: Understanding, ctx: Context) -> Decision | None:
+    """The answer to the question waiting, taken from whatever in ``u`` fills its slot; None when
+    ``u`` does not answer it (a new request, or not understood where the question gives way)."""
     q = state.question
     assert q is not None
-    yes, no = u.intent == "Yes", u.intent == "No"
-    if q.kind == "which" and q.item is not None:
-        choice = pick(u, q.choices)
-        if choice is not None:
-            item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
-            return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
-        if no:
-            return _skip(state, ctx)
-    elif q.kind == "option" and q.item is not None and q.group is not None:
-        choice = pick(u, q.choices, q.group)
-        if choice is not None:
-            options = (*q.item.options, _chosen(q.group, choice.value))
-            item = q.item.model_copy(update={"options": options})
-            return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
-        if no:
-            return _skip(state, ctx)
-    elif q.kind == "stock" and q.item is not None:
-        quantity = u.slot("quantity")
-        if yes or (isinstance(quantity, int) and 0 < quantity <= q.item.quantity):
-            item = q.item if yes else q.item.model_copy(update={"quantity": quantity})
-            return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
-        if no:
-            return _skip(state, ctx)
-    elif q.kind == "offer":
-        choice = _by_ordinal(u, q.choices)
-        if choice is not None:
-            q = q.model_copy(update={"item": q.item.model_copy(update={"sku": choice.value}) if q.item else None})
-            return account.offer_accepted(state.model_copy(update={"question": q}), ctx)
-        if yes:
-            return account.offer_accepted(state, ctx)
-        if no:
-            return _skip(state, ctx)
-    elif q.kind == "option_offer" and q.group is not None and q.choices:
-        if yes and state.focus is not None and state.focus < len(state.cart.lines):
-            return ordering.add_option(state, state.focus, q.group, q.choices[0].value, ctx)
-        if no or yes:
-            return respond(state, join(ctx.replies("okay"), ctx.replies("anything_else")))
-    elif q.kind == "delivery":
-        choice = match_choice(u.text, _with_delivery_words(q.choices)) or _by_ordinal(u, q.choices)
-        if choice is not None:
-            return checkout.choose_delivery(state.model_copy(update={"question": None}), choice.value, ctx)
-    elif q.kind == "confirm":
-        if yes:
-            return checkout.confirmed(state, ctx)
-        if no:
-            state = state.model_copy(update={"checkout_token": None})
-            return respond(state, ctx.replies("not_ordered"))
-    elif q.kind == "pin":
-        digits = u.slot("digits")
-        if digits is not None:
-            if q.purpose == "switch" and q.switch_to:
-                return _switch_pin(state, str(digits), q.switch_to, ctx)
-            return checkout.pin_answer(state, str(digits), ctx)
-        if no:
-            return respond(state, ctx.replies("pin_skipped"))
-    elif q.kind == "cancel_order" and q.order is not None:
-        if yes:
-            return Decision(state=state.model_copy(update={"question": None}), actions=(CancelOrder(number=q.order),))
-        if no:
-            return respond(state, ctx.replies("order_kept"))
-    elif q.kind == "clear_cart":
-        if yes:
-            return respond(state.with_cart(Cart(), None), ctx.replies("cart_cleared"))
-        if no:
-            return respond(state, ctx.replies("cart_kept_short"))
-    elif q.kind == "handoff":
-        if yes:
-            return handoff(state, ctx, reason="offered after misunderstandings")
-        if no:
-            return respond(state.model_copy(update={"misses": 0}), ctx.replies("lets_go_on"))
-    if u.understood and u.intent not in ANSWERS:
-        return None  # a new request: handled as such, the question is dropped
-    if u.understood and u.intent == "AddItems" and q.kind not in ("which", "option"):
+    form = FORMS.get(q.kind)
+    decision = form(state, q, u, ctx) if form is not None else None
+    if decision is not None:
+        return decision
+    if q.kind in INSIST and (not u.understood or u.intent in ONLY_ANSWERS):
+        return reask(state, ctx, u)
+    return None
+
+
+def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    assert q.item is not None
+    choice = pick(u, q.choices)
+    if choice is not None:
+        item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
+        return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
+    return _unanswered(state, q, q.item, u, ctx)
+
+
+def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    assert q.item is not None and q.group is not None
+    shares = _shares(u, q.group, {c.value for c in q.choices}, q.item.quantity)
+    if len(shares) > 1:  # "one large, one small" for two mochas
+        parts = tuple(
+            q.item.model_copy(update={"quantity": n, "options": (*q.item.options, _chosen(q.group, value))})
+            for n, value in shares
+        )
+        return proceed(state.model_copy(update={"question": None, "queue": (*parts, *state.queue)}), ctx)
+    choice = pick(u, q.choices, q.group)
+    if choice is not None:
+        item = q.item.model_copy(update={"options": (*q.item.options, _chosen(q.group, choice.value))})
+        return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
+    return _unanswered(state, q, q.item, u, ctx)
+
+
+def _shares(u: Understanding, group: str, offered: set[str], quantity: int) -> list[tuple[int, str]]:
+    """How many of each choice of ``group`` the words give, in order ("two large and one small"),
+    when they share out ``quantity`` items (or say each count outright)."""
+    shares: list[tuple[int, str]] = []
+    count: int | None = None
+    said = False
+    for m in u.mentions:
+        if m.kind == "quantity" and isinstance(m.value, int):
+            count, said = m.value, True
+        elif m.kind == "option" and str(m.value).startswith(f"{group}:"):
+            choice = str(m.value).partition(":")[2]
+            if choice in offered:
+                shares.append((count or 1, choice))
+            count = None
+    if len({choice for _, choice in shares}) < 2:
+        return []
+    return shares if said or sum(n for n, _ in shares) == quantity else []
+
+
+def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understanding, ctx: Context) -> Decision | None:
+    """A reply to "which one?" / "what size?" that does not choose: "no" skips the item, a quantity
+    changes it, other items are added first and the question comes back; "that's all" cannot end
+    the order while the item waits."""
+    if u.intent == "No":
+        return _skip(state, ctx)
+    quantity = u.slot("quantity")
+    if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0:
+        item = item.model_copy(update={"quantity": quantity})
+        return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
+    others = [pending_from(m) for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
+    if u.intent == "AddItems" and others:
+        return proceed(state.model_copy(update={"question": None, "queue": (*others, item, *state.queue)}), ctx)
+    if u.intent == "Checkout":
+        return respond(state, q.text, keep_question=True)
+    return None
+
+
+def _stock(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    assert q.item is not None
+    quantity = u.slot("quantity")
+    if u.intent == "Yes" or (isinstance(quantity, int) and 0 < quantity <= q.item.quantity):
+        item = q.item if u.intent == "Yes" else q.item.model_copy(update={"quantity": quantity})
+        return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
+    return _skip(state, ctx) if u.intent == "No" else None
+
+
+def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    choice = pick(u, q.choices) if len(q.choices) > 1 else _by_ordinal(u, q.choices)
+    if choice is not None:
+        item = (q.item or PendingItem(text=choice.name)).model_copy(update={"sku": choice.value})
+        q = q.model_copy(update={"item": _with_said(item, u, None)})
+        return account.offer_accepted(state.model_copy(update={"question": q}), ctx)
+    # "I'll take one", "a medium one then", "two of those", "the usual, please" (when the usual is
+    # what is offered) say yes to it, with what they add.
+    taken = u.intent == "PickOrdinal" and u.slot("ordinal") is None
+    quantity = u.slot("quantity") if u.intent == "ChangeQuantity" else None
+    usual = u.intent == "Reorder" and u.slot("which") == "usual" and bool(q.lines)
+    if u.intent == "Yes" or taken or usual or isinstance(quantity, int):
+        if q.item is not None and not q.lines:
+            q = q.model_copy(update={"item": _with_said(q.item, u, quantity)})
+            state = state.model_copy(update={"question": q})
+        return account.offer_accepted(state, ctx)
+    return _skip(state, ctx) if u.intent == "No" else None
+
+
+def _with_said(item: PendingItem, u: Understanding, quantity: object) -> PendingItem:
+    """An offered item with the quantity and options said when taking it ("a large one, please")."""
+    options = list(item.options)
+    for m in u.mentions:
+        group, _, choice = str(m.value).partition(":")
+        if m.kind == "option" and all(o.group != group for o in options):
+            options.append(_chosen(group, choice))
+    count = quantity if isinstance(quantity, int) and quantity > 0 else item.quantity
+    return item.model_copy(update={"options": tuple(options), "quantity": count})
+
+
+def _option_offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes" and q.group and q.choices and state.focus is not None and state.focus < len(state.cart.lines):
+        return ordering.add_option(state, state.focus, q.group, q.choices[0].value, ctx)
+    if u.intent in ("Yes", "No"):
+        return respond(state, ctx.replies("okay"), question=anything_else(ctx))
+    return None
+
+
+def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    offered = {c.value for c in q.choices}
+    said = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in offered]
+    choice = next((c for c in q.choices if said and c.value == said[-1]), None)
+    choice = choice or _by_ordinal(u, q.choices) or match_choice(u.text, q.choices)
+    if choice is None:
         return None
-    return reask(state, ctx, u)
+    state = state.model_copy(update={"question": None, "delivery": DeliveryKind(choice.value)})
+    # The same breath may carry more: "pick up, and can I use code TREAT2", "delivery, and a muffin".
+    if u.intent == "AddItems" and u.items:
+        return ordering.add_said(state, u, ctx)
+    code = next((str(m.value) for m in u.mentions if m.kind == "coupon"), None)
+    note = ""
+    if code is not None:
+        state, note = checkout.take_coupon(state, code, code, ctx)
+    return checkout.read_back(state, ctx, note=note)
+
+
+def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes" or (u.intent == "Checkout" and not _checkout_slots(u)):  # "yes, place the order"
+        return checkout.confirmed(state, ctx)
+    if u.intent == "No":
+        return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
+    return None
+
+
+def _checkout_slots(u: Understanding) -> list[str]:
+    return [m.kind for m in u.mentions if m.kind in ("delivery", "coupon")]
+
+
+def _pin(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    digits = u.slot("digits")
+    if digits is not None:
+        if q.purpose == "switch" and q.switch_to:
+            return _switch_pin(state, str(digits), q.switch_to, ctx)
+        return checkout.pin_answer(state, str(digits), ctx)
+    return respond(state, ctx.replies("pin_skipped")) if u.intent == "No" else None
+
+
+def _cancel_order(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes" and q.order is not None:
+        return Decision(state=state.model_copy(update={"question": None}), actions=(CancelOrder(number=q.order),))
+    return respond(state, ctx.replies("order_kept")) if u.intent == "No" else None
+
+
+def _clear_cart(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes":
+        return respond(state.with_cart(Cart(), None), ctx.replies("cart_cleared"))
+    return respond(state, ctx.replies("cart_kept_short")) if u.intent == "No" else None
+
+
+def _handoff(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes":
+        return handoff(state, ctx, reason="offered after misunderstandings")
+    if u.intent == "No":
+        return respond(state.model_copy(update={"misses": 0}), ctx.replies("lets_go_on"))
+    return None
+
+
+def _anything_else(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent == "Yes":
+        return respond(state, ctx.replies("what_else"))
+    if u.intent in ("No", "Checkout"):
+        return checkout.checkout_said(state.model_copy(update={"question": None}), u, ctx)
+    return None
+
+
+Form = Callable[[DialogState, Question, Understanding, Context], Decision | None]
+FORMS: dict[str, Form] = {
+    "which": _which,
+    "option": _option,
+    "stock": _stock,
+    "offer": _offer,
+    "option_offer": _option_offer,
+    "delivery": _delivery,
+    "confirm": _confirm,
+    "pin": _pin,
+    "cancel_order": _cancel_order,
+    "clear_cart": _clear_cart,
+    "handoff": _handoff,
+    "anything_else": _anything_else,
+}
 
 
 def _answered(item: PendingItem, u: Understanding, state: DialogState) -> tuple[PendingItem, ...]:
-    """The queue after a "which" answer; an answer that is a whole order ("two of the colgate and a
-    milk") completes the item with its own quantity and options, and adds the other items after it."""
+    """The queue after an answer that completes ``item``. An answer that is a whole order ("two of
+    the colgate and a milk", "large, and add a muffin") completes the item with its own quantity and
+    options, and adds the other items after it."""
     if u.intent != "AddItems":
         return (item, *state.queue)
-    mentions = [pending_from(m) for m in u.items]
+    mentions = [pending_from(m) for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
     mine = next((m for m in mentions if m.sku == item.sku), None)
     if mine is None:
-        return (item, *state.queue)
+        return (item, *state.queue, *mentions)
+    said = [o for o in mine.options if all(o.group != have.group for have in item.options)]
     merged = item.model_copy(
         update={
             "quantity": mine.quantity if any(m.quantity_said for m in u.items if m.sku == item.sku) else item.quantity,
-            "options": (*item.options, *mine.options),
+            "options": (*item.options, *said),
         }
     )
     return (merged, *state.queue, *[m for m in mentions if m is not mine])
@@ -222,15 +340,11 @@ def _chosen(group: str, choice: str) -> ChosenOption:
     return ChosenOption(group=group, choice=choice)
 
 
-def _with_delivery_words(choices: Sequence[Choice]) -> list[Choice]:
-    return [c.model_copy(update={"aliases": (*c.aliases, *DELIVERY_WORDS.get(c.value, ()))}) for c in choices]
-
-
 def _skip(state: DialogState, ctx: Context) -> Decision:
     state = state.model_copy(update={"question": None})
     if state.queue:
         return proceed(state, ctx, notes=[ctx.replies("skipped")])
-    return respond(state, join(ctx.replies("okay"), ctx.replies("anything_else")))
+    return respond(state, ctx.replies("okay"), question=anything_else(ctx))
 
 
 def _switch_pin(state: DialogState, digits: str, name: str, ctx: Context) -> Decision:

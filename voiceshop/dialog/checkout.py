@@ -14,8 +14,8 @@ from voiceshop.commerce.cart import Cart, Totals, compute_totals, price_item
 from voiceshop.commerce.customer import Customer, verify_pin
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.respond import join, respond
-from voiceshop.dialog.speak import say_digits, say_number, speakable
+from voiceshop.dialog.respond import anything_else, join, respond
+from voiceshop.dialog.speak import say_digits, say_list, say_number
 from voiceshop.dialog.state import (
     ActionDone,
     ActionFailed,
@@ -27,9 +27,31 @@ from voiceshop.dialog.state import (
     SaveCustomer,
 )
 from voiceshop.errors import CartError, CouponError, VoiceshopError
+from voiceshop.nlu.result import Understanding
 
 PIN_TRIES = 3
 PIN_LOCK = timedelta(minutes=15)
+
+
+def checkout_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    """ "That's it, pickup", "done, and use code TREAT2": check out with what else was said."""
+    state, note = checkout_slots(state, u, ctx)
+    decision = checkout(state, ctx)
+    if note and decision.reply is not None:
+        decision = respond(decision.state, join(note, decision.reply.text), keep_question=True)
+    return decision
+
+
+def checkout_slots(state: DialogState, u: Understanding, ctx: Context) -> tuple[DialogState, str]:
+    """The delivery and coupon said in any request: the checkout's own slots, filled when heard."""
+    note = ""
+    for m in u.mentions:
+        if m.kind == "delivery" and m.value in set(DeliveryKind):
+            if ctx.shop.delivery_option(DeliveryKind(str(m.value))) is not None:
+                state = state.model_copy(update={"delivery": DeliveryKind(str(m.value)), "checkout_token": None})
+        elif m.kind == "coupon" and state.coupon != m.value:
+            state, note = take_coupon(state, str(m.value), m.text, ctx)
+    return state, note
 
 
 def checkout(state: DialogState, ctx: Context) -> Decision:
@@ -41,6 +63,20 @@ def checkout(state: DialogState, ctx: Context) -> Decision:
         else:
             return respond(state, "", question=delivery_question(ctx))
     return read_back(state, ctx)
+
+
+def choose(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    """ "For delivery, please" said on its own: kept for the checkout, or read back with the order."""
+    said = [m.value for m in u.mentions if m.kind == "delivery"]
+    kind = u.slot("delivery") or (said[-1] if said else None)
+    option = ctx.shop.delivery_option(DeliveryKind(str(kind))) if kind in set(DeliveryKind) else None
+    if option is None:
+        offered = say_list([o.name for o in ctx.shop.delivery], "or")
+        return respond(state, ctx.replies("delivery_not_offered", offered=offered))
+    state = state.model_copy(update={"delivery": option.kind, "checkout_token": None})
+    if state.cart.lines:
+        return read_back(state, ctx)
+    return respond(state, join(ctx.replies("delivery_noted", name=option.name), ctx.replies("what_else")))
 
 
 def delivery_question(ctx: Context) -> Question:
@@ -113,19 +149,28 @@ def say_coupon(code: str) -> str:
     return " ".join(say_digits(c) if c.isdigit() else c for c in code if c.isalnum())
 
 
-def apply_coupon(state: DialogState, code: str | None, said: str, ctx: Context) -> Decision:
+def take_coupon(state: DialogState, code: str | None, said: str, ctx: Context) -> tuple[DialogState, str]:
+    """The state with the coupon on (if it can be), and what to say about it."""
     coupon = ctx.shop.coupon(code) if code else None
     if coupon is None:
-        return respond(state, ctx.replies("coupon_unknown", code=said or ctx.replies("that")), keep_question=False)
+        return state, ctx.replies("coupon_unknown", code=said or ctx.replies("that"))
     if not coupon.is_valid_on(ctx.now.date()):
-        return respond(state, ctx.replies("coupon_expired", code=say_coupon(coupon.code)))
+        return state, ctx.replies("coupon_expired", code=say_coupon(coupon.code))
     state = state.model_copy(update={"coupon": coupon.code, "checkout_token": None})
     text = ctx.replies("coupon_applied", code=say_coupon(coupon.code), description=coupon.description)
     if state.cart.subtotal < coupon.minimum:
         text = join(text, ctx.replies("coupon_minimum", minimum=ctx.money(coupon.minimum)))
+    return state, text
+
+
+def apply_coupon(state: DialogState, code: str | None, said: str, ctx: Context) -> Decision:
+    before = state.coupon
+    state, text = take_coupon(state, code, said, ctx)
+    if state.coupon == before:
+        return respond(state, text)
     if state.question is not None and state.question.kind == "confirm" and state.delivery is not None:
         return read_back(state, ctx, note=text)
-    return respond(state, join(text, ctx.replies("anything_else")))
+    return respond(state, text, question=anything_else(ctx))
 
 
 # Confirmation and PIN ---------------------------------------------------------------------------
@@ -244,13 +289,11 @@ def _learn(state: DialogState, event: ActionDone, ctx: Context) -> tuple[SaveCus
 
 
 def place_failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
-    if event.error == "OutOfStock" and event.sku is not None:
+    if event.code == "out_of_stock" and event.sku is not None:
         return _out_of_stock(state, event, ctx)
-    if event.error == "PriceChanged":
+    if event.code == "price_changed":
         return _repriced(state, ctx)
-    if event.error == "SpendingCapExceeded":
-        return respond(state, ctx.replies("cap_refused", reason=speakable(event.message)))
-    return respond(state, ctx.replies("not_placed", reason=speakable(event.message)))
+    return respond(state, join(ctx.replies("not_placed"), ctx.refusal(event.code, event.fields)))
 
 
 def _out_of_stock(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:

@@ -7,7 +7,7 @@ writes: writing is done by returning actions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -19,8 +19,11 @@ from voiceshop.commerce.order import Order
 from voiceshop.commerce.shop import Shop
 from voiceshop.dialog.replies import Replies
 from voiceshop.dialog.speak import say_list, say_money, say_number, speakable
+from voiceshop.errors import VoiceshopError
 
 LIST_CHUNK = 3
+MONEY_FIELDS = frozenset({"total", "cap", "minimum"})
+"""Error fields that are amounts of money in minor units."""
 
 
 class Records(Protocol):
@@ -59,6 +62,28 @@ class Context:
 
     def money(self, minor: int) -> str:
         return say_money(minor, self.shop.currency)
+
+    def refusal(self, code: str, fields: Mapping[str, str | int]) -> str:
+        """Why something could not be done, as the shopper hears it: the reply for the error's code
+        (``refused_<code>``), never the operator's message."""
+        key = f"refused_{code}"
+        if not self.replies.has(key):
+            return self.replies("refused")
+        said = {
+            name: self.money(value)
+            if name in MONEY_FIELDS and isinstance(value, int)
+            else say_number(value)
+            if isinstance(value, int)
+            else speakable(value)
+            for name, value in fields.items()
+        }
+        try:
+            return self.replies(key, **said)
+        except (KeyError, IndexError):  # a reply asking for a field this error did not carry
+            return self.replies("refused")
+
+    def refused(self, err: VoiceshopError) -> str:
+        return self.refusal(err.code, err.fields)
 
     def product_name(self, sku: str) -> str:
         product = self.catalog.product(sku)

@@ -10,7 +10,7 @@ from voiceshop.commerce.shop import WEEKDAYS
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
-from voiceshop.dialog.state import Decision, DialogState, PendingItem, Question
+from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.nlu.result import Understanding
 
 
@@ -138,11 +138,18 @@ def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         found = by_need(ctx.catalog, said)  # a name's words, or a need: "something for heartburn"
     if not found:
         return respond(state, ctx.replies("not_found", what=said or ctx.replies("that")))
+    selling = [p for p in found if p.stock != 0]
     names = [
-        join(speakable(p.name), ctx.money(p.price)) if state.detail == "full" else speakable(p.name)
-        for p in found
-        if p.stock != 0
+        join(speakable(p.name), ctx.money(p.price)) if state.detail == "full" else speakable(p.name) for p in selling
     ]
     if not names:
         return respond(state, ctx.replies("all_sold_out", what=said))
-    return read_list(state, ctx, ctx.replies("we_have", what=speakable(said)), names)
+    decision = read_list(state, ctx, ctx.replies("we_have", what=speakable(said)), names)
+    if decision.state.listing is not None or decision.reply is None:
+        return decision
+    # What was just listed is what "one of those", "the second one" or "yes" mean next.
+    choices = tuple(Choice(value=p.sku, name=speakable(p.name)) for p in selling)
+    first = PendingItem(sku=selling[0].sku, text=speakable(selling[0].name))
+    text = ctx.replies("offer_it") if len(selling) == 1 else ""
+    question = Question(kind="offer", text=text, item=first if len(selling) == 1 else None, choices=choices)
+    return respond(decision.state, decision.reply.text, question=question)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.respond import join, read_list, respond
+from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, OptionError
@@ -42,10 +42,27 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
                 notes.append(
                     ctx.replies("option_not_offered", product=ctx.product_name(mention.sku), option=unfit.choice)
                 )
-    items = [pending_from(m) for m in u.items]
+    state, notes = _refused(state, u, ctx, notes)
+    items = [pending_from(m) for m in u.items if not m.refused]
     if not items:
         return respond(state, join(*notes, ctx.replies("what_else")))
     return proceed(state.model_copy(update={"queue": tuple(items)}), ctx, notes=notes)
+
+
+def _refused(state: DialogState, u: Understanding, ctx: Context, notes: list[str]) -> tuple[DialogState, list[str]]:
+    """ "Not the bagel, the croissant": a refused product in the cart comes out (the one last touched
+    first), and what is said with it goes in instead."""
+    for mention in u.items:
+        if not mention.refused or mention.sku is None:
+            continue
+        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == mention.sku]
+        if not lines:
+            continue
+        index = state.focus if state.focus in lines else lines[-1]
+        line = state.cart.lines[index]
+        state = state.with_cart(state.cart.remove(index), None)
+        notes = [*notes, ctx.replies("removed", items=ctx.describe(line))]
+    return state, notes
 
 
 def proceed(state: DialogState, ctx: Context, *, notes: Sequence[str] = (), added: Sequence[str] = ()) -> Decision:
@@ -65,8 +82,9 @@ def proceed(state: DialogState, ctx: Context, *, notes: Sequence[str] = (), adde
     offer = usual_extra(state, ctx) if added else None
     if offer is not None:
         return respond(state, text, question=offer)
-    follow = ctx.replies("anything_else") if added else ctx.replies("what_else")
-    return respond(state, join(text, follow))
+    if added:
+        return respond(state, text, question=anything_else(ctx))
+    return respond(state, join(text, ctx.replies("what_else")))
 
 
 def usual_extra(state: DialogState, ctx: Context) -> Question | None:
@@ -101,10 +119,10 @@ def add_option(state: DialogState, index: int, group: str, choice: str, ctx: Con
             ctx.catalog, line.sku, (*line.options, ChosenOption(group=group, choice=choice)), line.quantity
         )
     except OptionError as exc:
-        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
+        return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
     cart = state.cart.replace(index, new)
     return respond(
-        state.with_cart(cart, index), join(ctx.replies("changed", item=ctx.describe(new)), ctx.replies("anything_else"))
+        state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)), question=anything_else(ctx)
     )
 
 
@@ -148,7 +166,7 @@ def _complete(
         line = price_item(ctx.catalog, product.sku, item.options, item.quantity)
         cart = state.cart.add(line)
     except (OptionError, CartError) as exc:
-        notes.append(ctx.replies("cannot_add", product=speakable(product.name), reason=speakable(str(exc))))
+        notes.append(join(ctx.replies("cannot_add", product=speakable(product.name)), ctx.refused(exc)))
         return None
     index = next(i for i, ln in enumerate(cart.lines) if ln.same_item(line))
     return state.with_cart(cart, index), ctx.describe(line)
@@ -241,7 +259,7 @@ def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decis
     try:
         cart = state.cart.set_quantity(index, quantity)
     except CartError as exc:
-        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
+        return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
     if quantity == 0:
         return respond(state.with_cart(cart, None), ctx.replies("removed", items=ctx.describe(line)))
     new = cart.lines[index]
@@ -271,7 +289,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
-        return respond(state, ctx.replies("cannot_change", reason=speakable(str(exc))))
+        return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
     cart = state.cart.replace(index, new)
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
 

@@ -6,9 +6,10 @@ call it the same way; the runtime applies the actions and feeds their outcome ba
 Order of precedence for what the shopper said:
 
 1. commands that always work: cancel / stop, repeat, help, say more, talk to a person, goodbye,
-   voice settings;
-2. an answer to the question waiting (``answers``);
-3. a request (add, change, check out, ask...), which drops any question left unanswered;
+   voice settings, and a moment to think ("um, let me think"), which is not a misunderstanding;
+2. an answer to the question waiting (``answers``), taken from whatever in the words fills it;
+3. a request (add, change, check out, ask...); a question it leaves unanswered and still needed
+   ("which one", "what size", "pickup or delivery", the read-back) is asked again after it;
 4. not understood: say so with a hint; after two, concrete choices; after three, offer a person.
 """
 
@@ -36,7 +37,7 @@ from voiceshop.dialog.state import (
     Turn,
 )
 from voiceshop.errors import VoiceshopError
-from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.result import HESITATE, Understanding
 
 HANDOFF_AFTER = 3
 CHOICES_AFTER = 2
@@ -76,7 +77,7 @@ def _done(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
 def _failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
     if event.action.kind == "place_order":
         return checkout.place_failed(state, event, ctx)
-    return respond(state, ctx.replies("not_done", reason=speakable(event.message)))
+    return respond(state, join(ctx.replies("not_done"), ctx.refusal(event.code, event.fields)))
 
 
 def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
@@ -97,9 +98,39 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if handler is None:
         return _miss(state, u, ctx)
     decision = handler(state.model_copy(update={"listing": None}), u, ctx)
-    if decision.state.question is None and decision.state.queue and state.question is not None:
-        decision = decision.model_copy(update={"state": decision.state.model_copy(update={"queue": ()})})
-    return _understood(decision)
+    return _understood(_resume(state, decision, ctx))
+
+
+RESUMED = frozenset({"which", "option", "delivery", "confirm"})
+"""Questions asked again after a request made in between ("how much is a latte?" at "what size?")."""
+
+
+def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
+    """After a request made while a question waited: the question again, if it is still needed.
+
+    At the read-back, a change to the order reads it back again; "yes" always answers the read-back
+    the shopper last heard.
+    """
+    q, reply, state = before.question, decision.reply, decision.state
+    asked = state.question
+    if q is None or reply is None or q.kind not in RESUMED or (asked is not None and asked.kind != "anything_else"):
+        if asked is None and before.question is not None:
+            state = state.model_copy(update={"queue": ()})  # items waiting on a dropped question go with it
+        return decision.model_copy(update={"state": state})
+    said = (
+        reply.text[: -len(asked.text)].strip() if asked is not None and reply.text.endswith(asked.text) else reply.text
+    )
+    if q.kind == "confirm":
+        if not state.cart.lines:
+            return decision
+        changed = (state.cart, state.delivery, state.coupon) != (before.cart, before.delivery, before.coupon)
+        again = checkout.read_back(state, ctx, note=said) if changed else respond(state, said, question=q)
+        return again.model_copy(update={"actions": (*decision.actions, *again.actions)})
+    if q.kind == "delivery" and not state.cart.lines:
+        return decision
+    state = state.model_copy(update={"queue": before.queue})
+    again = respond(state, said, question=q)
+    return again.model_copy(update={"actions": (*decision.actions, *again.actions)})
 
 
 def _understood(decision: Decision) -> Decision:
@@ -109,7 +140,7 @@ def _understood(decision: Decision) -> Decision:
 def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     misses = state.misses + 1
     state = state.model_copy(update={"misses": misses})
-    heard = tuple(ordering.pending_from(m) for m in u.items)
+    heard = tuple(ordering.pending_from(m) for m in u.items if not m.refused)
     if heard and misses < HANDOFF_AFTER:
         # Items were heard, but not clearly as an order ("... a large latte, hey, do you want
         # anything?"): ask, rather than drop them or add them unasked.
@@ -159,10 +190,13 @@ def _choices(state: DialogState, ctx: Context) -> str:
 
 
 def _cancel(state: DialogState, u: Understanding, ctx: Context) -> Decision:
-    had = state.question is not None or state.queue or state.listing is not None
+    asked = state.question is not None and state.question.kind != "anything_else"
+    had = asked or state.queue or state.listing is not None
     state = state.model_copy(update={"question": None, "queue": (), "listing": None, "misses": 0})
     if had:
-        follow = ctx.replies("cart_status", count=say_number(state.cart.item_count)) if state.cart.lines else ""
+        count = state.cart.item_count
+        key = "cart_status_one" if count == 1 else "cart_status"
+        follow = ctx.replies(key, count=say_number(count)) if state.cart.lines else ""
         return respond(state, join(ctx.replies("cancelled"), follow, ctx.replies("what_else")))
     if state.cart.lines:
         return respond(state, ctx.replies("stopped_cart"))
@@ -175,6 +209,8 @@ def _repeat(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 
 def _help(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     q = state.question
+    if q is not None and q.kind == "anything_else":
+        return respond(state, ctx.replies("help_cart"), keep_question=True)
     if q is not None:
         text = ctx.replies(f"help_{q.kind}")
         if q.choices:
@@ -206,6 +242,11 @@ def _goodbye(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     return respond(state, ctx.replies(key), end=True)
 
 
+def _hesitate(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    """ "Um, let me think": wait, keeping the question, without counting a misunderstanding."""
+    return respond(state, ctx.replies("take_your_time"), keep_question=True)
+
+
 def _voice(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     return account.voice_settings(state, u, ctx)
 
@@ -219,6 +260,7 @@ ALWAYS: dict[str, Handler] = {
     "Handoff": _handoff,
     "Goodbye": _goodbye,
     "VoiceSettings": _voice,
+    HESITATE: _hesitate,
 }
 
 
@@ -270,7 +312,8 @@ HANDLERS: dict[str, Handler] = {
     "Undo": lambda s, u, c: ordering.undo(s, c),
     "ReadCart": lambda s, u, c: ordering.read_cart(s, c),
     "ClearCart": _clear,
-    "Checkout": lambda s, u, c: checkout.checkout(s, c),
+    "Checkout": checkout.checkout_said,
+    "ChooseDelivery": checkout.choose,
     "ApplyCoupon": _coupon,
     "Yes": _yes,
     "No": _no,

@@ -33,6 +33,9 @@ class Replies:
             texts[str(key)] = value
         return cls(language, texts)
 
+    def has(self, key: str) -> bool:
+        return key in self.texts
+
     def __call__(self, key: str, **fields: object) -> str:
         try:
             template = self.texts[key]

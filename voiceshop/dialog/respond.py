@@ -45,6 +45,11 @@ def respond(
     return Decision(state=state, actions=tuple(actions), reply=reply)
 
 
+def anything_else(ctx: Context) -> Question:
+    """ "Anything else?" as a question: "no" or "that's all" answers it by checking out."""
+    return Question(kind="anything_else", text=ctx.replies("anything_else"))
+
+
 def all_choices(ctx: Context, question: Question) -> str:
     """ "The choices are a, b or c.": every choice of a question, when the short form was not enough."""
     return ctx.replies("choices_are", choices=say_list([c.name for c in question.choices], "or"))

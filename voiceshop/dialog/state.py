@@ -63,6 +63,7 @@ QuestionKind = Literal[
     "cancel_order",  # shall I cancel order N?
     "clear_cart",  # shall I empty the cart?
     "handoff",  # shall I ask someone to call you back?
+    "anything_else",  # anything else? (no / done: check out; an item: add it)
 ]
 
 
@@ -166,9 +167,12 @@ class ActionDone(_Model):
 class ActionFailed(_Model):
     kind: Literal["failed"] = "failed"
     action: Action
-    error: str
-    """Name of the VoiceshopError class: OutOfStock, PriceChanged, SpendingCapExceeded..."""
+    code: str
+    """What went wrong (``VoiceshopError.code``): out_of_stock, price_changed, spending_cap..."""
+    fields: dict[str, str | int] = {}
+    """What the reply may say about it (``VoiceshopError.fields``)."""
     message: str
+    """The operator's message, for the log; never said to the shopper."""
     sku: str | None = None
     available: int | None = None
     """For OutOfStock: how many are left."""

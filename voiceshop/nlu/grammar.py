@@ -135,6 +135,9 @@ class Grammar:
     """Phrases that take back what was just said ("no", "sorry", "i mean"): the later value wins."""
     negations: tuple[tuple[str, ...], ...] = ()
     """Phrases that refuse the option after them ("no", "without", "hold the")."""
+    hesitations: tuple[tuple[str, ...], ...] = ()
+    """Phrases that only buy time ("um", "let me think", "hold on"): a turn of nothing else is not a
+    misunderstanding."""
     sound: SoundKey = field(default_factory=SoundKey)
     """How the language's spelling sounds, roughly, for matching misheard words by sound."""
 
@@ -180,6 +183,7 @@ class Grammar:
             builder.deciding_words.update(w for text in f.deciding_words for w in words(text))
             builder.corrections.update(tuple(words(w)) for w in f.corrections)
             builder.negations.update(tuple(words(w)) for w in f.negations)
+            builder.hesitations.update(tuple(words(w)) for w in f.hesitations)
             for heard, meant in f.homophones.items():
                 more = [meant] if isinstance(meant, str) else meant
                 builder.homophones[heard] = tuple(dict.fromkeys([*builder.homophones.get(heard, ()), *more]))
@@ -198,6 +202,7 @@ class Grammar:
             deciding_words=frozenset(builder.deciding_words),
             corrections=_longest_first(builder.corrections),
             negations=_longest_first(builder.negations),
+            hesitations=_longest_first(builder.hesitations),
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
         for tpl in builder.templates:
@@ -294,6 +299,8 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that take back what was just said ("sorry", "i mean")."""
     negations: list[str] = []
     """voiceshop's addition: phrases that refuse the option after them ("without", "hold the")."""
+    hesitations: list[str] = []
+    """voiceshop's addition: phrases that only buy time ("um", "let me think")."""
     sound_rules: list[tuple[str, str]] = []
     """voiceshop's addition: spellings of one sound, merged for a sound key ("ph" -> "f")."""
     sound_silent: str = ""
@@ -315,6 +322,7 @@ class _Builder:
     deciding_words: set[str] = field(default_factory=set)
     corrections: set[tuple[str, ...]] = field(default_factory=set)
     negations: set[tuple[str, ...]] = field(default_factory=set)
+    hesitations: set[tuple[str, ...]] = field(default_factory=set)
     templates: list[Template] = field(default_factory=list)
 
     def parse(self, text: str, where: tuple[str, str]) -> Expression | None:

@@ -52,6 +52,8 @@ class _Draft:
     tags: list[Tag] = field(default_factory=list)
     corrects: bool = False
     """Said right after a correction: it replaces the item before instead of adding one."""
+    refused: bool = False
+    """Said after a negation ("not the bagel, the croissant"): the shopper does not want it."""
 
     @property
     def number(self) -> int | None:
@@ -78,6 +80,13 @@ def build_items(
     amount: Tag | None = None
     separated = False
     corrected = negated = False
+    breaks = [t.start for t in run if t.kind == "word" and t.value in SEPARATORS]
+    if run and run[0].start - 1 in marks.covered:
+        # The words just before the run may refuse its first item: "not the bagel, the croissant".
+        just_before = range(max(0, run[0].start - 3), run[0].start)
+        negated = any(k in marks.negations for k in just_before) and not any(
+            k in marks.corrections for k in just_before
+        )
 
     def split_off() -> None:
         """ "two lattes, one with soy, one with almond": a quantity with options and no head of its own
@@ -85,7 +94,12 @@ def build_items(
         nonlocal pending
         whole = cur.number
         part = pending.number
-        if cur.head is None or whole is None or part is None or part >= whole or not pending.options:
+        if cur.head is None or whole is None or part is None or part > whole or not pending.options:
+            return
+        if part == whole:  # the last share ("... one with almond"): the rest of the item has its options
+            cur.options += pending.options
+            cur.tags += pending.tags
+            pending = _Draft()
             return
         options, said = [*cur.options, *pending.options], [*cur.tags, *pending.tags]
         drafts.append(_Draft(cur.head, pending.quantity, None, cur.unit, options, said))
@@ -106,11 +120,15 @@ def build_items(
                 elif tag.value == before.value and not separated and not _conflict(cur.options, pending.options):
                     cur.head = None  # "a latte, i guess, yeah, a latte": said again, not a second one
                 else:
-                    split_off()
+                    # "two lattes, one with soy, and a muffin" splits; in "four large lattes, three
+                    # medium americanos" the quantity and size lead straight into their own head.
+                    if pending.tags and any(max(t.end for t in pending.tags) <= b < tag.start for b in breaks):
+                        split_off()
                     if cur.count != 0:
                         drafts.append(cur)
                     cur = _Draft()
             cur.head = tag
+            cur.refused = negated and not corrected  # "not the bagel"; "no, three lattes" corrects
             if pending.quantity is not None:
                 cur.quantity, cur.count = pending.quantity, None
             cur.unit = pending.unit or cur.unit
@@ -146,7 +164,14 @@ def build_items(
                 cur.quantity = tag
                 cur.tags.append(tag)
             else:
-                if pending.quantity is not None:
+                if pending.quantity is not None and not pending.options and cur.quantity is None:
+                    # "milk, two gallons, a dozen eggs", "bananas, six of them, and apples": a
+                    # quantity after a head and before the next quantity counts that head
+                    cur.quantity, cur.count = pending.quantity, None
+                    cur.unit = pending.unit or cur.unit
+                    cur.tags.append(pending.quantity)
+                    pending = _Draft()
+                elif pending.quantity is not None:
                     split_off()
                 elif pending.options:
                     # "a coffee with milk and sugar and a bagel": what came before the next item's
@@ -240,6 +265,7 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
         text=" ".join(tokens[start:end]),
         score=round(min(t.score for t in d.tags), 3),  # the head is among the tags
         candidates=tuple(candidates),
+        refused=d.refused,
     )
 
 

@@ -31,7 +31,8 @@ class Entity:
     """One way of naming one thing of the shop."""
 
     kind: str
-    """product, brand, category, option, amount, coupon, or the name of a grammar list (unit, voice)."""
+    """product, brand, category, option, amount, coupon, or the name of a grammar list (unit, voice,
+    delivery)."""
     value: str
     """SKU, brand, category, "group:choice", amount name, coupon code or list value."""
     words: tuple[str, ...]
@@ -87,6 +88,8 @@ class Lexicon:
         for coupon in shop.coupons:
             for i, text in enumerate(coupon_phrases(coupon.code)):
                 add("coupon", coupon.code, text, i == 0)
+        for option in shop.delivery:
+            add("delivery", option.kind.value, option.name, False)  # the shop's own name for it
         for name, glist in grammar.lists.items():
             named: set[str] = set()
             for value in glist.values:

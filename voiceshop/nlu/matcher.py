@@ -24,7 +24,7 @@ from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
-from voiceshop.nlu.result import Candidate, IntentGuess, ItemMention, SlotValue, Understanding
+from voiceshop.nlu.result import HESITATE, Candidate, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
@@ -84,6 +84,11 @@ class Understander:
         self._units = self.lexicon.units()
         self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
+        used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
+        marks = {stem(w) for phrase in grammar.corrections for w in phrase}
+        self._asides = (self._light - used) | (self._light & marks)
+        """Light words no sentence needs ("dear", "actually" taking back what was said before): left
+        out of the plain reading's core."""
         self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
         self._quantity_symbol = _slot_symbol("quantity")
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
@@ -113,7 +118,11 @@ class Understander:
     # --- understanding --------------------------------------------------------------------------------
 
     def understand(self, text: str) -> Understanding:
-        tokens, _ = drop_phrases(join_spelled(words(text)), self.grammar.fillers)
+        said = join_spelled(words(text))
+        tokens, _ = drop_phrases(said, self.grammar.fillers)
+        thinking, _ = drop_phrases(said, self.grammar.hesitations)
+        if len(thinking) < len(said) and not drop_phrases(thinking, self.grammar.fillers)[0]:
+            return Understanding(text=text, intent=HESITATE, confidence=1.0)
         tokens = self.aligner.merge_compounds(tokens)
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
@@ -121,6 +130,10 @@ class Understander:
         marks = self._marks(tokens)
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
+        found = self._read(text, tokens, heard, tags, marks)
+        return found.model_copy(update={"mentions": _mentions(tags, tokens)})
+
+    def _read(self, text: str, tokens: list[str], heard: list[Tag], tags: list[Tag], marks: Marks) -> Understanding:
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)
@@ -138,6 +151,16 @@ class Understander:
         if items_first is not None:
             hits.append(items_first)
         core, cost = self._core(coarse)
+        for reading in dict.fromkeys((literal, fine)):
+            # Without the asides ("actually", "dear") and unknown words, each word as said or read
+            # as a thing: "actually make the latte a large", "do you guys deliver".
+            plain_core, plain_cost = self._core(reading, self._asides)
+            if plain_core and plain_core not in (core, reading):
+                hits += [
+                    _Hit(h.template, h.confidence * plain_cost, h.encoding, h.query, h.rank)
+                    for h in self._hits(plain_core, 3)
+                    if h.template not in self._wild_templates and h.template not in self._ordering
+                ]
         if core and core != coarse:
             # The same reading with the words that say little (unknown words, "hi", "dear") left out,
             # at their cost: padding around a request must not sink it ("okay i'm done, ring me up").
@@ -227,15 +250,18 @@ class Understander:
     # --- encoding -------------------------------------------------------------------------------------
 
     def _as_words(self, tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
-        """The same tags, except that whatever is made only of command words is read as those words:
-        "the last thing" in "undo the last thing", "coffee" in "where is my coffee", "options"."""
+        """The same tags, except that whatever is made only of command words (and words nothing knows)
+        is read as those words: "the last thing" in "undo the last thing", "coffee" in "where is my
+        coffee", "options"."""
         out: list[Tag] = []
         for tag in tags:
             if tag.kind in ("word", "unknown"):
                 out.append(tag)
                 continue
             as_words = [self.aligner.word(tokens[i], i) for i in range(tag.start, tag.end)]
-            out += as_words if all(w.kind == "word" for w in as_words) else [tag]
+            # A thing read over a word nothing knows ("guys deliver") is also read as said.
+            literal = all(w.kind in ("word", "unknown") for w in as_words) and any(w.kind == "word" for w in as_words)
+            out += as_words if literal else [tag]
         return out
 
     def _marks(self, tokens: Sequence[str]) -> Marks:
@@ -276,14 +302,17 @@ class Understander:
         ("trouble" for "double") is not."""
         return symbol.name in self._option_symbols and min(t.score for t in symbol.tags) >= GOOD_OPTION
 
-    def _core(self, encoding: tuple[_Symbol, ...]) -> tuple[tuple[_Symbol, ...], float]:
+    def _core(
+        self, encoding: tuple[_Symbol, ...], light: frozenset[str] | None = None
+    ) -> tuple[tuple[_Symbol, ...], float]:
         """``encoding`` without unknown and light words outside items, and what leaving them out costs."""
+        light = self._light if light is None else light
         kept: list[_Symbol] = []
         cost = 1.0
         for s in encoding:
             if s.name == UNKNOWN:
                 cost *= UNEXPLAINED_PENALTY ** len(s.tags)
-            elif s.name in self._light:
+            elif s.name in light:
                 cost *= LIGHT_PENALTY
             else:
                 kept.append(s)
@@ -448,6 +477,15 @@ def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:
             for d in range(min(op.src_end - op.src_start, op.dest_end - op.dest_start)):
                 pairs.append((op.src_start + d, op.dest_start + d))
     return pairs
+
+
+def _mentions(tags: Sequence[Tag], tokens: Sequence[str]) -> tuple[Mention, ...]:
+    """Every stretch read as a thing (not a command word, not unknown), with the words it came from."""
+    return tuple(
+        Mention(kind=t.kind, value=t.value, text=" ".join(tokens[t.start : t.end]), score=round(t.score, 3))
+        for t in tags
+        if t.kind not in ("word", "unknown") and not t.weak
+    )
 
 
 def _near_words_unknown(plain: list[Tag], tokens: Sequence[str]) -> list[Tag]:

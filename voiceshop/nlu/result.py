@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+HESITATE = "Hesitate"
+"""The intent of a turn that only buys time ("um", "let me think"): not a misunderstanding."""
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,10 +65,25 @@ class ItemMention(_Model):
     text: str
     score: float
     candidates: tuple[Candidate, ...] = ()
+    refused: bool = False
+    """Said as not wanted ("not the bagel, the croissant", "without the fries"): what to take away."""
 
     @property
     def ambiguous(self) -> bool:
         return self.sku is None and len(self.candidates) > 1
+
+
+class Mention(_Model):
+    """A thing of the shop or of the grammar's lists heard anywhere in the words, whatever the intent:
+    what lets a question take its answer from a reply that says more ("large, and add a muffin")."""
+
+    kind: str
+    """product, option, delivery, coupon, quantity, ordinal, digits, or a grammar list's name."""
+    value: str | int
+    """SKU, "group:choice", list value, coupon code or number."""
+    text: str
+    """The words it was heard in."""
+    score: float
 
 
 class IntentGuess(_Model):
@@ -88,6 +106,8 @@ class Understanding(_Model):
     """The next best intents (when not understood: the closest ones)."""
     template: str = ""
     """The grammar sentence that matched, for debugging ("AddItems.yaml: <want> {items}")."""
+    mentions: tuple[Mention, ...] = ()
+    """Everything recognised in the words, in order, whether or not the intent's sentence used it."""
 
     @property
     def understood(self) -> bool:

@@ -330,12 +330,7 @@ class Assistant:
 
 
 def _failure(action: Action, error: VoiceshopError) -> ActionFailed:
+    failed = ActionFailed(action=action, code=error.code, fields=error.fields, message=str(error))
     if isinstance(error, OutOfStock):
-        return ActionFailed(
-            action=action,
-            error=type(error).__name__,
-            message=str(error),
-            sku=error.sku,
-            available=error.available,
-        )
-    return ActionFailed(action=action, error=type(error).__name__, message=str(error))
+        return failed.model_copy(update={"sku": error.sku, "available": error.available})
+    return failed

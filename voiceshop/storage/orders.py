@@ -81,7 +81,11 @@ class OrderRepository:
             found = self.shops.products(stored, [line.sku for line in cart.lines])
             missing = [line.name for line in cart.lines if line.sku not in found]
             if missing:
-                raise ProductNotFound(f"no longer sold: {', '.join(missing)}; remove it from the cart")
+                raise ProductNotFound(
+                    f"no longer sold: {', '.join(missing)}; remove it from the cart",
+                    code="no_longer_sold",
+                    product=missing[0],
+                )
             catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p in found.values()))
             lines = []
             for line in cart.lines:
@@ -91,12 +95,18 @@ class OrderRepository:
                         format_money(line.unit_price, shop.currency),
                         format_money(priced.unit_price, shop.currency),
                     )
-                    raise PriceChanged(f"the price of {priced.describe()} changed from {was} to {now}")
+                    raise PriceChanged(
+                        f"the price of {priced.describe()} changed from {was} to {now}", product=line.name
+                    )
                 lines.append(priced)
             totals = compute_totals(shop, cart.subtotal, delivery, coupon, today or datetime.now(UTC).date())
             if shop.spending_cap is not None and totals.total > shop.spending_cap:
                 total, cap = format_money(totals.total, shop.currency), format_money(shop.spending_cap, shop.currency)
-                raise SpendingCapExceeded(f"the total {total} is over this shop's limit of {cap} per order")
+                raise SpendingCapExceeded(
+                    f"the total {total} is over this shop's limit of {cap} per order",
+                    total=totals.total,
+                    cap=shop.spending_cap,
+                )
             wanted = Counter[str]()
             for line in lines:
                 wanted[line.sku] += line.quantity
