@@ -18,7 +18,7 @@ def test_readme_example_script_prints_a_complete_order(vs) -> None:  # type: ign
     assert lines[0] == "assistant: Hi, welcome to The Daily Grind. What can I get you?"
     assert "you: um can i get two large lattes with soy milk" in lines
     assert "assistant: Added two large lattes with soy milk. Anything else?" in lines
-    spoken = re.search(r"^assistant: Your order is placed\. The order number is ((?:\w+ ){5}\w+)\.", lines[-1])
+    spoken = re.search(r"^assistant: Your order is placed, number ((?:\w+ ){5}\w+),", lines[-1])
     assert spoken is not None
     stored = json.loads(vs("orders", "list", "--json"))
     assert len(stored) == 1 and stored[0]["total"] == 1495

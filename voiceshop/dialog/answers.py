@@ -36,6 +36,9 @@ from voiceshop.nlu.text import words
 ACCEPT = 85
 ONLY_ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits"})
 """Intents that are nothing but an answer: while a question waits, they never start a new request."""
+SAID_BACK = 4
+"""Words of a reply that did not fit said back ("Sorry, purple isn't one of the choices"); more
+are "that", so the question is not buried."""
 INSIST = frozenset({"which", "option", "stock", "delivery", "confirm", "pin", "cancel_order", "clear_cart"})
 """Questions asked again when the words were not understood; the others give way to "sorry"."""
 
@@ -247,6 +250,7 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
     note = ""
     if code is not None:
         state, note = checkout.take_coupon(state, code, code, ctx)
+        note = "" if state.coupon == code else note  # the read-back says what the coupon takes off
     return checkout.read_back(state, ctx, note=note)
 
 
@@ -367,6 +371,8 @@ def reask(state: DialogState, ctx: Context, u: Understanding | None = None) -> D
     if q.kind == "pin":
         return respond(state, ctx.replies("pin_reask"), keep_question=True)
     said = " ".join(words(u.text)) if u is not None else ""
+    if len(said.split()) > SAID_BACK:
+        said = ctx.replies("that")
     sorry = ctx.replies("not_a_choice", said=said, what=q.group or ctx.replies("an_answer")) if said else ""
     if q.kind in ("confirm", "cancel_order", "clear_cart", "handoff", "stock", "offer", "option_offer"):
         return respond(state, join(ctx.replies("yes_or_no"), q.text), keep_question=True)

@@ -51,6 +51,7 @@ def checkout_slots(state: DialogState, u: Understanding, ctx: Context) -> tuple[
                 state = state.model_copy(update={"delivery": DeliveryKind(str(m.value)), "checkout_token": None})
         elif m.kind == "coupon" and state.coupon != m.value:
             state, note = take_coupon(state, str(m.value), m.text, ctx)
+            note = "" if state.coupon == m.value else note  # taken: the read-back says what it takes off
     return state, note
 
 
@@ -127,8 +128,11 @@ def read_back(state: DialogState, ctx: Context, *, note: str = "") -> Decision:
     if t.discount:
         parts.append(ctx.replies("with_discount", code=say_coupon(t.coupon or ""), discount=ctx.money(t.discount)))
     if t.delivery_fee:
-        parts.append(ctx.replies("delivery_fee", fee=ctx.money(t.delivery_fee)))
-    parts.append(ctx.replies("total", total=ctx.money(t.total), delivery=option.name, eta=option.eta))
+        parts.append(
+            ctx.replies("total_with_fee", total=ctx.money(t.total), fee=ctx.money(t.delivery_fee), delivery=option.name)
+        )
+    else:
+        parts.append(ctx.replies("total", total=ctx.money(t.total), delivery=option.name))
     token = state.checkout_token or ctx.new_token
     state = state.model_copy(update={"checkout_token": token})
     question = Question(kind="confirm", text=ctx.replies("confirm"))
@@ -169,7 +173,7 @@ def apply_coupon(state: DialogState, code: str | None, said: str, ctx: Context) 
     if state.coupon == before:
         return respond(state, text)
     if state.question is not None and state.question.kind == "confirm" and state.delivery is not None:
-        return read_back(state, ctx, note=text)
+        return read_back(state, ctx)  # the read-back says what the coupon takes off
     return respond(state, text, question=anything_else(ctx))
 
 
@@ -267,7 +271,7 @@ def placed(state: DialogState, event: ActionDone, ctx: Context) -> Decision:
             "orders": (order.number, *state.orders)[:20],
         }
     )
-    text = ctx.replies("placed", number=say_digits(order.number), total=ctx.money(order.total), eta=eta)
+    text = ctx.replies("placed", number=say_digits(order.number), eta=eta)
     actions = _learn(state, event, ctx)
     return respond(state, text, actions=actions)
 

@@ -181,7 +181,9 @@ class Assistant:
         return understander_for(stored, catalog).understand(text)
 
     def state(self) -> DialogState:
-        return self._load()[0]
+        """The session as the next turn will find it; reading it changes nothing (an idle session
+        expires on the next turn, which then greets the shopper back)."""
+        return self._load(expire=False)[0]
 
     # -- for a speech recogniser -----------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class Assistant:
     def hints(self) -> list[str]:
         """Phrases the next answer is likely to contain: the choices of the question just asked."""
         question = self.state().question
-        if question is None:
+        if question is None or question.kind == "anything_else":  # anything on the menu may follow
             return []
         said = [name for c in question.choices for name in (c.name, *c.aliases)]
         return said or ["yes", "no"]
@@ -219,8 +221,11 @@ class Assistant:
             customer=customer.name, cart=cart, pace=customer.pace, volume=customer.volume, detail=customer.detail
         )
 
-    def _load(self) -> tuple[DialogState, bool, bool]:
-        """The session's state, whether it is new, and whether it is new because the old one expired."""
+    def _load(self, *, expire: bool = True) -> tuple[DialogState, bool, bool]:
+        """The session's state, whether it is new, and whether it is new because the old one expired.
+
+        ``expire=False`` only looks: an idle session is shown as the fresh one that will replace it,
+        and nothing is written."""
         stored = self.shops.resolve(self.slug)
         saved = self.sessions.load(stored, self.device)
         if saved is not None:
@@ -232,6 +237,8 @@ class Assistant:
                 last = state.last_active
                 if last is None or self.clock() - last <= self.idle_timeout:
                     return state, False, False
+                if not expire:
+                    return self._fresh(stored), True, True
                 return self._expire(stored, state), True, True
         return self._fresh(stored), True, False
 
