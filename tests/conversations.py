@@ -4,6 +4,7 @@ A conversation file (``tests/conversations/*.yaml``)::
 
     description: what this conversation shows
     shop: coffee-bar                    # an example shop folder
+    shopper_means: "1 large latte, picked up"   # what the shopper wants to end with, for the reader
     now: "2026-11-23T09:00:00-05:00"    # the clock at the start (default: a Monday morning)
     customer: Anna                      # the device's default customer (optional)
     customers:                          # customers in the store before the conversation

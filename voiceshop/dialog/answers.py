@@ -9,6 +9,7 @@ answer at all: ``answer`` returns None and the request is handled instead.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
@@ -144,11 +145,27 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
             for n, value in shares
         )
         return proceed(state.model_copy(update={"question": None, "queue": (*parts, *state.queue)}), ctx)
-    choice = pick(u, q.choices, q.group)
+    choice = _unattached(u, q.choices, q.group) or pick(u, q.choices, q.group)
     if choice is not None:
         item = q.item.model_copy(update={"options": (*q.item.options, _chosen(q.group, choice.value))})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
     return _unanswered(state, q, q.item, u, ctx)
+
+
+def _unattached(u: Understanding, choices: Sequence[Choice], group: str) -> Choice | None:
+    """The one choice of ``group`` said outside the items said with it: "small" in "small, and a
+    cappuccino, large"."""
+    claimed = Counter(f"{o.group}:{o.choice}" for item in u.items for o in item.options)
+    free: list[str] = []
+    for m in u.mentions:
+        value = str(m.value)
+        if m.kind == "option" and value.startswith(f"{group}:"):
+            if claimed[value]:
+                claimed[value] -= 1
+            else:
+                free.append(value.partition(":")[2])
+    found = {c.value: c for c in choices if c.value in free}
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _shares(u: Understanding, group: str, offered: set[str], quantity: int) -> list[tuple[int, str]]:
@@ -183,7 +200,8 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     others = [pending_from(m) for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
     if u.intent == "AddItems" and others:
         return proceed(state.model_copy(update={"question": None, "queue": (*others, item, *state.queue)}), ctx)
-    if u.intent == "Checkout":
+    if u.intent in ("Checkout", "ChooseDelivery"):  # "that's it", "pick up": this one first
+        state, _ = checkout.checkout_slots(state, u, ctx)
         return respond(state, q.text, keep_question=True)
     return None
 
@@ -245,7 +263,12 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
     state = state.model_copy(update={"question": None, "delivery": DeliveryKind(choice.value)})
     # The same breath may carry more: "pick up, and can I use code TREAT2", "delivery, and a muffin".
     if u.intent == "AddItems" and u.items:
-        return ordering.add_said(state, u, ctx)
+        added = ordering.add_said(state, u, ctx)
+        asked = added.state.question
+        if added.reply is None or (asked is not None and asked.kind != "anything_else"):
+            return added  # the new item needs an answer first ("what size?")
+        text = added.reply.text.removesuffix(asked.text).strip() if asked is not None else added.reply.text
+        return checkout.read_back(added.state, ctx, note=text)
     code = next((str(m.value) for m in u.mentions if m.kind == "coupon"), None)
     note = ""
     if code is not None:
@@ -257,7 +280,7 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
 def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     if u.intent == "Yes" or (u.intent == "Checkout" and not _checkout_slots(u)):  # "yes, place the order"
         return checkout.confirmed(state, ctx)
-    if u.intent == "No":
+    if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"
         return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
     return None
 
@@ -298,7 +321,7 @@ def _handoff(state: DialogState, q: Question, u: Understanding, ctx: Context) ->
 def _anything_else(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     if u.intent == "Yes":
         return respond(state, ctx.replies("what_else"))
-    if u.intent in ("No", "Checkout"):
+    if u.intent in ("No", "Checkout", "ChooseDelivery"):  # "no, that's it", "done", "delivery, please"
         return checkout.checkout_said(state.model_copy(update={"question": None}), u, ctx)
     return None
 

@@ -42,16 +42,21 @@ def checkout_said(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     return decision
 
 
-def checkout_slots(state: DialogState, u: Understanding, ctx: Context) -> tuple[DialogState, str]:
-    """The delivery and coupon said in any request: the checkout's own slots, filled when heard."""
+def checkout_slots(
+    state: DialogState, u: Understanding, ctx: Context, *, say_taken: bool = False
+) -> tuple[DialogState, str]:
+    """The delivery and coupon said in any request: the checkout's own slots, filled when heard.
+
+    The text says what became of a coupon: always when it was refused, and when it was taken only
+    if ``say_taken`` (a read-back says what it takes off anyway)."""
     note = ""
     for m in u.mentions:
-        if m.kind == "delivery" and m.value in set(DeliveryKind):
+        if m.kind == "delivery" and m.value in set(DeliveryKind) and state.delivery != m.value:
             if ctx.shop.delivery_option(DeliveryKind(str(m.value))) is not None:
                 state = state.model_copy(update={"delivery": DeliveryKind(str(m.value)), "checkout_token": None})
         elif m.kind == "coupon" and state.coupon != m.value:
             state, note = take_coupon(state, str(m.value), m.text, ctx)
-            note = "" if state.coupon == m.value else note  # taken: the read-back says what it takes off
+            note = "" if state.coupon == m.value and not say_taken else note
     return state, note
 
 

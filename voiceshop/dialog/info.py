@@ -116,6 +116,10 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
     return respond(state, text, question=question)
 
 
+SAID_BACK = 3
+"""Words of a search said back ("For heartburn we have..."); a longer one is not repeated."""
+
+
 def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     products = ctx.catalog.products
     said = ""
@@ -135,7 +139,9 @@ def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not found:
         query = u.slots.get("query")
         said = query.text if query is not None else said
-        found = by_need(ctx.catalog, said)  # a name's words, or a need: "something for heartburn"
+        # a name's words, or a need ("something for heartburn") with what it is also looked up as
+        looked_up = str(query.value) if query is not None and query.value else said
+        found = by_need(ctx.catalog, looked_up)
     if not found:
         return respond(state, ctx.replies("not_found", what=said or ctx.replies("that")))
     selling = [p for p in found if p.stock != 0]
@@ -144,7 +150,10 @@ def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     ]
     if not names:
         return respond(state, ctx.replies("all_sold_out", what=said))
-    decision = read_list(state, ctx, ctx.replies("we_have", what=speakable(said)), names)
+    intro = (
+        ctx.replies("we_have", what=speakable(said)) if len(said.split()) <= SAID_BACK else ctx.replies("we_have_these")
+    )
+    decision = read_list(state, ctx, intro, names)
     if decision.state.listing is not None or decision.reply is None:
         return decision
     # What was just listed is what "one of those", "the second one" or "yes" mean next.

@@ -49,6 +49,19 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     return proceed(state.model_copy(update={"queue": tuple(items)}), ctx, notes=notes)
 
 
+def replace_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    """ "Scratch that, a mocha instead": the item last added or changed comes out, what is said goes in."""
+    notes: list[str] = []
+    if state.focus is not None and state.focus < len(state.cart.lines):
+        line = state.cart.lines[state.focus]
+        state = state.with_cart(state.cart.remove(state.focus), None)
+        notes.append(ctx.replies("removed", items=ctx.describe(line)))
+    items = [pending_from(m) for m in u.items if not m.refused]
+    if not items:
+        return respond(state, join(*notes, ctx.replies("what_else")))
+    return proceed(state.model_copy(update={"queue": tuple(items)}), ctx, notes=notes)
+
+
 def _refused(state: DialogState, u: Understanding, ctx: Context, notes: list[str]) -> tuple[DialogState, list[str]]:
     """ "Not the bagel, the croissant": a refused product in the cart comes out (the one last touched
     first), and what is said with it goes in instead."""

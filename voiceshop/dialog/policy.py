@@ -89,7 +89,9 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if state.question is not None:
         decision = answers.answer(state, u, ctx)
         if decision is not None:
-            return decision if decision.state.misses > state.misses else _understood(decision)
+            if decision.state.misses > state.misses:
+                return decision
+            return _understood(_checkout_slots(u, decision, ctx))
         # A new request: the question stays in the state for handlers that build on it (a coupon
         # said at the read-back); the reply drops it unless the handler keeps it on purpose.
     if not u.understood or u.intent is None:
@@ -98,7 +100,23 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if handler is None:
         return _miss(state, u, ctx)
     decision = handler(state.model_copy(update={"listing": None}), u, ctx)
-    return _understood(_resume(state, decision, ctx))
+    return _understood(_checkout_slots(u, _resume(state, decision, ctx), ctx))
+
+
+ASKING = frozenset({"ShopInfo", "ProductInfo", "Search", "OrderStatus", "Recommend", "CancelOrder", "Reorder"})
+"""Intents that ask about something: a delivery kind or coupon they name is not chosen by it."""
+
+
+def _checkout_slots(u: Understanding, decision: Decision, ctx: Context) -> Decision:
+    """A delivery kind or coupon said along with another request ("twelve ounce, and use the code
+    MORNING10") is kept for the checkout, and a coupon is acknowledged."""
+    if u.intent in ASKING or decision.reply is None:
+        return decision
+    state, note = checkout.checkout_slots(decision.state, u, ctx, say_taken=True)
+    if state == decision.state:
+        return decision
+    reply = decision.reply.model_copy(update={"text": join(note, decision.reply.text)})
+    return decision.model_copy(update={"state": state.model_copy(update={"last_reply": reply.text}), "reply": reply})
 
 
 RESUMED = frozenset({"which", "option", "delivery", "confirm"})
@@ -141,6 +159,9 @@ def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     misses = state.misses + 1
     state = state.model_copy(update={"misses": misses})
     heard = tuple(ordering.pending_from(m) for m in u.items if not m.refused)
+    offered = state.question
+    if heard and offered is not None and offered.kind == "offer" and offered.lines and state.misses:
+        heard = (*offered.lines, *heard)  # "... and a croissant" after "did you want two lattes?"
     if heard and misses < HANDOFF_AFTER:
         # Items were heard, but not clearly as an order ("... a large latte, hey, do you want
         # anything?"): ask, rather than drop them or add them unasked.
@@ -306,6 +327,7 @@ def _digits_outside(state: DialogState, u: Understanding, ctx: Context) -> Decis
 
 HANDLERS: dict[str, Handler] = {
     "AddItems": ordering.add_said,
+    "ReplaceItem": ordering.replace_item,
     "ChangeQuantity": ordering.change_quantity,
     "ChangeOption": ordering.change_option,
     "RemoveItem": ordering.remove_item,

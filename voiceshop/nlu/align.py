@@ -40,6 +40,8 @@ MAX_CANDIDATES = 400
 DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
 ORDINAL_WORDS = frozenset(ORDINALS)
 PHONETIC_SCORE = 0.8
+FEWER_WORDS = 0.9
+"""Fewer words than a fixed list's phrase name it only when they are nearly its letters ("pickup")."""
 DISTINCTIVE_SHARE = 0.4
 """A word only one product has names it when it is this much of the name ("drip", not "blue")."""
 
@@ -317,6 +319,8 @@ class Aligner:
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
                 continue
             full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
+            if len(ent.words) > len(span) and ent.kind not in KIND_PRIORITY and full < FEWER_WORDS:
+                continue  # "sore" is not "in store": a grammar list's phrase is said whole
             if len(ent.words) == len(span):
                 full = max(full, _by_readings(ent, readings))
             score = full
@@ -441,6 +445,8 @@ HEADS = frozenset(("product", "category", "brand"))
 ONE_AFTER = frozenset(("the", "that", "this", "which", "other", "another", "next", "last", "previous", "first"))
 ONE_BEFORE = frozenset(("more", "less", "fewer"))
 END_NUMBER_AFTER = frozenset(("it", "that", "them", "to"))
+NOT_NUMBER_AFTER = frozenset(("something", "anything", "stuff", "nothing"))
+"""After these "for" / "to" is the word: "something for allergies" is not four allergy reliefs."""
 
 
 def _plural(token: str) -> bool:
@@ -462,6 +468,8 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
         last = k == len(tags) - 1 and k > 0
         if t.kind in ("word", "unknown") and word in HOMOPHONES and last and tokens[t.start - 1] in END_NUMBER_AFTER:
             out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)  # "make it for" is "make it four"
+            continue
+        if t.start > 0 and tokens[t.start - 1] in NOT_NUMBER_AFTER:
             continue
         if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
             m = k + 1

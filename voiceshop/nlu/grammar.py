@@ -113,6 +113,9 @@ class GrammarList:
     name: str
     values: tuple[ListValue, ...] = ()
     wildcard: bool = False
+    rest: bool = False
+    """A wildcard at the end of a sentence that takes every word after its place ("something to
+    wash my clothes with"), when the words before it are the sentence's own."""
 
 
 @dataclass
@@ -135,6 +138,8 @@ class Grammar:
     """Phrases that take back what was just said ("no", "sorry", "i mean"): the later value wins."""
     negations: tuple[tuple[str, ...], ...] = ()
     """Phrases that refuse the option after them ("no", "without", "hold the")."""
+    needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    """What a need is also looked up as: "headache" -> "pain" (a free search says both)."""
     hesitations: tuple[tuple[str, ...], ...] = ()
     """Phrases that only buy time ("um", "let me think", "hold on"): a turn of nothing else is not a
     misunderstanding."""
@@ -184,6 +189,8 @@ class Grammar:
             builder.corrections.update(tuple(words(w)) for w in f.corrections)
             builder.negations.update(tuple(words(w)) for w in f.negations)
             builder.hesitations.update(tuple(words(w)) for w in f.hesitations)
+            for need, looked_up in f.needs.items():
+                builder.needs[tuple(words(need))] = tuple(words(looked_up))
             for heard, meant in f.homophones.items():
                 more = [meant] if isinstance(meant, str) else meant
                 builder.homophones[heard] = tuple(dict.fromkeys([*builder.homophones.get(heard, ()), *more]))
@@ -203,6 +210,7 @@ class Grammar:
             corrections=_longest_first(builder.corrections),
             negations=_longest_first(builder.negations),
             hesitations=_longest_first(builder.hesitations),
+            needs=builder.needs,
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
         for tpl in builder.templates:
@@ -281,6 +289,8 @@ class InOut(_FileModel):
 class ListBlock(_FileModel):
     values: list[str | InOut] = []
     wildcard: bool = False
+    rest: bool = False
+    """voiceshop's addition: a wildcard that ends a sentence takes all the words after it."""
 
 
 class GrammarFile(_FileModel):
@@ -301,6 +311,8 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that refuse the option after them ("without", "hold the")."""
     hesitations: list[str] = []
     """voiceshop's addition: phrases that only buy time ("um", "let me think")."""
+    needs: dict[str, str] = {}
+    """voiceshop's addition: a need and the words it is also looked up as ("headache": "pain")."""
     sound_rules: list[tuple[str, str]] = []
     """voiceshop's addition: spellings of one sound, merged for a sound key ("ph" -> "f")."""
     sound_silent: str = ""
@@ -323,6 +335,7 @@ class _Builder:
     corrections: set[tuple[str, ...]] = field(default_factory=set)
     negations: set[tuple[str, ...]] = field(default_factory=set)
     hesitations: set[tuple[str, ...]] = field(default_factory=set)
+    needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     templates: list[Template] = field(default_factory=list)
 
     def parse(self, text: str, where: tuple[str, str]) -> Expression | None:
@@ -354,7 +367,7 @@ class _Builder:
                         values.append(ListValue(tuple(str(t) for t in seq), out))
             if not values and not block.wildcard:
                 self.problems.append(_problem(where, "a list needs 'values' or 'wildcard: true'"))
-            self.lists[list_name] = GrammarList(list_name, tuple(values), block.wildcard)
+            self.lists[list_name] = GrammarList(list_name, tuple(values), block.wildcard, block.wildcard and block.rest)
 
     def add_intents(self, name: str, intents: Mapping[str, IntentBlock]) -> None:
         for intent, block in intents.items():

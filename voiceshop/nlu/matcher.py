@@ -11,7 +11,6 @@ well the words matched the shop's phrases and by words nothing explains.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -24,8 +23,9 @@ from voiceshop.nlu.grammar import Grammar, Slot, Template
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, pick, product_candidates
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
-from voiceshop.nlu.result import HESITATE, Candidate, IntentGuess, ItemMention, Mention, SlotValue, Understanding
+from voiceshop.nlu.result import HESITATE, Candidate, IntentGuess, ItemMention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
+from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
 ACCEPT = 0.62
@@ -41,6 +41,8 @@ UNEXPLAINED_PENALTY = 0.85
 TOP_SENTENCES = 40
 LIGHT_PENALTY = 0.97
 """Confidence factor per light word ("hi", "dear") left out to match a sentence without it."""
+EDGE_PENALTY = 0.99
+"""The same for a light word at either end ("okay, ..., then"): padding more than meaning."""
 ITEMS_FIRST_RANK = 5
 GOOD_OPTION = 0.85
 OFFER_ITEMS = 0.45
@@ -49,21 +51,6 @@ TRIM_PENALTY = 0.9
 TRIMS = ((0, 1), (0, 2), (0, 3), (1, 0), (2, 0))
 """(symbols left out at the start, at the end) tried when nothing fits the whole."""
 NO_MARKS = Marks()
-
-
-@dataclass(frozen=True)
-class _Symbol:
-    name: str
-    tags: tuple[Tag, ...]
-
-
-@dataclass(frozen=True)
-class _Hit:
-    template: int
-    confidence: float
-    encoding: tuple[_Symbol, ...]
-    query: str
-    rank: int
 
 
 class Understander:
@@ -81,6 +68,14 @@ class Understander:
         self._wild_templates = frozenset(
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
+        rest = {name for name, glist in grammar.lists.items() if glist.rest}
+        tails: dict[str, list[int]] = {}
+        for i, t in enumerate(grammar.templates):
+            if t.tokens and isinstance(t.tokens[-1], Slot) and t.tokens[-1].list_name in rest:
+                tails.setdefault(self._sentences[i][:-1], []).append(i)
+        self._tail_wild = tails
+        """Sentences ending in a wildcard that takes the rest, by the words before it."""
+        self._need_phrases = tuple(sorted(grammar.needs, key=len, reverse=True))
         self._units = self.lexicon.units()
         self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
@@ -89,8 +84,8 @@ class Understander:
         self._asides = (self._light - used) | (self._light & marks)
         """Light words no sentence needs ("dear", "actually" taking back what was said before): left
         out of the plain reading's core."""
-        self._option_symbols = frozenset((_slot_symbol("option"), _slot_symbol("amount")))
-        self._quantity_symbol = _slot_symbol("quantity")
+        self._option_symbols = frozenset((slot_symbol("option"), slot_symbol("amount")))
+        self._quantity_symbol = slot_symbol("quantity")
         # The sentence that is nothing but items ("two lattes and a croissant") names the ordering
         # intent; the words its other sentences use support an order, the rest speak against one.
         bare = [i for i, t in enumerate(grammar.templates) if t.tokens == (Slot("items", "items"),)]
@@ -131,14 +126,14 @@ class Understander:
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         found = self._read(text, tokens, heard, tags, marks)
-        return found.model_copy(update={"mentions": _mentions(tags, tokens)})
+        return found.model_copy(update={"mentions": mentions_of(tags, tokens)})
 
     def _read(self, text: str, tokens: list[str], heard: list[Tag], tags: list[Tag], marks: Marks) -> Understanding:
         fine = self._encode_input(tags, tokens, runs=False)
         coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)
         literal = self._encode_input(plain, tokens, runs=False)
-        hits: list[_Hit] = []
+        hits: list[Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
             hits += self._hits(encoding, rank)
@@ -157,7 +152,7 @@ class Understander:
             plain_core, plain_cost = self._core(reading, self._asides)
             if plain_core and plain_core not in (core, reading):
                 hits += [
-                    _Hit(h.template, h.confidence * plain_cost, h.encoding, h.query, h.rank)
+                    Hit(h.template, h.confidence * plain_cost, h.encoding, h.query, h.rank)
                     for h in self._hits(plain_core, 3)
                     if h.template not in self._wild_templates and h.template not in self._ordering
                 ]
@@ -166,7 +161,7 @@ class Understander:
             # at their cost: padding around a request must not sink it ("okay i'm done, ring me up").
             # Orders padded so are read items first, above.
             hits += [
-                _Hit(h.template, h.confidence * cost, h.encoding, h.query, h.rank)
+                Hit(h.template, h.confidence * cost, h.encoding, h.query, h.rank)
                 for h in self._hits(core, 3)
                 if h.template not in self._wild_templates and h.template not in self._ordering
             ]
@@ -179,24 +174,25 @@ class Understander:
                 if len(part) >= max(2, drop_start + drop_end):
                     factor = cost * TRIM_PENALTY ** (drop_start + drop_end)
                     hits += [
-                        _Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
+                        Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
                         for h in self._hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
-            exact = self._encode_input(_near_words_unknown(plain, tokens), tokens, runs=False)
+            exact = self._encode_input(near_words_unknown(plain, tokens), tokens, runs=False)
             hits += [
-                _Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
+                Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
                 for h in self._hits(exact, 4)
                 if h.template in self._wild_templates
             ]
+            hits += self._tail_hits(literal)
         if not hits:
             return Understanding(text=text, intent=None, confidence=0.0)
         # Best hit per intent; among equals prefer the longer sentence (it explains more).
         hits.sort(key=lambda h: (-h.confidence, -len(self._sentences[h.template]), h.rank, h.template))
-        per_intent: dict[str, _Hit] = {}
+        per_intent: dict[str, Hit] = {}
         for h in hits:
             per_intent.setdefault(self.grammar.templates[h.template].intent, h)
         ranked = list(per_intent.values())
@@ -259,8 +255,12 @@ class Understander:
                 out.append(tag)
                 continue
             as_words = [self.aligner.word(tokens[i], i) for i in range(tag.start, tag.end)]
-            # A thing read over a word nothing knows ("guys deliver") is also read as said.
-            literal = all(w.kind in ("word", "unknown") for w in as_words) and any(w.kind == "word" for w in as_words)
+            # A thing read over a word nothing knows and its whole phrase ("guys deliver") is also
+            # read as said; "oat milk" read as "skim milk" is not "milk" and a stray word.
+            known = [stem(tokens[w.start]) for w in as_words if w.kind == "word"]
+            phrase = list(tag.candidates[0][0].words) if tag.candidates else []
+            stray = all(w.kind in ("word", "unknown") for w in as_words) and bool(known) and known == phrase
+            literal = all(w.kind == "word" for w in as_words) or stray
             out += as_words if literal else [tag]
         return out
 
@@ -274,7 +274,7 @@ class Understander:
             covered=frozenset(k for start, end in spans for k in range(start, end)),
         )
 
-    def _items_first(self, encoding: tuple[_Symbol, ...], tokens: Sequence[str]) -> _Hit | None:
+    def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str]) -> Hit | None:
         """Every item said anywhere in the utterance, as an order weighed by the words around them
         (``evidence``)."""
         if self._items_template is None:
@@ -295,30 +295,48 @@ class Understander:
         last = max(runs)
         outside = [(t, k > last) for k, s in enumerate(encoding) if k not in runs for t in s.tags]
         confidence = self._evidence.confidence(tags, outside, tokens)
-        return _Hit(self._items_template, confidence, (_Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
+        return Hit(self._items_template, confidence, (Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
-    def _clear_option(self, symbol: _Symbol) -> bool:
+    def _clear_option(self, symbol: Symbol) -> bool:
         """An option (with its amount) heard well enough to join an item across an aside; a near miss
         ("trouble" for "double") is not."""
         return symbol.name in self._option_symbols and min(t.score for t in symbol.tags) >= GOOD_OPTION
 
     def _core(
-        self, encoding: tuple[_Symbol, ...], light: frozenset[str] | None = None
-    ) -> tuple[tuple[_Symbol, ...], float]:
+        self, encoding: tuple[Symbol, ...], light: frozenset[str] | None = None
+    ) -> tuple[tuple[Symbol, ...], float]:
         """``encoding`` without unknown and light words outside items, and what leaving them out costs."""
+        edges = light is not None  # a plain reading also loses light words at its ends ("okay, ... then")
         light = self._light if light is None else light
-        kept: list[_Symbol] = []
+        first = next((k for k, s in enumerate(encoding) if s.name not in self._light), len(encoding))
+        last = max((k for k, s in enumerate(encoding) if s.name not in self._light), default=-1)
+        kept: list[Symbol] = []
         cost = 1.0
-        for s in encoding:
+        for k, s in enumerate(encoding):
             if s.name == UNKNOWN:
                 cost *= UNEXPLAINED_PENALTY ** len(s.tags)
+            elif edges and s.name in self._light and not first <= k <= last:
+                cost *= EDGE_PENALTY
             elif s.name in light:
                 cost *= LIGHT_PENALTY
             else:
                 kept.append(s)
         return tuple(kept), cost
 
-    def _hits(self, encoding: tuple[_Symbol, ...], rank: int) -> list[_Hit]:
+    def _tail_hits(self, encoding: tuple[Symbol, ...]) -> list[Hit]:
+        """Sentences that end in a wildcard take all the words after its place, whatever they are:
+        "something to {query}" fits "something to wash my clothes with"."""
+        hits: list[Hit] = []
+        for k in range(1, len(encoding)):
+            before = "".join(self._code(s.name) for s in encoding[:k])
+            for index in self._tail_wild.get(before, ()):
+                rest = tuple(Tag(t.start, t.end, "unknown", "", 0.0) for s in encoding[k:] for t in s.tags)
+                reading = (*encoding[:k], Symbol(UNKNOWN, rest))
+                query = before + self._code(UNKNOWN)
+                hits.append(Hit(index, self._quality(reading, query, index) * FALLBACK_FACTOR, reading, query, 4))
+        return hits
+
+    def _hits(self, encoding: tuple[Symbol, ...], rank: int) -> list[Hit]:
         query = "".join(self._code(s.name) for s in encoding)
         found = process.extract(
             query,
@@ -328,7 +346,7 @@ class Understander:
             score_cutoff=0.3,
         )
         return [
-            _Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
+            Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
             for _, similarity, index in found
         ]
 
@@ -343,52 +361,52 @@ class Understander:
         out = []
         for token in template.tokens:
             if isinstance(token, Slot):
-                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else _slot_symbol(token.list_name)))
+                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else slot_symbol(token.list_name)))
             else:
                 out.append(self._code(stem(token)))
         return "".join(out)
 
     def _encode_input(
         self, tags: list[Tag], tokens: Sequence[str], *, runs: bool, marks: Marks = NO_MARKS
-    ) -> tuple[_Symbol, ...]:
-        symbols: list[_Symbol] = []
+    ) -> tuple[Symbol, ...]:
+        symbols: list[Symbol] = []
         k = 0
         while k < len(tags):
             tag = tags[k]
             end = run_end(tags, k, marks.covered) if runs else k
             if end > k or (runs and tag.kind in HEADS):
-                symbols.append(_Symbol(ITEMS, tuple(tags[k : end + 1])))
+                symbols.append(Symbol(ITEMS, tuple(tags[k : end + 1])))
                 k = end + 1
                 continue
             if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
-                symbols.append(_Symbol(_slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
+                symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
                 k += 2
                 continue
             if tag.weak:
                 for i in range(tag.start, tag.end):
                     word = stem(tokens[i])
                     name = word if word in self.aligner.command_words else UNKNOWN
-                    symbols.append(_Symbol(name, (Tag(i, i + 1, "word" if name != UNKNOWN else "unknown", word, 1.0),)))
+                    symbols.append(Symbol(name, (Tag(i, i + 1, "word" if name != UNKNOWN else "unknown", word, 1.0),)))
             elif tag.kind == "word":
-                symbols.append(_Symbol(str(tag.value), (tag,)))
+                symbols.append(Symbol(str(tag.value), (tag,)))
             elif tag.kind == "unknown":
-                symbols.append(_Symbol(UNKNOWN, (tag,)))
+                symbols.append(Symbol(UNKNOWN, (tag,)))
             else:
-                symbols.append(_Symbol(_slot_symbol(tag.kind), (tag,)))
+                symbols.append(Symbol(slot_symbol(tag.kind), (tag,)))
             k += 1
-        merged: list[_Symbol] = []
+        merged: list[Symbol] = []
         for s in symbols:
             if s.name == UNKNOWN and merged and merged[-1].name == UNKNOWN:
-                merged[-1] = _Symbol(UNKNOWN, merged[-1].tags + s.tags)
+                merged[-1] = Symbol(UNKNOWN, merged[-1].tags + s.tags)
             else:
                 merged.append(s)
         return tuple(merged)
 
     # --- scoring and slots ----------------------------------------------------------------------------
 
-    def _quality(self, encoding: tuple[_Symbol, ...], query: str, index: int) -> float:
+    def _quality(self, encoding: tuple[Symbol, ...], query: str, index: int) -> float:
         sentence = self._sentences[index]
-        captured = {j for i, j in _aligned(sentence, query) if sentence[i] == self._code(UNKNOWN)}
+        captured = {j for i, j in aligned(sentence, query) if sentence[i] == self._code(UNKNOWN)}
         quality = 1.0
         scores = [t.heard for s in encoding for t in s.tags if t.kind != "unknown"]
         if scores:
@@ -402,14 +420,14 @@ class Understander:
         return quality
 
     def _result(
-        self, text: str, tokens: Sequence[str], hit: _Hit, others: tuple[IntentGuess, ...], marks: Marks
+        self, text: str, tokens: Sequence[str], hit: Hit, others: tuple[IntentGuess, ...], marks: Marks
     ) -> Understanding:
         template = self.grammar.templates[hit.template]
         sentence = self._sentences[hit.template]
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
         items: list[ItemMention] = []
         used: set[int] = set()
-        pairs = _aligned(sentence, hit.query)
+        pairs = aligned(sentence, hit.query)
         aligned_input = {j for _, j in pairs}
         for i, j in pairs:
             token = template.tokens[i]
@@ -418,7 +436,7 @@ class Understander:
                 # A wildcard takes the words after it that the sentence has no place for ("bogus deal").
                 k = j + 1
                 while k < len(hit.encoding) and k not in aligned_input:
-                    symbol = _Symbol(UNKNOWN, symbol.tags + hit.encoding[k].tags)
+                    symbol = Symbol(UNKNOWN, symbol.tags + hit.encoding[k].tags)
                     k += 1
             if symbol.name != UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
@@ -431,7 +449,8 @@ class Understander:
             elif token.list_name in self.wildcards or symbol.name == UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
                 wild = token.list_name in self.wildcards
-                slots[token.name] = SlotValue(value=said if wild else None, text=said, score=1.0 if wild else 0.0)
+                value = self._looked_up(said) if wild else None
+                slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
                 slots[token.name] = self._slot(token, symbol, said)
         return Understanding(
@@ -445,7 +464,16 @@ class Understander:
             template=template.source,
         )
 
-    def _slot(self, token: Slot, symbol: _Symbol, said: str) -> SlotValue:
+    def _looked_up(self, said: str) -> str:
+        """Free words without the grammar's own ("to wash my clothes with" -> "wash clothes"), and
+        what the needs among them are also looked up as ("a headache" -> "headache pain")."""
+        heard = words(said)
+        found = find_phrases(heard, self._need_phrases)
+        extra = [w for start, end in found for w in self.grammar.needs[tuple(heard[start:end])]]
+        telling = [w for w in heard if stem(w) not in self.aligner.command_words]
+        return " ".join([*(telling or heard), *extra])
+
+    def _slot(self, token: Slot, symbol: Symbol, said: str) -> SlotValue:
         tag = symbol.tags[-1]
         kind = token.list_name
         if kind == "product":
@@ -462,34 +490,3 @@ class Understander:
         if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
             return SlotValue(value=tag.value, text=said, score=tag.score)
         return SlotValue(value=None, text=said, score=0.0)
-
-
-def _slot_symbol(kind: str) -> str:
-    """Slots and tags are written "{kind}" so they never meet a command word of the same spelling."""
-    return "{" + kind + "}"
-
-
-def _aligned(sentence: str, query: str) -> list[tuple[int, int]]:
-    """Pairs (sentence position, query position) that edit-distance alignment lines up."""
-    pairs: list[tuple[int, int]] = []
-    for op in Levenshtein.opcodes(sentence, query):
-        if op.tag in ("equal", "replace"):
-            for d in range(min(op.src_end - op.src_start, op.dest_end - op.dest_start)):
-                pairs.append((op.src_start + d, op.dest_start + d))
-    return pairs
-
-
-def _mentions(tags: Sequence[Tag], tokens: Sequence[str]) -> tuple[Mention, ...]:
-    """Every stretch read as a thing (not a command word, not unknown), with the words it came from."""
-    return tuple(
-        Mention(kind=t.kind, value=t.value, text=" ".join(tokens[t.start : t.end]), score=round(t.score, 3))
-        for t in tags
-        if t.kind not in ("word", "unknown") and not t.weak
-    )
-
-
-def _near_words_unknown(plain: list[Tag], tokens: Sequence[str]) -> list[Tag]:
-    """The plain reading with words heard only nearly like a command word made unknown."""
-    return [
-        Tag(t.start, t.end, "unknown", tokens[t.start], 0.0) if t.kind == "word" and t.score < 1.0 else t for t in plain
-    ]
