@@ -131,6 +131,7 @@ def golden() -> None:
     print(f"golden conversations: {len(files())}, turns: {len(turns)} ({time.perf_counter() - t0:.1f} s)")
     print(f"  per turn:         median {statistics.median(turns) * 1000:.1f} ms, p95 {ms(turns, 0.95)}")
     print(f"  placing an order: median {statistics.median(placing) * 1000:.1f} ms, p95 {ms(placing, 0.95)}")
+    print(f"  shopper turns per conversation that placed an order: median {statistics.median(per_order):.0f}")
     _lengths("  ", lengths)
 
 

@@ -37,6 +37,9 @@ from voiceshop.nlu.text import words
 ACCEPT = 85
 ONLY_ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits"})
 """Intents that are nothing but an answer: while a question waits, they never start a new request."""
+GIVE_UP = 3
+"""Answers that do not fit "which one?" / "what size?" before the item is left out, so a shopper who
+cannot name it is never stuck (they hear it was skipped and can go on)."""
 SAID_BACK = 4
 """Words of a reply that did not fit said back ("Sorry, purple isn't one of the choices"); more
 are "that", so the question is not buried."""
@@ -123,6 +126,8 @@ def answer(state: DialogState, u: Understanding, ctx: Context) -> Decision | Non
     if decision is not None:
         return decision
     if q.kind in INSIST and (not u.understood or u.intent in ONLY_ANSWERS):
+        if q.kind in ("which", "option") and q.item is not None and q.tries + 1 >= GIVE_UP:
+            return _give_up(state, q.item, ctx)
         return reask(state, ctx, u)
     return None
 
@@ -138,7 +143,7 @@ def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
 
 def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     assert q.item is not None and q.group is not None
-    shares = _shares(u, q.group, {c.value for c in q.choices}, q.item.quantity)
+    shares = ordering.shares(u, q.group, {c.value for c in q.choices}, q.item.quantity)
     if len(shares) > 1:  # "one large, one small" for two mochas
         parts = tuple(
             q.item.model_copy(update={"quantity": n, "options": (*q.item.options, _chosen(q.group, value))})
@@ -166,25 +171,6 @@ def _unattached(u: Understanding, choices: Sequence[Choice], group: str) -> Choi
                 free.append(value.partition(":")[2])
     found = {c.value: c for c in choices if c.value in free}
     return next(iter(found.values())) if len(found) == 1 else None
-
-
-def _shares(u: Understanding, group: str, offered: set[str], quantity: int) -> list[tuple[int, str]]:
-    """How many of each choice of ``group`` the words give, in order ("two large and one small"),
-    when they share out ``quantity`` items (or say each count outright)."""
-    shares: list[tuple[int, str]] = []
-    count: int | None = None
-    said = False
-    for m in u.mentions:
-        if m.kind == "quantity" and isinstance(m.value, int):
-            count, said = m.value, True
-        elif m.kind == "option" and str(m.value).startswith(f"{group}:"):
-            choice = str(m.value).partition(":")[2]
-            if choice in offered:
-                shares.append((count or 1, choice))
-            count = None
-    if len({choice for _, choice in shares}) < 2:
-        return []
-    return shares if said or sum(n for n, _ in shares) == quantity else []
 
 
 def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understanding, ctx: Context) -> Decision | None:
@@ -226,12 +212,25 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     taken = u.intent == "PickOrdinal" and u.slot("ordinal") is None
     quantity = u.slot("quantity") if u.intent == "ChangeQuantity" else None
     usual = u.intent == "Reorder" and u.slot("which") == "usual" and bool(q.lines)
+    if u.intent == "AddItems" and u.items and _takes_offer(u, q):
+        # "great, one of those and a wall charger": the offer and what is said with it
+        said = tuple(pending_from(m) for m in u.items if not m.refused)
+        named = {item.sku for item in said}
+        offered = tuple(i for i in (q.lines or ((q.item,) if q.item is not None else ())) if i.sku not in named)
+        return proceed(state.model_copy(update={"question": None, "queue": (*offered, *said, *state.queue)}), ctx)
     if u.intent == "Yes" or taken or usual or isinstance(quantity, int):
         if q.item is not None and not q.lines:
             q = q.model_copy(update={"item": _with_said(q.item, u, quantity)})
             state = state.model_copy(update={"question": q})
         return account.offer_accepted(state, ctx)
     return _skip(state, ctx) if u.intent == "No" else None
+
+
+def _takes_offer(u: Understanding, q: Question) -> bool:
+    """Whether words that add items also take what was offered: "okay fine, and a croissant too",
+    "yes, this one, and a water"."""
+    offered = {item.sku for item in (*q.lines, *((q.item,) if q.item is not None else ()))}
+    return any(m.kind == "agreement" for m in u.mentions) or any(m.sku in offered for m in u.items)
 
 
 def _with_said(item: PendingItem, u: Understanding, quantity: object) -> PendingItem:
@@ -319,9 +318,14 @@ def _handoff(state: DialogState, q: Question, u: Understanding, ctx: Context) ->
 
 
 def _anything_else(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    if u.intent in (None, "ChangeOption"):
+        shared = ordering.share_out(state, u, ctx)  # "one with whole milk and one with soy"
+        if shared is not None:
+            return shared
     if u.intent == "Yes":
         return respond(state, ctx.replies("what_else"))
-    if u.intent in ("No", "Checkout", "ChooseDelivery"):  # "no, that's it", "done", "delivery, please"
+    named = any(m.kind == "product" for m in u.mentions)  # "no, not the pods, the liquid" is not "no"
+    if u.intent in ("No", "Checkout", "ChooseDelivery") and not (u.intent == "No" and named):
         return checkout.checkout_said(state.model_copy(update={"question": None}), u, ctx)
     return None
 
@@ -365,6 +369,16 @@ def _answered(item: PendingItem, u: Understanding, state: DialogState) -> tuple[
 
 def _chosen(group: str, choice: str) -> ChosenOption:
     return ChosenOption(group=group, choice=choice)
+
+
+def _give_up(state: DialogState, item: PendingItem, ctx: Context) -> Decision:
+    """The item is left out, said so, and the order goes on: never a dead end."""
+    what = ctx.product_name(item.sku) if item.sku else speakable(item.text) or ctx.replies("that")
+    state = state.model_copy(update={"question": None, "misses": state.misses + 1})
+    note = ctx.replies("left_out", what=what)
+    if state.queue:
+        return proceed(state, ctx, notes=[note])
+    return respond(state, note, question=anything_else(ctx))
 
 
 def _skip(state: DialogState, ctx: Context) -> Decision:

@@ -50,11 +50,12 @@ def checkout_slots(
     The text says what became of a coupon: always when it was refused, and when it was taken only
     if ``say_taken`` (a read-back says what it takes off anyway)."""
     note = ""
+    kinds = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in set(DeliveryKind)]
+    offered = [k for k in kinds if ctx.shop.delivery_option(DeliveryKind(k)) is not None]
+    if offered and state.delivery != offered[-1]:  # "can you bring it fast? express": the last one said
+        state = state.model_copy(update={"delivery": DeliveryKind(offered[-1]), "checkout_token": None})
     for m in u.mentions:
-        if m.kind == "delivery" and m.value in set(DeliveryKind) and state.delivery != m.value:
-            if ctx.shop.delivery_option(DeliveryKind(str(m.value))) is not None:
-                state = state.model_copy(update={"delivery": DeliveryKind(str(m.value)), "checkout_token": None})
-        elif m.kind == "coupon" and state.coupon != m.value:
+        if m.kind == "coupon" and state.coupon != m.value:
             state, note = take_coupon(state, str(m.value), m.text, ctx)
             note = "" if state.coupon == m.value and not say_taken else note
     return state, note

@@ -34,14 +34,23 @@ class Evidence:
     support: frozenset[str]
     deciding: frozenset[str]
 
-    def confidence(self, items: Sequence[Tag], outside: Iterable[tuple[Tag, bool]], tokens: Sequence[str]) -> float:
+    def confidence(
+        self,
+        items: Sequence[Tag],
+        outside: Iterable[tuple[Tag, bool]],
+        tokens: Sequence[str],
+        marks: frozenset[int] = frozenset(),
+    ) -> float:
         """How sure ``items`` (the tags of every item run) are an order, given the ``outside`` tags
-        (each with whether it comes after the last item)."""
+        (each with whether it comes after the last item). Words of a correction or refusal
+        (``marks``: "not the bagel, the croissant", "sorry, i mean") are part of how items are said."""
         heard = [t.score for t in items if is_item_tag(t)]
         quality = (0.5 * sum(heard) / len(heard) + 0.5 * min(heard)) ** 2
         quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in items)
         said = float(sum(t.length for t in items if not (t.kind == "word" and t.value in SEPARATORS)))
-        cost = sum(self.cost(t, tokens, after=after) * t.length for t, after in outside)
+        cost = sum(
+            (COST_SUPPORT if t.start in marks else self.cost(t, tokens, after=after)) * t.length for t, after in outside
+        )
         return float(quality * (said / (said + cost)) ** EVIDENCE_EXPONENT)
 
     def cost(self, tag: Tag, tokens: Sequence[str], *, after: bool = False) -> float:

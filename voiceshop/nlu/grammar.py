@@ -138,6 +138,9 @@ class Grammar:
     """Phrases that take back what was just said ("no", "sorry", "i mean"): the later value wins."""
     negations: tuple[tuple[str, ...], ...] = ()
     """Phrases that refuse the option after them ("no", "without", "hold the")."""
+    agreements: tuple[tuple[str, ...], ...] = ()
+    """Phrases that take what was just offered ("yes", "one of those", "that one"), found anywhere:
+    "great, one of those and a wall charger" takes the offer and adds the charger."""
     needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     """What a need is also looked up as: "headache" -> "pain" (a free search says both)."""
     hesitations: tuple[tuple[str, ...], ...] = ()
@@ -189,6 +192,7 @@ class Grammar:
             builder.corrections.update(tuple(words(w)) for w in f.corrections)
             builder.negations.update(tuple(words(w)) for w in f.negations)
             builder.hesitations.update(tuple(words(w)) for w in f.hesitations)
+            builder.agreements.update(tuple(words(w)) for w in f.agreements)
             for need, looked_up in f.needs.items():
                 builder.needs[tuple(words(need))] = tuple(words(looked_up))
             for heard, meant in f.homophones.items():
@@ -211,6 +215,7 @@ class Grammar:
             negations=_longest_first(builder.negations),
             hesitations=_longest_first(builder.hesitations),
             needs=builder.needs,
+            agreements=_longest_first(builder.agreements),
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
         for tpl in builder.templates:
@@ -311,6 +316,8 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that refuse the option after them ("without", "hold the")."""
     hesitations: list[str] = []
     """voiceshop's addition: phrases that only buy time ("um", "let me think")."""
+    agreements: list[str] = []
+    """voiceshop's addition: phrases that take what was just offered ("yes", "one of those")."""
     needs: dict[str, str] = {}
     """voiceshop's addition: a need and the words it is also looked up as ("headache": "pain")."""
     sound_rules: list[tuple[str, str]] = []
@@ -336,6 +343,7 @@ class _Builder:
     negations: set[tuple[str, ...]] = field(default_factory=set)
     hesitations: set[tuple[str, ...]] = field(default_factory=set)
     needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    agreements: set[tuple[str, ...]] = field(default_factory=set)
     templates: list[Template] = field(default_factory=list)
 
     def parse(self, text: str, where: tuple[str, str]) -> Expression | None:

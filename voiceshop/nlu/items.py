@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.nlu.align import HEADS, Tag
-from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
+from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
@@ -164,7 +164,7 @@ def build_items(
                 cur.quantity = tag
                 cur.tags.append(tag)
             else:
-                if pending.quantity is not None and not pending.options and cur.quantity is None:
+                if pending.quantity is not None and not pending.options and (cur.quantity is None or cur.quantity.weak):
                     # "milk, two gallons, a dozen eggs", "bananas, six of them, and apples": a
                     # quantity after a head and before the next quantity counts that head
                     cur.quantity, cur.count = pending.quantity, None
@@ -195,7 +195,7 @@ def build_items(
         cur.options[-1] = (last, amount)
     if cur.head is not None:
         split_off()
-        if pending.quantity is not None and (cur.quantity is None or pending.corrects):
+        if pending.quantity is not None and (cur.quantity is None or cur.quantity.weak or pending.corrects):
             # "milk, two gallons", "latte, two of them", "five bananas, no, six"
             cur.quantity, cur.count = pending.quantity, None
             cur.unit = pending.unit or cur.unit
@@ -252,8 +252,9 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
     chosen = pick(candidates)
     product = catalog.product(chosen.value) if chosen else None
     fit, unfit = _options(d.options, product, catalog, tokens)
-    start = min(t.start for t in d.tags)
-    end = max(t.end for t in d.tags)
+    named = [t for t in d.tags if t.kind != "quantity"] or d.tags  # "which battery", not "which a battery"
+    start = min(t.start for t in named)
+    end = max(t.end for t in named)
     return ItemMention(
         sku=product.sku if product else None,
         name=product.name if product else None,
@@ -320,3 +321,22 @@ def _one_each(options: list[OptionMention], catalog: Catalog) -> list[OptionMent
         kept.pop(key, None)
         kept[key] = o
     return list(kept.values())
+
+
+def slot_value(kind: str, tag: Tag, said: str, catalog: Catalog) -> SlotValue:
+    """A grammar slot of list ``kind`` filled by ``tag``: a product (or the products it may be), an
+    option choice, a category or brand, or the list's own value."""
+    if kind == "product":
+        candidates = tuple(product_candidates(tag, catalog)) if tag.kind in HEADS else ()
+        chosen = pick(candidates)
+        return SlotValue(value=chosen.value if chosen else None, text=said, score=tag.score, candidates=candidates)
+    if kind == "option" and tag.kind == "option":
+        options = sorted((e for e, _ in tag.candidates if e.kind == "option"), key=lambda e: not e.exact_name)
+        candidates = tuple(
+            Candidate(value=e.value, name=e.value.split(":", 1)[1], score=round(tag.score, 3))
+            for e in dict((e.value, e) for e in options).values()
+        )
+        return SlotValue(value=options[0].value, text=said, score=tag.score, candidates=candidates)
+    if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
+        return SlotValue(value=tag.value, text=said, score=tag.score)
+    return SlotValue(value=None, text=said, score=0.0)

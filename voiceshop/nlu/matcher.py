@@ -20,10 +20,10 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.evidence import GAP_PENALTY, Evidence
 from voiceshop.nlu.grammar import Grammar, Slot, Template
-from voiceshop.nlu.items import Marks, build_items, is_item_tag, pick, product_candidates
+from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
-from voiceshop.nlu.result import HESITATE, Candidate, IntentGuess, ItemMention, SlotValue, Understanding
+from voiceshop.nlu.result import HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
@@ -126,7 +126,11 @@ class Understander:
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         found = self._read(text, tokens, heard, tags, marks)
-        return found.model_copy(update={"mentions": mentions_of(tags, tokens)})
+        agreed = tuple(
+            Mention(kind="agreement", value=" ".join(said[a:b]), text=" ".join(said[a:b]), score=1.0)
+            for a, b in find_phrases(said, self.grammar.agreements)
+        )
+        return found.model_copy(update={"mentions": agreed + mentions_of(tags, tokens)})
 
     def _read(self, text: str, tokens: list[str], heard: list[Tag], tags: list[Tag], marks: Marks) -> Understanding:
         fine = self._encode_input(tags, tokens, runs=False)
@@ -142,7 +146,7 @@ class Understander:
             # cough"): sentences that capture any words still see them as said.
             as_said = self._encode_input(self._as_words(heard, tokens), tokens, runs=False)
             hits += [h for h in self._hits(as_said, 0) if h.template in self._wild_templates]
-        items_first = self._items_first(coarse, tokens)
+        items_first = self._items_first(coarse, tokens, marks)
         if items_first is not None:
             hits.append(items_first)
         core, cost = self._core(coarse)
@@ -215,7 +219,11 @@ class Understander:
             return Understanding(
                 text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest, items=maybe
             )
-        return self._result(text, tokens, best, others, marks)
+        found = self._result(text, tokens, best, others, marks)
+        if best.template in self._ordering and found.items and all(i.refused for i in found.items):
+            # only refused items ("... not the green one") are no order at all
+            return Understanding(text=text, intent=None, confidence=found.confidence, alternatives=others)
+        return found
 
     def understand_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> Understanding:
         """The best-supported reading of several recognizer hypotheses (text, confidence 0..1).
@@ -274,7 +282,7 @@ class Understander:
             covered=frozenset(k for start, end in spans for k in range(start, end)),
         )
 
-    def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str]) -> Hit | None:
+    def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str], marks: Marks) -> Hit | None:
         """Every item said anywhere in the utterance, as an order weighed by the words around them
         (``evidence``)."""
         if self._items_template is None:
@@ -294,7 +302,11 @@ class Understander:
         tags = tuple(t for k in runs for t in (*separator_before(encoding, k), *encoding[k].tags))
         last = max(runs)
         outside = [(t, k > last) for k, s in enumerate(encoding) if k not in runs for t in s.tags]
-        confidence = self._evidence.confidence(tags, outside, tokens)
+        # A refusal or correction right before items is part of how they are said ("not the pods,
+        # the liquid one"); elsewhere ("no i said the blue one") it still speaks against an order.
+        starts = sorted(min(t.start for t in encoding[k].tags) for k in runs)
+        leading = frozenset(m for m in marks.covered if any(m < s <= m + 3 for s in starts))
+        confidence = self._evidence.confidence(tags, outside, tokens, leading)
         return Hit(self._items_template, confidence, (Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
 
     def _clear_option(self, symbol: Symbol) -> bool:
@@ -452,7 +464,7 @@ class Understander:
                 value = self._looked_up(said) if wild else None
                 slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
-                slots[token.name] = self._slot(token, symbol, said)
+                slots[token.name] = slot_value(token.list_name, symbol.tags[-1], said, self.catalog)
         return Understanding(
             text=text,
             intent=template.intent,
@@ -472,21 +484,3 @@ class Understander:
         extra = [w for start, end in found for w in self.grammar.needs[tuple(heard[start:end])]]
         telling = [w for w in heard if stem(w) not in self.aligner.command_words]
         return " ".join([*(telling or heard), *extra])
-
-    def _slot(self, token: Slot, symbol: Symbol, said: str) -> SlotValue:
-        tag = symbol.tags[-1]
-        kind = token.list_name
-        if kind == "product":
-            candidates = tuple(product_candidates(tag, self.catalog)) if tag.kind in HEADS else ()
-            chosen = pick(candidates)
-            return SlotValue(value=chosen.value if chosen else None, text=said, score=tag.score, candidates=candidates)
-        if kind == "option" and tag.kind == "option":
-            options = sorted((e for e, _ in tag.candidates if e.kind == "option"), key=lambda e: not e.exact_name)
-            candidates = tuple(
-                Candidate(value=e.value, name=e.value.split(":", 1)[1], score=round(tag.score, 3))
-                for e in dict((e.value, e) for e in options).values()
-            )
-            return SlotValue(value=options[0].value, text=said, score=tag.score, candidates=candidates)
-        if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
-            return SlotValue(value=tag.value, text=said, score=tag.score)
-        return SlotValue(value=None, text=said, score=0.0)

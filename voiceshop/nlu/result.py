@@ -78,7 +78,8 @@ class Mention(_Model):
     what lets a question take its answer from a reply that says more ("large, and add a muffin")."""
 
     kind: str
-    """product, option, delivery, coupon, quantity, ordinal, digits, or a grammar list's name."""
+    """product, option, delivery, coupon, quantity, ordinal, digits, a grammar list's name, or
+    agreement ("yes", "one of those": what was offered is taken)."""
     value: str | int
     """SKU, "group:choice", list value, coupon code or number."""
     text: str
