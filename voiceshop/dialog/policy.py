@@ -131,7 +131,9 @@ def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
     """
     q, reply, state = before.question, decision.reply, decision.state
     asked = state.question
-    if q is None or reply is None or q.kind not in RESUMED or (asked is not None and asked.kind != "anything_else"):
+    unsure = q is not None and q.kind == "offer" and bool(q.lines) and before.misses > 0  # "did you want...?"
+    resumed = q is not None and (q.kind in RESUMED or unsure)
+    if q is None or reply is None or not resumed or (asked is not None and asked.kind != "anything_else"):
         if asked is None and before.question is not None:
             state = state.model_copy(update={"queue": ()})  # items waiting on a dropped question go with it
         return decision.model_copy(update={"state": state})

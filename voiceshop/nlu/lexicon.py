@@ -22,7 +22,7 @@ from voiceshop.nlu.text import stem, words
 # When one phrase means several kinds of thing ("coffee": a product and a category), the first wins.
 KIND_PRIORITY = ("product", "option", "amount", "category", "brand", "coupon")
 NUMBER_WORDS = frozenset(
-    [*UNITS, *TENS[2:], *ORDINALS, *HOMOPHONES, "hundred", "dozen", "couple", "pair", "half", "oh", "last"]
+    [*UNITS, *TENS[2:], *ORDINALS, *HOMOPHONES, "hundred", "thousand", "dozen", "couple", "pair", "half", "oh", "last"]
 )
 
 

@@ -70,7 +70,17 @@ def _below_hundred(tokens: Sequence[str], i: int) -> Parsed | None:
 
 
 def parse_number(tokens: Sequence[str], i: int = 0, *, homophones: bool = False) -> Parsed | None:
-    """A cardinal number 0..999 at ``tokens[i]``, in digits or words; None if there is none."""
+    """A cardinal number at ``tokens[i]``: 0..999 in digits or words, or so many thousand in words
+    ("two thousand": more than anyone can order, said so rather than heard as two); None if there
+    is none."""
+    found = _parse_below_thousand(tokens, i, homophones=homophones)
+    after = i + found.length if found is not None else len(tokens)
+    if found is not None and 0 < found.value < 1000 and after < len(tokens) and tokens[after] == "thousand":
+        return Parsed(found.value * 1000, found.length + 1)
+    return found
+
+
+def _parse_below_thousand(tokens: Sequence[str], i: int, *, homophones: bool) -> Parsed | None:
     if i >= len(tokens):
         return None
     word = tokens[i]
