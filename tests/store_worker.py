@@ -59,6 +59,8 @@ def main(argv: list[str]) -> None:
                 orders.place(stored, cart, token=f"{argv[2]}-{i}")
             except OutOfStock:
                 return
+            if i == 0:
+                print("placing", flush=True)  # the first order is in: the test may kill at any moment now
             i += 1
 
 

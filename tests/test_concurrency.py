@@ -114,7 +114,9 @@ def test_killed_inside_the_checkout_transaction_leaves_nothing(db_path: Path, tm
 def test_killed_at_a_random_moment_keeps_every_order_whole(db_path: Path, delay: float) -> None:
     stress_shop(db_path, stock=10_000)
     p = worker("loop", str(db_path), "loop")
-    time.sleep(0.6 + delay)  # start-up, then some orders
+    assert p.stdout is not None
+    assert p.stdout.readline().strip() == "placing"  # started (however slow the machine), then:
+    time.sleep(delay)  # some more orders, killed wherever it is
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=10)
     n, _ = invariants(db_path, 10_000)

@@ -218,6 +218,21 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
         named = {item.sku for item in said}
         offered = tuple(i for i in (q.lines or ((q.item,) if q.item is not None else ())) if i.sku not in named)
         return proceed(state.model_copy(update={"question": None, "queue": (*offered, *said, *state.queue)}), ctx)
+    if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):
+        # "that's all" while "did you want two lattes?" waits: those first
+        state, _ = checkout.checkout_slots(state, u, ctx)
+        return respond(state, q.text, keep_question=True)
+    agreed = any(m.kind == "agreement" for m in u.mentions)
+    if not u.understood and agreed:
+        offered = q.lines or ((q.item,) if q.item is not None else ())
+        if u.items and not all(m.sku in {i.sku for i in offered} for m in u.items):
+            # "yes, this one, also one water": the offer and what is said with it
+            more = tuple(pending_from(m) for m in u.items if (m.sku or m.candidates) and not m.refused)
+            offered = tuple(i for i in offered if i.sku not in {m.sku for m in more})
+            queue = (*offered, *more, *state.queue)
+            return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
+        taken = True  # "yes, one box"
+        quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
     if u.intent == "Yes" or taken or usual or isinstance(quantity, int):
         if q.item is not None and not q.lines:
             q = q.model_copy(update={"item": _with_said(q.item, u, quantity)})

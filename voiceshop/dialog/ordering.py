@@ -285,6 +285,11 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
     skus += [m.sku for m in u.items if m.sku]
     if skus:
         found = [i for i, ln in enumerate(lines) if ln.sku in skus]
+        if not found and product is not None and product.text:
+            # "the coffee" for the drip coffee in the cart: a line whose name has the words said
+            said = set(normalize_phrase(product.text).split())
+            found = [i for i, ln in enumerate(lines) if said and said <= set(normalize_phrase(ln.name).split())]
+            found = found if len(found) == 1 else []
         if state.focus is not None and state.focus in found:
             return state.focus
         return found[-1] if found else None

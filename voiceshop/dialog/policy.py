@@ -40,6 +40,8 @@ from voiceshop.errors import VoiceshopError
 from voiceshop.nlu.result import HESITATE, Understanding
 
 HANDOFF_AFTER = 3
+SURE_GOODBYE = 0.8
+"""Below this a goodbye is taken as not understood: ending the session by mistake costs more."""
 CHOICES_AFTER = 2
 
 Handler = Callable[[DialogState, Understanding, Context], Decision]
@@ -84,6 +86,9 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if state.ended:
         state = state.model_copy(update={"ended": False, "question": None, "listing": None})
     always = ALWAYS.get(u.intent or "")
+    if u.intent == "Goodbye" and u.confidence < SURE_GOODBYE:
+        always = None  # "whichever's cheaper" is not "cheers": a doubtful goodbye ends nothing
+        u = u.model_copy(update={"intent": None})
     if always is not None:
         return always(state, u, ctx)
     if state.question is not None:
@@ -131,8 +136,7 @@ def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
     """
     q, reply, state = before.question, decision.reply, decision.state
     asked = state.question
-    unsure = q is not None and q.kind == "offer" and bool(q.lines) and before.misses > 0  # "did you want...?"
-    resumed = q is not None and (q.kind in RESUMED or unsure)
+    resumed = q is not None and (q.kind in RESUMED or q.unsure)  # "did you want...?" is asked again
     if q is None or reply is None or not resumed or (asked is not None and asked.kind != "anything_else"):
         if asked is None and before.question is not None:
             state = state.model_copy(update={"queue": ()})  # items waiting on a dropped question go with it
@@ -160,15 +164,15 @@ def _understood(decision: Decision) -> Decision:
 def _miss(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     misses = state.misses + 1
     state = state.model_copy(update={"misses": misses})
-    heard = tuple(ordering.pending_from(m) for m in u.items if not m.refused)
+    heard = tuple(ordering.pending_from(m) for m in u.items if not m.refused and (m.sku or m.candidates))
     offered = state.question
-    if heard and offered is not None and offered.kind == "offer" and offered.lines and state.misses:
+    if heard and offered is not None and offered.unsure:
         heard = (*offered.lines, *heard)  # "... and a croissant" after "did you want two lattes?"
     if heard and misses < HANDOFF_AFTER:
         # Items were heard, but not clearly as an order ("... a large latte, hey, do you want
         # anything?"): ask, rather than drop them or add them unasked.
         said = say_list([_heard_item(item, ctx) for item in heard])
-        question = Question(kind="offer", text=ctx.replies("did_you_want", items=said), lines=heard)
+        question = Question(kind="offer", text=ctx.replies("did_you_want", items=said), lines=heard, unsure=True)
         return respond(state, ctx.replies("not_sure"), question=question)
     if misses >= HANDOFF_AFTER:
         question = Question(kind="handoff", text=ctx.replies("offer_handoff"))

@@ -83,6 +83,8 @@ class Question(_Model):
     purpose: Literal["order", "switch"] = "order"
     """For pin questions: placing the order, or switching to the customer in ``switch_to``."""
     switch_to: str | None = None
+    unsure: bool = False
+    """For offers: items heard without a clear order ("did you want...?"), asked before checking out."""
     tries: int = 0
     """Invalid answers so far; after two, the choices are read out."""
 
