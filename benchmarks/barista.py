@@ -118,10 +118,14 @@ def main() -> None:
     print(f"{'condition':>9} {'accepted':>9} {'not underst.':>12} {'asr s/cmd':>9} {'nlu ms p50/p95':>15}")
     for condition in args.snr.split(","):
         beam = f"-beam{args.beam}" if args.beam else ""
-        # The engine hears with the shop's phrases (Whisper's prompt): another vocabulary, another cache.
+        # The engine hears with the shop's phrases (Whisper's prompt): another vocabulary, another cache;
+        # and so does another version of the engine's code (its front end, its decoding).
         heard_with = hashlib.sha256("\n".join(understander.phrases()).encode()).hexdigest()[:8]
-        cache_file = args.cache / f"{kind}-{model.name}{beam}-{heard_with}-{condition}.json"
-        cache: dict[str, str] = json.loads(cache_file.read_text()) if cache_file.exists() and not args.fresh else {}
+        engine_code = hashlib.sha256((ROOT / "voiceshop" / "asr" / f"{kind}_engine.py").read_bytes()).hexdigest()[:8]
+        cache_file = args.cache / f"{kind}-{model.name}{beam}-{heard_with}-{engine_code}-{condition}.json"
+        cache: dict[str, list[tuple[str, float]]] = (
+            json.loads(cache_file.read_text()) if cache_file.exists() and not args.fresh else {}
+        )
         asr_times: list[float] = []
         nlu_times: list[float] = []
         accepted = 0
@@ -140,16 +144,18 @@ def main() -> None:
                 if condition != "clean":
                     samples = mix(samples, kitchen, float(condition), name + condition)
                 t = time.perf_counter()
-                cache[name] = transcribe(recognizer, samples).text
+                cache[name] = transcribe(recognizer, samples).nbest()
                 asr_times.append(time.perf_counter() - t)
+            heard = [(text, confidence) for text, confidence in cache[name]]
             t = time.perf_counter()
-            u = understander.understand(cache[name])
+            # as the assistant hears: understanding picks the recogniser's reading it understands best
+            u = understander.understand_nbest(heard) if heard else understander.understand("")
             nlu_times.append(time.perf_counter() - t)
             why = verdict(u, labels[name], skus, amounts)
             accepted += why == "ok"
             missed += not u.understood
             if why != "ok":
-                failures.append((name, cache[name], why))
+                failures.append((name, u.text, why))
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(cache, indent=0))
         nlu_times.sort()

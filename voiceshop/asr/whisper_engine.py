@@ -5,8 +5,14 @@ biased instead: the initial prompt lists the shop's phrases (the question's choi
 steers it to "oat latte" rather than "o-clartes". Whisper is not a streaming model: the command's audio
 is collected as it arrives and transcribed when the endpointer says it ended.
 
-Whisper invents text for silence and noise ("Thank you."); a segment it rates as probably not speech
-is dropped, so noise becomes "nothing heard" rather than a command.
+Whisper invents text for silence and noise ("Thank you."); a decode it rates as probably not speech
+is dropped, so noise becomes "nothing heard" rather than a command. A command that fits Whisper's 30 s
+window is decoded with a beam whose best distinct readings all go back as alternatives: understanding picks the
+one it understands best (in a noisy room the right words are often the second or third reading).
+Only readings nearly as likely as the best go back: a far-fetched one that happens to match a command
+("I'm picking up" for "I'll pick it up") must not outvote what was clearly said.
+Punctuation is never written: understanding ignores it, and the beam's places go to other words
+instead of to the same words with other commas.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from voiceshop.errors import ModelError, RecognizerError
 PROMPT_WORDS = 120
 """Whisper reads at most 224 prompt tokens; about 120 words of phrases stay safely inside."""
 NO_SPEECH = 0.6
+RATE = 16000
+WINDOW = 30 * RATE
+"""Whisper hears 30 s at a time; a longer recording is transcribed segment by segment, best reading only."""
+PUNCTUATION = set(",.!?;:-")
+ALTERNATIVE_SHARE = 0.7
+"""An alternative reading goes back only with at least this share of the best one's confidence."""
 
 
 def looks_like_whisper_model(path: Path) -> bool:
@@ -35,7 +47,7 @@ def looks_like_whisper_model(path: Path) -> bool:
 class WhisperRecognizer:
     name = "whisper"
 
-    def __init__(self, model_path: str | Path, language: str = "en", *, threads: int = 2, beam_size: int = 1) -> None:
+    def __init__(self, model_path: str | Path, language: str = "en", *, threads: int = 2, beam_size: int = 5) -> None:
         path = Path(model_path)
         if not looks_like_whisper_model(path):
             raise ModelError(
@@ -44,6 +56,8 @@ class WhisperRecognizer:
             )
         try:
             from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
         except ImportError:
             raise RecognizerError("faster-whisper is not installed; run: pip install faster-whisper") from None
         try:
@@ -58,6 +72,12 @@ class WhisperRecognizer:
         self.language = language
         self.beam_size = beam_size
         self._phrases: list[str] = []
+        self._tokenizer: Any = Tokenizer(
+            self._model.hf_tokenizer, self._model.model.is_multilingual, "transcribe", language
+        )
+        written = ((t, self._tokenizer.decode([t]).strip()) for t in range(self._tokenizer.eot))
+        punctuation = [t for t, text in written if text and set(text) <= PUNCTUATION]
+        self._suppress: list[int] = sorted({*get_suppressed_tokens(self._tokenizer, [-1]), *punctuation})
 
     def set_vocabulary(self, words: Sequence[str], phrases: Sequence[str]) -> None:
         self._phrases = list(dict.fromkeys(p.strip() for p in phrases if p.strip()))
@@ -80,6 +100,58 @@ class WhisperRecognizer:
 
     def run(self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str) -> Transcript:
         started = time.perf_counter()
+        hypotheses, words = self._decode(audio, prompt) if len(audio) <= WINDOW else self._segments(audio, prompt)
+        elapsed = time.perf_counter() - started
+        return Transcript(alternatives=hypotheses, words=words, engine=self.name, compute_seconds=elapsed)
+
+    def _max_new_tokens(self, audio: np.ndarray[Any, Any]) -> int:
+        # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")
+        return min(200, 12 + round(len(audio) / RATE * 6))
+
+    def _decode(
+        self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str
+    ) -> tuple[tuple[Hypothesis, ...], tuple[Word, ...]]:
+        """One window, beam-decoded without timestamps: its distinct readings, and the words of the best."""
+        from faster_whisper.audio import pad_or_trim
+
+        model, tokenizer = self._model, self._tokenizer
+        features = model.feature_extractor(audio)
+        encoded = model.encode(pad_or_trim(features[:, :-1]))
+        previous = tokenizer.encode(" " + prompt) if prompt else []
+        prefix = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        result = model.model.generate(
+            encoded,
+            [prefix],
+            beam_size=self.beam_size,
+            num_hypotheses=self.beam_size,
+            max_length=len(prefix) + self._max_new_tokens(audio),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        readings: dict[str, tuple[list[int], float]] = {}
+        for tokens, score in zip(result.sequences_ids, result.scores, strict=True):
+            text = tokenizer.decode(tokens).strip()
+            logprob = score * len(tokens) / (len(tokens) + 1)  # the scores are length-normalised
+            if text and text not in readings and not (result.no_speech_prob > NO_SPEECH and logprob < -0.7):
+                readings[text] = (tokens, logprob)
+        if not readings:
+            return (), ()
+        hypotheses = tuple(Hypothesis(t, round(min(1.0, math.exp(lp)), 4)) for t, (_, lp) in readings.items())
+        hypotheses = tuple(h for h in hypotheses if h.confidence >= ALTERNATIVE_SHARE * hypotheses[0].confidence)
+        best = next(iter(readings.values()))[0]
+        aligned = model.find_alignment(tokenizer, [best], encoded, features.shape[-1] - 1)[0]
+        words = tuple(
+            Word(w["word"].strip(), float(w["start"]), float(w["end"]), round(float(w["probability"]), 4))
+            for w in aligned
+        )
+        return hypotheses, words
+
+    def _segments(
+        self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str
+    ) -> tuple[tuple[Hypothesis, ...], tuple[Word, ...]]:
+        """A recording longer than one window: faster-whisper's own segment-by-segment transcription."""
         segments, _ = self._model.transcribe(
             audio,
             language=self.language,
@@ -89,22 +161,20 @@ class WhisperRecognizer:
             word_timestamps=True,
             vad_filter=False,
             temperature=0.0,
-            # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")
-            max_new_tokens=min(200, 12 + round(len(audio) / 16000 * 6)),
+            suppress_tokens=self._suppress,
+            max_new_tokens=self._max_new_tokens(audio[:WINDOW]),
         )
         kept = [s for s in segments if not (s.no_speech_prob > NO_SPEECH and s.avg_logprob < -0.7)]
-        elapsed = time.perf_counter() - started
         text = " ".join(s.text.strip() for s in kept).strip()
         if not text:
-            return Transcript(alternatives=(), engine=self.name, compute_seconds=elapsed)
+            return (), ()
         logprob = sum(s.avg_logprob for s in kept) / len(kept)
         words = tuple(
             Word(w.word.strip(), float(w.start), float(w.end), round(float(w.probability), 4))
             for s in kept
             for w in (s.words or [])
         )
-        hypothesis = Hypothesis(text=text, confidence=round(min(1.0, math.exp(logprob)), 4))
-        return Transcript(alternatives=(hypothesis,), words=words, engine=self.name, compute_seconds=elapsed)
+        return (Hypothesis(text=text, confidence=round(min(1.0, math.exp(logprob)), 4)),), words
 
 
 class _WhisperStream:
