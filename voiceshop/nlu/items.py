@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from voiceshop.commerce.catalog import Catalog, OptionKind, Product
+from voiceshop.commerce.catalog import UNIT_WORDS, Catalog, OptionKind, Product
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
@@ -106,8 +106,31 @@ def build_items(
         cur.count = whole - part
         pending = _Draft()
 
+    def counts_back(nxt: Tag | None) -> bool:
+        """Whether the quantity waiting counts the item before ("toilet paper, two packs, and trash
+        bags", "ground beef, two pounds, tortillas"): said before "and", or in the unit the item
+        before comes in and the next one does not."""
+        if cur.head is None or pending.quantity is None or pending.options:
+            return False
+        if cur.quantity is not None and not cur.quantity.weak:
+            return False
+        if nxt is None:
+            return True
+        unit = pending.unit
+        return unit is not None and _comes_in(cur.head, unit, catalog) and not _comes_in(nxt, unit, catalog)
+
+    def take_back() -> None:
+        nonlocal pending
+        assert pending.quantity is not None
+        cur.quantity, cur.count = pending.quantity, None
+        cur.unit = pending.unit or cur.unit
+        cur.tags += pending.tags
+        pending = _Draft()
+
     for tag in run:
         if tag.kind == "word":
+            if tag.value in SEPARATORS and counts_back(None):
+                take_back()
             separated = separated or tag.value in SEPARATORS
             corrected = corrected or tag.start in marks.corrections
             negated = negated or tag.start in marks.negations
@@ -120,6 +143,8 @@ def build_items(
                 elif tag.value == before.value and not separated and not _conflict(cur.options, pending.options):
                     cur.head = None  # "a latte, i guess, yeah, a latte": said again, not a second one
                 else:
+                    if counts_back(tag):
+                        take_back()
                     # "two lattes, one with soy, and a muffin" splits; in "four large lattes, three
                     # medium americanos" the quantity and size lead straight into their own head.
                     if pending.tags and any(max(t.end for t in pending.tags) <= b < tag.start for b in breaks):
@@ -278,6 +303,16 @@ def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> 
         if unit is not None and stems[n : n + 1] == ["of"]:
             return unit
     return None
+
+
+def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
+    """Whether the product ``head`` names best is sold in ``unit`` (a "1 lb" pack in pounds)."""
+    candidates = product_candidates(head, catalog)
+    product = catalog.product(candidates[0].value) if candidates else None
+    if product is None:
+        return False
+    said = UNIT_WORDS.get(str(unit.value), str(unit.value))
+    return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
 
 
 def _prefer_pack(candidates: list[Candidate], count: int, catalog: Catalog) -> list[Candidate]:
