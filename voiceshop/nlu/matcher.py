@@ -150,17 +150,20 @@ class Understander:
         if items_first is not None:
             hits.append(items_first)
         core, cost = self._core(coarse)
+        # A reading with words left out scores at most what leaving them out costs: when a hit is
+        # already that good, it is not searched (the answer is the same, and faster).
+        sure = max((h.confidence for h in hits), default=0.0)
         for reading in dict.fromkeys((literal, fine)):
             # Without the asides ("actually", "dear") and unknown words, each word as said or read
             # as a thing: "actually make the latte a large", "do you guys deliver".
             plain_core, plain_cost = self._core(reading, self._asides)
-            if plain_core and plain_core not in (core, reading):
+            if plain_core and plain_core not in (core, reading) and plain_cost > sure:
                 hits += [
                     Hit(h.template, h.confidence * plain_cost, h.encoding, h.query, h.rank)
                     for h in self._hits(plain_core, 3)
                     if h.template not in self._wild_templates and h.template not in self._ordering
                 ]
-        if core and core != coarse:
+        if core and core != coarse and cost > sure:
             # The same reading with the words that say little (unknown words, "hi", "dear") left out,
             # at their cost: padding around a request must not sink it ("okay i'm done, ring me up").
             # Orders padded so are read items first, above.
