@@ -212,25 +212,22 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     taken = u.intent == "PickOrdinal" and u.slot("ordinal") is None
     quantity = u.slot("quantity") if u.intent == "ChangeQuantity" else None
     usual = u.intent == "Reorder" and u.slot("which") == "usual" and bool(q.lines)
-    if u.intent == "AddItems" and u.items and _takes_offer(u, q):
-        # "great, one of those and a wall charger": the offer and what is said with it
-        said = tuple(pending_from(m) for m in u.items if not m.refused)
-        named = {item.sku for item in said}
-        offered = tuple(i for i in (q.lines or ((q.item,) if q.item is not None else ())) if i.sku not in named)
-        return proceed(state.model_copy(update={"question": None, "queue": (*offered, *said, *state.queue)}), ctx)
+    offered = q.lines or ((q.item,) if q.item is not None else ())
+    agreed = any(m.kind == "agreement" for m in u.mentions)
+    said = tuple(pending_from(m) for m in u.items if (m.sku or m.candidates) and not m.refused)
+    more = [i for i in said if i.sku not in {o.sku for o in offered}]
+    if said and (
+        (u.intent == "AddItems" and (agreed or len(more) < len(said))) or (not u.understood and agreed and more)
+    ):
+        # "great, one of those and a wall charger", "yes, this one, also one water": the offer and
+        # what is said with it (an offered product said again comes as said: "a small mocha then")
+        kept = tuple(o for o in offered if o.sku not in {i.sku for i in said})
+        return proceed(state.model_copy(update={"question": None, "queue": (*kept, *said, *state.queue)}), ctx)
     if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):
         # "that's all" while "did you want two lattes?" waits: those first
         state, _ = checkout.checkout_slots(state, u, ctx)
         return respond(state, q.text, keep_question=True)
-    agreed = any(m.kind == "agreement" for m in u.mentions)
     if not u.understood and agreed:
-        offered = q.lines or ((q.item,) if q.item is not None else ())
-        if u.items and not all(m.sku in {i.sku for i in offered} for m in u.items):
-            # "yes, this one, also one water": the offer and what is said with it
-            more = tuple(pending_from(m) for m in u.items if (m.sku or m.candidates) and not m.refused)
-            offered = tuple(i for i in offered if i.sku not in {m.sku for m in more})
-            queue = (*offered, *more, *state.queue)
-            return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
         taken = True  # "yes, one box"
         quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
     if u.intent == "Yes" or taken or usual or isinstance(quantity, int):
@@ -239,13 +236,6 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
             state = state.model_copy(update={"question": q})
         return account.offer_accepted(state, ctx)
     return _skip(state, ctx) if u.intent == "No" else None
-
-
-def _takes_offer(u: Understanding, q: Question) -> bool:
-    """Whether words that add items also take what was offered: "okay fine, and a croissant too",
-    "yes, this one, and a water"."""
-    offered = {item.sku for item in (*q.lines, *((q.item,) if q.item is not None else ()))}
-    return any(m.kind == "agreement" for m in u.mentions) or any(m.sku in offered for m in u.items)
 
 
 def _with_said(item: PendingItem, u: Understanding, quantity: object) -> PendingItem:
