@@ -83,7 +83,7 @@ def problems(case: Case, u: Understanding) -> list[str]:
             out.append(f"product {value}, wanted {case.product}")
     if case.intent != "AddItems":
         return out
-    got = list(u.items)
+    got = [i for i in u.items if not i.refused]  # "not tylenol": said, but no item of the order
     if len(got) != len(case.items):
         return [*out, f"{len(got)} items {[(i.sku, i.quantity) for i in got]}, wanted {len(case.items)}"]
     for want, item in zip(case.items, got, strict=True):
