@@ -89,8 +89,12 @@ class Aligner:
         command_words: frozenset[str],
         homophones: Mapping[str, tuple[str, ...]],
         sound: SoundKey | None = None,
+        refusals: frozenset[str] = frozenset(),
     ):
         self.lexicon = lexicon
+        self.refusals = refusals
+        """One-word refusals ("no", "not", "without"): a phrase without them does not take them in
+        ("but no sweetener" is not a near "sweetener"), so the refusal stays with what follows."""
         self.command_words = frozenset(stem(w) for w in command_words)
         self.vocab = sorted(lexicon.words | self.command_words | NUMBER_WORDS)
         self._known = frozenset(self.vocab)
@@ -317,6 +321,8 @@ class Aligner:
             if not articles <= set(ent.words) and bare != ent.words:
                 # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
+                continue
+            if self.refusals.intersection(span) - set(ent.words):
                 continue
             full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
             if len(ent.words) > len(span) and ent.kind not in KIND_PRIORITY and full < FEWER_WORDS:

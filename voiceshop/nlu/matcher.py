@@ -61,7 +61,8 @@ class Understander:
         self.catalog = catalog
         self.grammar = grammar
         self.lexicon = Lexicon.build(shop, catalog, grammar)
-        self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones, grammar.sound)
+        refusals = frozenset(phrase[0] for phrase in grammar.negations if len(phrase) == 1)
+        self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones, grammar.sound, refusals)
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
         self._codes: dict[str, str] = {}
         self._sentences = [self._encode_template(t) for t in grammar.templates]
