@@ -19,7 +19,7 @@ from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog import account, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
-from voiceshop.dialog.respond import all_choices, anything_else, join, respond
+from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
 from voiceshop.dialog.speak import speakable
 from voiceshop.dialog.state import (
     CancelOrder,
@@ -187,9 +187,15 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     if u.intent == "AddItems" and others:
         return proceed(state.model_copy(update={"question": None, "queue": (*others, item, *state.queue)}), ctx)
     if u.intent in ("Checkout", "ChooseDelivery"):  # "that's it", "pick up": this one first
-        state, _ = checkout.checkout_slots(state, u, ctx)
-        return respond(state, q.text, keep_question=True)
+        return _first(state, q, u, ctx)
     return None
+
+
+def _first(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision:
+    """Checking out while an answer is still owed: what was said for the checkout is kept, and the
+    question is asked again first."""
+    state, _ = checkout.checkout_slots(state, u, ctx)
+    return respond(state, q.text, keep_question=True)
 
 
 def _stock(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
@@ -223,10 +229,8 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
         # what is said with it (an offered product said again comes as said: "a small mocha then")
         kept = tuple(o for o in offered if o.sku not in {i.sku for i in said})
         return proceed(state.model_copy(update={"question": None, "queue": (*kept, *said, *state.queue)}), ctx)
-    if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):
-        # "that's all" while "did you want two lattes?" waits: those first
-        state, _ = checkout.checkout_slots(state, u, ctx)
-        return respond(state, q.text, keep_question=True)
+    if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):  # "that's all" at "did you want...?"
+        return _first(state, q, u, ctx)
     if not u.understood and agreed:
         taken = True  # "yes, one box"
         quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
@@ -271,26 +275,22 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
         asked = added.state.question
         if added.reply is None or (asked is not None and asked.kind != "anything_else"):
             return added  # the new item needs an answer first ("what size?")
-        text = added.reply.text.removesuffix(asked.text).strip() if asked is not None else added.reply.text
-        return checkout.read_back(added.state, ctx, note=text)
-    code = next((str(m.value) for m in u.mentions if m.kind == "coupon"), None)
-    note = ""
-    if code is not None:
-        state, note = checkout.take_coupon(state, code, code, ctx)
-        note = "" if state.coupon == code else note  # the read-back says what the coupon takes off
+        return checkout.read_back(added.state, ctx, note=said_before_question(added))
+    state, note = checkout.checkout_slots(state, u, ctx)  # a coupon said with it
     return checkout.read_back(state, ctx, note=note)
 
 
 def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
-    if u.intent == "Yes" or (u.intent == "Checkout" and not _checkout_slots(u)):  # "yes, place the order"
+    if u.intent == "Yes" or (u.intent == "Checkout" and not _fills_checkout(u)):  # "yes, place the order"
         return checkout.confirmed(state, ctx)
     if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"
         return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
     return None
 
 
-def _checkout_slots(u: Understanding) -> list[str]:
-    return [m.kind for m in u.mentions if m.kind in ("delivery", "coupon")]
+def _fills_checkout(u: Understanding) -> bool:
+    """Whether the words name a delivery kind or coupon ("place it, for delivery" changes the order)."""
+    return any(m.kind in ("delivery", "coupon") for m in u.mentions)
 
 
 def _pin(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:

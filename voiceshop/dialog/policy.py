@@ -21,7 +21,7 @@ from typing import Literal
 from voiceshop.commerce.cart import price_item
 from voiceshop.dialog import account, answers, checkout, info, ordering
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond
+from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond, said_before_question
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import (
     TRANSCRIPT_TURNS,
@@ -141,9 +141,7 @@ def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
         if asked is None and before.question is not None:
             state = state.model_copy(update={"queue": ()})  # items waiting on a dropped question go with it
         return decision.model_copy(update={"state": state})
-    said = (
-        reply.text[: -len(asked.text)].strip() if asked is not None and reply.text.endswith(asked.text) else reply.text
-    )
+    said = said_before_question(decision)
     if q.kind == "confirm":
         if not state.cart.lines:
             return decision

@@ -45,6 +45,14 @@ def respond(
     return Decision(state=state, actions=tuple(actions), reply=reply)
 
 
+def said_before_question(decision: Decision) -> str:
+    """What a decision's reply says before the question it asks ("Added one croissant.")."""
+    if decision.reply is None:
+        return ""
+    asked = decision.state.question
+    return decision.reply.text.removesuffix(asked.text).strip() if asked is not None else decision.reply.text
+
+
 def anything_else(ctx: Context) -> Question:
     """ "Anything else?" as a question: "no" or "that's all" answers it by checking out."""
     return Question(kind="anything_else", text=ctx.replies("anything_else"))
