@@ -11,10 +11,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceshop"
 
 # For each stage, the voiceshop modules it may import (prefixes). Everything may use voiceshop.errors.
 ALLOWED = {
-    "commerce": ("voiceshop.commerce", "voiceshop.errors"),
+    # one language's words (data files) and the rules that are code; below every stage that uses words
+    "language": ("voiceshop.language", "voiceshop.errors"),
+    "commerce": ("voiceshop.commerce", "voiceshop.language", "voiceshop.errors"),
     "shopfiles": ("voiceshop.shopfiles", "voiceshop.commerce", "voiceshop.errors"),
-    "nlu": ("voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
-    "dialog": ("voiceshop.dialog", "voiceshop.nlu", "voiceshop.commerce", "voiceshop.errors"),
+    "nlu": ("voiceshop.nlu", "voiceshop.commerce", "voiceshop.language", "voiceshop.errors"),
+    "dialog": ("voiceshop.dialog", "voiceshop.nlu", "voiceshop.commerce", "voiceshop.language", "voiceshop.errors"),
     "storage": ("voiceshop.storage", "voiceshop.commerce", "voiceshop.shopfiles", "voiceshop.errors"),
     "audio": ("voiceshop.audio", "voiceshop.errors"),
     "asr": ("voiceshop.asr", "voiceshop.audio", "voiceshop.errors"),
@@ -32,6 +34,7 @@ ALLOWED = {
         "voiceshop.storage",
         "voiceshop.shopfiles",
         "voiceshop.commerce",
+        "voiceshop.language",
         "voiceshop.errors",
     ),
     "cli": ("voiceshop",),
@@ -41,7 +44,8 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "sqlite3": ("storage",),
     "typer": ("cli",),
     "platformdirs": ("storage", "models"),
-    "yaml": ("shopfiles", "nlu", "dialog", "models"),  # shop files, grammar files, reply texts, model manifest
+    # shop files, grammar files, reply texts, word tables, model manifest
+    "yaml": ("shopfiles", "nlu", "dialog", "language", "models"),
     "hassil": ("nlu",),
     "numpy": ("audio", "asr", "tts", "runtime"),
     "sounddevice": ("audio",),

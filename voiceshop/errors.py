@@ -19,6 +19,7 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
     ├── OrderTransitionError   a status change the order's life cycle does not allow
     ├── CustomerError          unknown or duplicate customer, bad PIN format
     ├── GrammarError           a grammar file is malformed (carries every Problem found)
+    ├── LanguageError          no word tables for a language, or they are malformed
     ├── StoreError             the database cannot be used
     │   ├── StoreLocked        another process holds the database for too long
     │   └── SchemaTooNew       the database was written by a newer voiceshop
@@ -148,6 +149,10 @@ class CustomerError(VoiceshopError):
 
 class GrammarError(_FilesError):
     files = "grammar files"
+
+
+class LanguageError(VoiceshopError):
+    default_code = "language"
 
 
 class StoreError(VoiceshopError):

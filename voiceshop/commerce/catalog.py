@@ -29,15 +29,17 @@ from pydantic import (
 )
 
 from voiceshop.commerce.money import Amount
+from voiceshop.language import load
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-def normalize_phrase(text: str) -> str:
-    """Lower-case, single-spaced words: the form spoken names are compared in."""
-    return " ".join(re.sub(r"[^\w'%+.-]+", " ", text.lower()).split())
+LANGUAGE = load()
+"""The words names are compared in and pack sizes are read with (the shop's language, when there are more)."""
+normalize_phrase = LANGUAGE.phrase
+"""Lower-case, single-spaced words: the form spoken names are compared in ("Soy Milk!" -> "soy milk")."""
 
 
 class Strict(BaseModel):
@@ -127,61 +129,6 @@ _PACK = re.compile(
     r"^\s*(?:(?P<count>\d+)\s*(?:x|\u00d7|pack|-pack|ct|count)\s*)?"
     r"(?:(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z][a-zA-Z ]*?)?)?\s*$"
 )
-UNIT_WORDS = {
-    "g": "gram",
-    "gram": "gram",
-    "grams": "gram",
-    "kg": "kilogram",
-    "kilo": "kilogram",
-    "kilos": "kilogram",
-    "kilogram": "kilogram",
-    "kilograms": "kilogram",
-    "ml": "millilitre",
-    "l": "litre",
-    "litre": "litre",
-    "liter": "litre",
-    "litres": "litre",
-    "liters": "litre",
-    "oz": "ounce",
-    "ounce": "ounce",
-    "ounces": "ounce",
-    "floz": "fluid ounce",
-    "lb": "pound",
-    "lbs": "pound",
-    "pound": "pound",
-    "pounds": "pound",
-    "pack": "pack",
-    "pc": "piece",
-    "pcs": "piece",
-    "piece": "piece",
-    "pieces": "piece",
-    "sheets": "sheet",
-    "sheet": "sheet",
-    "rolls": "roll",
-    "roll": "roll",
-    "tablets": "tablet",
-    "tablet": "tablet",
-    "caps": "capsule",
-    "capsules": "capsule",
-    "m": "metre",
-    "cm": "centimetre",
-    "ft": "foot",
-    "feet": "foot",
-    "sq ft": "square foot",
-    "gallon": "gallon",
-    "gallons": "gallon",
-    "gal": "gallon",
-    "qt": "quart",
-    "quart": "quart",
-    "dozen": "dozen",
-    "bags": "bag",
-    "bag": "bag",
-    "cans": "can",
-    "can": "can",
-    "mah": "milliamp hour",
-    "w": "watt",
-    "gb": "gigabyte",
-}
 
 
 class PackSize(Strict):
@@ -198,9 +145,10 @@ class PackSize(Strict):
             raise ValueError(f"pack size {text!r} is not like '500 g', '6 x 330 ml' or '4 pack'")
         unit = m.group("unit")
         if unit is not None:
-            if unit not in UNIT_WORDS:
+            known = LANGUAGE.unit(unit)
+            if known is None:
                 raise ValueError(f"unknown unit {unit!r} in pack size {text!r}")
-            unit = UNIT_WORDS[unit]
+            unit = known
         amount = Decimal(m.group("amount")) if m.group("amount") else None
         if amount is not None and unit is None:
             # "4" alone means a pack of four items

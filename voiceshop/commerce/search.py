@@ -10,24 +10,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from voiceshop.commerce.catalog import Catalog, Product, normalize_phrase
+from voiceshop.commerce.catalog import LANGUAGE, Catalog, Product
 
 MIN_SCORE = 80.0
 
 
-def stem(word: str) -> str:
-    # Crude English plural folding, enough for "batteries"/"battery", "lattes"/"latte", "eggs"/"egg".
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def search_key(text: str) -> str:
-    return " ".join(stem(w) for w in normalize_phrase(text).split())
+search_key = LANGUAGE.key
 
 
 @dataclass(frozen=True)
@@ -119,10 +107,10 @@ def by_need(catalog: Catalog, query: str, limit: int = 8) -> list[Product]:
     rarer word counts more, and more in each field that has it (a cold medicine is named, aliased and
     filed under "cold", a cold brew coffee only named so). Products far behind the best are left out.
     """
-    wanted = {stem(w) for w in normalize_phrase(query).split()}
+    wanted = set(search_key(query).split())
     fields = [
         [
-            {stem(w) for w in normalize_phrase(text).split()}
+            set(search_key(text).split())
             for text in (p.name, *p.aliases, p.brand or "", p.category, *p.tags, p.description)
         ]
         for p in catalog.products

@@ -18,7 +18,7 @@ from voiceshop.commerce.customer import Customer
 from voiceshop.commerce.order import Order
 from voiceshop.commerce.shop import Shop
 from voiceshop.dialog.replies import Replies
-from voiceshop.dialog.speak import say_list, say_money, say_number, speakable
+from voiceshop.dialog.speak import LANGUAGE, say_list, say_money, say_number, speakable
 from voiceshop.errors import VoiceshopError
 
 LIST_CHUNK = 3
@@ -97,24 +97,6 @@ class Context:
         return say_list([self.describe(line, full=full) for line in cart.lines])
 
 
-def plural_name(name: str) -> str:
-    """ "latte" -> "lattes", "pack of batteries" -> "packs of batteries", "batteries" stays."""
-    head, sep, tail = name.partition(" of ")
-    words = head.split()
-    if not words:
-        return name
-    last = words[-1]
-    if last.endswith("s"):
-        return name
-    if last.endswith(("x", "ch", "sh")):
-        last += "es"
-    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
-        last = last[:-1] + "ies"
-    else:
-        last += "s"
-    return " ".join([*words[:-1], last]) + (sep + tail if sep else "")
-
-
 def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count: bool = True) -> str:
     product = catalog.product(line.sku)
     groups = {g.name: g for g in catalog.groups_for(product)} if product else {}
@@ -130,7 +112,7 @@ def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count
         elif full or group.default is None or opt.choice != group.default:
             after.append(speakable(opt.choice))
     name = speakable(line.name)
-    noun = plural_name(name) if line.quantity > 1 else name
+    noun = LANGUAGE.plural(name) if line.quantity > 1 else name
     text = " ".join([say_number(line.quantity), *before, noun] if count else [*before, noun])
     if after:
         text += ", " + ", ".join(after) + ("," if extras else "")

@@ -10,40 +10,11 @@ import re
 from collections.abc import Sequence
 
 from voiceshop.commerce.money import exponent
+from voiceshop.language import load
 from voiceshop.nlu.numbers import number_words
 
-# Currency names: (major singular, major plural, minor singular, minor plural).
-CURRENCY_WORDS = {
-    "USD": ("dollar", "dollars", "cent", "cents"),
-    "CAD": ("dollar", "dollars", "cent", "cents"),
-    "AUD": ("dollar", "dollars", "cent", "cents"),
-    "NZD": ("dollar", "dollars", "cent", "cents"),
-    "EUR": ("euro", "euros", "cent", "cents"),
-    "GBP": ("pound", "pounds", "penny", "pence"),
-    "CHF": ("franc", "francs", "centime", "centimes"),
-    "JPY": ("yen", "yen", "", ""),
-    "INR": ("rupee", "rupees", "paisa", "paise"),
-}
+LANGUAGE = load()
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-UNIT_WORDS = {
-    "oz": "ounce",
-    "floz": "fluid ounce",
-    "fl oz": "fluid ounce",
-    "lb": "pound",
-    "lbs": "pounds",
-    "kg": "kilogram",
-    "g": "gram",
-    "ml": "millilitre",
-    "l": "litre",
-    "m": "metre",
-    "cm": "centimetre",
-    "mm": "millimetre",
-    "gb": "gigabyte",
-    "mah": "milliamp hour",
-    "sq ft": "square feet",
-    "spf": "S P F",
-    "pcs": "pieces",
-}
 SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
 
 
@@ -63,7 +34,7 @@ def say_number(n: int) -> str:
 def say_money(minor: int, currency: str = "USD") -> str:
     """An amount in minor units as spoken: "four dollars fifty", "one dollar", "fifty cents", "free" is not
     said here (zero is "zero dollars"; the caller decides when "free" reads better)."""
-    major_one, major_many, minor_one, minor_many = CURRENCY_WORDS.get(currency, ("", "", "", ""))
+    major_one, major_many, minor_one, minor_many = LANGUAGE.currencies.get(currency, ("", "", "", ""))
     digits = exponent(currency)
     if not major_one:
         code = " ".join(currency)  # "S E K" is read letter by letter
@@ -97,24 +68,21 @@ def say_list(items: Sequence[str], conjunction: str = "and") -> str:
 
 
 def plural(count: int, word: str) -> str:
-    """ "one latte", "two lattes": the count in words and a naive English plural."""
+    """ "one latte", "two lattes": the count in words and the language's plural."""
     if count == 1:
         return f"one {word}"
-    if word.endswith(("s", "x", "ch", "sh")):
-        form = word + "es"
-    elif word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
-        form = word[:-1] + "ies"
-    else:
-        form = word + "s"
-    return f"{say_number(count)} {form}"
+    return f"{say_number(count)} {LANGUAGE.plural(word)}"
 
 
 _MONEY = re.compile(r"([$€£¥₹])\s?(\d+)(?:\.(\d{1,2}))?")
 _TIMES = re.compile(r"\b(?:x\s?(\d+)|(\d+)\s?x)\b", re.IGNORECASE)
 _UNIT = re.compile(
-    r"\b(\d+(?:\.\d+)?)\s?(" + "|".join(sorted((re.escape(u) for u in UNIT_WORDS), key=len, reverse=True)) + r")\b",
+    r"\b(\d+(?:\.\d+)?)\s?("
+    + "|".join(sorted((re.escape(u) for u in LANGUAGE.short_forms), key=len, reverse=True))
+    + r")\b",
     re.IGNORECASE,
 )
+
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
@@ -133,7 +101,7 @@ def speakable(text: str) -> str:
         return say_money(int(m.group(2)) * 10 ** exponent(cur) + cents, cur)
 
     def unit(m: re.Match[str]) -> str:
-        return f"{_say_decimal(m.group(1))} {UNIT_WORDS[m.group(2).lower()]}"
+        return f"{_say_decimal(m.group(1))} {LANGUAGE.say_short(m.group(2))}"
 
     text = _MONEY.sub(money, text)
     text = _TIMES.sub(lambda m: say_number(int(m.group(1) or m.group(2))), text)

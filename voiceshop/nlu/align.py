@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from voiceshop.language import load
 from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
 from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, UNITS, parse_number, parse_ordinal, parse_quantity
 from voiceshop.nlu.sound import SoundKey
 from voiceshop.nlu.text import stem
 
+_LANGUAGE = load()
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
-STOP = frozenset("a an the and of with to for in on my some it that this is are me i any no or your our".split())
-ARTICLES = frozenset(("a", "an", "the"))
+STOP = _LANGUAGE.function_words("stop")
+ARTICLES = _LANGUAGE.function_words("articles")
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
 GOOD_SCORE = 0.85
@@ -448,10 +450,10 @@ def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
 
 HEADS = frozenset(("product", "category", "brand"))
 # "one" is a word, not a quantity, in "the second one", "another one", "one more".
-ONE_AFTER = frozenset(("the", "that", "this", "which", "other", "another", "next", "last", "previous", "first"))
-ONE_BEFORE = frozenset(("more", "less", "fewer"))
-END_NUMBER_AFTER = frozenset(("it", "that", "them", "to"))
-NOT_NUMBER_AFTER = frozenset(("something", "anything", "stuff", "nothing"))
+ONE_AFTER = _LANGUAGE.function_words("one_after")
+ONE_BEFORE = _LANGUAGE.function_words("one_before")
+END_NUMBER_AFTER = _LANGUAGE.function_words("end_number_after")
+NOT_NUMBER_AFTER = _LANGUAGE.function_words("not_number_after")
 """After these "for" / "to" is the word: "something for allergies" is not four allergy reliefs."""
 
 

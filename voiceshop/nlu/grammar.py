@@ -33,6 +33,9 @@ from hassil.parse_expression import parse_sentence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voiceshop.errors import GrammarError, Problem
+from voiceshop.language import Unit
+from voiceshop.language import known as known_languages
+from voiceshop.language import load as load_language
 from voiceshop.nlu.sound import SoundKey
 from voiceshop.nlu.text import drop_phrases, words
 
@@ -198,6 +201,9 @@ class Grammar:
             for heard, meant in f.homophones.items():
                 more = [meant] if isinstance(meant, str) else meant
                 builder.homophones[heard] = tuple(dict.fromkeys([*builder.homophones.get(heard, ()), *more]))
+        code = next(iter(languages), "en")
+        if code in known_languages():
+            builder.add_units(load_language(code).units)
         for name, f in parsed:
             builder.add_intents(name, f.intents)
         if problems:
@@ -376,6 +382,13 @@ class _Builder:
             if not values and not block.wildcard:
                 self.problems.append(_problem(where, "a list needs 'values' or 'wildcard: true'"))
             self.lists[list_name] = GrammarList(list_name, tuple(values), block.wildcard, block.wildcard and block.rest)
+
+    def add_units(self, units: Iterable[Unit]) -> None:
+        """The units shoppers order in, from the language's one unit table, join the ``unit`` list; each
+        value is the unit's canonical name, as pack sizes store it."""
+        heard = [ListValue(tuple(words(form)), unit.name) for unit in units if unit.order for form in unit.spoken]
+        own = self.lists.get("unit")
+        self.lists["unit"] = GrammarList("unit", (*(own.values if own else ()), *heard))
 
     def add_intents(self, name: str, intents: Mapping[str, IntentBlock]) -> None:
         for intent, block in intents.items():

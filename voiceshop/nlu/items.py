@@ -14,14 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from voiceshop.commerce.catalog import UNIT_WORDS, Catalog, OptionKind, Product
+from voiceshop.commerce.catalog import Catalog, OptionKind, Product
+from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
-CONNECTORS = frozenset(("and", "with", "of", "plus", "also", "in", "on", "some", "any", "the", "those", "these"))
-SEPARATORS = frozenset(("and", "plus", "also"))
+CONNECTORS = load().function_words("connectors")
+SEPARATORS = load().function_words("separators")
 AMBIGUITY_MARGIN = 0.05
 """Two products closer than this are a question, not a choice."""
 NARROW_SCORE = 0.6
@@ -311,7 +312,7 @@ def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
     product = catalog.product(candidates[0].value) if candidates else None
     if product is None:
         return False
-    said = UNIT_WORDS.get(str(unit.value), str(unit.value))
+    said = str(unit.value)
     return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
 
 

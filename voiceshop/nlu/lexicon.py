@@ -71,7 +71,7 @@ class Lexicon:
             names = [p.name, *p.aliases]
             for i, name in enumerate(names):
                 add("product", p.sku, name, i == 0)
-                if p.brand and not normalized(name).startswith(normalized(p.brand)):
+                if p.brand and not " ".join(words(name)).startswith(" ".join(words(p.brand))):
                     add("product", p.sku, f"{p.brand} {name}", False)
             if p.brand:
                 add("brand", p.brand, p.brand)
@@ -148,10 +148,6 @@ def _short_names(group: str, choices: list[str], name: str) -> list[str]:
     if not shared or short in taken or any(w in NUMBER_WORDS or w.isdigit() for w in said[:-1]):
         return []
     return [short]
-
-
-def normalized(text: str) -> str:
-    return " ".join(words(text))
 
 
 def coupon_phrases(code: str) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Aligner, Tag
 from voiceshop.nlu.items import ITEM_KINDS, Marks
 from voiceshop.nlu.lexicon import Entity, Lexicon
@@ -33,8 +34,8 @@ GOOD = 0.9
 """How well a stretch read another way must name its product."""
 MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
-LINKS = frozenset(("with", "and", "of"))
-ELLIPSIS_AFTER = frozenset(("and", "plus"))
+LINKS = load().function_words("links")
+ELLIPSIS_AFTER = load().function_words("ellipsis_after")
 """Words after which an item may leave out the head noun of the one before ("... and triple a")."""
 SHORTEST = 3
 """Words shorter than this ("at", "a") are never repaired: too many things sound like them."""

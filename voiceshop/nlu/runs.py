@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.items import CONNECTORS, SEPARATORS, is_item_tag
 
-LEADING = frozenset(("some", "any", "the"))
+LEADING = load().function_words("leading")
 """Words an item stretch may start with: "some ice cream"."""
 MAX_GAP = 2
 """Unknown words an item may span."""

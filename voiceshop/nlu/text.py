@@ -1,8 +1,9 @@
 """Turning a transcript, or a template's literal text, into the words the matcher compares.
 
-Both sides go through the same ``words()`` so that a template written "what's in my cart" and a
-recognizer's "what is in my cart" meet in the middle: lower case, contractions expanded, apostrophes
-and punctuation dropped, "&" and "%" spelled out, spelled-out letters ("s a v e") joined into one word.
+Both sides go through the language's one normaliser (``voiceshop.language``) so that a template written
+"what's in my cart" and a recognizer's "what is in my cart" meet in the middle: lower case,
+contractions expanded, apostrophes and punctuation dropped, "&" and "%" spelled out. Here, on top:
+spelled-out letters ("s a v e") joined into one word, and phrases found or dropped.
 """
 
 from __future__ import annotations
@@ -11,87 +12,19 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from voiceshop.commerce.search import stem
+from voiceshop.language import load
 
 __all__ = ["drop_phrases", "find_phrases", "join_spelled", "stem", "words"]
 
-# Contractions recognizers write either way. Expanded so templates need only one spelling.
-CONTRACTIONS = {
-    "what's": "what is",
-    "where's": "where is",
-    "how's": "how is",
-    "that's": "that is",
-    "it's": "it is",
-    "there's": "there is",
-    "here's": "here is",
-    "let's": "let us",
-    "i'd": "i would",
-    "i'll": "i will",
-    "i'm": "i am",
-    "i've": "i have",
-    "you're": "you are",
-    "we're": "we are",
-    "they're": "they are",
-    "don't": "do not",
-    "doesn't": "does not",
-    "didn't": "did not",
-    "isn't": "is not",
-    "aren't": "are not",
-    "can't": "can not",
-    "cannot": "can not",
-    "won't": "will not",
-    "wouldn't": "would not",
-    "what're": "what are",
-    "that'll": "that will",
-    "it'll": "it will",
-    "you'll": "you will",
-    "we'll": "we will",
-    "they'll": "they will",
-    "we've": "we have",
-    "you've": "you have",
-    "i'd've": "i would have",
-    "shouldn't": "should not",
-    "haven't": "have not",
-    "hasn't": "has not",
-    # recognizers often drop the apostrophe
-    "whats": "what is",
-    "thats": "that is",
-    "wheres": "where is",
-    "dont": "do not",
-    "doesnt": "does not",
-    "didnt": "did not",
-    "cant": "can not",
-    "im": "i am",
-    "ive": "i have",
-    "youre": "you are",
-    "gimme": "give me",
-    "wanna": "want to",
-    "gonna": "going to",
-    "lemme": "let me",
-}
-
-_SPLIT = re.compile(r"[^\w'.]+")
+_LANGUAGE = load()
 _LETTER = re.compile(r"^[a-z]$")
+stem = _LANGUAGE.singular
+"""A word's singular, as every stage folds plurals ("lattes" -> "latte")."""
 
 
 def words(text: str) -> list[str]:
     """Normalised words: ``words("I'd like 2 Coca-Colas!") == ["i", "would", "like", "2", "coca", "colas"]``."""
-    # "\u2019" is the typographic apostrophe some recognizers and keyboards write
-    text = text.lower().replace("&", " and ").replace("%", " percent ").replace("\u2019", "'")
-    out: list[str] = []
-    for raw in _SPLIT.split(text):
-        token = raw.strip("'.")
-        if not token:
-            continue
-        if "." in token and not re.fullmatch(r"\d+\.\d+", token):
-            out += [t for t in token.split(".") if t]  # "u.s.b" or a sentence end glued to a word
-            continue
-        expanded = CONTRACTIONS.get(token)
-        if expanded:
-            out += expanded.split()
-        else:
-            out.append(token.replace("'", ""))
-    return out
+    return _LANGUAGE.words(text)
 
 
 def join_spelled(tokens: list[str]) -> list[str]:
