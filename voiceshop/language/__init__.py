@@ -53,6 +53,34 @@ class Unit:
         return tuple(dict.fromkeys((self.name, self.plural, *self.words, *shorts)))
 
 
+@dataclass(frozen=True)
+class NumberWords:
+    """The words of numbers; ``voiceshop.nlu.numbers`` holds the syntax that puts them together."""
+
+    ones: tuple[str, ...]
+    """0..19."""
+    tens: tuple[str, ...]
+    """20, 30 .. 90."""
+    also: Mapping[str, int]
+    """Other spellings: "oh" 0."""
+    homophones: Mapping[str, int]
+    """What a recognizer writes for a spoken number: "for" 4."""
+    hundred: str
+    thousand: str
+    hundred_and: frozenset[str]
+    one_hundred: frozenset[str]
+    """Words that make "a hundred"."""
+    dozen: frozenset[str]
+    dozen_of: frozenset[str]
+    quantities: tuple[tuple[tuple[str, ...], int], ...]
+    """Quantity phrases, longest first: ("a", "couple", "of") 2."""
+    ordinals: tuple[str, ...]
+    """1st..19th."""
+    tens_ordinals: Mapping[str, int]
+    ordinal_suffixes: tuple[str, ...]
+    last: frozenset[str]
+
+
 class Language:
     """The word tables of one language, read from its ``words.yaml``."""
 
@@ -73,6 +101,7 @@ class Language:
                 for code in _mapping(data, "currencies")
             }
             self._sets = {str(k): frozenset(str(v).split()) for k, v in _mapping(data, "function_words").items()}
+            self.numbers = _numbers(_mapping(data, "numbers"))
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise LanguageError(f"the word tables of language {code!r} are malformed: {exc}", language=code) from exc
         self._unit_of: dict[str, str] = {}
@@ -214,6 +243,33 @@ def _rules(data: Mapping[str, object], key: str) -> tuple[tuple[re.Pattern[str],
             raise ValueError(f"each {key} rule is [pattern, replacement], not {rule!r}")
         out.append((re.compile(str(rule[0])), str(rule[1])))
     return tuple(out)
+
+
+def _numbers(data: Mapping[str, object]) -> NumberWords:
+    def split(key: str) -> tuple[str, ...]:
+        return tuple(str(data[key]).split())
+
+    def values(key: str) -> dict[str, int]:
+        return {str(k): int(str(v)) for k, v in _mapping(data, key).items()}
+
+    phrases = sorted(((tuple(k.split()), v) for k, v in values("quantities").items()), key=lambda p: -len(p[0]))
+    return NumberWords(
+        ones=split("ones"),
+        tens=split("tens"),
+        also=values("also"),
+        homophones=values("homophones"),
+        hundred=str(data["hundred"]),
+        thousand=str(data["thousand"]),
+        hundred_and=frozenset(split("hundred_and")),
+        one_hundred=frozenset(split("one_hundred")),
+        dozen=frozenset(split("dozen")),
+        dozen_of=frozenset(split("dozen_of")),
+        quantities=tuple(phrases),
+        ordinals=split("ordinals"),
+        tens_ordinals=values("tens_ordinals"),
+        ordinal_suffixes=split("ordinal_suffixes"),
+        last=frozenset(split("last")),
+    )
 
 
 def _unit(name: str, data: Mapping[str, object]) -> Unit:

@@ -13,21 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen"
-).split()
-TENS = ("_ _ twenty thirty forty fifty sixty seventy eighty ninety").split()
+from voiceshop.language import load
+
+_WORDS = load().numbers
+UNITS = _WORDS.ones
+TENS = ("_", "_", *_WORDS.tens)
 _UNIT = {w: i for i, w in enumerate(UNITS)}
 _TEN = {w: i * 10 for i, w in enumerate(TENS) if w != "_"}
-_UNIT.update({"oh": 0, "nought": 0, "fourty": 40})  # "fourty" is a common transcript misspelling
-_TEN["fourty"] = 40
-HOMOPHONES = {"for": 4, "fore": 4, "to": 2, "too": 2, "won": 1, "ate": 8, "tree": 3, "free": 3}
-ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth"
-).split()
-TENS_ORDINALS = {"twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50}
+_UNIT.update({w: v for w, v in _WORDS.also.items() if v < 20})
+_TEN.update({w: v for w, v in _WORDS.also.items() if v >= 20 and v % 10 == 0})
+HOMOPHONES = _WORDS.homophones
+ORDINALS = _WORDS.ordinals
+TENS_ORDINALS = _WORDS.tens_ordinals
 _ORDINAL = {w: i + 1 for i, w in enumerate(ORDINALS)}
 MAX_QUANTITY = 999
 
@@ -49,7 +46,7 @@ def number_words(n: int) -> str:
         tens, unit = divmod(n, 10)
         return TENS[tens] + (f" {UNITS[unit]}" if unit else "")
     hundreds, rest = divmod(n, 100)
-    return f"{UNITS[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    return f"{UNITS[hundreds]} {_WORDS.hundred}" + (f" {number_words(rest)}" if rest else "")
 
 
 def _below_hundred(tokens: Sequence[str], i: int) -> Parsed | None:
@@ -75,7 +72,7 @@ def parse_number(tokens: Sequence[str], i: int = 0, *, homophones: bool = False)
     is none."""
     found = _parse_below_thousand(tokens, i, homophones=homophones)
     after = i + found.length if found is not None else len(tokens)
-    if found is not None and 0 < found.value < 1000 and after < len(tokens) and tokens[after] == "thousand":
+    if found is not None and 0 < found.value < 1000 and after < len(tokens) and tokens[after] == _WORDS.thousand:
         return Parsed(found.value * 1000, found.length + 1)
     return found
 
@@ -87,12 +84,12 @@ def _parse_below_thousand(tokens: Sequence[str], i: int, *, homophones: bool) ->
     if word.isdigit():
         value = int(word)
         return Parsed(value, 1) if value <= MAX_QUANTITY else None
-    if word in ("a", "an", "one") and i + 1 < len(tokens) and tokens[i + 1] == "hundred":
+    if word in _WORDS.one_hundred and i + 1 < len(tokens) and tokens[i + 1] == _WORDS.hundred:
         rest = _after_hundred(tokens, i + 2)
         return Parsed(100 + (rest.value if rest else 0), 2 + (rest.length if rest else 0))
     first = _below_hundred(tokens, i)
     if first is not None:
-        if first.value < 10 and first.length == 1 and i + 1 < len(tokens) and tokens[i + 1] == "hundred":
+        if first.value < 10 and first.length == 1 and i + 1 < len(tokens) and tokens[i + 1] == _WORDS.hundred:
             rest = _after_hundred(tokens, i + 2)
             return Parsed(first.value * 100 + (rest.value if rest else 0), 2 + (rest.length if rest else 0))
         return first
@@ -102,27 +99,11 @@ def _parse_below_thousand(tokens: Sequence[str], i: int, *, homophones: bool) ->
 
 
 def _after_hundred(tokens: Sequence[str], i: int) -> Parsed | None:
-    skip = 1 if i < len(tokens) and tokens[i] == "and" else 0
+    skip = 1 if i < len(tokens) and tokens[i] in _WORDS.hundred_and else 0
     rest = _below_hundred(tokens, i + skip)
     if rest is None or rest.value == 0:
         return None
     return Parsed(rest.value, rest.length + skip)
-
-
-# Quantity phrases, longest first.
-_PHRASES: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("half", "a", "dozen"), 6),
-    (("a", "half", "dozen"), 6),
-    (("a", "couple", "of"), 2),
-    (("a", "couple"), 2),
-    (("couple", "of"), 2),
-    (("a", "pair", "of"), 2),
-    (("a", "dozen"), 12),
-    (("dozen",), 12),
-    (("a",), 1),
-    (("an",), 1),
-    (("single",), 1),
-)
 
 
 def parse_quantity(tokens: Sequence[str], i: int = 0, *, homophones: bool = False) -> Parsed | None:
@@ -130,14 +111,14 @@ def parse_quantity(tokens: Sequence[str], i: int = 0, *, homophones: bool = Fals
     # numbers first, so "a hundred and five" is not read as "a"
     n = parse_number(tokens, i, homophones=homophones)
     if n is not None:
-        if i + n.length < len(tokens) and tokens[i + n.length] in ("dozen", "dozens"):
+        if i + n.length < len(tokens) and tokens[i + n.length] in _WORDS.dozen:
             value = n.value * 12
             return Parsed(value, n.length + 1) if value <= MAX_QUANTITY else None
         return n
-    for words, value in _PHRASES:
+    for words, value in _WORDS.quantities:
         if tuple(tokens[i : i + len(words)]) == words:
             length = len(words)
-            if words[-1] == "dozen" and i + length < len(tokens) and tokens[i + length] == "of":
+            if words[-1] in _WORDS.dozen and i + length < len(tokens) and tokens[i + length] in _WORDS.dozen_of:
                 length += 1  # "a dozen of" is not standard but recognizers and people produce it
             return Parsed(value, length)
     return None
@@ -155,11 +136,11 @@ def parse_ordinal(tokens: Sequence[str], i: int = 0, *, count: int | None = None
         return Parsed(_ORDINAL[word], 1)
     if word in TENS_ORDINALS:
         return Parsed(TENS_ORDINALS[word], 1)
-    if word[:-2].isdigit() and word[-2:] in ("st", "nd", "rd", "th") and int(word[:-2]) > 0:
+    if word[:-2].isdigit() and word[-2:] in _WORDS.ordinal_suffixes and int(word[:-2]) > 0:
         return Parsed(int(word[:-2]), 1)
     if word in _TEN and i + 1 < len(tokens) and tokens[i + 1] in _ORDINAL and _ORDINAL[tokens[i + 1]] < 10:
         return Parsed(_TEN[word] + _ORDINAL[tokens[i + 1]], 2)
-    if word == "last" and count:
+    if word in _WORDS.last and count:
         return Parsed(count, 1)
     return None
 
