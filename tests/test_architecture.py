@@ -43,7 +43,7 @@ ALLOWED = {
 EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "sqlite3": ("storage",),
     "typer": ("cli",),
-    "platformdirs": ("storage", "models"),
+    "platformdirs": ("storage", "models", "cli"),  # data, models and the error log
     # shop files, grammar files, reply texts, word tables, model manifest
     "yaml": ("shopfiles", "nlu", "dialog", "language", "models"),
     "hassil": ("nlu",),

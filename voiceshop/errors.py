@@ -38,6 +38,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+LONGEST_QUOTE = 80
+"""Characters of a user's value quoted in a message; a 10,000-character name is cut, not echoed."""
+
+
+def shorten(value: object, limit: int = LONGEST_QUOTE) -> str:
+    """``value`` as text for a message: control characters shown escaped, cut to ``limit`` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class VoiceshopError(Exception):
     """Base of every error a user can cause or fix. ``str(err)`` is a complete, actionable sentence

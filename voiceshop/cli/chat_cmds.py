@@ -7,13 +7,16 @@ is one shopper line per line (``#`` starts a comment); the transcript is printed
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
 from voiceshop.cli.context import state
+from voiceshop.cli.output import error
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import StoreError, VoiceshopError
+from voiceshop.nlu.text import is_text
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.shops import open_shop
 
@@ -36,10 +39,7 @@ def chat(
     slug = open_shop(db, shop)
     assistant = Assistant(db, slug, device=device, customer=customer)
     if script is not None:
-        try:
-            lines = script.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise typer.BadParameter(f"cannot read {script}: {exc.strerror}", param_hint="--script") from None
+        lines = _script_lines(script)
         _say(assistant.start())
         for raw in lines:
             line = raw.strip()
@@ -50,11 +50,11 @@ def chat(
         return
     interactive = sys.stdin.isatty()
     _say(assistant.start())
-    while True:
-        try:
-            line = input("you: " if interactive else "").strip()
-        except EOFError:
-            break
+    for read in _lines(interactive):
+        if read is None:
+            error("that line is not text (UTF-8); it was skipped")
+            continue
+        line = read.strip()
         if not line:
             continue
         if line.lower() in QUIT:
@@ -63,6 +63,47 @@ def chat(
             typer.echo(f"you: {line}")
         if _turn(assistant, line):
             break
+
+
+def _lines(interactive: bool) -> Iterator[str | None]:
+    """The shopper's lines from the terminal or a pipe; None for a line that is not UTF-8 text."""
+    if interactive:
+        while True:
+            try:
+                line = input("you: ")
+            except EOFError:
+                return
+            yield line if is_text(line) else None
+        return
+    # a pipe is read as bytes, so binary data is refused line by line instead of ending the chat
+    for raw in sys.stdin.buffer:
+        try:
+            line = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        except UnicodeDecodeError:
+            yield None
+            continue
+        yield line if is_text(line.rstrip("\r\n")) else None
+
+
+def _script_lines(script: Path) -> list[str]:
+    try:
+        data = script.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {script}: {exc.strerror}", param_hint="--script") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise typer.BadParameter(
+            f"{script}, line {line}, is not UTF-8 text; save the file as UTF-8", param_hint="--script"
+        ) from None
+    if not is_text(text):
+        line = next(n for n, ln in enumerate(text.splitlines(), start=1) if not is_text(ln))
+        raise typer.BadParameter(
+            f"{script}, line {line}, holds binary data; a chat script is one shopper line per line",
+            param_hint="--script",
+        )
+    return text.splitlines()
 
 
 def _turn(assistant: Assistant, line: str) -> bool:

@@ -17,6 +17,8 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 @dataclass
 class State:
     db_path: Path | None = None
+    debug: bool = False
+    """Show tracebacks instead of logging them (``--debug``)."""
     _db: Database | None = field(default=None, repr=False)
 
     @property

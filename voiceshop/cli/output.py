@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import typer
 from pydantic import BaseModel
+
+from voiceshop.errors import LONGEST_QUOTE, shorten
 
 
 def emit_json(data: Any) -> None:
@@ -34,5 +37,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
             typer.echo("  ".join("-" * w for w in widths))
 
 
+_QUOTED = re.compile("'([^'\\n]{" + str(LONGEST_QUOTE + 1) + ",})'")
+
+
 def error(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    """One message on stderr; a user's value quoted in it is cut, so a 10,000-character name is not echoed."""
+    typer.echo("error: " + _QUOTED.sub(lambda m: repr(shorten(m.group(1))), message), err=True)

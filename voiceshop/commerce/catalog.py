@@ -97,7 +97,7 @@ class OptionGroup(Strict):
     """For ``one_of``: the shopper must pick one (the dialog asks) unless a default is set."""
     default: str | None = None
     """For ``one_of``: the choice used when the shopper says nothing."""
-    max_choices: int = Field(default=1, ge=1)
+    max_choices: int = Field(default=1, ge=1, le=100)
     """For ``add_on``: how many different choices of this group one item may carry."""
     choices: tuple[OptionChoice, ...] = Field(min_length=1)
     amounts: tuple[AddOnAmount, ...] = ()
@@ -134,7 +134,7 @@ _PACK = re.compile(
 class PackSize(Strict):
     """What one unit of a product holds: "6 x 330 ml" is count 6, amount 330, unit millilitre."""
 
-    count: int = Field(default=1, ge=1)
+    count: int = Field(default=1, ge=1, le=100_000)
     amount: Decimal | None = Field(default=None, gt=0)
     unit: str | None = None
 
@@ -178,7 +178,7 @@ class Product(Strict):
     """Base unit price in minor units, before options."""
     pack: PackSize = PackSize()
     """What one unit holds; in files a text such as "500 g" or "6 x 330 ml"."""
-    stock: int | None = Field(default=None, ge=0)
+    stock: int | None = Field(default=None, ge=0, le=1_000_000_000)
     """Units on hand; ``None`` for items made to order (drinks) that never run out."""
     tags: tuple[str, ...] = ()
     related: tuple[Sku, ...] = ()

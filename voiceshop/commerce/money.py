@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 # ISO 4217 minor-unit exponents for the currencies a shop is likely to use.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -113,7 +113,18 @@ def parse_amount(value: object, exp: int) -> int:
     minor = amount.scaleb(exp)
     if minor != minor.to_integral_value():
         raise ValueError(f"has more than {exp} decimal places")
-    return int(minor)
+    return _in_range(int(minor))
+
+
+MAX_MINOR = 10**12
+"""The largest amount of one price, fee or cap, in minor units (ten billion dollars): larger is a typo,
+and stays far from what a database integer holds even times a quantity and summed over an order."""
+
+
+def _in_range(minor: int) -> int:
+    if abs(minor) > MAX_MINOR:
+        raise ValueError("is too large for a price, fee or cap; check it for a typo")
+    return minor
 
 
 def _amount_before(value: Any, info: ValidationInfo) -> Any:
@@ -126,7 +137,7 @@ def _amount_before(value: Any, info: ValidationInfo) -> Any:
 
 # A money amount in minor units. From a shop file (validation context with an exponent) it is read as
 # a decimal in major units; otherwise as an integer of minor units.
-Amount = Annotated[int, BeforeValidator(_amount_before)]
+Amount = Annotated[int, BeforeValidator(_amount_before), AfterValidator(_in_range)]
 
 
 def format_money(minor: int, currency: str) -> str:

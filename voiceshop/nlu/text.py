@@ -14,7 +14,7 @@ from functools import cache
 
 from voiceshop.language import load
 
-__all__ = ["drop_phrases", "find_phrases", "join_spelled", "stem", "words"]
+__all__ = ["clean_heard", "drop_phrases", "find_phrases", "is_text", "join_spelled", "stem", "words"]
 
 _LANGUAGE = load()
 _LETTER = re.compile(r"^[a-z]$")
@@ -25,6 +25,22 @@ stem = _LANGUAGE.singular
 def words(text: str) -> list[str]:
     """Normalised words: ``words("I'd like 2 Coca-Colas!") == ["i", "would", "like", "2", "coca", "colas"]``."""
     return _LANGUAGE.words(text)
+
+
+MAX_HEARD = 1_000
+"""Characters of one turn that are understood; a spoken or typed request is never longer."""
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` is text, not binary data read as text (control characters, undecodable bytes)."""
+    return _NOT_TEXT.search(text) is None
+
+
+def clean_heard(text: str) -> str:
+    """A turn as the assistant keeps it: no control characters or undecodable bytes, single-spaced,
+    at most ``MAX_HEARD`` characters."""
+    return " ".join(_NOT_TEXT.sub(" ", text).split())[:MAX_HEARD]
 
 
 def join_spelled(tokens: list[str]) -> list[str]:

@@ -38,6 +38,7 @@ from voiceshop.dialog.state import (
 )
 from voiceshop.errors import CustomerError, OrderNotFound, OutOfStock, StoreError, VoiceshopError
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
+from voiceshop.nlu.text import clean_heard
 from voiceshop.storage import Database
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
@@ -163,6 +164,7 @@ class Assistant:
         return self.hear_nbest([(text, 1.0)])
 
     def hear_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> list[Reply]:
+        hypotheses = [(clean_heard(text), confidence) for text, confidence in hypotheses]
         state, fresh, expired = self._load()
         replies: list[Reply] = []
         if expired:

@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -172,18 +173,43 @@ def _validate_catalog(
     return Catalog(option_groups=head.option_groups, products=tuple(valid)), index_map, frozenset(first)
 
 
+MAX_FILE_BYTES = 32 * 1024 * 1024
+"""A shop file larger than this is not a catalog (100,000 products take about 20 MB of CSV)."""
+MAX_LINE_CHARS = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _read(path: Path, problems: list[Problem]) -> str | None:
+    """The text of a shop file: UTF-8 (with or without a BOM), no binary data, sane sizes."""
+    file = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(file, None, "", f"is {size // 1_000_000} MB; a shop file may be at most "
+                                    f"{MAX_FILE_BYTES // 1_000_000} MB"))  # fmt: skip
+            return None
         data = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(str(path), None, "", f"cannot be read: {exc.strerror}"))
+        problems.append(Problem(file, None, "", f"cannot be read: {exc.strerror}"))
         return None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(str(path), line, "", "is not UTF-8 text; save it as UTF-8"))
+        problems.append(Problem(file, line, "", "is not UTF-8 text; save it as UTF-8"))
         return None
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        what = "a NUL byte" if bad.group() == "\0" else f"the control character {bad.group()!r}"
+        problems.append(Problem(file, line, "", f"contains {what}; is it a text file? Save it as plain UTF-8 text"))
+        return None
+    for n, line_text in enumerate(text.splitlines(), start=1):
+        if len(line_text) > MAX_LINE_CHARS:
+            problems.append(Problem(file, n, "", f"line is {len(line_text):,} characters long; the limit is "
+                                    f"{MAX_LINE_CHARS:,}"))  # fmt: skip
+            return None
+    return text
 
 
 def _parse(path: Path, text: str, problems: list[Problem]) -> Located | None:

@@ -65,8 +65,36 @@ def _duplicate_keys(node: yaml.Node, path: Path) -> list[tuple[str, int]]:
     return found
 
 
+MAX_ALIASES = 100
+"""Aliases (``*name``) one file may use: enough for shared option lists, too few for an alias bomb."""
+MAX_DEPTH = 40
+"""Nesting of blocks and lists; a catalog needs about six."""
+
+
+def _check_shape(text: str) -> None:
+    """Refuse an alias bomb or absurd nesting before anything is built from the text (linear time)."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise ParseError(
+                    f"uses more than {MAX_ALIASES} aliases (*name); write the values out or use option_groups",
+                    line,
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise ParseError(f"nests blocks more than {MAX_DEPTH} deep", line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_yaml(text: str) -> Located:
     try:
+        _check_shape(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
