@@ -428,5 +428,5 @@ def handoff(state: DialogState, ctx: Context, *, reason: str) -> Decision:
     phone = next((loc.phone for loc in ctx.shop.locations if loc.phone), None)
     text = ctx.replies("handoff_done")
     if phone:
-        text = join(text, ctx.replies("shop_phone", phone=" ".join(c for c in phone if c.isdigit())))
+        text = join(text, ctx.replies("shop_phone", phone=" ".join(c for c in phone if c.isdecimal())))
     return respond(state.model_copy(update={"misses": 0}), speakable(text), actions=(action,))

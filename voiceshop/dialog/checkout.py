@@ -156,7 +156,7 @@ def _cap(state: DialogState, ctx: Context) -> int | None:
 
 def say_coupon(code: str) -> str:
     """ "MORNING10" -> "M O R N I N G one zero": letters and digits one by one, as a code is read."""
-    return " ".join(say_digits(c) if c.isdigit() else c for c in code if c.isalnum())
+    return " ".join(say_digits(c) if c.isdecimal() else c for c in code if c.isalnum())
 
 
 def take_coupon(state: DialogState, code: str | None, said: str, ctx: Context) -> tuple[DialogState, str]:

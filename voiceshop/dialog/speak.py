@@ -55,7 +55,7 @@ def say_money(minor: int, currency: str = "USD") -> str:
 
 def say_digits(text: str) -> str:
     """Digit by digit, for order numbers and PINs: "451239" -> "four five one two three nine"."""
-    return " ".join(number_words(int(c)) for c in text if c.isdigit())
+    return " ".join(number_words(int(c)) for c in text if c.isdecimal())
 
 
 def say_list(items: Sequence[str], conjunction: str = "and") -> str:

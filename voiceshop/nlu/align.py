@@ -116,12 +116,12 @@ class Aligner:
             return cached
         s = stem(token)
         out: dict[str, float] = {}
-        if s in self._known or token.isdigit():
+        if s in self._known or token.isdecimal():
             out[s] = 1.0
         for meant in self.homophones.get(token, ()):
             out.setdefault(stem(meant), 0.9)
         command = s in self.command_words or s in NUMBER_WORDS
-        if not command and not token.isdigit() and len(s) >= 3:
+        if not command and not token.isdecimal() and len(s) >= 3:
             # Unknown words get near spellings; known shop words only very near ones ("soya" -> "soy").
             cutoff = (80 if len(s) <= 4 else 72) if s not in self._known else 85
             for w, score, _ in process.extract(s, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6):
@@ -224,7 +224,7 @@ class Aligner:
     def _number_spellings(self, tokens: Sequence[str], i: int) -> tuple[Sequence[str], bool]:
         """``tokens`` with the one at ``i`` replaced by the number word it is a misspelling of, if any."""
         token = tokens[i]
-        if token in NUMBER_WORDS or token.isdigit() or len(token) < 4:
+        if token in NUMBER_WORDS or token.isdecimal() or len(token) < 4:
             return tokens, False
         s = stem(token)
         if s in NUMBER_WORDS and s not in self.lexicon.postings:
@@ -423,14 +423,14 @@ def _partial(
 
 def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
     token = tokens[i]
-    if token.isdigit() and len(token) >= 4:
+    if token.isdecimal() and len(token) >= 4:
         return Tag(i, i + 1, "digits", token, 1.0)
     digits: list[str] = []
     real = 0
     j = i
     while j < len(tokens):
         t = tokens[j]
-        if t in DIGIT_WORDS or (t.isdigit() and len(t) == 1):
+        if t in DIGIT_WORDS or (t.isdecimal() and len(t) == 1):
             digits.append(DIGIT_WORDS.get(t, t))
             real += 1
         elif t in HOMOPHONES and HOMOPHONES[t] < 10:

@@ -145,7 +145,7 @@ def _short_names(group: str, choices: list[str], name: str) -> list[str]:
     shared = last == stem(group) or sum(words(c)[-1:] == [last] for c in choices) > 1
     short = " ".join(said[:-1])
     taken = {" ".join(words(c)) for c in choices}
-    if not shared or short in taken or any(w in NUMBER_WORDS or w.isdigit() for w in said[:-1]):
+    if not shared or short in taken or any(w in NUMBER_WORDS or w.isdecimal() for w in said[:-1]):
         return []
     return [short]
 
@@ -156,7 +156,7 @@ def coupon_phrases(code: str) -> list[str]:
     out = {" ".join(parts), "".join(parts)}
     spoken: list[list[str]] = [[]]
     for part in parts:
-        if part.isdigit():
+        if part.isdecimal():
             forms = [part, " ".join(number_words(int(d)) for d in part)]
             if int(part) <= 999:
                 forms.append(number_words(int(part)))

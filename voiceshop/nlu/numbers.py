@@ -81,7 +81,7 @@ def _parse_below_thousand(tokens: Sequence[str], i: int, *, homophones: bool) ->
     if i >= len(tokens):
         return None
     word = tokens[i]
-    if word.isdigit():
+    if word.isdecimal():
         value = int(word)
         return Parsed(value, 1) if value <= MAX_QUANTITY else None
     if word in _WORDS.one_hundred and i + 1 < len(tokens) and tokens[i + 1] == _WORDS.hundred:
@@ -136,7 +136,7 @@ def parse_ordinal(tokens: Sequence[str], i: int = 0, *, count: int | None = None
         return Parsed(_ORDINAL[word], 1)
     if word in TENS_ORDINALS:
         return Parsed(TENS_ORDINALS[word], 1)
-    if word[:-2].isdigit() and word[-2:] in _WORDS.ordinal_suffixes and int(word[:-2]) > 0:
+    if word[:-2].isdecimal() and word[-2:] in _WORDS.ordinal_suffixes and int(word[:-2]) > 0:
         return Parsed(int(word[:-2]), 1)
     if word in _TEN and i + 1 < len(tokens) and tokens[i + 1] in _ORDINAL and _ORDINAL[tokens[i + 1]] < 10:
         return Parsed(_TEN[word] + _ORDINAL[tokens[i + 1]], 2)
