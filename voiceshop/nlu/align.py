@@ -25,6 +25,10 @@ _LANGUAGE = load()
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
 STOP = _LANGUAGE.function_words("stop")
 ARTICLES = _LANGUAGE.function_words("articles")
+INDEFINITE = _LANGUAGE.function_words("indefinite")
+OF = _LANGUAGE.function_words("of")
+DIGITS_END_BEFORE = _LANGUAGE.function_words("digits_end_before")
+ONE = UNITS[1]
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
 GOOD_SCORE = 0.85
@@ -209,9 +213,9 @@ class Aligner:
             return [Tag(i, i + o.length, "ordinal", o.value, 0.85)] if o is not None else []
         q = parse_quantity(tokens, i)
         if q is not None:
-            weak = tokens[i] in ("a", "an") and q.length == 1
+            weak = tokens[i] in INDEFINITE and q.length == 1
             out.append(Tag(i, i + q.length, "quantity", q.value, 1.0, weak=weak))
-            if tokens[i] in ("a", "an") and q.length > 1:  # "a half dozen eggs" may be "a" + a product
+            if tokens[i] in INDEFINITE and q.length > 1:  # "a half dozen eggs" may be "a" + a product
                 out.append(Tag(i, i + 1, "quantity", 1, 1.0, weak=True))
         o = parse_ordinal(tokens, i, count=-1)
         if o is not None:
@@ -438,7 +442,7 @@ def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
         else:
             break
         j += 1
-    while digits and tokens[j - 1] in ("to", "too"):  # "... three four to five" is a word, not a digit
+    while digits and tokens[j - 1] in DIGITS_END_BEFORE:  # "... three four to five" is a word, not a digit
         digits.pop()
         j -= 1
     if digits and tokens[i] in HOMOPHONES and real < 3:
@@ -467,11 +471,11 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
     out = list(tags)
     for k, t in enumerate(tags):
         word = tokens[t.start]
-        if t.kind == "quantity" and word == "one" and t.length == 1:
+        if t.kind == "quantity" and word == ONE and t.length == 1:
             before = tokens[t.start - 1] if t.start > 0 else ""
             after = tokens[t.end] if t.end < len(tokens) else ""
             if (k > 0 and tags[k - 1].kind == "ordinal") or before in ONE_AFTER or after in ONE_BEFORE:
-                out[k] = Tag(t.start, t.end, "word", "one", 1.0)
+                out[k] = Tag(t.start, t.end, "word", ONE, 1.0)
                 continue
         last = k == len(tags) - 1 and k > 0
         if t.kind in ("word", "unknown") and word in HOMOPHONES and last and tokens[t.start - 1] in END_NUMBER_AFTER:
@@ -481,7 +485,7 @@ def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
             continue
         if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
             m = k + 1
-            while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value == "of"):
+            while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value in OF):
                 m += 1
             # "to lattes" is two; "i want to double shot espresso" is one: a number needs a plural
             if m < len(tags) and tags[m].kind in HEADS and _plural(tokens[tags[m].end - 1]):

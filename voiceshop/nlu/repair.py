@@ -36,6 +36,7 @@ MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
 LINKS = load().function_words("links")
 ELLIPSIS_AFTER = load().function_words("ellipsis_after")
+AND = load().function_words("and")
 """Words after which an item may leave out the head noun of the one before ("... and triple a")."""
 SHORTEST = 3
 """Words shorter than this ("at", "a") are never repaired: too many things sound like them."""
@@ -142,7 +143,7 @@ def _has_head(tags: list[Tag], k: int) -> bool:
         while 0 <= j < len(tags) and (tags[j].kind in ITEM_KINDS or tags[j].kind in ("word", "unknown")):
             if tags[j].kind in HEADS:
                 return True
-            if tags[j].kind == "word" and tags[j].value == "and":
+            if tags[j].kind == "word" and tags[j].value in AND:
                 break
             j += step
     return False
@@ -167,7 +168,7 @@ def complete_corrections(tags: list[Tag], tokens: Sequence[str], marks: Marks, a
         while (
             end < len(tags)
             and tags[end].kind not in HEADS
-            and not (tags[end].kind == "word" and tags[end].value == "and")
+            and not (tags[end].kind == "word" and tags[end].value in AND)
         ):
             end += 1
         heads = [t for t in tags[:k] if t.kind in HEADS]

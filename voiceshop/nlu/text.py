@@ -18,6 +18,7 @@ __all__ = ["clean_heard", "drop_phrases", "find_phrases", "is_text", "join_spell
 
 _LANGUAGE = load()
 _LETTER = re.compile(r"^[a-z]$")
+_LETTER_WORDS = _LANGUAGE.function_words("letter_words")
 stem = _LANGUAGE.singular
 """A word's singular, as every stage folds plurals ("lattes" -> "latte")."""
 
@@ -56,7 +57,7 @@ def join_spelled(tokens: list[str]) -> list[str]:
         while j < len(tokens) and _LETTER.match(tokens[j]):
             j += 1
         run = tokens[i:j]
-        if len(run) >= 3 and sum(t not in ("a", "i") for t in run) >= 2:
+        if len(run) >= 3 and sum(t not in _LETTER_WORDS for t in run) >= 2:
             out.append("".join(run))
             i = j
         elif run:
