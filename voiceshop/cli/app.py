@@ -6,7 +6,6 @@ traceback); 2 a usage error (bad arguments).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -76,12 +75,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Path | None = typer.Option(
-        None, "--db", envvar="VOICESHOP_DB", help="Order database file (default: in your user data folder)."
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="VOICESHOP_DB",
+        help="The store: a SQLite file (default: in your user data folder), sqlite:///PATH, or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB to share one PostgreSQL database between devices.",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
-    ctx.obj = State(db_path=db)
+    ctx.obj = State(db_url=db)
 
 
 def main() -> None:

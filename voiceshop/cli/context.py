@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 
@@ -16,13 +15,14 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 
 @dataclass
 class State:
-    db_path: Path | None = None
+    db_url: str | None = None
+    """--db / VOICESHOP_DB: a SQLite file path or a database URL (None: the default file)."""
     _db: Database | None = field(default=None, repr=False)
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.db_path)
+            self._db = Database(self.db_url)
         return self._db
 
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,7 +32,7 @@ from voiceshop.errors import (
     ProductNotFound,
     SpendingCapExceeded,
 )
-from voiceshop.storage.db import Database, utcnow
+from voiceshop.storage.db import Conn, Database, utcnow
 from voiceshop.storage.shops import ShopRepository, StoredShop
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
@@ -72,6 +71,8 @@ class OrderRepository:
             raise ValueError("a checkout token is required")
         shop = stored.shop
         with self.db.transaction() as c:
+            # two devices retrying the same token wait for each other here, so the second finds the first's order
+            self.db.lock(c, f"checkout:{token}")
             row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
             if row is not None:
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
@@ -110,7 +111,8 @@ class OrderRepository:
             wanted = Counter[str]()
             for line in lines:
                 wanted[line.sku] += line.quantity
-            for sku, qty in wanted.items():
+            # rows are locked in one order (by id), so two checkouts never wait for each other in a circle
+            for sku, qty in sorted(wanted.items(), key=lambda item: found[item[0]][0]):
                 product_id, product = found[sku]
                 # The guard in WHERE is the real check: stock can never go below zero.
                 cur = c.execute(
@@ -126,7 +128,7 @@ class OrderRepository:
                 c.execute(
                     "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
                     " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         stored.id,
                         customer_id,
@@ -141,8 +143,7 @@ class OrderRepository:
                         now,
                         now,
                     ),
-                ).lastrowid
-                or 0
+                ).fetchall()[0][0]
             )
             number = order_number(order_id)
             c.execute("UPDATE orders SET number = ? WHERE id = ?", (number, order_id))
@@ -169,10 +170,10 @@ class OrderRepository:
         return PlaceResult(order, created=True)
 
     def get(self, number: str) -> Order:
-        row = self.db.conn.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
+        row = self.db.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
         if row is None:
             raise OrderNotFound(f"there is no order number {number}; `voiceshop orders list` shows the orders")
-        return self._load(self.db.conn, int(row["id"]))
+        return self._load(self.db, int(row["id"]))
 
     def list(
         self,
@@ -198,12 +199,12 @@ class OrderRepository:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY o.id DESC LIMIT ?"
-        ids = [int(r[0]) for r in self.db.conn.execute(sql, (*args, limit))]
-        return [self._load(self.db.conn, i) for i in ids]
+        ids = [int(r[0]) for r in self.db.execute(sql, (*args, limit))]
+        return [self._load(self.db, i) for i in ids]
 
     def popular(self, stored: StoredShop, limit: int = 20) -> tuple[str, ...]:
         """SKUs of this shop by how many were ordered (cancelled orders do not count), most first."""
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "SELECT l.sku, sum(l.quantity) AS n FROM order_lines l JOIN orders o ON o.id = l.order_id"
             " WHERE o.shop_id = ? AND o.status != 'cancelled' GROUP BY l.sku ORDER BY n DESC, l.sku LIMIT ?",
             (stored.id, limit),
@@ -248,7 +249,7 @@ class OrderRepository:
             )
         return order
 
-    def _customer_id(self, c: sqlite3.Connection, name: str | None) -> int | None:
+    def _customer_id(self, c: Conn, name: str | None) -> int | None:
         if name is None:
             return None
         row = c.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()
@@ -257,21 +258,21 @@ class OrderRepository:
         return int(row["id"])
 
     @staticmethod
-    def _event(c: sqlite3.Connection, order_id: int, status: OrderStatus, at: str, note: str) -> None:
+    def _event(c: Conn, order_id: int, status: OrderStatus, at: str, note: str) -> None:
         c.execute(
             "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)",
             (order_id, status.value, at, note),
         )
 
     @staticmethod
-    def _outbox(c: sqlite3.Connection, topic: str, payload: object, at: str) -> None:
+    def _outbox(c: Conn, topic: str, payload: object, at: str) -> None:
         c.execute(
             "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)",
             (topic, json.dumps(payload, sort_keys=True), at),
         )
 
     @staticmethod
-    def _load(c: sqlite3.Connection, order_id: int) -> Order:
+    def _load(c: Conn | Database, order_id: int) -> Order:
         o = c.execute(
             "SELECT o.*, s.slug, cu.name AS customer_name FROM orders o JOIN shops s ON s.id = o.shop_id"
             " LEFT JOIN customers cu ON cu.id = o.customer_id WHERE o.id = ?",
