@@ -36,6 +36,7 @@ from voiceshop.storage.db import Conn, Database, utcnow
 from voiceshop.storage.shops import ShopRepository, StoredShop
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
+_OUTBOX = "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class OrderRepository:
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
             if not cart.lines:
                 raise EmptyCart("the cart is empty; add something before checking out")
-            customer_id = self._customer_id(c, customer)
+            customer_id, customer_name = self._customer(c, customer)
             found = self.shops.products(stored, [line.sku for line in cart.lines])
             missing = [line.name for line in cart.lines if line.sku not in found]
             if missing:
@@ -146,27 +147,47 @@ class OrderRepository:
                 ).fetchall()[0][0]
             )
             number = order_number(order_id)
-            c.execute("UPDATE orders SET number = ? WHERE id = ?", (number, order_id))
-            c.executemany(
-                "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
-                " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        order_id,
-                        i,
-                        found[ln.sku][0],
-                        ln.sku,
-                        ln.name,
-                        _OPTIONS.dump_json(ln.options).decode(),
-                        ln.quantity,
-                        ln.unit_price,
+            # the order as _load would read it back, without reading it back (fewer round trips)
+            order = Order(
+                number=number,
+                shop=shop.slug,
+                customer=customer_name,
+                lines=tuple(
+                    OrderLine(
+                        sku=ln.sku, name=ln.name, options=ln.options, quantity=ln.quantity, unit_price=ln.unit_price
                     )
-                    for i, ln in enumerate(lines, start=1)
+                    for ln in lines
+                ),
+                currency=shop.currency,
+                subtotal=totals.subtotal,
+                discount=totals.discount,
+                delivery_fee=totals.delivery_fee,
+                total=totals.total,
+                delivery=totals.delivery,
+                coupon=totals.coupon,
+                status=OrderStatus.PLACED,
+                history=(StatusEvent(status=OrderStatus.PLACED, at=datetime.fromisoformat(now), note="order placed"),),
+                created_at=datetime.fromisoformat(now),
+            )
+            rows = [
+                (order_id, i, found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(), ln.quantity,
+                 ln.unit_price)
+                for i, ln in enumerate(lines, start=1)
+            ]  # fmt: skip
+            # the writes that need no answer go together (one round trip to a PostgreSQL server)
+            self.db.batch(
+                c,
+                [
+                    ("UPDATE orders SET number = ? WHERE id = ?", [(number, order_id)]),
+                    (
+                        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
+                        " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    ),
+                    (_OUTBOX, [("order.placed", json.dumps(order.model_dump(mode="json"), sort_keys=True), now)]),
                 ],
             )
             self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
-            order = self._load(c, order_id)
-            self._outbox(c, "order.placed", order.model_dump(mode="json"), now)
         return PlaceResult(order, created=True)
 
     def get(self, number: str) -> Order:
@@ -249,13 +270,14 @@ class OrderRepository:
             )
         return order
 
-    def _customer_id(self, c: Conn, name: str | None) -> int | None:
+    def _customer(self, c: Conn, name: str | None) -> tuple[int | None, str | None]:
+        """The customer's id and name as stored (names match whatever their case)."""
         if name is None:
-            return None
-        row = c.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()
+            return None, None
+        row = c.execute("SELECT id, name FROM customers WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
-        return int(row["id"])
+        return int(row["id"]), str(row["name"])
 
     @staticmethod
     def _event(c: Conn, order_id: int, status: OrderStatus, at: str, note: str) -> None:
@@ -266,10 +288,7 @@ class OrderRepository:
 
     @staticmethod
     def _outbox(c: Conn, topic: str, payload: object, at: str) -> None:
-        c.execute(
-            "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)",
-            (topic, json.dumps(payload, sort_keys=True), at),
-        )
+        c.execute(_OUTBOX, (topic, json.dumps(payload, sort_keys=True), at))
 
     @staticmethod
     def _load(c: Conn | Database, order_id: int) -> Order:

@@ -144,13 +144,12 @@ class ShopRepository:
 
         Inside a transaction it reads through that transaction.
         """
-        c = self.db
-        out: dict[str, tuple[int, Product]] = {}
-        for sku in set(skus):
-            row = c.execute(
-                "SELECT id, product_json, stock FROM products WHERE shop_id = ? AND sku = ? AND active = 1",
-                (stored.id, sku),
-            ).fetchone()
-            if row is not None:
-                out[sku] = (int(row["id"]), _product_from_row(row))
-        return out
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        rows = self.db.execute(
+            "SELECT id, sku, product_json, stock FROM products WHERE shop_id = ? AND active = 1"
+            f" AND sku IN ({', '.join('?' for _ in wanted)})",
+            (stored.id, *wanted),
+        ).fetchall()
+        return {str(row["sku"]): (int(row["id"]), _product_from_row(row)) for row in rows}

@@ -206,6 +206,12 @@ class PostgresDatabase(Database):
                 "check the server and the network, then try again"
             ) from None
 
+    def batch(self, c: Conn, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        assert isinstance(c, _Conn)
+        with c.raw.pipeline(), c.raw.cursor() as cur:
+            for sql, rows in statements:
+                cur.executemany(_pg(sql), rows)
+
     def lock(self, c: Conn, key: str) -> None:
         c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
 
