@@ -2,7 +2,7 @@
 devices at once, a contest for limited stock, and loading a generated 100,000-product catalog.
 
     .venv/bin/python benchmarks/store.py [--orders 2000] [--devices 1 4 8] [--products 100000]
-                                         [--pg-url postgresql://...] [--no-postgres]
+                                         [--pg-url postgresql://...] [--no-postgres] [--no-sync]
 
 Each device is a process with its own connection (SQLite: the same file; PostgreSQL: its own pool)
 placing 1-3 line orders as fast as it can; throughput is counted from the moment all devices start
@@ -10,7 +10,8 @@ to the moment the last one finishes (process start-up excluded), and p95 is over
 Both stores are durable as in use: SQLite WAL with synchronous=FULL in a temporary folder on the
 disk of /tmp; PostgreSQL a throwaway cluster (initdb, as the tests make it) with fsync and
 synchronous_commit on, or the server given by --pg-url (its database must be empty or a
-voiceshop store it is fine to fill). Prints numbers; asserts nothing.
+voiceshop store it is fine to fill). --no-sync stops waiting for the disk on both, to show what the
+code itself costs. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import csv
 import multiprocessing as mp
 import random
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -71,10 +73,12 @@ def write_shop(folder: Path, n: int, seed: int = 7) -> None:
                         1_000_000, rng.choice(WORDS)])  # fmt: skip
 
 
-def device(url: str, n: int, prefix: str, products: int, ready: Any, go: Any, out: Any) -> None:
+def device(url: str, n: int, prefix: str, products: int, no_sync: bool, ready: Any, go: Any, out: Any) -> None:
     """One device: connect, get its carts ready, wait for the others, then place ``n`` orders."""
     rng = random.Random(prefix)
     db = Database(url)
+    if no_sync and db.backend == "sqlite":
+        db.execute("PRAGMA synchronous = OFF")
     shops = ShopRepository(db)
     stored = shops.resolve("bench")
     catalog = shops.catalog(stored)
@@ -153,13 +157,13 @@ def new_store(kind: str, tmpdir: Path, cluster: pg_cluster.Cluster | None, pg_ur
     return cluster.new_database(name)
 
 
-def bench_orders(url: str, shop: Path, orders: int, devices: list[int]) -> None:
+def bench_orders(url: str, shop: Path, orders: int, devices: list[int], no_sync: bool) -> None:
     with Database(url) as db:
         ShopRepository(db).load(load_shop_folder(shop))
         label = f"{db.backend:<10}"
     for n in devices:
         per = max(1, orders // n)
-        results = run_devices(device, [(url, per, f"d{n}-{i}", 1000) for i in range(n)])
+        results = run_devices(device, [(url, per, f"d{n}-{i}", 1000, no_sync) for i in range(n)])
         wall = max(r[1] for r in results) - min(r[0] for r in results)
         times = [t for r in results for t in r[2]]
         total = per * n
@@ -211,12 +215,13 @@ def bench_contest(url: str, shop: Path, devices: int, stock: int, tries: int) ->
 
 
 @contextmanager
-def postgres(enabled: bool, pg_url: str | None) -> Iterator[pg_cluster.Cluster | None]:
+def postgres(enabled: bool, pg_url: str | None, no_sync: bool) -> Iterator[pg_cluster.Cluster | None]:
     if not enabled or pg_url:
         yield None
         return
     try:
-        cluster = pg_cluster.start({"max_connections": "200"})  # durable: fsync and synchronous_commit on
+        # durable (fsync and synchronous_commit on) unless --no-sync
+        cluster = pg_cluster.start(pg_cluster.FAST if no_sync else {})
     except pg_cluster.ClusterUnavailable as exc:
         print(f"postgresql: skipped ({exc})")
         yield None
@@ -234,18 +239,27 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=100_000, help="size of the generated catalog (0: skip)")
     ap.add_argument("--pg-url", help="benchmark this PostgreSQL database instead of a throwaway cluster")
     ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    ap.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="do not wait for the disk (SQLite synchronous=OFF, PostgreSQL fsync=off): what the code costs, "
+        "not how voiceshop runs",
+    )
     args = ap.parse_args()
+    # a plain `kill` still stops the throwaway cluster and removes its folder (the `finally` runs)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with (
         tempfile.TemporaryDirectory(prefix="voiceshop-bench-") as tmp,
-        postgres(not args.no_postgres, args.pg_url) as cluster,
+        postgres(not args.no_postgres, args.pg_url, args.no_sync) as cluster,
     ):
         tmpdir = Path(tmp)
         small = tmpdir / "small-shop"
         write_shop(small, 1000)
         kinds = ["sqlite"] + (["postgresql"] if cluster is not None or args.pg_url else [])
         for kind in kinds:
-            bench_orders(new_store(kind, tmpdir, cluster, args.pg_url, "orders"), small, args.orders, args.devices)
+            url = new_store(kind, tmpdir, cluster, args.pg_url, "orders")
+            bench_orders(url, small, args.orders, args.devices, args.no_sync)
         for kind in kinds:
             if kind == "postgresql" and args.pg_url:
                 continue  # the contest needs a second, empty database

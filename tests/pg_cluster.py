@@ -88,9 +88,11 @@ def start(settings: dict[str, str] | None = None) -> Cluster:
             f"no PostgreSQL server binaries (initdb, pg_ctl) in {', '.join(SEARCHED)}; "
             "install the Debian package postgresql (scripts/setup.sh does) or set VOICESHOP_PG_BIN"
         )
-    root = Path(tempfile.mkdtemp(prefix="voiceshop-pg-"))
+    root_user = os.geteuid() == 0
+    # as root the server runs as another user, who must reach the folder: /tmp is open to everyone, $TMPDIR may not be
+    root = Path(tempfile.mkdtemp(prefix="voiceshop-pg-", dir="/tmp" if root_user and Path("/tmp").is_dir() else None))
     run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+    if root_user:  # initdb and postgres refuse to run as root
         user = "postgres" if _user_exists("postgres") else "nobody"
         entry = pwd.getpwnam(user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
