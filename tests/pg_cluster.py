@@ -33,13 +33,18 @@ class ClusterUnavailable(Exception):
     """No PostgreSQL server binaries on this machine."""
 
 
-def find_bindir() -> Path | None:
-    """The first folder holding both initdb and pg_ctl."""
-    candidates = [os.environ.get("VOICESHOP_PG_BIN"), "/usr/local/bin"]
-    versions = glob.glob("/usr/lib/postgresql/*/bin")
-    candidates += sorted(versions, key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0)[::-1]
-    on_path = shutil.which("pg_ctl")
-    candidates.append(str(Path(on_path).parent) if on_path else None)
+def _version(bindir: str) -> int:
+    name = Path(bindir).parent.name
+    return int(name) if name.isdigit() else 0
+
+
+def find_bindir(candidates: list[str | None] | None = None) -> Path | None:
+    """The first folder holding initdb, pg_ctl and postgres (of ``candidates``, or the usual places)."""
+    if candidates is None:
+        candidates = [os.environ.get("VOICESHOP_PG_BIN"), "/usr/local/bin"]
+        candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
+        on_path = shutil.which("pg_ctl")
+        candidates.append(str(Path(on_path).parent) if on_path else None)
     for folder in candidates:
         if folder and all(os.access(Path(folder) / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
             return Path(folder)
@@ -80,9 +85,9 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start(settings: dict[str, str] | None = None) -> Cluster:
+def start(settings: dict[str, str] | None = None, search: list[str | None] | None = None) -> Cluster:
     """A running cluster; ``settings`` go into postgresql.conf (e.g. FAST for tests)."""
-    bindir = find_bindir()
+    bindir = find_bindir(search)
     if bindir is None:
         raise ClusterUnavailable(
             f"no PostgreSQL server binaries (initdb, pg_ctl) in {', '.join(SEARCHED)}; "

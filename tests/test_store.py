@@ -7,12 +7,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests import pg_cluster
 from voiceshop.commerce.cart import Cart, ChosenOption, price_item
 from voiceshop.commerce.customer import Customer, hash_pin, verify_pin
 from voiceshop.commerce.order import OrderStatus, order_number
@@ -195,6 +197,34 @@ def test_locked_postgresql_row_gives_a_clear_error(
                 OrderRepository(db).place(stored, cart, token="t")
         assert OrderRepository(db).place(stored, cart, token="t").created  # free again
         assert not db.in_transaction
+
+
+def test_without_postgresql_binaries_the_tests_say_why(tmp_path: Path) -> None:
+    (tmp_path / "initdb").write_text("")  # not executable, and no pg_ctl: not a PostgreSQL installation
+    with pytest.raises(pg_cluster.ClusterUnavailable, match="install the Debian package postgresql"):
+        pg_cluster.start(search=[str(tmp_path), None])
+
+
+def test_one_postgresql_store_serves_several_threads(postgres: pg_cluster.Cluster, corner: ShopBundle) -> None:
+    """A server answering several devices shares one store object: each thread has its own transaction."""
+    with Database(postgres.new_database()) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("PC-TB-ELEC", 1))  # 4 in stock
+        orders = OrderRepository(db)
+
+        def checkout(token: str) -> str:
+            try:
+                return "created" if orders.place(stored, cart, token=token).created else "repeated"
+            except OutOfStock:
+                return "out"
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(checkout, [f"t{i % 5}" for i in range(30)]))
+        assert sorted(set(results)) == ["created", "out", "repeated"]
+        assert results.count("created") == 4 and stock(db, "PC-TB-ELEC") == 0
+        assert count(db, "orders") == count(db, "order_lines") == count(db, "order_events") == 4
 
 
 # --- loading shops ------------------------------------------------------------------------------
