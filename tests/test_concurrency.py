@@ -81,12 +81,23 @@ def test_200_checkouts_from_4_processes_against_stock_50(store_url: str) -> None
     assert len(set(numbers)) == 50
 
 
-def test_retried_checkouts_from_two_processes_order_once(store_url: str) -> None:
+def test_retried_checkouts_from_three_processes_at_once_order_once(store_url: str, tmp_path: Path) -> None:
     stress_shop(store_url, stock=100)
-    procs = [worker("checkout", store_url, "shared", "30") for _ in range(2)]
-    results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    go = tmp_path / "go"
+    procs = [worker("checkout", store_url, "shared", "30", str(go)) for _ in range(3)]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.*"))) < 3:  # every device is connected and waiting
+        assert all(p.poll() is None for p in procs), [p.communicate()[1] for p in procs]
+        assert time.monotonic() < deadline, "the workers never got ready"
+        time.sleep(0.01)
+    go.touch()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append(json.loads(out))
     assert sum(r["created"] for r in results) == 30
-    assert sum(r["repeated"] for r in results) == 30
+    assert sum(r["repeated"] for r in results) == 60
     assert invariants(store_url, 100) == (30, 70)
 
 

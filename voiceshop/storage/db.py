@@ -191,8 +191,14 @@ class Database:
     def migrate(self) -> list[str]:
         raise NotImplementedError
 
-    def lock(self, c: Conn, key: str) -> None:
-        """Serialise transactions about the same ``key`` (a checkout token) until this one ends."""
+    def locked_fetchone(self, c: Conn, key: str, sql: str, params: Sequence[Any]) -> Row:
+        """Serialise transactions about the same ``key`` (a checkout token) until this one ends, then
+        run ``sql`` and return its first row (or None). The query sees what a transaction that held
+        the key committed.
+
+        SQLite needs no lock (its writers take turns); PostgreSQL takes an advisory lock and sends
+        both statements at once (the query starts, with a fresh snapshot, once the lock is held)."""
+        return c.execute(sql, params).fetchone()
 
     def batch(self, c: Conn, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         """Run statements whose results nobody reads, each with its rows of parameters, in order.

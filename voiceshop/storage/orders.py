@@ -37,6 +37,7 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
 _OUTBOX = "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)"
+_EVENT = "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class OrderRepository:
         shop = stored.shop
         with self.db.transaction() as c:
             # two devices retrying the same token wait for each other here, so the second finds the first's order
-            self.db.lock(c, f"checkout:{token}")
-            row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
+            row = self.db.locked_fetchone(
+                c, f"checkout:{token}", "SELECT id FROM orders WHERE checkout_token = ?", (token,)
+            )
             if row is not None:
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
             if not cart.lines:
@@ -185,9 +187,9 @@ class OrderRepository:
                         rows,
                     ),
                     (_OUTBOX, [("order.placed", json.dumps(order.model_dump(mode="json"), sort_keys=True), now)]),
+                    (_EVENT, [(order_id, OrderStatus.PLACED.value, now, "order placed")]),
                 ],
             )
-            self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
         return PlaceResult(order, created=True)
 
     def get(self, number: str) -> Order:
@@ -281,10 +283,7 @@ class OrderRepository:
 
     @staticmethod
     def _event(c: Conn, order_id: int, status: OrderStatus, at: str, note: str) -> None:
-        c.execute(
-            "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)",
-            (order_id, status.value, at, note),
-        )
+        c.execute(_EVENT, (order_id, status.value, at, note))
 
     @staticmethod
     def _outbox(c: Conn, topic: str, payload: object, at: str) -> None:

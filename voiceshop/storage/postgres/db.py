@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from voiceshop.errors import SchemaTooNew, StoreError, StoreLocked
-from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, migrations, redact
+from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, Row, migrations, redact
 
 try:
     import psycopg
@@ -212,8 +212,12 @@ class PostgresDatabase(Database):
             for sql, rows in statements:
                 cur.executemany(_pg(sql), rows)
 
-    def lock(self, c: Conn, key: str) -> None:
-        c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+    def locked_fetchone(self, c: Conn, key: str, sql: str, params: Sequence[Any]) -> Row:
+        assert isinstance(c, _Conn)
+        with c.raw.pipeline():
+            c.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+            cur = c.raw.execute(_pg(sql), params)
+        return cur.fetchone()
 
     # -- schema ------------------------------------------------------------------------------------
 
