@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from voiceshop.errors import SchemaTooNew, StoreError, StoreLocked
-from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, Row, migrations, redact
+from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, Row, migrations, parse_target, redact
 
 try:
     import psycopg
@@ -118,8 +118,6 @@ class PostgresDatabase(Database):
     backend = POSTGRES
 
     def __init__(self, target: str | None = None, *, pool_size: int = POOL_SIZE) -> None:
-        from voiceshop.storage.db import parse_target
-
         self.url = parse_target(target)[1]
         self.location = redact(self.url)
         self._local = threading.local()
