@@ -1,9 +1,17 @@
-"""Store benchmark: orders placed per second, and loading a generated 100,000-product catalog.
+"""Store benchmark: orders per second and checkout time on SQLite and PostgreSQL with 1, 4 and 8
+devices at once, a contest for limited stock, and loading a generated 100,000-product catalog.
 
-    .venv/bin/python benchmarks/store.py [--orders 2000] [--products 100000] [--processes 2]
+    .venv/bin/python benchmarks/store.py [--orders 2000] [--devices 1 4 8] [--products 100000]
+                                         [--pg-url postgresql://...] [--no-postgres] [--no-sync]
 
-Prints numbers; asserts nothing. The database uses the same settings as production (WAL,
-synchronous=FULL), in a temporary folder on the same disk as /tmp.
+Each device is a process with its own connection (SQLite: the same file; PostgreSQL: its own pool)
+placing 1-3 line orders as fast as it can; throughput is counted from the moment all devices start
+to the moment the last one finishes (process start-up excluded), and p95 is over every checkout.
+Both stores are durable as in use: SQLite WAL with synchronous=FULL in a temporary folder on the
+disk of /tmp; PostgreSQL a throwaway cluster (initdb, as the tests make it) with fsync and
+synchronous_commit on, or the server given by --pg-url (its database must be empty or a
+voiceshop store it is fine to fill). --no-sync stops waiting for the disk on both, to show what the
+code itself costs. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +21,23 @@ import csv
 import multiprocessing as mp
 import random
 import resource
+import signal
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceshop.commerce.cart import Cart, price_item  # noqa: E402  # after the path set-up above
+from tests import pg_cluster  # noqa: E402  # after the path set-up above
+from voiceshop.commerce.cart import Cart, price_item  # noqa: E402
 from voiceshop.commerce.search import CatalogIndex  # noqa: E402
+from voiceshop.errors import OutOfStock  # noqa: E402
 from voiceshop.shopfiles import load_shop_folder  # noqa: E402
 from voiceshop.storage import Database  # noqa: E402
 from voiceshop.storage.orders import OrderRepository  # noqa: E402
@@ -58,9 +73,12 @@ def write_shop(folder: Path, n: int, seed: int = 7) -> None:
                         1_000_000, rng.choice(WORDS)])  # fmt: skip
 
 
-def place_orders(db_path: str, n: int, prefix: str, products: int) -> float:
+def device(url: str, n: int, prefix: str, products: int, no_sync: bool, ready: Any, go: Any, out: Any) -> None:
+    """One device: connect, get its carts ready, wait for the others, then place ``n`` orders."""
     rng = random.Random(prefix)
-    db = Database(db_path)
+    db = Database(url)
+    if no_sync and db.backend == "sqlite":
+        db.execute("PRAGMA synchronous = OFF")
     shops = ShopRepository(db)
     stored = shops.resolve("bench")
     catalog = shops.catalog(stored)
@@ -71,49 +89,183 @@ def place_orders(db_path: str, n: int, prefix: str, products: int) -> float:
             cart = cart.add(price_item(catalog, f"SKU-{rng.randrange(products):06d}", (), rng.randint(1, 3)))
         carts.append(cart)
     repo = OrderRepository(db)
+    ready.release()
+    go.wait()
+    times = []
     start = time.perf_counter()
     for i in range(n):
+        t = time.perf_counter()
         repo.place(stored, carts[i % len(carts)], token=f"{prefix}-{i}")
-    elapsed = time.perf_counter() - start
+        times.append(time.perf_counter() - t)
+    end = time.perf_counter()
     db.close()
-    return elapsed
+    out.put((start, end, times))
 
 
-def _worker(args: tuple[str, int, str, int]) -> float:
-    return place_orders(*args)
+def contender(url: str, tries: int, prefix: str, ready: Any, go: Any, out: Any) -> None:
+    """One device in the contest: one unit of the limited product per order, every token sent twice."""
+    db = Database(url)
+    shops = ShopRepository(db)
+    stored = shops.resolve("bench")
+    cart = Cart().add(price_item(shops.catalog(stored), "SKU-LIMITED", (), 1))
+    repo = OrderRepository(db)
+    ready.release()
+    go.wait()
+    created, repeats, refused, numbers = 0, 0, 0, []
+    for i in range(tries):
+        try:
+            first = repo.place(stored, cart, token=f"{prefix}-{i}")
+        except OutOfStock:
+            refused += 1
+            continue
+        again = repo.place(stored, cart, token=f"{prefix}-{i}")  # a device retrying after a lost reply
+        created += first.created
+        repeats += (not again.created) and again.order.number == first.order.number
+        numbers.append(first.order.number)
+    db.close()
+    out.put((created, repeats, refused, numbers))
+
+
+def run_devices(target: Any, args_for: list[tuple[Any, ...]]) -> list[Any]:
+    """Start one process per device, let them all begin at once, collect what each reports."""
+    ctx = mp.get_context("spawn")
+    ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, ready, go, out)) for a in args_for]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    go.set()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise SystemExit(f"a device failed (exit code {p.exitcode})")
+    return results
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
+
+
+def new_store(kind: str, tmpdir: Path, cluster: pg_cluster.Cluster | None, pg_url: str | None, name: str) -> str:
+    if kind == "sqlite":
+        return str(tmpdir / f"{name}.db")
+    if pg_url:
+        return pg_url
+    assert cluster is not None
+    return cluster.new_database(name)
+
+
+def bench_orders(url: str, shop: Path, orders: int, devices: list[int], no_sync: bool) -> None:
+    with Database(url) as db:
+        ShopRepository(db).load(load_shop_folder(shop))
+        label = f"{db.backend:<10}"
+    for n in devices:
+        per = max(1, orders // n)
+        results = run_devices(device, [(url, per, f"d{n}-{i}", 1000, no_sync) for i in range(n)])
+        wall = max(r[1] for r in results) - min(r[0] for r in results)
+        times = [t for r in results for t in r[2]]
+        total = per * n
+        print(
+            f"{label} {n} device{'s' if n > 1 else ' '}: {total:>5} orders in {wall:5.2f} s = "
+            f"{total / wall:6,.0f} orders/s; checkout median {statistics.median(times) * 1000:5.2f} ms, "
+            f"p95 {p95(times) * 1000:5.2f} ms, max {max(times) * 1000:6.1f} ms",
+            flush=True,
+        )
+
+
+def bench_contest(url: str, shop: Path, devices: int, stock: int, tries: int) -> None:
+    bundle = load_shop_folder(shop)
+    from voiceshop.commerce.catalog import Product
+    from voiceshop.shopfiles import ShopBundle
+
+    limited = Product(sku="SKU-LIMITED", name="limited mug", category="gifts", price=1000, stock=stock)
+    catalog = bundle.catalog.model_copy(update={"products": (*bundle.catalog.products, limited)})
+    with Database(url) as db:
+        ShopRepository(db).load(ShopBundle(bundle.shop, catalog, bundle.folder, bundle.files))
+        backend = db.backend
+    results = run_devices(
+        contender,
+        [
+            (
+                url,
+                tries,
+                f"c{i}",
+            )
+            for i in range(devices)
+        ],
+    )
+    created = sum(r[0] for r in results)
+    repeats = sum(r[1] for r in results)
+    refused = sum(r[2] for r in results)
+    numbers = [n for r in results for n in r[3]]
+    with Database(url) as db:
+        left = db.execute("SELECT stock FROM products WHERE sku = 'SKU-LIMITED'").fetchone()[0]
+        sold = db.execute(
+            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l WHERE l.sku = 'SKU-LIMITED'"
+        ).fetchone()[0]
+    ok = created == stock == sold == len(set(numbers)) and left == 0 and repeats == created
+    print(
+        f"{backend:<10} contest: {devices} devices x {tries} tries for {stock} in stock: {created} orders placed, "
+        f"{int(sold)} sold, {left} left, {refused} refused out of stock, {repeats}/{created} retried tokens "
+        f"returned the first order -> {'exactly the stock, none lost or doubled' if ok else 'WRONG'}",
+        flush=True,
+    )
+
+
+@contextmanager
+def postgres(enabled: bool, pg_url: str | None, no_sync: bool) -> Iterator[pg_cluster.Cluster | None]:
+    if not enabled or pg_url:
+        yield None
+        return
+    try:
+        # durable (fsync and synchronous_commit on) unless --no-sync
+        cluster = pg_cluster.start(pg_cluster.FAST if no_sync else {})
+    except pg_cluster.ClusterUnavailable as exc:
+        print(f"postgresql: skipped ({exc})")
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--orders", type=int, default=2000)
-    ap.add_argument("--products", type=int, default=100_000)
-    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--orders", type=int, default=2000, help="orders per run, shared among the devices")
+    ap.add_argument("--devices", type=int, nargs="+", default=[1, 4, 8])
+    ap.add_argument("--products", type=int, default=100_000, help="size of the generated catalog (0: skip)")
+    ap.add_argument("--pg-url", help="benchmark this PostgreSQL database instead of a throwaway cluster")
+    ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    ap.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="do not wait for the disk (SQLite synchronous=OFF, PostgreSQL fsync=off): what the code costs, "
+        "not how voiceshop runs",
+    )
     args = ap.parse_args()
+    # a plain `kill` still stops the throwaway cluster and removes its folder (the `finally` runs)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    with tempfile.TemporaryDirectory(prefix="voiceshop-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="voiceshop-bench-") as tmp,
+        postgres(not args.no_postgres, args.pg_url, args.no_sync) as cluster,
+    ):
         tmpdir = Path(tmp)
         small = tmpdir / "small-shop"
         write_shop(small, 1000)
-        db_path = str(tmpdir / "orders.db")
-        with Database(db_path) as db:
-            ShopRepository(db).load(load_shop_folder(small))
-
-        elapsed = place_orders(db_path, args.orders, "single", 1000)
-        print(f"orders, 1 process:   {args.orders} orders in {elapsed:.2f} s = {args.orders / elapsed:,.0f} orders/s "
-              f"({elapsed / args.orders * 1000:.2f} ms each; 1-3 lines per order; synchronous=FULL)")  # fmt: skip
-
-        per = args.orders // args.processes
-        with mp.get_context("spawn").Pool(args.processes) as pool:
-            start = time.perf_counter()
-            busy = pool.map(_worker, [(db_path, per, f"multi{i}", 1000) for i in range(args.processes)])
-            wall = time.perf_counter() - start
-        total = per * args.processes
-        print(
-            f"orders, {args.processes} processes at once: {total} orders, {total / max(busy):,.0f} orders/s while "
-            f"ordering (slowest worker {max(busy):.2f} s)"
-        )
-        print(f"orders, {args.processes} processes: {total} orders in {wall:.2f} s wall = {total / wall:,.0f} orders/s "
-              "(includes process start-up)")  # fmt: skip
+        kinds = ["sqlite"] + (["postgresql"] if cluster is not None or args.pg_url else [])
+        for kind in kinds:
+            url = new_store(kind, tmpdir, cluster, args.pg_url, "orders")
+            bench_orders(url, small, args.orders, args.devices, args.no_sync)
+        for kind in kinds:
+            if kind == "postgresql" and args.pg_url:
+                continue  # the contest needs a second, empty database
+            bench_contest(new_store(kind, tmpdir, cluster, None, "contest"), small, max(args.devices), 500, 200)
+        if args.products <= 0:
+            return
 
         big = tmpdir / "big-shop"
         t0 = time.perf_counter()
@@ -121,7 +273,7 @@ def main() -> None:
         t1 = time.perf_counter()
         bundle = load_shop_folder(big)
         t2 = time.perf_counter()
-        big_db = str(tmpdir / "big.db")
+        big_db = str(tmpdir / "big.db")  # SQLite: the catalog a device loads
         with Database(big_db) as db:
             repo = ShopRepository(db)
             report = repo.load(bundle)

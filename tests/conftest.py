@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests import pg_cluster
 from voiceshop.cli.app import app
 from voiceshop.shopfiles import ShopBundle, load_shop_folder
 from voiceshop.storage import Database
@@ -36,6 +37,29 @@ def corner() -> ShopBundle:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store.db"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg_cluster.Cluster]:
+    """A throwaway PostgreSQL cluster for the whole run; the PostgreSQL tests skip (saying why) without one."""
+    try:
+        cluster = pg_cluster.start(pg_cluster.FAST)
+    except pg_cluster.ClusterUnavailable as exc:
+        pytest.skip(f"PostgreSQL back end not tested: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store of each back end: a SQLite file, or a new database in the test cluster."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    cluster: pg_cluster.Cluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A separate process that places orders, for the concurrency and crash tests.
 
-    python -m tests.store_worker checkout DB TOKEN_PREFIX COUNT
+    python -m tests.store_worker checkout DB TOKEN_PREFIX COUNT [GO]   (DB: a file or a database URL;
+                                                     waits for the file GO to exist before ordering)
     python -m tests.store_worker hang DB MARKER      (stops for good inside the checkout transaction)
     python -m tests.store_worker loop DB PREFIX      (orders until killed)
 
@@ -10,9 +11,11 @@ Prints one JSON line of counts when it finishes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from voiceshop.commerce.cart import Cart, price_item
 from voiceshop.errors import OutOfStock
@@ -32,6 +35,11 @@ def main(argv: list[str]) -> None:
     orders = OrderRepository(db)
     if mode == "checkout":
         prefix, n = argv[2], int(argv[3])
+        if len(argv) > 4:  # all the devices start at once, so they send the same tokens at the same moment
+            go = Path(argv[4])
+            Path(f"{go}.{os.getpid()}").touch()
+            while not go.exists():
+                time.sleep(0.001)
         created = repeated = out = 0
         for i in range(n):
             try:
@@ -43,14 +51,14 @@ def main(argv: list[str]) -> None:
         print(json.dumps({"created": created, "repeated": repeated, "out_of_stock": out}))
     elif mode == "hang":
         marker = Path(argv[2])
-        real = OrderRepository._event
+        real = db.batch
 
-        def event_then_hang(*args: object) -> None:
-            real(*args)  # type: ignore[arg-type]
-            marker.write_text("inside the transaction")  # stock, order and lines are written, not committed
+        def batch_then_hang(*args: Any) -> None:
+            real(*args)  # the last writes of the checkout: stock, order, lines, event, outbox, not committed
+            marker.write_text("inside the transaction")
             time.sleep(3600)
 
-        OrderRepository._event = staticmethod(event_then_hang)  # type: ignore[method-assign,assignment]
+        db.batch = batch_then_hang  # type: ignore[method-assign]
         orders.place(stored, cart, token="hang-1")
     elif mode == "loop":
         i = 0

@@ -42,6 +42,8 @@ ALLOWED = {
 # Third-party libraries only one stage may touch.
 EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "sqlite3": ("storage",),
+    "psycopg": ("storage",),
+    "psycopg_pool": ("storage",),
     "typer": ("cli",),
     "platformdirs": ("storage", "models", "cli"),  # data, models and the error log
     # shop files, grammar files, reply texts, word tables, model manifest
@@ -83,6 +85,20 @@ def test_imports_point_inward(path: Path) -> None:
             assert name.startswith(ALLOWED[stage]), f"{stage} must not import {name}"
         if top in EXCLUSIVE:
             assert stage in EXCLUSIVE[top], f"only {EXCLUSIVE[top]} may import {top}, not {path.name}"
+
+
+# Database drivers: each in exactly one adapter module (STYLE.md), not merely somewhere in storage.
+DRIVERS = {
+    "sqlite3": "storage/sqlite/db.py",
+    "psycopg": "storage/postgres/db.py",
+    "psycopg_pool": "storage/postgres/db.py",
+}
+
+
+@pytest.mark.parametrize("driver", sorted(DRIVERS))
+def test_each_database_driver_has_one_adapter(driver: str) -> None:
+    users = {str(p.relative_to(PACKAGE)) for p in SOURCES if any(n.split(".")[0] == driver for n in imports(p))}
+    assert users == {DRIVERS[driver]}
 
 
 def test_every_stage_is_covered() -> None:

@@ -1,7 +1,9 @@
 """A conversation killed mid-way and resumed in a new process keeps its cart; no order is stored twice.
 
 Real processes and real kills: the chat command is SIGKILLed while waiting for the shopper, and a
-worker process dies (os._exit) inside the checkout transaction and right after its commit.
+worker process dies (os._exit) inside the checkout transaction and right after its commit. The kill
+of the session runs against both back ends (a SQLite file, a PostgreSQL database); the checkout crashes
+run against SQLite here (each takes several processes) and against both in test_concurrency.py.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOP = str(ROOT / "examples" / "coffee-bar")
 
 
-def env(db: Path) -> dict[str, str]:
-    return {**os.environ, "VOICESHOP_DB": str(db), "PYTHONPATH": str(ROOT)}
+def env(db: str) -> dict[str, str]:
+    return {**os.environ, "VOICESHOP_DB": db, "PYTHONPATH": str(ROOT)}
 
 
-def chat(db: Path, *lines: str) -> str:
+def chat(db: str, *lines: str) -> str:
     """A scripted chat in a new process; its printed transcript."""
     done = subprocess.run(
         [sys.executable, "-m", "voiceshop", "chat", "--shop", SHOP, "--device", "kiosk"],
@@ -38,13 +40,13 @@ def chat(db: Path, *lines: str) -> str:
     return done.stdout
 
 
-def orders(db: Path) -> int:
+def orders(db: str) -> int:
     with Database(db) as d:
         return len(OrderRepository(d).list())
 
 
-def test_chat_killed_while_waiting_keeps_the_cart(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+def test_chat_killed_while_waiting_keeps_the_cart(store_url: str) -> None:
+    db = store_url
     proc = subprocess.Popen(
         [sys.executable, "-m", "voiceshop", "chat", "--shop", SHOP, "--device", "kiosk"],
         stdin=subprocess.PIPE,
@@ -99,7 +101,7 @@ WORKER = textwrap.dedent(
 )
 
 
-def crash(db: Path, where: str) -> int:
+def crash(db: str, where: str) -> int:
     done = subprocess.run(
         [sys.executable, "-c", WORKER, where, SHOP], capture_output=True, text=True, env=env(db), timeout=120
     )
@@ -107,7 +109,7 @@ def crash(db: Path, where: str) -> int:
 
 
 def test_crash_inside_the_checkout_transaction_then_yes_again_orders_once(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+    db = str(tmp_path / "store.db")
     chat(db, "a small mocha", "checkout", "pick up")
     assert crash(db, "in-transaction") == 3
     assert orders(db) == 0  # rolled back: no half-written order
@@ -119,7 +121,7 @@ def test_crash_inside_the_checkout_transaction_then_yes_again_orders_once(tmp_pa
 
 
 def test_crash_after_the_commit_never_orders_twice(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+    db = str(tmp_path / "store.db")
     chat(db, "a small mocha", "checkout", "pick up")
     assert crash(db, "after-commit") == 3
     assert orders(db) == 1

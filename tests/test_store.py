@@ -1,14 +1,20 @@
-"""The SQLite store: migrations, loading shops in place, and the checkout transaction's rules."""
+"""The store, on both back ends (SQLite and PostgreSQL): migrations, loading shops in place, and the
+checkout transaction's rules. Tests that use ``db`` (or the repositories) run once per back end."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from tests import pg_cluster
 from voiceshop.commerce.cart import Cart, ChosenOption, price_item
 from voiceshop.commerce.customer import Customer, hash_pin, verify_pin
 from voiceshop.commerce.order import OrderStatus, order_number
@@ -31,18 +37,51 @@ from voiceshop.storage import Database
 from voiceshop.storage import db as dbmod
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
+from voiceshop.storage.postgres import db as pgmod
 from voiceshop.storage.shops import ShopRepository, StoredShop
+from voiceshop.storage.sqlite import db as sqlitemod
 
 DAY = date(2026, 11, 22)
+MIGRATIONS = Path(dbmod.__file__).parent
+
+
+@pytest.fixture
+def db(store_url: str) -> Iterator[Database]:
+    """This module's store: one of each back end (the conftest's ``db`` is SQLite only)."""
+    database = Database(store_url)
+    yield database
+    database.close()
 
 
 def stock(db: Database, sku: str) -> int | None:
-    row = db.conn.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()
+    row = db.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()
     return None if row[0] is None else int(row[0])
 
 
 def count(db: Database, table: str) -> int:
-    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+ANNA = "INSERT INTO customers (name, customer_json, created_at) VALUES ('Anna', '{\"name\": \"Anna\"}', 'x')"
+
+
+def write_old_schema(store_url: str, version: int) -> None:
+    """A store as an older (or, with a version past the latest, a newer) voiceshop left it."""
+    if store_url.startswith("postgresql"):
+        with psycopg.connect(store_url, autocommit=True) as conn:
+            conn.execute((MIGRATIONS / "postgres" / "migrations" / "0001_initial.sql").read_bytes())
+            conn.execute(
+                "CREATE TABLE voiceshop_schema (version INTEGER PRIMARY KEY, name TEXT, applied_at TIMESTAMPTZ)"
+            )
+            conn.execute("INSERT INTO voiceshop_schema VALUES (%s, 'test', now())", (version,))
+            conn.execute(ANNA)
+        return
+    conn = sqlite3.connect(store_url)
+    sql = (MIGRATIONS / "sqlite" / "migrations" / "0001_initial.sql").read_text()
+    conn.executescript(sql + f"\nPRAGMA user_version = {version};")
+    conn.execute(ANNA)
+    conn.commit()
+    conn.close()
 
 
 def cart_of(shops: ShopRepository, stored: StoredShop, *items: tuple[str, int]) -> Cart:
@@ -56,33 +95,27 @@ def cart_of(shops: ShopRepository, stored: StoredShop, *items: tuple[str, int]) 
 # --- the database file -------------------------------------------------------------------------
 
 
-def test_new_database_is_wal_with_foreign_keys_and_latest_schema(db: Database) -> None:
+def test_a_new_store_has_the_latest_schema(db: Database) -> None:
     info = db.info()
-    assert info["journal_mode"] == "wal"
-    assert info["foreign_keys"] is True
     assert info["schema_version"] == info["schema_latest"] == 3
+    assert info["backend"] == db.backend
+    if db.backend == "sqlite":
+        assert info["journal_mode"] == "wal"
+        assert info["foreign_keys"] is True
 
 
-def test_migrates_a_version_1_database_keeping_its_data(db_path: Path, coffee: ShopBundle) -> None:
-    conn = sqlite3.connect(db_path)
-    sql = (Path(dbmod.__file__).parent / "migrations" / "0001_initial.sql").read_text()
-    conn.executescript(sql + "\nPRAGMA user_version = 1;")
-    conn.execute("INSERT INTO customers (name, customer_json, created_at) VALUES ('Anna', '{\"name\": \"Anna\"}', 'x')")
-    conn.commit()
-    conn.close()
-    with Database(db_path) as db:
+def test_migrates_a_version_1_store_keeping_its_data(store_url: str) -> None:
+    write_old_schema(store_url, 1)
+    with Database(store_url) as db:
         assert db.schema_version == 3
         assert CustomerRepository(db).get("anna").name == "Anna"
         assert count(db, "carts") == 0
 
 
-def test_refuses_a_database_from_a_newer_voiceshop(db_path: Path) -> None:
-    Database(db_path).close()
-    conn = sqlite3.connect(db_path)
-    conn.execute("PRAGMA user_version = 99")
-    conn.close()
+def test_refuses_a_store_from_a_newer_voiceshop(store_url: str) -> None:
+    write_old_schema(store_url, 99)
     with pytest.raises(SchemaTooNew, match="newer voiceshop"):
-        Database(db_path)
+        Database(store_url)
 
 
 def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
@@ -92,18 +125,49 @@ def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
         Database(path)
 
 
-def test_default_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_store_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VOICESHOP_DB", str(tmp_path / "x.db"))
-    assert dbmod.default_db_path() == tmp_path / "x.db"
+    assert dbmod.parse_target(None) == ("sqlite", str(tmp_path / "x.db"))
+    monkeypatch.setenv("VOICESHOP_DB", "postgresql://shop:secret@db.local:5433/corner")
+    assert dbmod.parse_target(None) == ("postgresql", "postgresql://shop:secret@db.local:5433/corner")
     monkeypatch.delenv("VOICESHOP_DB")
+    assert dbmod.parse_target(None) == ("sqlite", str(dbmod.default_db_path()))
     assert dbmod.default_db_path().name == "voiceshop.db"
 
 
-def test_locked_database_gives_a_clear_error(
-    db_path: Path, coffee: ShopBundle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 50)
-    monkeypatch.setattr(dbmod, "LOCK_GIVE_UP_S", 0.2)
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/var/lib/voiceshop/shop.db", ("sqlite", "/var/lib/voiceshop/shop.db")),
+        ("sqlite:///var/lib/voiceshop/shop.db", ("sqlite", "/var/lib/voiceshop/shop.db")),
+        ("sqlite:////var/lib/voiceshop/shop.db", ("sqlite", "/var/lib/voiceshop/shop.db")),
+        ("sqlite:shop.db", ("sqlite", "shop.db")),
+        ("my:shop.db", ("sqlite", "my:shop.db")),
+        ("postgres://pi@10.0.0.5/shop", ("postgresql", "postgres://pi@10.0.0.5/shop")),
+        (" postgresql://pi@10.0.0.5/shop ", ("postgresql", "postgresql://pi@10.0.0.5/shop")),
+    ],
+)
+def test_the_url_chooses_the_back_end(target: str, expected: tuple[str, str]) -> None:
+    assert dbmod.parse_target(target) == expected
+
+
+def test_an_unsupported_url_says_what_is_supported() -> None:
+    with pytest.raises(StoreError, match=r"unsupported database URL 'mysql://shop:\*\*\*@db/shop'.*postgresql://"):
+        Database("mysql://shop:secret@db/shop")
+    with pytest.raises(StoreError, match="names no file"):
+        Database("sqlite://")
+
+
+def test_an_unreachable_server_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=r"cannot connect to PostgreSQL at postgresql://pi:\*\*\*@127.0.0.1:1/shop"):
+        Database("postgresql://pi:secret@127.0.0.1:1/shop")
+    assert os.listdir(tmp_path) == []  # no folder called "postgresql:" any more
+
+
+def test_locked_sqlite_gives_a_clear_error(db_path: Path, coffee: ShopBundle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlitemod, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(sqlitemod, "LOCK_GIVE_UP_S", 0.2)
     db = Database(db_path)
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -115,6 +179,52 @@ def test_locked_database_gives_a_clear_error(
         other.close()
     assert ShopRepository(db).load(coffee).added == 13  # and works once the lock is gone
     db.close()
+
+
+def test_locked_postgresql_row_gives_a_clear_error(
+    postgres: object, corner: ShopBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres.new_database()  # type: ignore[attr-defined]
+    monkeypatch.setattr(pgmod, "LOCK_TIMEOUT_MS", 200)
+    with Database(url) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("GRO-GUM", 1))
+        with psycopg.connect(url) as other:  # another device stuck inside its checkout
+            other.execute("SELECT * FROM products WHERE sku = 'GRO-GUM' FOR UPDATE")
+            with pytest.raises(StoreLocked, match="busy"):
+                OrderRepository(db).place(stored, cart, token="t")
+        assert OrderRepository(db).place(stored, cart, token="t").created  # free again
+        assert not db.in_transaction
+
+
+def test_without_postgresql_binaries_the_tests_say_why(tmp_path: Path) -> None:
+    (tmp_path / "initdb").write_text("")  # not executable, and no pg_ctl: not a PostgreSQL installation
+    with pytest.raises(pg_cluster.ClusterUnavailable, match="install the Debian package postgresql"):
+        pg_cluster.start(search=[str(tmp_path), None])
+
+
+def test_one_postgresql_store_serves_several_threads(postgres: pg_cluster.Cluster, corner: ShopBundle) -> None:
+    """A server answering several devices shares one store object: each thread has its own transaction."""
+    with Database(postgres.new_database()) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("PC-TB-ELEC", 1))  # 4 in stock
+        orders = OrderRepository(db)
+
+        def checkout(token: str) -> str:
+            try:
+                return "created" if orders.place(stored, cart, token=token).created else "repeated"
+            except OutOfStock:
+                return "out"
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(checkout, [f"t{i % 5}" for i in range(30)]))
+        assert sorted(set(results)) == ["created", "out", "repeated"]
+        assert results.count("created") == 4 and stock(db, "PC-TB-ELEC") == 0
+        assert count(db, "orders") == count(db, "order_lines") == count(db, "order_events") == 4
 
 
 # --- loading shops ------------------------------------------------------------------------------
@@ -150,19 +260,19 @@ def test_a_failed_load_changes_nothing(
     shops: ShopRepository, db: Database, coffee: ShopBundle, corner: ShopBundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shops.load(coffee)
-    before = db.conn.execute("SELECT * FROM products ORDER BY id").fetchall()
+    before = db.execute("SELECT * FROM products ORDER BY id").fetchall()
     real = db.set_setting
 
     def fail(*args: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")  # a failure after the products were written
+        raise OSError("disk I/O error")  # a failure after the products were written
 
     monkeypatch.setattr(db, "set_setting", fail)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(OSError):
         shops.load(corner)
     monkeypatch.setattr(db, "set_setting", real)
-    assert db.conn.execute("SELECT * FROM products ORDER BY id").fetchall() == before
+    assert db.execute("SELECT * FROM products ORDER BY id").fetchall() == before
     assert shops.slugs() == ["coffee-bar"]
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
 
 
 def test_current_shop_is_the_last_loaded(shops: ShopRepository, coffee: ShopBundle, corner: ShopBundle) -> None:
@@ -190,9 +300,9 @@ def test_checkout_writes_everything_in_one_go(
     assert o.status is OrderStatus.PLACED and [e.status for e in o.history] == [OrderStatus.PLACED]
     assert o.number == order_number(1)
     assert (stock(db, "BAT-AA-4"), stock(db, "PC-TP-COLG")) == (23, 17)
-    topics = [r[0] for r in db.conn.execute("SELECT topic FROM outbox ORDER BY id")]
+    topics = [r[0] for r in db.execute("SELECT topic FROM outbox ORDER BY id")]
     assert topics == ["shop.loaded", "order.placed"]
-    payload = json.loads(db.conn.execute("SELECT payload_json FROM outbox WHERE topic = 'order.placed'").fetchone()[0])
+    payload = json.loads(db.execute("SELECT payload_json FROM outbox WHERE topic = 'order.placed'").fetchone()[0])
     assert payload["number"] == o.number and payload["total"] == o.total
     assert orders.get(o.number) == o
 
@@ -350,14 +460,14 @@ def test_customers_and_pins(customers: CustomerRepository) -> None:
     assert hash_pin("1234") != hash_pin("1234")  # salted
 
 
-def test_carts_survive_a_new_connection(db_path: Path, coffee: ShopBundle) -> None:
-    with Database(db_path) as db:
+def test_carts_survive_a_new_connection(store_url: str, coffee: ShopBundle) -> None:
+    with Database(store_url) as db:
         shops = ShopRepository(db)
         shops.load(coffee)
         stored = shops.resolve("coffee-bar")
         cart = Cart().add(price_item(coffee.catalog, "BAK-BAGEL", (), 2))
         CustomerRepository(db).save_cart(stored, "kiosk-1", cart)
-    with Database(db_path) as db:
+    with Database(store_url) as db:
         repo = CustomerRepository(db)
         stored = ShopRepository(db).resolve("coffee-bar")
         assert repo.load_cart(stored, "kiosk-1") == cart

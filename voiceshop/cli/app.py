@@ -128,13 +128,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Path | None = typer.Option(
-        None, "--db", envvar="VOICESHOP_DB", help="Order database file (default: in your user data folder)."
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="VOICESHOP_DB",
+        help="The store: a SQLite file (default: in your user data folder), sqlite:///PATH, or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB to share one PostgreSQL database between devices.",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback when voiceshop itself fails."),
 ) -> None:
-    ctx.obj = State(db_path=db, debug=debug)
+    ctx.obj = State(db_url=db, debug=debug)
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 
@@ -16,7 +15,8 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 
 @dataclass
 class State:
-    db_path: Path | None = None
+    db_url: str | None = None
+    """--db / VOICESHOP_DB: a SQLite file path or a database URL (None: the default file)."""
     debug: bool = False
     """Show tracebacks instead of logging them (``--debug``)."""
     _db: Database | None = field(default=None, repr=False)
@@ -24,7 +24,7 @@ class State:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.db_path)
+            self._db = Database(self.db_url)
         return self._db
 
     @property

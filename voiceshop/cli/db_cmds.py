@@ -1,11 +1,16 @@
-"""`voiceshop db info`."""
+"""`voiceshop db info` and `voiceshop db copy`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from voiceshop.cli.context import JSON_OPTION, state
 from voiceshop.cli.output import emit_json
+from voiceshop.errors import StoreError
+from voiceshop.storage import Database, default_target, parse_target
+from voiceshop.storage.copy import copy_store
 
 app = typer.Typer(help="The order database.", no_args_is_help=True)
 
@@ -19,6 +24,37 @@ def info(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return
     for key, value in data.items():
         typer.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@app.command()
+def copy(
+    ctx: typer.Context,
+    source: str | None = typer.Option(
+        None, "--from", help="The store to copy (default: --db / VOICESHOP_DB): a file, sqlite:///PATH or a URL."
+    ),
+    target: str = typer.Option(
+        ..., "--to", help="An empty store to copy into, e.g. postgresql://voiceshop:PASSWORD@HOST/voiceshop."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Copy a shop's whole store (shops, orders, customers, sessions...) into another, and verify it.
+
+    Stop the devices that use the source first. The target must be empty; it gets everything or nothing.
+    """
+    source = source or state(ctx).db_url or default_target()
+    backend, where = parse_target(source)
+    if backend == "sqlite" and not Path(where).is_file():
+        raise StoreError(f"there is no store at {where} to copy from; check --from")
+    if parse_target(target) == (backend, where):
+        raise StoreError("--from and --to are the same store; name another one with --to")
+    with Database(source) as src, Database(target) as dst:
+        report = copy_store(src, dst)
+        if as_json:
+            emit_json({"from": src.location, "to": dst.location, "counts": report.counts, "verified": True})
+            return
+        for table, n in report.counts.items():
+            typer.echo(f"{table:<13} {n:>8}")
+        typer.echo(f"copied {report.total} rows from {src.location} to {dst.location}; counts verified on both sides")
 
 
 @app.callback()

@@ -217,6 +217,6 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
             f"{'ok' if status.path else 'info':<8} model {entry.name}: {status.state} {status.path or status.detail}"
         )
     check("speech out", voice)
-    check("database", lambda: f"{state(ctx).db.path}")
+    check("store", lambda: state(ctx).db.check())
     if problems:
         typer.echo(f"\n{problems} problem(s); voiceshop still runs with what works (e.g. --input FILE.wav, --out DIR)")

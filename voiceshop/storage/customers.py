@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from voiceshop.commerce.cart import Cart
 from voiceshop.commerce.customer import Customer
 from voiceshop.errors import CustomerError
@@ -16,14 +14,14 @@ class CustomerRepository:
         self.db = db
 
     def add(self, customer: Customer) -> Customer:
-        try:
-            with self.db.transaction() as c:
-                c.execute(
-                    "INSERT INTO customers (name, customer_json, created_at) VALUES (?, ?, ?)",
-                    (customer.name, customer.model_dump_json(), utcnow()),
-                )
-        except sqlite3.IntegrityError:
-            raise CustomerError(f"there is already a customer called {customer.name!r}") from None
+        with self.db.transaction() as c:
+            added = c.execute(
+                "INSERT INTO customers (name, customer_json, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING id",  # names are unique whatever their case
+                (customer.name, customer.model_dump_json(), utcnow()),
+            ).fetchall()
+        if not added:
+            raise CustomerError(f"there is already a customer called {customer.name!r}")
         return customer
 
     def update(self, customer: Customer) -> Customer:
@@ -36,13 +34,13 @@ class CustomerRepository:
         return customer
 
     def get(self, name: str) -> Customer:
-        row = self.db.conn.execute("SELECT customer_json FROM customers WHERE name = ?", (name.strip(),)).fetchone()
+        row = self.db.execute("SELECT customer_json FROM customers WHERE name = ?", (name.strip(),)).fetchone()
         if row is None:
             raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
         return Customer.model_validate_json(row[0])
 
     def list(self) -> list[Customer]:
-        rows = self.db.conn.execute("SELECT customer_json FROM customers ORDER BY name")
+        rows = self.db.execute("SELECT customer_json FROM customers ORDER BY name")
         return [Customer.model_validate_json(r[0]) for r in rows]
 
     def save_cart(self, stored: StoredShop, key: str, cart: Cart) -> None:
@@ -59,7 +57,7 @@ class CustomerRepository:
             )
 
     def load_cart(self, stored: StoredShop, key: str) -> Cart:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "SELECT cart_json FROM carts WHERE shop_id = ? AND customer_key = ?", (stored.id, key)
         ).fetchone()
         return Cart() if row is None else Cart.model_validate_json(row[0])

@@ -1,41 +1,141 @@
-"""Opening the database: file location, pragmas, versioned migrations and transactions."""
+"""Opening the store: choosing a back end by its URL, what every back end offers, and migrations.
+
+    Database                 what the repositories use: execute, transaction, settings, migrations
+    ├── SQLiteDatabase       storage/sqlite: one file (WAL) on this device; the default, needs nothing
+    └── PostgresDatabase     storage/postgres: one server shared by many devices (psycopg 3, a pool)
+
+``Database(target)`` picks the back end from ``target`` (or ``$VOICESHOP_DB`` when it is None):
+
+    None                                 $VOICESHOP_DB, else voiceshop.db in the user data folder
+    /var/lib/voiceshop/shop.db           a SQLite file (so is any other path)
+    sqlite:///var/lib/voiceshop/shop.db  the same file, as a URL (sqlite:relative.db is relative)
+    postgresql://USER:PASSWORD@HOST:PORT/DB   a PostgreSQL database (postgres:// too)
+
+Repositories write their SQL once, with ``?`` placeholders, in the SQL both back ends speak (RETURNING,
+ON CONFLICT, UPDATE ... FROM); each back end keeps its own migrations, numbered alike, so a schema
+version means the same tables everywhere.
+"""
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from platformdirs import user_data_dir
 
-from voiceshop.errors import SchemaTooNew, StoreError, StoreLocked
+from voiceshop.errors import StoreError
 
 DB_ENV = "VOICESHOP_DB"
-BUSY_TIMEOUT_MS = 5_000
-# A writer waits this long in total (busy timeout plus our own retries) before giving up.
-LOCK_GIVE_UP_S = 15.0
+SQLITE = "sqlite"
+POSTGRES = "postgresql"
+_SCHEMES = {"sqlite": SQLITE, "postgresql": POSTGRES, "postgres": POSTGRES, "postgresql+psycopg": POSTGRES}
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+SUPPORTED = "a file path or sqlite:///PATH (SQLite), or postgresql://USER:PASSWORD@HOST:PORT/DB (PostgreSQL)"
+TABLES = (
+    "shops",
+    "products",
+    "customers",
+    "orders",
+    "order_lines",
+    "order_events",
+    "outbox",
+    "settings",
+    "carts",
+    "sessions",
+    "callbacks",
+)
+"""Every table of the schema, parents before children (the order a copy writes them in)."""
+
+Row = Any
+"""A result row: by position (``row[0]``) and by column name (``row["id"]``), in both back ends."""
+
+
+class Cursor(Protocol):
+    """What an ``execute`` returns, in both back ends."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Row: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+class Conn(Protocol):
+    """A connection inside a transaction: SQL with ``?`` placeholders."""
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]], /) -> object: ...
 
 
 def default_db_path() -> Path:
-    """``$VOICESHOP_DB`` if set, else ``voiceshop.db`` in the platform's user data directory."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env).expanduser()
+    """The default SQLite file: ``voiceshop.db`` in the platform's user data directory."""
     return Path(user_data_dir("voiceshop", appauthor=False)) / "voiceshop.db"
+
+
+def default_target() -> str:
+    """``$VOICESHOP_DB`` if set (a path or a URL), else the default SQLite file."""
+    return os.environ.get(DB_ENV) or str(default_db_path())
+
+
+def redact(url: str) -> str:
+    """A URL fit for messages and logs: the password is replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def parse_target(target: str | Path | None) -> tuple[str, str]:
+    """(back end, what it opens): a SQLite file path, or a PostgreSQL URL as given."""
+    if target is None:
+        target = default_target()
+    if isinstance(target, Path):
+        return SQLITE, str(target.expanduser())
+    text = target.strip()
+    m = _URL.match(text)
+    if m is None or len(m.group(1)) == 1:  # no scheme, or a Windows drive letter: a file path
+        return SQLITE, str(Path(text).expanduser())
+    scheme = m.group(1).lower()
+    backend = _SCHEMES.get(scheme)
+    if backend == SQLITE:
+        path = text[m.end() :]
+        if path.startswith("//"):  # sqlite:////abs/path (SQLAlchemy's spelling of an absolute path)
+            path = "/" + path.lstrip("/")
+        if not path:
+            raise StoreError(f"the database URL {text!r} names no file; use sqlite:///PATH/TO/shop.db")
+        return SQLITE, str(Path(path).expanduser())
+    if backend == POSTGRES and m.group(2):
+        return POSTGRES, text
+    if m.group(2) is None:  # "name:with-colon.db" is still a file name
+        return SQLITE, str(Path(text).expanduser())
+    raise StoreError(f"unsupported database URL {redact(text)!r}; voiceshop's store is {SUPPORTED}")
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+def migrations(backend: str) -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of a back end's migrations, oldest first."""
+    package = "voiceshop.storage.sqlite.migrations" if backend == SQLITE else "voiceshop.storage.postgres.migrations"
     found = []
-    for entry in resources.files("voiceshop.storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
@@ -43,186 +143,122 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 def schema_version_latest() -> int:
-    return max(v for v, _, _ in _migrations())
-
-
-def _is_locked(exc: sqlite3.OperationalError) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
+    return max(v for v, _, _ in migrations(SQLITE))
 
 
 class Database:
-    """A connection to the store file. Use ``transaction()`` for every change."""
+    """The store as the repositories see it. ``Database(target)`` opens the back end the target names.
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the folder for the database {self.path}: {exc.strerror}") from None
-        try:
-            # isolation_level=None: we issue BEGIN ourselves, so a transaction is exactly what we say.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from None
-        self.conn.row_factory = sqlite3.Row
-        self._depth = 0
-        try:
-            self._configure()
-            self.migrate()
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
-                raise self._locked() from None
-            raise StoreError(
-                f"{self.path} is not a voiceshop database or is damaged ({exc}); "
-                "pass another file with --db or move this one away"
-            ) from None
+    Every change goes through ``transaction()``; a transaction opened inside another joins it, so a
+    dialog turn that places an order and saves its session commits both or neither.
+    """
 
-    def _configure(self) -> None:
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal" and str(self.path) != ":memory:":
-            raise StoreError(f"the database {self.path} cannot use WAL mode (got {mode}); put it on a local disk")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        # FULL: an order acknowledged to the shopper survives a power cut, not only a crash.
-        self.conn.execute("PRAGMA synchronous = FULL")
+    backend: ClassVar[str] = ""
+    location: str
+    """Where the store is, fit to print: a file path, or a URL without its password."""
 
-    def _locked(self) -> StoreLocked:
-        return StoreLocked(
-            f"the database {self.path} is locked by another process; "
-            "wait for it to finish or stop the other voiceshop, then try again"
-        )
+    def __new__(cls, target: str | Path | None = None) -> Database:
+        if cls is Database:
+            backend, _ = parse_target(target)
+            if backend == POSTGRES:
+                from voiceshop.storage.postgres.db import PostgresDatabase
+
+                cls = PostgresDatabase
+            else:
+                from voiceshop.storage.sqlite.db import SQLiteDatabase
+
+                cls = SQLiteDatabase
+        return super().__new__(cls)
+
+    # -- what each back end provides ----------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        """One statement (``?`` placeholders); inside a transaction of this thread, it joins it."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Conn]:
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (on this thread)."""
+        raise NotImplementedError
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        raise NotImplementedError
 
     def migrate(self) -> list[str]:
-        """Apply every migration newer than the file's version, each in its own transaction."""
-        applied = []
-        current = self.schema_version
-        migrations = _migrations()
-        latest = max(v for v, _, _ in migrations)
-        if current > latest:
-            raise SchemaTooNew(
-                f"the database {self.path} was written by a newer voiceshop (schema {current}, "
-                f"this one knows up to {latest}); upgrade voiceshop or use another --db"
-            )
-        for version, name, sql in migrations:
-            if version <= current:
-                continue
-            with self.transaction():
-                # re-check under the write lock: another process may have migrated meanwhile
-                if self.schema_version >= version:
-                    continue
-                for statement in _split_sql(sql):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {version}")
-            applied.append(name)
-        return applied
+        raise NotImplementedError
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+    def locked_fetchone(self, c: Conn, key: str, sql: str, params: Sequence[Any]) -> Row:
+        """Serialise transactions about the same ``key`` (a checkout token) until this one ends, then
+        run ``sql`` and return its first row (or None). The query sees what a transaction that held
+        the key committed.
 
-        IMMEDIATE takes the write lock up front, so two processes never both read stock and then
-        fight to upgrade to a write; the loser waits (busy timeout), then retries, then gives up
-        with ``StoreLocked``.
+        SQLite needs no lock (its writers take turns); PostgreSQL takes an advisory lock and sends
+        both statements at once (the query starts, with a fresh snapshot, once the lock is held)."""
+        return c.execute(sql, params).fetchone()
 
-        A transaction opened inside another joins it: a dialog turn places an order and saves its
-        session in one commit, so a crash leaves either both or neither.
-        """
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self.conn
-            finally:
-                self._depth -= 1
-            return
-        deadline = time.monotonic() + LOCK_GIVE_UP_S
-        while True:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if not _is_locked(exc) or time.monotonic() > deadline:
-                    raise self._locked() from None
-                time.sleep(0.01)
-        self._depth = 1
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._depth = 0
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self.conn.execute("ROLLBACK")
-            if _is_locked(exc):
-                raise self._locked() from None
-            raise
+    def batch(self, c: Conn, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run statements whose results nobody reads, each with its rows of parameters, in order.
+
+        PostgreSQL sends them all at once (a pipeline), so a checkout waits for one round trip, not four."""
+        for sql, rows in statements:
+            c.executemany(sql, rows)
+
+    def read_snapshot(self, c: Conn) -> None:
+        """Make the transaction just begun on ``c`` read one consistent snapshot (for a copy)."""
+
+    def after_copy(self, c: Conn) -> None:
+        """Called when rows were copied in with their ids: make new ids continue after them."""
+
+    def details(self) -> dict[str, object]:
+        """What is particular to this back end, for ``db info``."""
+        return {}
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- shared ------------------------------------------------------------------------------------
 
     def get_setting(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        row = self.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_setting(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+    def set_setting(self, conn: Conn, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 
+    def counts(self) -> dict[str, int]:
+        """Rows in every table."""
+        return {table: int(self.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in TABLES}
+
     def info(self) -> dict[str, object]:
-        c = self.conn
-        counts = {
-            table: int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # fixed names
-            for table in (
-                "shops",
-                "products",
-                "customers",
-                "orders",
-                "order_lines",
-                "outbox",
-                "carts",
-                "sessions",
-                "callbacks",
-            )
-        }
-        size = self.path.stat().st_size if self.path.exists() else 0
+        counts = self.counts()
         return {
-            "path": str(self.path),
+            "backend": self.backend,
+            "path": self.location,
             "schema_version": self.schema_version,
             "schema_latest": schema_version_latest(),
-            "journal_mode": c.execute("PRAGMA journal_mode").fetchone()[0],
-            "foreign_keys": bool(c.execute("PRAGMA foreign_keys").fetchone()[0]),
-            "size_bytes": size,
+            **self.details(),
             "current_shop": self.get_setting("current_shop"),
-            **{f"{k}_count": v for k, v in counts.items()},
-            "pending_outbox": int(c.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]),
+            **{f"{k}_count": v for k, v in counts.items() if k not in ("order_events", "settings")},
+            "pending_outbox": int(self.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]),
         }
 
-    def close(self) -> None:
-        self.conn.close()
+    def check(self) -> str:
+        """One line on the store for ``voiceshop doctor``; raises StoreError when it cannot be used."""
+        version, latest = self.schema_version, schema_version_latest()
+        if version != latest:
+            raise StoreError(f"{self.location} has schema {version}, this voiceshop needs {latest}")
+        self.execute("SELECT count(*) FROM shops").fetchone()
+        return f"{self.backend} {self.location}, schema {version} (latest)"
 
     def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (sqlite3 runs one per execute, and executescript commits)."""
-    statements, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                statements.append(buf.strip())
-            buf = ""
-    if buf.strip() and not all(ln.strip().startswith("--") for ln in buf.strip().splitlines()):
-        statements.append(buf.strip())
-    return statements

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,10 +32,12 @@ from voiceshop.errors import (
     ProductNotFound,
     SpendingCapExceeded,
 )
-from voiceshop.storage.db import Database, utcnow
+from voiceshop.storage.db import Conn, Database, utcnow
 from voiceshop.storage.shops import ShopRepository, StoredShop
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
+_OUTBOX = "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)"
+_EVENT = "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,15 @@ class OrderRepository:
             raise ValueError("a checkout token is required")
         shop = stored.shop
         with self.db.transaction() as c:
-            row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
+            # two devices retrying the same token wait for each other here, so the second finds the first's order
+            row = self.db.locked_fetchone(
+                c, f"checkout:{token}", "SELECT id FROM orders WHERE checkout_token = ?", (token,)
+            )
             if row is not None:
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
             if not cart.lines:
                 raise EmptyCart("the cart is empty; add something before checking out")
-            customer_id = self._customer_id(c, customer)
+            customer_id, customer_name = self._customer(c, customer)
             found = self.shops.products(stored, [line.sku for line in cart.lines])
             missing = [line.name for line in cart.lines if line.sku not in found]
             if missing:
@@ -110,7 +114,8 @@ class OrderRepository:
             wanted = Counter[str]()
             for line in lines:
                 wanted[line.sku] += line.quantity
-            for sku, qty in wanted.items():
+            # rows are locked in one order (by id), so two checkouts never wait for each other in a circle
+            for sku, qty in sorted(wanted.items(), key=lambda item: found[item[0]][0]):
                 product_id, product = found[sku]
                 # The guard in WHERE is the real check: stock can never go below zero.
                 cur = c.execute(
@@ -126,7 +131,7 @@ class OrderRepository:
                 c.execute(
                     "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
                     " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         stored.id,
                         customer_id,
@@ -141,38 +146,57 @@ class OrderRepository:
                         now,
                         now,
                     ),
-                ).lastrowid
-                or 0
+                ).fetchall()[0][0]
             )
             number = order_number(order_id)
-            c.execute("UPDATE orders SET number = ? WHERE id = ?", (number, order_id))
-            c.executemany(
-                "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
-                " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        order_id,
-                        i,
-                        found[ln.sku][0],
-                        ln.sku,
-                        ln.name,
-                        _OPTIONS.dump_json(ln.options).decode(),
-                        ln.quantity,
-                        ln.unit_price,
+            # the order as _load would read it back, without reading it back (fewer round trips)
+            order = Order(
+                number=number,
+                shop=shop.slug,
+                customer=customer_name,
+                lines=tuple(
+                    OrderLine(
+                        sku=ln.sku, name=ln.name, options=ln.options, quantity=ln.quantity, unit_price=ln.unit_price
                     )
-                    for i, ln in enumerate(lines, start=1)
+                    for ln in lines
+                ),
+                currency=shop.currency,
+                subtotal=totals.subtotal,
+                discount=totals.discount,
+                delivery_fee=totals.delivery_fee,
+                total=totals.total,
+                delivery=totals.delivery,
+                coupon=totals.coupon,
+                status=OrderStatus.PLACED,
+                history=(StatusEvent(status=OrderStatus.PLACED, at=datetime.fromisoformat(now), note="order placed"),),
+                created_at=datetime.fromisoformat(now),
+            )
+            rows = [
+                (order_id, i, found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(), ln.quantity,
+                 ln.unit_price)
+                for i, ln in enumerate(lines, start=1)
+            ]  # fmt: skip
+            # the writes that need no answer go together (one round trip to a PostgreSQL server)
+            self.db.batch(
+                c,
+                [
+                    ("UPDATE orders SET number = ? WHERE id = ?", [(number, order_id)]),
+                    (
+                        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
+                        " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    ),
+                    (_OUTBOX, [("order.placed", json.dumps(order.model_dump(mode="json"), sort_keys=True), now)]),
+                    (_EVENT, [(order_id, OrderStatus.PLACED.value, now, "order placed")]),
                 ],
             )
-            self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
-            order = self._load(c, order_id)
-            self._outbox(c, "order.placed", order.model_dump(mode="json"), now)
         return PlaceResult(order, created=True)
 
     def get(self, number: str) -> Order:
-        row = self.db.conn.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
+        row = self.db.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
         if row is None:
             raise OrderNotFound(f"there is no order number {number}; `voiceshop orders list` shows the orders")
-        return self._load(self.db.conn, int(row["id"]))
+        return self._load(self.db, int(row["id"]))
 
     def list(
         self,
@@ -198,12 +222,12 @@ class OrderRepository:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY o.id DESC LIMIT ?"
-        ids = [int(r[0]) for r in self.db.conn.execute(sql, (*args, limit))]
-        return [self._load(self.db.conn, i) for i in ids]
+        ids = [int(r[0]) for r in self.db.execute(sql, (*args, limit))]
+        return [self._load(self.db, i) for i in ids]
 
     def popular(self, stored: StoredShop, limit: int = 20) -> tuple[str, ...]:
         """SKUs of this shop by how many were ordered (cancelled orders do not count), most first."""
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "SELECT l.sku, sum(l.quantity) AS n FROM order_lines l JOIN orders o ON o.id = l.order_id"
             " WHERE o.shop_id = ? AND o.status != 'cancelled' GROUP BY l.sku ORDER BY n DESC, l.sku LIMIT ?",
             (stored.id, limit),
@@ -248,30 +272,25 @@ class OrderRepository:
             )
         return order
 
-    def _customer_id(self, c: sqlite3.Connection, name: str | None) -> int | None:
+    def _customer(self, c: Conn, name: str | None) -> tuple[int | None, str | None]:
+        """The customer's id and name as stored (names match whatever their case)."""
         if name is None:
-            return None
-        row = c.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()
+            return None, None
+        row = c.execute("SELECT id, name FROM customers WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
-        return int(row["id"])
+        return int(row["id"]), str(row["name"])
 
     @staticmethod
-    def _event(c: sqlite3.Connection, order_id: int, status: OrderStatus, at: str, note: str) -> None:
-        c.execute(
-            "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)",
-            (order_id, status.value, at, note),
-        )
+    def _event(c: Conn, order_id: int, status: OrderStatus, at: str, note: str) -> None:
+        c.execute(_EVENT, (order_id, status.value, at, note))
 
     @staticmethod
-    def _outbox(c: sqlite3.Connection, topic: str, payload: object, at: str) -> None:
-        c.execute(
-            "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)",
-            (topic, json.dumps(payload, sort_keys=True), at),
-        )
+    def _outbox(c: Conn, topic: str, payload: object, at: str) -> None:
+        c.execute(_OUTBOX, (topic, json.dumps(payload, sort_keys=True), at))
 
     @staticmethod
-    def _load(c: sqlite3.Connection, order_id: int) -> Order:
+    def _load(c: Conn | Database, order_id: int) -> Order:
         o = c.execute(
             "SELECT o.*, s.slug, cu.name AS customer_name FROM orders o JOIN shops s ON s.id = o.shop_id"
             " LEFT JOIN customers cu ON cu.id = o.customer_id WHERE o.id = ?",

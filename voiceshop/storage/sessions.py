@@ -33,7 +33,7 @@ class SessionRepository:
 
     def load(self, stored: StoredShop, device: str) -> tuple[str, datetime] | None:
         """The saved state JSON of a device's session and when it was last saved, if any."""
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "SELECT state_json, updated_at FROM sessions WHERE shop_id = ? AND device = ?", (stored.id, device)
         ).fetchone()
         return None if row is None else (str(row[0]), datetime.fromisoformat(row[1]))
@@ -56,10 +56,9 @@ class SessionRepository:
             callback_id = int(
                 c.execute(
                     "INSERT INTO callbacks (shop_id, customer, device, reason, transcript_json, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     (stored.id, customer, device, reason, json.dumps(transcript), now),
-                ).lastrowid
-                or 0
+                ).fetchall()[0][0]
             )
             payload = {"id": callback_id, "shop": stored.shop.slug, "customer": customer, "reason": reason}
             c.execute(
@@ -78,7 +77,7 @@ class SessionRepository:
         if status is not None:
             sql += " AND c.status = ?"
             args.append(status)
-        rows = self.db.conn.execute(sql + " ORDER BY c.id DESC", args).fetchall()
+        rows = self.db.execute(sql + " ORDER BY c.id DESC", args).fetchall()
         return [
             Callback(
                 id=int(r["id"]),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
@@ -12,7 +11,7 @@ from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
 from voiceshop.commerce.shop import Shop
 from voiceshop.errors import ShopNotFound
 from voiceshop.shopfiles import ShopBundle
-from voiceshop.storage.db import Database, utcnow
+from voiceshop.storage.db import Database, Row, utcnow
 
 CURRENT_SHOP = "current_shop"
 _GROUPS = TypeAdapter(tuple[OptionGroup, ...])
@@ -37,7 +36,7 @@ class StoredShop:
     loaded_at: str
 
 
-def _product_from_row(row: sqlite3.Row) -> Product:
+def _product_from_row(row: Row) -> Product:
     product = Product.model_validate_json(row["product_json"])
     if product.stock != row["stock"]:
         product = product.model_copy(update={"stock": row["stock"]})
@@ -113,7 +112,7 @@ class ShopRepository:
         return LoadReport(shop.slug, added, updated, unchanged, len(gone))
 
     def slugs(self) -> list[str]:
-        return [r[0] for r in self.db.conn.execute("SELECT slug FROM shops ORDER BY slug")]
+        return [r[0] for r in self.db.execute("SELECT slug FROM shops ORDER BY slug")]
 
     def resolve(self, slug: str | None) -> StoredShop:
         """The named shop, or the current one (the last loaded) when no name is given."""
@@ -121,7 +120,7 @@ class ShopRepository:
             slug = self.db.get_setting(CURRENT_SHOP)
             if slug is None:
                 raise ShopNotFound("no shop is loaded yet; run `voiceshop shop load PATH` first")
-        row = self.db.conn.execute("SELECT * FROM shops WHERE slug = ?", (slug,)).fetchone()
+        row = self.db.execute("SELECT * FROM shops WHERE slug = ?", (slug,)).fetchone()
         if row is None:
             known = ", ".join(self.slugs()) or "none"
             raise ShopNotFound(f"no shop {slug!r} in the store (loaded: {known}); load it with `voiceshop shop load`")
@@ -135,7 +134,7 @@ class ShopRepository:
 
     def catalog(self, stored: StoredShop) -> Catalog:
         """The shop's current catalog (active products, live stock)."""
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "SELECT product_json, stock FROM products WHERE shop_id = ? AND active = 1 ORDER BY id", (stored.id,)
         )
         return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
@@ -143,15 +142,14 @@ class ShopRepository:
     def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product]]:
         """Active products by SKU with their row ids; missing SKUs are simply absent.
 
-        Reads through the store's one connection, so inside a transaction it sees that transaction.
+        Inside a transaction it reads through that transaction.
         """
-        c = self.db.conn
-        out: dict[str, tuple[int, Product]] = {}
-        for sku in set(skus):
-            row = c.execute(
-                "SELECT id, product_json, stock FROM products WHERE shop_id = ? AND sku = ? AND active = 1",
-                (stored.id, sku),
-            ).fetchone()
-            if row is not None:
-                out[sku] = (int(row["id"]), _product_from_row(row))
-        return out
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        rows = self.db.execute(
+            "SELECT id, sku, product_json, stock FROM products WHERE shop_id = ? AND active = 1"
+            f" AND sku IN ({', '.join('?' for _ in wanted)})",
+            (stored.id, *wanted),
+        ).fetchall()
+        return {str(row["sku"]): (int(row["id"]), _product_from_row(row)) for row in rows}

@@ -1,0 +1,1 @@
+"""The SQLite back end: the store in one file on this device (WAL, synchronous=FULL). The default."""
