@@ -22,6 +22,7 @@ and what to do. The CLI turns these into a one-line reason and exit code 1, neve
     ├── LanguageError          no word tables for a language, or they are malformed
     ├── StoreError             the database cannot be used
     │   ├── StoreLocked        another process holds the database for too long
+    │   ├── StoreDamaged       the database file is damaged or lost part of its schema (restore a backup)
     │   └── SchemaTooNew       the database was written by a newer voiceshop
     ├── AudioError             sound cannot be read or captured
     │   ├── AudioFormatError   a file or stream that is not usable audio (empty, not a WAV, bad format)
@@ -170,6 +171,10 @@ class StoreError(VoiceshopError):
 
 class StoreLocked(StoreError):
     default_code = "store_locked"
+
+
+class StoreDamaged(StoreError):
+    default_code = "store"
 
 
 class SchemaTooNew(StoreError):

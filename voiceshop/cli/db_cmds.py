@@ -1,4 +1,4 @@
-"""`voiceshop db info` and `voiceshop db copy`."""
+"""`voiceshop db info`, `check`, `backup`, `restore` and `copy`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from voiceshop.cli.output import emit_json
 from voiceshop.errors import StoreError
 from voiceshop.storage import Database, default_target, parse_target
 from voiceshop.storage.copy import copy_store
+from voiceshop.storage.db import SQLITE, utcnow
+from voiceshop.storage.sqlite.db import restore as restore_sqlite
 
 app = typer.Typer(help="The order database.", no_args_is_help=True)
 
@@ -24,6 +26,39 @@ def info(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return
     for key, value in data.items():
         typer.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Check the store for damage (SQLite's own check of every page, and every table present)."""
+    typer.echo(f"ok: {state(ctx).db.check()}")
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    to: Path | None = typer.Option(None, "--to", help="The backup file (default: beside the database, dated)."),
+) -> None:
+    """Copy the whole store to a file while devices keep using it (SQLite's online backup)."""
+    db = state(ctx).db
+    if to is None:
+        here = Path(db.location)
+        to = here.with_name(f"{here.stem}.backup-{utcnow()[:19].replace(':', '')}.db")
+    typer.echo(f"backed up {db.location} to {db.backup(to)}")
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    backup_file: Path = typer.Argument(..., metavar="FILE", help="A backup made by `voiceshop db backup`."),
+) -> None:
+    """Put a backup in place of the store; the file it replaces is kept beside it. Stop the devices first."""
+    backend, where = parse_target(state(ctx).db_url or default_target())
+    if backend != SQLITE:
+        raise StoreError("restore works on a SQLite store; restore a PostgreSQL store with the server's tools")
+    moved = restore_sqlite(backup_file, Path(where))
+    kept = f"; the file it replaced is kept as {moved}" if moved else ""
+    typer.echo(f"restored {where} from {backup_file}{kept}")
 
 
 @app.command()

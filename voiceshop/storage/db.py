@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from platformdirs import user_data_dir
 
-from voiceshop.errors import StoreError
+from voiceshop.errors import StoreDamaged, StoreError
 
 DB_ENV = "VOICESHOP_DB"
 SQLITE = "sqlite"
@@ -52,6 +52,11 @@ TABLES = (
     "callbacks",
 )
 """Every table of the schema, parents before children (the order a copy writes them in)."""
+
+RESTORE_HINT = (
+    "restore the latest backup with `voiceshop db restore FILE` (backups are kept beside the database "
+    "as *.backup-*.db and *.before-schema-*.db)"
+)
 
 Row = Any
 """A result row: by position (``row[0]``) and by column name (``row["id"]``), in both back ends."""
@@ -217,6 +222,20 @@ class Database:
         """What is particular to this back end, for ``db info``."""
         return {}
 
+    def table_names(self) -> set[str]:
+        """The tables the store has."""
+        raise NotImplementedError
+
+    def integrity(self) -> list[str]:
+        """What the back end's own check finds wrong with the stored data (empty: nothing)."""
+        return []
+
+    def backup(self, to: Path) -> Path:
+        """A consistent copy of the whole store in the file ``to``, taken while it is in use."""
+        raise StoreError(
+            f"{self.location} is a {self.backend} store; back it up with the server's own tools (pg_dump)"
+        )
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -250,12 +269,17 @@ class Database:
         }
 
     def check(self) -> str:
-        """One line on the store for ``voiceshop doctor``; raises StoreError when it cannot be used."""
+        """One line on the store for ``voiceshop doctor`` and ``db check``; raises StoreError when it
+        cannot be used, StoreDamaged when its data is damaged."""
         version, latest = self.schema_version, schema_version_latest()
         if version != latest:
             raise StoreError(f"{self.location} has schema {version}, this voiceshop needs {latest}")
+        missing = [t for t in TABLES if t not in self.table_names()]
+        problems = ([f"table {', '.join(missing)} is missing"] if missing else []) + self.integrity()
+        if problems:
+            raise StoreDamaged(f"{self.location} is damaged: {'; '.join(problems[:3])}; {RESTORE_HINT}")
         self.execute("SELECT count(*) FROM shops").fetchone()
-        return f"{self.backend} {self.location}, schema {version} (latest)"
+        return f"{self.backend} {self.location}, schema {version} (latest), no damage found"
 
     def __enter__(self) -> Database:
         return self

@@ -264,6 +264,10 @@ class PostgresDatabase(Database):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
             )
 
+    def table_names(self) -> set[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {str(r[0]) for r in rows.fetchall()}
+
     def details(self) -> dict[str, object]:
         row = self.execute("SELECT current_setting('server_version'), pg_database_size(current_database())").fetchone()
         return {"server_version": row[0], "size_bytes": int(row[1])}

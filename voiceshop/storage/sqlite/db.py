@@ -8,12 +8,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from voiceshop.errors import SchemaTooNew, StoreError, StoreLocked
-from voiceshop.storage.db import SQLITE, Cursor, Database, migrations, parse_target
+from voiceshop.errors import SchemaTooNew, StoreDamaged, StoreError, StoreLocked
+from voiceshop.storage.db import RESTORE_HINT, SQLITE, TABLES, Cursor, Database, migrations, parse_target, utcnow
 
 BUSY_TIMEOUT_MS = 5_000
 # A writer waits this long in total (busy timeout plus our own retries) before giving up.
@@ -47,14 +47,81 @@ class SQLiteDatabase(Database):
         try:
             self._configure()
             self.migrate()
+            self._check_schema()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
                 raise self._locked() from None
-            raise StoreError(
-                f"{self.path} is not a voiceshop database or is damaged ({exc}); "
-                "pass another file with --db or move this one away"
+            raise StoreDamaged(
+                f"{self.path} is not a voiceshop database or is damaged ({exc}); run `voiceshop db check`, "
+                f"pass another file with --db, or {RESTORE_HINT}"
             ) from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _check_schema(self) -> None:
+        """A table gone (dropped by hand, a damaged page) is found on open, with what to do, rather
+        than by the first order that needs it."""
+        if str(self.path) == ":memory:" or self.schema_version == 0:
+            return
+        missing = [t for t in TABLES if t not in self.table_names()]
+        if missing:
+            damage = self.integrity()
+            raise StoreDamaged(
+                f"the database {self.path} has lost its table {', '.join(missing)}"
+                + (f" and is damaged ({damage[0]})" if damage else "")
+                + f"; {RESTORE_HINT}"
+            )
+
+    def _store_error(self, exc: sqlite3.DatabaseError) -> StoreError | None:
+        """What an error from SQLite means for the user, or None for an error that is a bug."""
+        text = str(exc).lower()
+        if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+            return self._locked()
+        if "readonly" in text or "read-only" in text:
+            return StoreError(
+                f"the database {self.path} is read-only for this user; make the file and its folder writable "
+                f"(see `ls -l {self.path}`) or pass another file with --db",
+                code="store",
+            )
+        if "disk is full" in text or "disk i/o" in text:
+            return StoreError(f"the disk holding {self.path} is full or failing ({exc}); free space and try again")
+        if "malformed" in text or "not a database" in text or "no such table" in text or "no such column" in text:
+            return StoreDamaged(
+                f"the database {self.path} is damaged ({exc}); run `voiceshop db check`; {RESTORE_HINT}"
+            )
+        return None
+
+    def table_names(self) -> set[str]:
+        return {str(r[0]) for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def integrity(self) -> list[str]:
+        try:
+            rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else rows
+
+    def backup(self, to: Path) -> Path:
+        """SQLite's online backup: a consistent copy while devices keep using the store."""
+        to = Path(to)
+        if to.resolve() == self.path.resolve():
+            raise StoreError(f"{to} is the database itself; back it up to another file")
+        try:
+            to.parent.mkdir(parents=True, exist_ok=True)
+            target = sqlite3.connect(to)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot write a backup to {to}: {exc}") from None
+        try:
+            self.conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+        except sqlite3.DatabaseError as exc:
+            target.close()
+            to.unlink(missing_ok=True)
+            raise self._store_error(exc) or StoreError(f"the backup to {to} failed: {exc}") from None
+        target.close()
+        return to
 
     def _configure(self) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -86,6 +153,9 @@ class SQLiteDatabase(Database):
                 f"the database {self.path} was written by a newer voiceshop (schema {current}, "
                 f"this one knows up to {latest}); upgrade voiceshop or use another --db"
             )
+        if 0 < current < latest and str(self.path) != ":memory:":
+            # a shop's data is copied aside before its schema changes, so a failed upgrade loses nothing
+            self.backup(self.path.with_name(f"{self.path.stem}.before-schema-{latest}.db"))
         for version, name, sql in found:
             if version <= current:
                 continue
@@ -100,7 +170,10 @@ class SQLiteDatabase(Database):
         return applied
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.conn.execute(sql, params)
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise self._store_error(exc) or exc from None
 
     @property
     def in_transaction(self) -> bool:
@@ -137,24 +210,32 @@ class SQLiteDatabase(Database):
                 self.conn.execute("BEGIN IMMEDIATE")
                 break
             except sqlite3.OperationalError as exc:
-                if not _is_locked(exc) or time.monotonic() > deadline:
+                if not _is_locked(exc):
+                    raise self._store_error(exc) or exc from None
+                if time.monotonic() > deadline:
                     raise self._locked() from None
                 time.sleep(0.01)
         self._depth = 1
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise self._store_error(exc) or exc from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._depth = 0
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise self._store_error(exc) or exc from None
+
+    def _rollback(self) -> None:
+        # nothing to roll back when SQLite already ended the transaction (a full disk, a damaged page)
+        with suppress(sqlite3.DatabaseError):
             self.conn.execute("ROLLBACK")
-            if _is_locked(exc):
-                raise self._locked() from None
-            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -172,3 +253,44 @@ def _split_sql(script: str) -> list[str]:
     if buf.strip() and not all(ln.strip().startswith("--") for ln in buf.strip().splitlines()):
         statements.append(buf.strip())
     return statements
+
+
+def restore(backup: Path, path: Path) -> Path | None:
+    """Put the SQLite backup ``backup`` in place of the store file ``path``.
+
+    The backup is checked first (a voiceshop store, undamaged); the file it replaces is kept beside it
+    as ``*.replaced-<time>.db``, never deleted. Returns where that file went (None if there was none).
+    Stop the devices that use the store before restoring.
+    """
+    if not backup.is_file():
+        raise StoreError(f"there is no backup file {backup}; `ls {backup.parent}` shows what is there")
+    try:
+        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the backup {backup}: {exc}") from None
+    try:
+        try:
+            tables = {str(r[0]) for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            check = [str(r[0]) for r in source.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{backup} is not a voiceshop backup ({exc}); choose another file") from None
+        missing = [t for t in TABLES if t not in tables]
+        if missing or check != ["ok"]:
+            why = f"it has no table {', '.join(missing)}" if missing else f"it is damaged ({check[0]})"
+            raise StoreError(f"{backup} cannot be restored: {why}; choose another backup")
+        moved = None
+        if path.exists():
+            moved = path.with_name(f"{path.stem}.replaced-{utcnow()[:19].replace(':', '')}.db")
+            path.rename(moved)
+            for suffix in ("-wal", "-shm"):
+                side = path.with_name(path.name + suffix)
+                if side.exists():
+                    side.rename(moved.with_name(moved.name + suffix))
+        target = sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+        return moved
+    finally:
+        source.close()
