@@ -2,6 +2,7 @@
 
     api          staff JSON API under /api/v1 (shops, catalog, orders, customers), bearer tokens
     chat         the shopper's conversation endpoint (no staff token; it cannot read orders)
+    console      the live order board for staff at /board (HTML, server-sent events)
     problems     errors as RFC 9457 problem details: a code from the error, a status from the code
     auth         staff tokens, stored hashed in a small file beside the database
     limits       the request size limit
