@@ -22,7 +22,7 @@ ALLOWED = {
     "asr": ("voiceshop.asr", "voiceshop.audio", "voiceshop.errors"),
     "tts": ("voiceshop.tts", "voiceshop.audio", "voiceshop.errors"),
     "models": ("voiceshop.models", "voiceshop.errors"),
-    # the runtime wires the stages together; nothing but the CLI imports it
+    # the runtime wires the stages together; nothing but the CLI and the server imports it
     "runtime": (
         "voiceshop.runtime",
         "voiceshop.audio",
@@ -35,6 +35,14 @@ ALLOWED = {
         "voiceshop.shopfiles",
         "voiceshop.commerce",
         "voiceshop.language",
+        "voiceshop.errors",
+    ),
+    # channels on top of the runtime, beside the CLI: the same Assistant and repositories, no dialog internals
+    "server": (
+        "voiceshop.server",
+        "voiceshop.runtime",
+        "voiceshop.storage",
+        "voiceshop.commerce",
         "voiceshop.errors",
     ),
     "cli": ("voiceshop",),
@@ -54,6 +62,9 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "vosk": ("asr",),
     "faster_whisper": ("asr",),
     "pyttsx3": ("tts",),
+    "fastapi": ("server",),
+    "starlette": ("server",),
+    "uvicorn": ("server",),
 }
 
 

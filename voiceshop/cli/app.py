@@ -27,6 +27,7 @@ from voiceshop.cli import (
     db_cmds,
     models_cmds,
     orders_cmds,
+    serve_cmds,
     shop_cmds,
     understand_cmds,
     voice_cmds,
@@ -117,6 +118,7 @@ app.command("transcribe")(voice_cmds.transcribe)
 app.command("say")(voice_cmds.say)
 app.command("devices")(voice_cmds.devices)
 app.command("doctor")(voice_cmds.doctor)
+serve_cmds.register(app)
 
 
 def _version(value: bool) -> None:

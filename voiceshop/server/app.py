@@ -1,0 +1,45 @@
+"""``create_app``: the staff API, the conversation endpoint and the error handling as one ASGI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from voiceshop import __version__
+from voiceshop.server import api, chat, console, problems
+from voiceshop.server.auth import StaffTokens
+from voiceshop.server.limits import BodyLimit
+from voiceshop.server.schemas import Health
+from voiceshop.server.services import MAX_BODY, Services
+
+DESCRIPTION = """\
+The shop's side of voiceshop: orders, catalog and customers for staff (bearer token from
+`voiceshop staff add NAME`), and the shopper's conversation (no token). Errors are RFC 9457
+problem details (`application/problem+json`) with a `code` to branch on.
+"""
+
+
+def create_app(db_path: str | Path | None, token_file: Path, *, max_body: int = MAX_BODY) -> FastAPI:
+    """The app serving the store ``db_path`` (a file or URL; None: the default store) to the staff in
+    ``token_file``."""
+    app = FastAPI(
+        title="voiceshop",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{api.API}/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN; this server works offline
+        redoc_url=None,
+    )
+    app.state.services = Services(db_path=db_path, tokens=StaffTokens(token_file), max_body=max_body)
+    problems.install(app)
+    app.include_router(api.router)
+    app.include_router(chat.router)
+    app.include_router(console.router)
+
+    @app.get(f"{api.API}/health", response_model=Health, tags=["health"], summary="Is the server up")
+    def health() -> Health:
+        return Health(status="ok", version=__version__)
+
+    app.add_middleware(BodyLimit, max_bytes=max_body)
+    return app

@@ -1,0 +1,44 @@
+"""The shopper's conversation over HTTP: the same ``Assistant`` as ``voiceshop chat``.
+
+No staff token: this is what a kiosk, a web chat or a phone bridge calls. It only says the assistant's
+replies; it has no route that reads orders, customers or tokens. Sessions are named by the caller
+and kept apart from the physical devices' sessions (a web session "kiosk" is device "web-kiosk"), so
+an anonymous caller can never continue the counter's conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from voiceshop.runtime import Assistant
+from voiceshop.server.schemas import ReplyOut, TurnIn, TurnOut
+from voiceshop.server.services import Services, services
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversation"])
+Svc = Annotated[Services, Depends(services)]
+Session = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The caller's name for the conversation.")
+]
+ShopSlug = Annotated[str | None, Query(max_length=64, description="Shop slug; the current shop when omitted.")]
+DEVICE_PREFIX = "web-"
+
+
+def _run(svc: Svc, session: str, shop: str | None, text: str | None) -> TurnOut:
+    device = DEVICE_PREFIX + session
+    with svc.session_lock(device), svc.store() as db:
+        assistant = Assistant(db, shop, device=device)
+        replies = assistant.start() if text is None else assistant.hear(text)
+        out = [ReplyOut(text=r.text, expects_answer=r.expects_answer, end=r.end) for r in replies]
+        return TurnOut(session=session, shop=assistant.slug, replies=out, ended=any(r.end for r in out))
+
+
+@router.post("/{session}/start", response_model=TurnOut, summary="Begin or resume: the greeting on a new session")
+def start(session: Session, svc: Svc, shop: ShopSlug = None) -> TurnOut:
+    return _run(svc, session, shop, None)
+
+
+@router.post("/{session}/turns", response_model=TurnOut, summary="One thing the shopper said; the assistant's replies")
+def turn(session: Session, body: TurnIn, svc: Svc, shop: ShopSlug = None) -> TurnOut:
+    return _run(svc, session, shop, body.text)
