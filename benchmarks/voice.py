@@ -45,7 +45,7 @@ COMMANDS = [
     "yes",
     "check out",
 ]
-ORDER = ["hey shop", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
+ORDER = ["okay nabu", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
 
 
 def measure(engine: str) -> dict[str, object]:

@@ -48,6 +48,7 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "vosk": ("asr",),
     "faster_whisper": ("asr",),
     "pyttsx3": ("tts",),
+    "pymicro_wakeword": ("audio",),
 }
 
 

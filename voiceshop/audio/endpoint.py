@@ -97,6 +97,15 @@ class Endpointer:
         return bool(self._speech)
 
     @property
+    def speech_start(self) -> float:
+        """Where the speech under way started on the timeline (pre-roll included)."""
+        return self._start
+
+    def skip(self, chunks: int = 1) -> None:
+        """Let time pass without hearing it (sound that is no command: voiceshop's own reply)."""
+        self.chunks_seen += chunks
+
+    @property
     def speech_so_far(self) -> list[Samples]:
         """The chunks of the command under way (pre-roll included), for engines that stream."""
         return self._speech

@@ -16,6 +16,7 @@ from voiceshop.audio.endpoint import EndpointSettings
 from voiceshop.audio.pcm import Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
+from voiceshop.audio.wakeword import WAKE_WORDS, MicroWakeWordDetector
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json, emit_json_line, table
 from voiceshop.errors import VoiceshopError
@@ -42,8 +43,14 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Write replies as WAV files here instead of playing them."),
     engine: str = ENGINE,
     model: Path | None = MODEL,
-    activation: str = typer.Option("wake", "--activation", "-a", help="wake (phrase), push (Enter key) or always."),
-    wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in wake mode."),
+    activation: str = typer.Option(
+        "wake", "--activation", "-a", help="wake (wake word model), phrase (your own phrase), push (Enter) or always."
+    ),
+    wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
+    wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
+    barge_in: bool | None = typer.Option(
+        None, "--barge-in/--no-barge-in", help="Cut a reply when the wake word is said over it (default: with a mic)."
+    ),
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
     trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
     voice: str | None = typer.Option(None, "--voice", help="Voice id or name (voiceshop doctor lists them)."),
@@ -53,8 +60,8 @@ def run(
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
 ) -> None:
     """Listen, understand, act and answer aloud, until Ctrl-C (or until a WAV input ends)."""
-    if activation not in ("wake", "push", "always"):
-        raise typer.BadParameter("choose wake, push or always", param_hint="--activation")
+    if activation not in ("wake", "phrase", "push", "always"):
+        raise typer.BadParameter("choose wake, phrase, push or always", param_hint="--activation")
     db = state(ctx).db
     slug = open_shop(db, shop)
     assistant = Assistant(db, slug, device=device, customer=customer)
@@ -64,7 +71,9 @@ def run(
     sink: AudioSink = WavFolder(out) if out is not None else Speaker(speaker)
     settings = ListenSettings(
         activation=activation,  # type: ignore[arg-type]  # checked above
+        wake_word=wake_word,
         wake_phrase=wake_phrase,
+        barge_in=barge_in if barge_in is not None else source == "mic" and out is None,
         answer_window=answer_window,
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
@@ -72,7 +81,9 @@ def run(
     loop = VoiceLoop(
         assistant, recognizer, Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)), sink, settings, typer.echo
     )
-    how = {"wake": f'say "{wake_phrase}"', "push": "press Enter", "always": "just speak"}[activation]
+    how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
+        activation, "just speak"
+    )
     typer.echo(f"voiceshop: {recognizer.name} listening on {heard_from.name} ({how}); Ctrl-C stops", err=True)
     if activation == "push" and source != "-":
         threading.Thread(target=_enter_presses, args=(loop,), daemon=True).start()
@@ -207,7 +218,12 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         samples = Pyttsx3Voice().synthesize("ok")
         return f"{len(found)} voices; speech renders ({len(samples) / 16000:.1f} s for 'ok')"
 
+    def wake_word() -> str:
+        detector = MicroWakeWordDetector("okay nabu")
+        return f"model {detector.name!r} loaded (also: {', '.join(w for w in WAKE_WORDS if w != detector.name)})"
+
     check("sound devices", sound)
+    check("wake word", wake_word)
     check("vosk", lambda: engine("vosk"))
     check("whisper", lambda: engine("whisper"))
     store = ModelStore()
