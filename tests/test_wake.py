@@ -16,7 +16,7 @@ import pytest
 
 from tests.speech import conversation, fan_noise, kitchen_noise, needs_espeak, say
 from tests.test_voice import ORDER, check_order_placed
-from voiceshop.asr.base import Recognizer, RecognizerStream
+from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import WavFolder
 from voiceshop.audio.source import SamplesSource, split
@@ -70,20 +70,31 @@ def test_an_unknown_wake_word_says_what_there_is() -> None:
         MicroWakeWordDetector("hey shop")
 
 
+class _Noted:
+    def __init__(self, stream: RecognizerStream, heard: list[Samples]) -> None:
+        self.stream, self.heard = stream, heard
+
+    def accept(self, samples: Samples) -> str | None:
+        self.heard.append(samples)
+        return self.stream.accept(samples)
+
+    def finish(self) -> Transcript:
+        return self.stream.finish()
+
+
 class CountingRecognizer:
-    """The real engine, noting where on the timeline each command handed to it started."""
+    """The real engine, keeping every piece of sound handed to it."""
 
     def __init__(self, engine: Recognizer) -> None:
         self.engine = engine
         self.name, self.language, self.model_path = engine.name, engine.language, engine.model_path
-        self.streams = 0
+        self.heard: list[Samples] = []
 
     def set_vocabulary(self, words: Sequence[str], phrases: Sequence[str]) -> None:
         self.engine.set_vocabulary(words, phrases)
 
     def stream(self, hints: Sequence[str] = ()) -> RecognizerStream:
-        self.streams += 1
-        return self.engine.stream(hints)
+        return _Noted(self.engine.stream(hints), self.heard)
 
 
 def test_the_recogniser_runs_only_after_the_wake_word(
@@ -95,7 +106,10 @@ def test_the_recogniser_runs_only_after_the_wake_word(
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), counting, Pyttsx3Voice(), WavFolder(tmp_path))
     loop.run(SamplesSource(audio))
     assert [t.outcome for t in loop.turns] == ["ignored", "ignored", "woke", "answered"]
-    assert counting.streams == 1  # the two commands before the wake word never reached the engine
+    # the two commands before the wake word never reached the engine: all it heard was the last one
+    # (once as it was said, with the quiet that ended it, and once more for the early decode)
+    last = loop.turns[-1].utterance.duration
+    assert 0 < sum(len(p) for p in counting.heard) / RATE <= 2 * last + loop.settings.endpoint.trailing_silence
     assert all(t.transcript.text == "" for t in loop.turns[:2])
     assert "lattes" in loop.turns[-1].said
 

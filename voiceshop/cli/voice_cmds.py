@@ -54,6 +54,7 @@ def run(
         None, "--barge-in/--no-barge-in", help="Cut a reply when the wake word is said over it (default: with a mic)."
     ),
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
+    vad: bool = typer.Option(True, "--vad/--no-vad", help="Only speech (to a voice activity model) starts a command."),
     trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
     voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name (voiceshop doctor lists them)."),
     rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
@@ -77,6 +78,7 @@ def run(
         activation=activation,  # type: ignore[arg-type]  # checked above
         wake_word=wake_word,
         wake_phrase=wake_phrase,
+        vad=vad,
         barge_in=barge_in if barge_in is not None else source == "mic" and out is None,
         answer_window=answer_window,
         earcons=earcons,

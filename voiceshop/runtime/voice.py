@@ -36,11 +36,13 @@ from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
+from voiceshop.audio.vad import SileroVad, VoiceActivity
 from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import MicrophoneLost
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
+from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
@@ -58,6 +60,8 @@ class ListenSettings:
     """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
     wake_phrase: str = "hey shop"
     """What ``phrase`` looks for at the start of a transcript."""
+    vad: bool = True
+    """Count only what a voice activity model takes for speech (music and fans start no command)."""
     barge_in: bool = False
     """Listen for the wake word while a reply plays, and cut the reply when it is said. Only for a
     live microphone: a recording cannot hear the replies, and its timeline would run on under them."""
@@ -99,6 +103,7 @@ class VoiceLoop:
         settings: ListenSettings | None = None,
         log: Callable[[str], None] | None = None,
         wake: WakeWordDetector | None = None,
+        vad: VoiceActivity | None = None,
     ) -> None:
         self.assistant = assistant
         self.recognizer = recognizer
@@ -115,7 +120,9 @@ class VoiceLoop:
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
         self._mic: Iterator[Samples] = iter(())
-        self._endpointer = Endpointer(self.settings.endpoint)
+        self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
+        self._endpointer = Endpointer(self.settings.endpoint, self.vad)
+        self._early = EarlyDecoder(recognizer)
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
@@ -132,7 +139,7 @@ class VoiceLoop:
         self._refresh_vocabulary()
         if self.settings.activation == "always":
             self._speak(self.assistant.start(), source)
-        endpointer = self._endpointer = Endpointer(self.settings.endpoint)
+        endpointer = self._endpointer
         while True:
             try:
                 self._listen(source, endpointer)
@@ -179,6 +186,8 @@ class VoiceLoop:
                     stream.accept(piece)
                 fed += len(pending)
             if utterance is None:
+                if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
+                    self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
                 continue
             if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
@@ -214,7 +223,8 @@ class VoiceLoop:
         if stream is None:  # the command ended on the chunk that started it
             stream = self.recognizer.stream(self.assistant.hints())
             stream.accept(utterance.samples)
-        return self._handle(utterance, stream.finish(), now, source, detected)
+        transcript = self._early.finish(utterance, stream.finish)
+        return self._handle(utterance, transcript, now, source, detected)
 
     # --- one command --------------------------------------------------------------------------------
 
