@@ -132,6 +132,11 @@ class VoiceLoop:
         """Push-to-talk: the next command is heard (thread-safe; call it from a key or a GPIO button)."""
         self._pressed.set()
 
+    @property
+    def decoded_early(self) -> int:
+        """Commands whose transcript was ready before their trailing silence had ended (benchmarks)."""
+        return self._early.used
+
     # --- the loop ---------------------------------------------------------------------------------
 
     def run(self, source: AudioSource, *, reconnect: bool = True) -> list[HeardTurn]:
