@@ -22,7 +22,9 @@ from voiceshop.asr.base import Recognizer
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import Playback
 from voiceshop.audio.source import CHUNK, split
+from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime import Assistant
+from voiceshop.runtime import voice as voice_module
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import ListenSettings, VoiceLoop
@@ -61,11 +63,15 @@ class EchoRoom:
     def __init__(self, shopper: Samples, echo: float) -> None:
         self.shopper, self.echo = shopper, echo
         self.echo_next: Samples | None = None
+        self.at = 0
         self.sounds: list[tuple[str, list[Samples]]] = []
         self.cuts = 0
 
     def chunks(self) -> Iterator[Samples]:
-        for chunk in split(self.shopper):
+        pieces = list(split(self.shopper))
+        while self.at < len(pieces):  # a microphone opened again goes on where it was
+            chunk = pieces[self.at]
+            self.at += 1
             if self.echo_next is not None:
                 mixed = chunk.astype(np.int32) + (self.echo_next.astype(np.float32) * self.echo).astype(np.int32)
                 chunk = np.clip(mixed, -32768, 32767).astype(np.int16)
@@ -142,3 +148,31 @@ def test_the_reply_heard_back_does_not_cut_itself(db: Database, whisper: Recogni
     assert [t.outcome for t in loop.turns] == ["woke", "answered"]
     full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
     assert room.replies() == pytest.approx(full, abs=CHUNK / RATE)
+
+
+class UnpluggedRoom(EchoRoom):
+    """The microphone goes away once, while the reply to the order plays."""
+
+    def __init__(self, shopper: Samples, echo: float, lost_at: float) -> None:
+        super().__init__(shopper, echo)
+        self.lost_at, self.lost = round(lost_at * RATE / CHUNK), False
+
+    def chunks(self) -> Iterator[Samples]:
+        for chunk in super().chunks():
+            if self.at >= self.lost_at and not self.lost:
+                self.lost = True
+                raise MicrophoneLost("the microphone stopped sending sound (unplugged?)")
+            yield chunk
+
+
+def test_a_microphone_lost_during_a_reply_stops_the_speaker(
+    db: Database, whisper: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voice_module, "RECONNECT_EVERY", 0.01)
+    audio = shopper(echo_wake=False)
+    room = UnpluggedRoom(audio, echo=0.1, lost_at=len(audio) / RATE - 4.5)  # while "Added..." plays
+    run(db, room, whisper)
+    assert room.lost and room.cuts == 1  # the reply being played was stopped, not left hanging
+    assert room.replies()[1] < len(Pyttsx3Voice().synthesize(ADDED)) / RATE - 0.5
+    again = len(Pyttsx3Voice().synthesize("I can hear you again.")) / RATE
+    assert room.replies()[-1] == pytest.approx(again, abs=CHUNK / RATE)  # and after it, speaks in full

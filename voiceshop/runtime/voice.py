@@ -367,7 +367,11 @@ class VoiceLoop:
         for piece in split(audio):
             playback.write(piece)
             played += len(piece)
-            heard = next(self._mic, None)
+            try:
+                heard = next(self._mic, None)
+            except MicrophoneLost:
+                playback.stop()  # the loop waits for the microphone; the speaker must not hang on
+                raise
             self._endpointer.skip()
             if heard is not None and self.wake.feed(heard):
                 playback.stop()
