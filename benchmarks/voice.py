@@ -5,8 +5,11 @@ Each engine runs in its own process (so start-up and peak memory are its own):
 - start-up: model load and the shop's vocabulary, until the loop could listen;
 - real-time factor: recognition time / audio time over commands of about 3 s;
 - end of speech -> reply: from the moment the endpointer notices the command ended to the moment the
-  reply's audio is ready to play (recognition, understanding, dialog, store, speech synthesis), over
-  a spoken coffee order driven through the real loop from synthesised speech;
+  reply's first audio is ready to play (recognition, understanding, dialog, store, speech synthesis),
+  over a spoken coffee order driven through the real loop from synthesised speech, paced like a
+  microphone (``reply_after_speech_ms``; the command is decoded while the endpointer waits out the
+  trailing silence), as fast as it can be read (``..._recording``: no time to decode early), and with
+  the Piper voice when the piper extra is installed (``..._piper``);
 - accuracy: commands whose understanding (intent and items) matches the text's, clean and with fan
   and kitchen noise at 15, 10 and 6 dB.
 
@@ -45,7 +48,7 @@ COMMANDS = [
     "yes",
     "check out",
 ]
-ORDER = ["hey shop", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
+ORDER = ["okay nabu", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
 
 
 def measure(engine: str) -> dict[str, object]:
@@ -56,11 +59,13 @@ def measure(engine: str) -> dict[str, object]:
     from voiceshop.audio.pcm import RATE, silence
     from voiceshop.audio.sink import Silent
     from voiceshop.audio.source import SamplesSource
+    from voiceshop.errors import VoiceshopError
     from voiceshop.runtime import Assistant
-    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.engines import open_recognizer, open_voice
     from voiceshop.runtime.shops import open_shop
     from voiceshop.runtime.voice import VoiceLoop
     from voiceshop.storage import Database
+    from voiceshop.tts.base import Synthesizer
     from voiceshop.tts.voice import Pyttsx3Voice
 
     audio = {c: np.concatenate([silence(0.3), say(c), silence(0.3)]) for c in COMMANDS}
@@ -104,18 +109,29 @@ def measure(engine: str) -> dict[str, object]:
                         ]
                     accuracy[name if snr is None else f"{name} {snr:.0f} dB"] = f"{right}/{len(audio)}"
             result["understood"] = accuracy
-            latencies = []
-            for _ in range(3):
-                loop = VoiceLoop(
-                    Assistant(db, slug, device=f"bench-{time.time()}"), recognizer, Pyttsx3Voice(), Silent()
-                )
-                loop.run(SamplesSource(conversation(ORDER)))
-                latencies += [t.latency for t in loop.turns if t.outcome == "answered"]
-            result["reply_after_speech_ms"] = {
-                "median": round(statistics.median(latencies) * 1000),
-                "max": round(max(latencies) * 1000),
-                "turns": len(latencies),
-            }
+            try:
+                piper: Synthesizer | None = open_voice("piper", "en")
+            except VoiceshopError:
+                piper = None  # the piper extra is not installed
+            for name, realtime, voice in [
+                ("reply_after_speech_ms", True, Pyttsx3Voice()),
+                ("reply_after_speech_ms_recording", False, Pyttsx3Voice()),
+                ("reply_after_speech_ms_piper", True, piper),
+            ]:
+                if voice is None:
+                    continue
+                latencies, early = [], 0
+                for _ in range(3):
+                    loop = VoiceLoop(Assistant(db, slug, device=f"bench-{time.time()}"), recognizer, voice, Silent())
+                    loop.run(SamplesSource(conversation(ORDER), realtime=realtime))
+                    latencies += [t.latency for t in loop.turns if t.outcome == "answered"]
+                    early += loop.decoded_early
+                result[name] = {
+                    "median": round(statistics.median(latencies) * 1000),
+                    "max": round(max(latencies) * 1000),
+                    "turns": len(latencies),
+                    "decoded_early": early,
+                }
         db.close()
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result

@@ -54,7 +54,7 @@ mkdir -p .demo/replies
 import subprocess
 import numpy as np
 from voiceshop.audio.pcm import read_wav_bytes, silence, write_wav
-lines = ["hey shop", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
+lines = ["okay nabu", "two large soy lattes and a blueberry muffin", "that's all", "i'll pick it up", "yes"]
 parts = [silence(0.8)]
 for line in lines:
     spoken = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", line], capture_output=True, check=True).stdout

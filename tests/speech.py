@@ -62,3 +62,22 @@ def fan_noise(seconds: float = 4.0, seed: int = 11) -> Samples:
 def noisy(samples: Samples, snr_db: float, noise: Samples | None = None) -> Samples:
     """``samples`` with room noise (a fan, unless given) ``snr_db`` below the speech."""
     return mix_at_snr(samples, fan_noise() if noise is None else noise, snr_db)
+
+
+@cache
+def music(seconds: float = 6.0, seed: int = 3) -> Samples:
+    """A tune: plucked notes with harmonics and a chord, a beat of noise bursts (a radio in the shop)."""
+    rng = np.random.default_rng(seed)
+    notes = [220, 247, 262, 294, 330, 349, 392, 440, 494, 523]
+    t = np.arange(4000) / 16000  # quarter-second notes
+    decay = np.exp(-t * 6)
+    bars = []
+    for i in range(round(seconds / 0.25)):
+        f = notes[rng.integers(len(notes))]
+        note = sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 8)) * decay
+        note = note + sum(np.sin(2 * np.pi * f * r * t) for r in (1.25, 1.5)) * 0.5 * decay
+        if i % 2 == 0:
+            note[:800] += rng.standard_normal(800) * np.exp(-np.arange(800) / 150) * 2
+        bars.append(note)
+    tune = np.concatenate(bars)
+    return (tune / np.abs(tune).max() * 12000).astype(np.int16)

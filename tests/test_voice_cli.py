@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.speech import conversation, needs_espeak, say
@@ -63,6 +64,14 @@ def test_run_without_a_microphone_says_what_to_do(vs: Vs, tmp_path: Path, monkey
     assert "no microphone found" in out and "--input FILE.wav" in out
 
 
+def test_an_unknown_wake_word_is_one_line(vs: Vs, tmp_path: Path) -> None:
+    write_wav(tmp_path / "quiet.wav", np.zeros(RATE, dtype=np.int16))
+    args = ("run", "--shop", COFFEE, "--input", str(tmp_path / "quiet.wav"), "--out", str(tmp_path / "out"))
+    out = vs(*args, "--wake-word", "hey shop", code=1)
+    assert out.startswith("error:") and "okay nabu" in out and "--activation phrase" in out
+    assert "(say \"hey shop\")" in vs(*args, "--activation", "phrase", "--wake-phrase", "hey shop", "--tts", "espeak")
+
+
 def test_say_writes_a_wav(vs: Vs, tmp_path: Path) -> None:
     out = vs("say", "Your order is placed.", "--out", str(tmp_path / "r.wav"))
     assert "wrote" in out
@@ -76,6 +85,7 @@ def test_devices_doctor_and_models(vs: Vs, tmp_path: Path, monkeypatch: pytest.M
     report = vs("doctor")
     assert "ok       whisper: whisper model in" in report and "speech out" in report
     assert "PROBLEM  vosk: no vosk speech model for language 'en'" in report
+    assert "ok       wake word: model 'okay nabu' loaded" in report and "piper voice" in report
     listing = vs("models", "list")
     assert "vosk-en-us-small" in listing and "packaged" in listing
     assert vs("models", "path", "whisper-tiny-en").strip().endswith("model")

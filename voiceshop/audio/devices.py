@@ -172,3 +172,37 @@ class Speaker:
         except (sd.PortAudioError, ValueError) as exc:
             raise SpeechOutputError(f"cannot play sound: {exc}; check `voiceshop devices`") from None
         time.sleep(0.05)  # let the last buffer leave the device before the microphone listens again
+
+    def open(self, label: str = "sound") -> _SpeakerPlayback:
+        return _SpeakerPlayback(self.device)
+
+
+class _SpeakerPlayback:
+    """An open output stream: each write blocks until the device has room, so pieces play in real time."""
+
+    def __init__(self, device: int | None) -> None:
+        sd = _sounddevice()
+        self._sd = sd
+        try:
+            self._stream: Any = sd.OutputStream(device=device, samplerate=RATE, channels=1, dtype="int16")
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise SpeechOutputError(f"cannot play sound: {exc}; check `voiceshop devices`") from None
+
+    def write(self, samples: Samples) -> None:
+        try:
+            self._stream.write(np.ascontiguousarray(samples.reshape(-1, 1)))
+        except (self._sd.PortAudioError, ValueError) as exc:
+            raise SpeechOutputError(f"cannot play sound: {exc}; check `voiceshop devices`") from None
+
+    def stop(self) -> None:
+        # abort drops what is still buffered: the shopper asked for silence now
+        with contextlib.suppress(Exception):
+            self._stream.abort()
+            self._stream.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stream.stop()  # returns when the buffered sound has been played
+            self._stream.close()
+        time.sleep(0.05)

@@ -5,6 +5,9 @@ the quietest stretch heard in the last few seconds (minimum statistics), so it f
 fridge, a coffee grinder, a radio turned up. A command starts after a few loud chunks (a click or a
 cup set down is ignored) and ends after a stretch of trailing silence or at a maximum length; a little
 sound from just before the start is kept, so a soft first consonant is not cut off.
+
+Loudness cannot tell speech from music or a fan turned up; a voice activity model (``audio.vad``)
+can. With one, a chunk counts as speech only when it is both loud enough and, to the model, speech.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ import numpy.typing as npt
 
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.source import CHUNK
+from voiceshop.audio.vad import VoiceActivity
 
 CHUNK_S = CHUNK / RATE
+KEEP_QUIET = 5
+"""Chunks of the trailing quiet kept at the end of a command: recognisers like to hear the last word end."""
 SPEECH_BAND = (250.0, 3500.0)
 """Hz: where speech is told apart from room noise."""
 
@@ -55,6 +61,8 @@ class EndpointSettings:
     """Anything quieter than this (dB full scale) is silence, however quiet the room."""
     floor_window: float = 3.0
     """Seconds over which the noise floor is the quietest chunk heard."""
+    vad_threshold: float = 0.5
+    """With a voice activity model: the probability of speech a chunk needs to count as speech."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,9 @@ class Utterance:
 class Endpointer:
     """Feed chunks in order; get an ``Utterance`` back whenever one ends."""
 
-    def __init__(self, settings: EndpointSettings | None = None) -> None:
+    def __init__(self, settings: EndpointSettings | None = None, vad: VoiceActivity | None = None) -> None:
         self.settings = settings or EndpointSettings()
+        self.vad = vad
         s = self.settings
         self._levels: deque[float] = deque(maxlen=max(1, round(s.floor_window / CHUNK_S)))
         self._recent: deque[tuple[Samples, bool]] = deque(maxlen=max(1, round(s.pre_roll / CHUNK_S)))
@@ -97,6 +106,20 @@ class Endpointer:
         return bool(self._speech)
 
     @property
+    def quiet(self) -> int:
+        """Chunks of quiet since the last speech in the command under way."""
+        return self._quiet
+
+    @property
+    def speech_start(self) -> float:
+        """Where the speech under way started on the timeline (pre-roll included)."""
+        return self._start
+
+    def skip(self, chunks: int = 1) -> None:
+        """Let time pass without hearing it (sound that is no command: voiceshop's own reply)."""
+        self.chunks_seen += chunks
+
+    @property
     def speech_so_far(self) -> list[Samples]:
         """The chunks of the command under way (pre-roll included), for engines that stream."""
         return self._speech
@@ -110,6 +133,10 @@ class Endpointer:
         level = band_level_db(chunk)
         voiced = level > max(self.floor_db + self.settings.above_floor_db, self.settings.min_level_db)
         self._levels.append(level)
+        if self.vad is not None:
+            # the model hears every chunk (it keeps state), but only a loud one can be a command
+            speech = self.vad.probability(chunk) >= self.settings.vad_threshold
+            voiced = voiced and speech
         return voiced
 
     def feed(self, chunk: Samples) -> Utterance | None:
@@ -131,8 +158,7 @@ class Endpointer:
         self._speech.append(chunk)
         self._quiet = 0 if voiced else self._quiet + 1
         if self._quiet >= self._quiet_end:
-            # keep a little of the trailing quiet: recognisers like to hear the end of the last word
-            keep = len(self._speech) - self._quiet + min(self._quiet, 5)
+            keep = len(self._speech) - self._quiet + min(self._quiet, KEEP_QUIET)
             return self._finish(keep, truncated=False)
         if len(self._speech) >= self._max_chunks:
             return self._finish(len(self._speech), truncated=True)
@@ -142,7 +168,7 @@ class Endpointer:
         """The source ended: whatever speech was under way is a command."""
         if not self._speech:
             return None
-        return self._finish(len(self._speech) - max(0, self._quiet - 5), truncated=False)
+        return self._finish(len(self._speech) - max(0, self._quiet - KEEP_QUIET), truncated=False)
 
     def reset(self) -> None:
         """Forget speech under way (after voiceshop spoke, the room is heard afresh); the floor is kept."""

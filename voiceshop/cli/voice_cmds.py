@@ -16,12 +16,13 @@ from voiceshop.audio.endpoint import EndpointSettings
 from voiceshop.audio.pcm import Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
+from voiceshop.audio.wakeword import WAKE_WORDS, MicroWakeWordDetector
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json, emit_json_line, table
 from voiceshop.errors import VoiceshopError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
-from voiceshop.runtime.engines import ENGINES, open_recognizer, pick_engine
+from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import ListenSettings, VoiceLoop
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
@@ -29,6 +30,8 @@ from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
 ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '.join(ENGINES)}.")
 MODEL = typer.Option(None, "--model", "-m", help="An unpacked model folder (Vosk or CTranslate2 Whisper).")
 LANGUAGE = typer.Option("en", "--language", "-l", help="Language of the speech.")
+TTS = typer.Option("auto", "--tts", help=f"Voice engine: {', '.join(VOICES)} (auto: Piper where installed).")
+PIPER_VOICE = typer.Option(None, "--piper-voice", help="A Piper voice's .onnx file (its .onnx.json beside it).")
 
 
 def run(
@@ -42,19 +45,28 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Write replies as WAV files here instead of playing them."),
     engine: str = ENGINE,
     model: Path | None = MODEL,
-    activation: str = typer.Option("wake", "--activation", "-a", help="wake (phrase), push (Enter key) or always."),
-    wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in wake mode."),
+    activation: str = typer.Option(
+        "wake", "--activation", "-a", help="wake (wake word model), phrase (your own phrase), push (Enter) or always."
+    ),
+    wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
+    wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
+    barge_in: bool | None = typer.Option(
+        None, "--barge-in/--no-barge-in", help="Cut a reply when the wake word is said over it (default: with a mic)."
+    ),
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
+    vad: bool = typer.Option(True, "--vad/--no-vad", help="Only speech (to a voice activity model) starts a command."),
     trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name (voiceshop doctor lists them)."),
+    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name (voiceshop doctor lists them)."),
     rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
+    tts: str = TTS,
+    piper_voice: Path | None = PIPER_VOICE,
     earcons: bool = typer.Option(True, "--earcons/--no-earcons", help="Short tones for listening / not heard."),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
 ) -> None:
     """Listen, understand, act and answer aloud, until Ctrl-C (or until a WAV input ends)."""
-    if activation not in ("wake", "push", "always"):
-        raise typer.BadParameter("choose wake, push or always", param_hint="--activation")
+    if activation not in ("wake", "phrase", "push", "always"):
+        raise typer.BadParameter("choose wake, phrase, push or always", param_hint="--activation")
     db = state(ctx).db
     slug = open_shop(db, shop)
     assistant = Assistant(db, slug, device=device, customer=customer)
@@ -64,15 +76,25 @@ def run(
     sink: AudioSink = WavFolder(out) if out is not None else Speaker(speaker)
     settings = ListenSettings(
         activation=activation,  # type: ignore[arg-type]  # checked above
+        wake_word=wake_word,
         wake_phrase=wake_phrase,
+        vad=vad,
+        barge_in=barge_in if barge_in is not None else source == "mic" and out is None,
         answer_window=answer_window,
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
     loop = VoiceLoop(
-        assistant, recognizer, Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)), sink, settings, typer.echo
+        assistant,
+        recognizer,
+        open_voice(tts, language, VoiceSettings(voice=voice, rate=rate), piper_voice),
+        sink,
+        settings,
+        typer.echo,
     )
-    how = {"wake": f'say "{wake_phrase}"', "push": "press Enter", "always": "just speak"}[activation]
+    how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
+        activation, "just speak"
+    )
     typer.echo(f"voiceshop: {recognizer.name} listening on {heard_from.name} ({how}); Ctrl-C stops", err=True)
     if activation == "push" and source != "-":
         threading.Thread(target=_enter_presses, args=(loop,), daemon=True).start()
@@ -141,12 +163,15 @@ def heard_json(heard: Transcript) -> dict[str, object]:
 def say(
     text: str = typer.Argument(..., help="What to say."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write a WAV file instead of playing it."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id or name."),
+    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name."),
     rate: int = typer.Option(165, "--rate", help="Words per minute."),
+    tts: str = TTS,
+    piper_voice: Path | None = PIPER_VOICE,
+    language: str = LANGUAGE,
     speaker: str | None = typer.Option(None, "--speaker", help="Speaker: index or part of its name."),
 ) -> None:
     """Speak a sentence with voiceshop's voice (or write it to a WAV file)."""
-    samples = Pyttsx3Voice(VoiceSettings(voice=voice, rate=rate)).synthesize(text)
+    samples = open_voice(tts, language, VoiceSettings(voice=voice, rate=rate), piper_voice).synthesize(text)
     if out is not None:
         write_wav(out, samples)
         typer.echo(f"wrote {out} ({len(samples) / 16000:.1f} s)")
@@ -207,7 +232,12 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         samples = Pyttsx3Voice().synthesize("ok")
         return f"{len(found)} voices; speech renders ({len(samples) / 16000:.1f} s for 'ok')"
 
+    def wake_word() -> str:
+        detector = MicroWakeWordDetector("okay nabu")
+        return f"model {detector.name!r} loaded (also: {', '.join(w for w in WAKE_WORDS if w != detector.name)})"
+
     check("sound devices", sound)
+    check("wake word", wake_word)
     check("vosk", lambda: engine("vosk"))
     check("whisper", lambda: engine("whisper"))
     store = ModelStore()
@@ -216,7 +246,14 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         typer.echo(
             f"{'ok' if status.path else 'info':<8} model {entry.name}: {status.state} {status.path or status.detail}"
         )
+
+    def piper() -> str:
+        found = open_voice("piper", language)
+        samples = found.synthesize("ok")
+        return f"Piper voice {getattr(found, 'model_path', '')} renders ({len(samples) / 16000:.1f} s for 'ok')"
+
     check("speech out", voice)
+    check("piper voice", piper)
     check("store", lambda: state(ctx).db.check())
     if problems:
         typer.echo(f"\n{problems} problem(s); voiceshop still runs with what works (e.g. --input FILE.wav, --out DIR)")

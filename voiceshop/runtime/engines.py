@@ -1,4 +1,5 @@
-"""Choosing and opening a speech recogniser: ``--engine auto|vosk|whisper`` and ``--model PATH``.
+"""Choosing and opening a speech recogniser (``--engine auto|vosk|whisper``, ``--model PATH``) and a
+voice (``--tts auto|piper|espeak``).
 
 ``auto`` takes Vosk when a Vosk model for the shop's language is installed (or shipped in a package),
 and otherwise the Whisper model that comes with voiceshop's dependencies, so a fresh machine can hear
@@ -12,8 +13,11 @@ from pathlib import Path
 from voiceshop.asr.base import Recognizer
 from voiceshop.asr.vosk_engine import VoskRecognizer, looks_like_vosk_model
 from voiceshop.asr.whisper_engine import WhisperRecognizer, looks_like_whisper_model
-from voiceshop.errors import ModelError
+from voiceshop.errors import ModelError, SpeechOutputError
 from voiceshop.models import ModelStore, manifest
+from voiceshop.tts.base import Synthesizer
+from voiceshop.tts.piper_voice import PiperVoice, packaged_voice, piper_installed
+from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings
 
 ENGINES = ("auto", "vosk", "whisper")
 _LOADED: dict[tuple[str, str, str], Recognizer] = {}
@@ -65,3 +69,26 @@ def open_recognizer(
         recognizer: Recognizer = VoskRecognizer(path, language) if kind == "vosk" else WhisperRecognizer(path, language)
         _LOADED[key] = recognizer
     return _LOADED[key]
+
+
+VOICES = ("auto", "piper", "espeak")
+
+
+def open_voice(
+    tts: str = "auto", language: str = "en", settings: VoiceSettings | None = None, model: Path | None = None
+) -> Synthesizer:
+    """The voice ``--tts`` comes to: ``auto`` is Piper where the piper extra and a Piper voice for the
+    shop's language are installed (or ``model`` is given), else espeak-ng."""
+    if tts not in VOICES:
+        raise SpeechOutputError(f"unknown voice engine {tts!r}; choose one of: {', '.join(VOICES)}")
+    settings = settings or VoiceSettings()
+    piper_here = piper_installed() and (model is not None or packaged_voice(language) is not None)
+    if tts == "piper" or (tts == "auto" and piper_here):
+        key = (str(model or packaged_voice(language)), settings)
+        if key not in _VOICES:
+            _VOICES[key] = PiperVoice(model, settings)
+        return _VOICES[key]
+    return Pyttsx3Voice(settings)
+
+
+_VOICES: dict[tuple[str, VoiceSettings], Synthesizer] = {}

@@ -2,40 +2,51 @@
 
 Activation decides which commands reach the assistant:
 
-- ``wake``: a command must begin with the wake phrase ("hey shop, two lattes"); the phrase alone
-  opens a short window for the command that follows.
+- ``wake`` (default): a packaged wake word model ("okay nabu") hears every chunk; the speech
+  recogniser runs only on speech that starts after it fired.
+- ``phrase``: a wake phrase of your own, found in the transcript ("hey shop, two lattes"); the phrase
+  alone opens a short window for the command that follows. The recogniser hears every sound.
 - ``push``: a press (Enter in the terminal, or ``push()`` from a GPIO button) opens that window.
 - ``always``: every command is heard.
 
-After a reply, and longer after one that asks a question, the shopper goes on without the wake phrase
-for a few seconds; a goodbye closes the conversation.
+After a reply, and longer after one that asks a question, the shopper goes on without waking the
+device for a few seconds; a goodbye closes the conversation.
 Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
 microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
+With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
+pieces the wake word model hears the microphone; the wake word cuts the reply at once. There is no
+echo cancellation: the wake word is something no reply says, so the reply's own sound (which the
+microphone hears too) cannot fire it.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
-from voiceshop.audio.pcm import Samples
-from voiceshop.audio.sink import AudioSink
-from voiceshop.audio.source import AudioSource
+from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.sink import AudioSink, Playback
+from voiceshop.audio.source import AudioSource, split
+from voiceshop.audio.vad import SileroVad, VoiceActivity
+from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import MicrophoneLost
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
+from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
-Activation = Literal["wake", "push", "always"]
+Activation = Literal["wake", "phrase", "push", "always"]
 Outcome = Literal["answered", "woke", "ignored", "not_heard"]
 RECONNECT_EVERY = 1.0
 WAKE_PHRASE_MATCH = 65.0
@@ -45,7 +56,15 @@ WAKE_WORD_MATCH = 80.0
 @dataclass(frozen=True)
 class ListenSettings:
     activation: Activation = "wake"
+    wake_word: str = "okay nabu"
+    """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
     wake_phrase: str = "hey shop"
+    """What ``phrase`` looks for at the start of a transcript."""
+    vad: bool = True
+    """Count only what a voice activity model takes for speech (music and fans start no command)."""
+    barge_in: bool = False
+    """Listen for the wake word while a reply plays, and cut the reply when it is said. Only for a
+    live microphone: a recording cannot hear the replies, and its timeline would run on under them."""
     answer_window: float = 8.0
     """Seconds after a question during which the answer needs no wake phrase."""
     follow_up_window: float = 5.0
@@ -68,6 +87,10 @@ class HeardTurn:
     replies: list[Reply] = field(default_factory=list)
     latency: float = 0.0
     """Seconds from the end of speech being detected to the reply starting to play."""
+    cut: bool = False
+    """The shopper cut a reply short (barge-in): the last reply was not heard in full."""
+    heard: float = 0.0
+    """Seconds of the replies played before the cut (all of them when not cut)."""
 
 
 class VoiceLoop:
@@ -79,6 +102,8 @@ class VoiceLoop:
         sink: AudioSink,
         settings: ListenSettings | None = None,
         log: Callable[[str], None] | None = None,
+        wake: WakeWordDetector | None = None,
+        vad: VoiceActivity | None = None,
     ) -> None:
         self.assistant = assistant
         self.recognizer = recognizer
@@ -90,14 +115,27 @@ class VoiceLoop:
         self._pressed = threading.Event()
         self._open_until = 0.0
         self._vocabulary_of: str | None = None
-        self._wake = words(self.settings.wake_phrase)
+        self._wake = words(self.settings.wake_phrase) if self.settings.activation == "phrase" else []
         self._ended = False
+        needs_model = self.settings.activation == "wake" or self.settings.barge_in
+        self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
+        self._mic: Iterator[Samples] = iter(())
+        self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
+        self._endpointer = Endpointer(self.settings.endpoint, self.vad)
+        self._early = EarlyDecoder(recognizer)
+        self.cut: Reply | None = None
+        """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
     # --- hooks ------------------------------------------------------------------------------------
 
     def push(self) -> None:
         """Push-to-talk: the next command is heard (thread-safe; call it from a key or a GPIO button)."""
         self._pressed.set()
+
+    @property
+    def decoded_early(self) -> int:
+        """Commands whose transcript was ready before their trailing silence had ended (benchmarks)."""
+        return self._early.used
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -106,7 +144,7 @@ class VoiceLoop:
         self._refresh_vocabulary()
         if self.settings.activation == "always":
             self._speak(self.assistant.start(), source)
-        endpointer = Endpointer(self.settings.endpoint)
+        endpointer = self._endpointer
         while True:
             try:
                 self._listen(source, endpointer)
@@ -131,13 +169,20 @@ class VoiceLoop:
     def _listen(self, source: AudioSource, endpointer: Endpointer) -> None:
         stream: RecognizerStream | None = None
         fed = 0
-        for chunk in source.chunks():
+        self._mic = iter(source.chunks())
+        for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
                 self._open(endpointer.now, self.settings.command_window)
                 self._earcon("listening")
+            if self.wake is not None and self.wake.feed(chunk):
+                endpointer.feed(chunk)  # keeps the timeline; the wake word itself is no command
+                endpointer.reset()
+                stream = None
+                self._woken(endpointer.now, source, time.perf_counter())
+                continue
             utterance = endpointer.feed(chunk)
-            if endpointer.in_speech:
+            if endpointer.in_speech and self._hearing(endpointer.speech_start):
                 if stream is None:
                     stream = self.recognizer.stream(self.assistant.hints())
                     fed = 0
@@ -146,6 +191,8 @@ class VoiceLoop:
                     stream.accept(piece)
                 fed += len(pending)
             if utterance is None:
+                if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
+                    self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
                 continue
             if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
@@ -156,13 +203,33 @@ class VoiceLoop:
         if last is not None:
             self._finish(last, stream, endpointer.now, source)
 
+    def _hearing(self, start: float) -> bool:
+        """Whether speech starting at ``start`` goes to the recogniser (with a wake word model, only
+        speech inside an open window does: the recogniser never hears the room otherwise)."""
+        return self.settings.activation != "wake" or start <= self._open_until
+
+    def _woken(self, now: float, source: AudioSource, detected: float) -> None:
+        """The wake word model fired: open the window for a command, greet a new session."""
+        assert self.wake is not None
+        self.log(f"(wake word: {self.wake.name})")
+        self._open(now, self.settings.command_window)
+        self._earcon("listening")
+        empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
+        turn = self._record(empty, Transcript(alternatives=(), engine="wake word"), "woke", "")
+        self._speak(self.assistant.start(), source, turn, detected)
+
     def _finish(self, utterance: Utterance, stream: RecognizerStream | None, now: float, source: AudioSource) -> bool:
         """A command has ended: get its transcript (the stream has its audio, if one was started)."""
         detected = time.perf_counter()
+        if not self._hearing(utterance.start):
+            self._record(utterance, Transcript(alternatives=()), "ignored", "")
+            self.log("(ignored: no wake word)")
+            return False
         if stream is None:  # the command ended on the chunk that started it
             stream = self.recognizer.stream(self.assistant.hints())
             stream.accept(utterance.samples)
-        return self._handle(utterance, stream.finish(), now, source, detected)
+        transcript = self._early.finish(utterance, stream.finish)
+        return self._handle(utterance, transcript, now, source, detected)
 
     # --- one command --------------------------------------------------------------------------------
 
@@ -233,15 +300,83 @@ class VoiceLoop:
     def _speak(
         self, replies: Sequence[Reply], source: AudioSource, turn: HeardTurn | None = None, since: float = 0.0
     ) -> None:
+        heard = 0.0
+        cut = False
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
-            audio = self.voice.synthesize(reply.text, pace=reply.pace, volume=reply.volume)
-            if i == 0 and turn is not None:
-                turn.latency = time.perf_counter() - since
-            self._play(audio, "reply")
+            playback = self.sink.open("reply")
+            for n, audio in enumerate(self._sentences(reply)):
+                if i == 0 and n == 0 and turn is not None:
+                    turn.latency = time.perf_counter() - since
+                played = self._play_listening(audio, playback) if self._barge_in else self._play_piece(audio, playback)
+                heard += played
+                if played < len(audio) / RATE:
+                    cut = True
+                    self.cut = reply
+                    break
+            if cut:
+                break
+            playback.close()
+        if replies and not cut:
+            self.cut = None
         if turn is not None:
             turn.replies = list(replies)
+            turn.cut = cut
+            turn.heard = heard
+        if cut:
+            # the shopper called the device over its own voice: they have something to say now
+            self.log("(reply cut short: the wake word was said)")
+            self._open_until = 0.0
+            self._endpointer.reset()
+            self._earcon("listening")
+            self._open(self._endpointer.now, self.settings.command_window)
+            return
         source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
+
+    @property
+    def _barge_in(self) -> bool:
+        return self.settings.barge_in and self.wake is not None
+
+    def _sentences(self, reply: Reply) -> Iterator[Samples]:
+        """The reply's sound piece by piece; the pieces after the first are synthesised while it plays."""
+        made: queue.Queue[Samples | Exception | None] = queue.Queue()
+
+        def synthesise() -> None:
+            try:
+                for piece in self.voice.sentences(reply.text, pace=reply.pace, volume=reply.volume):
+                    made.put(piece)
+            except Exception as exc:  # handed to the loop, which reports it like any other failure
+                made.put(exc)
+            made.put(None)
+
+        threading.Thread(target=synthesise, daemon=True, name="voiceshop-tts").start()
+        while (piece := made.get()) is not None:
+            if isinstance(piece, Exception):
+                raise piece
+            yield piece
+
+    def _play_piece(self, audio: Samples, playback: Playback) -> float:
+        playback.write(audio)
+        return len(audio) / RATE
+
+    def _play_listening(self, audio: Samples, playback: Playback) -> float:
+        """Play ``audio`` a chunk at a time, hearing the microphone between chunks; the seconds played
+        before the wake word cut it (all of it when nobody did)."""
+        assert self.wake is not None
+        played = 0
+        for piece in split(audio):
+            playback.write(piece)
+            played += len(piece)
+            try:
+                heard = next(self._mic, None)
+            except MicrophoneLost:
+                playback.stop()  # the loop waits for the microphone; the speaker must not hang on
+                raise
+            self._endpointer.skip()
+            if heard is not None and self.wake.feed(heard):
+                playback.stop()
+                return min(played, len(audio)) / RATE
+        return len(audio) / RATE
 
     def _earcon(self, name: str) -> None:
         if self.settings.earcons:

