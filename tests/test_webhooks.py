@@ -137,3 +137,46 @@ def test_backoff_doubles_up_to_an_hour() -> None:
     assert [backoff(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert backoff(40) == 3600
     assert sign("k", 1, b"{}") == sign("k", 1, b"{}") != sign("k", 2, b"{}")
+
+
+def test_serve_delivers_the_stores_outbox(receiver: Receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An order placed on the store reaches the shop's URL, signed, while the server runs; its outbox
+    event is then marked delivered (and so is not sent again)."""
+    import time
+
+    from tests.conftest import bundle
+    from tests.serving import running
+    from voiceshop.commerce.cart import Cart, price_item
+    from voiceshop.server.app import create_app
+    from voiceshop.storage import Database
+    from voiceshop.storage.orders import OrderRepository
+    from voiceshop.storage.outbox import OutboxRepository
+    from voiceshop.storage.shops import ShopRepository
+
+    store = tmp_path / "store.db"
+    coffee = bundle("coffee-bar")
+    with Database(store) as db:
+        shops = ShopRepository(db)
+        shops.load(coffee)
+        OutboxRepository(db).mark_delivered(OutboxRepository(db).pending()[0].id)  # the shop.loaded event: old news
+    app = create_app(store, tmp_path / "tokens.json", webhooks=[Endpoint(f"{receiver.url}/orders", SECRET)])
+    with running(app):
+        with Database(store) as db:
+            cart = Cart().add(price_item(coffee.catalog, "BAK-BAGEL", [], 1))
+            number = OrderRepository(db).place(ShopRepository(db).resolve("coffee-bar"), cart, token="w1").order.number
+        deadline = time.monotonic() + 15
+        while not receiver.got and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert receiver.got, "the order event never arrived"
+        path, headers, body = receiver.got[0]
+        assert path == "/orders" and headers["Voiceshop-Topic"] == "order.placed"
+        assert verify(SECRET, headers["Voiceshop-Signature"], body, now=time.time())
+        assert json.loads(body)["payload"]["number"] == number
+        while time.monotonic() < deadline:
+            with Database(store) as db:
+                if not OutboxRepository(db).pending():
+                    break
+            time.sleep(0.1)
+        with Database(store) as db:
+            assert OutboxRepository(db).pending() == []
+    assert len(receiver.got) == 1

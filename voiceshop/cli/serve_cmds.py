@@ -8,11 +8,13 @@ import typer
 
 from voiceshop.cli.context import JSON_OPTION, State, state
 from voiceshop.cli.output import emit_json, table
+from voiceshop.errors import shorten
 from voiceshop.server.app import create_app
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.run import bind, is_loopback
 from voiceshop.server.run import serve as run_server
 from voiceshop.server.services import MAX_BODY
+from voiceshop.server.webhooks import Endpoint
 from voiceshop.storage import default_db_path, default_target, parse_target
 from voiceshop.storage.db import SQLITE
 
@@ -54,6 +56,12 @@ def serve(
     ),
     tokens: Path | None = TOKEN_FILE_OPTION,
     max_body: int = typer.Option(MAX_BODY, "--max-body", min=1024, help="Largest request body in bytes."),
+    webhook: list[str] = typer.Option(  # typer reads the default, never mutates it
+        [], "--webhook", help="POST every order and shop event to this URL (repeatable), signed with the secret."
+    ),
+    webhook_secret: str | None = typer.Option(
+        None, "--webhook-secret", envvar="VOICESHOP_WEBHOOK_SECRET", help="The shared secret webhooks are signed with."
+    ),
 ) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/openapi.json) until Ctrl-C."""
     st = state(ctx)
@@ -61,6 +69,13 @@ def serve(
         raise typer.BadParameter(
             f"{host} can be reached from other machines; pass --public as well if that is what you want",
             param_hint="--host",
+        )
+    bad = [url for url in webhook if not url.startswith(("http://", "https://"))]
+    if bad:
+        raise typer.BadParameter(f"{shorten(bad[0])!r} is not an http:// or https:// URL", param_hint="--webhook")
+    if webhook and not webhook_secret:
+        raise typer.BadParameter(
+            "webhooks are signed: pass --webhook-secret or set VOICESHOP_WEBHOOK_SECRET", param_hint="--webhook"
         )
     path = token_file(st, tokens)
     staff = StaffTokens(path)
@@ -77,7 +92,8 @@ def serve(
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"voiceshop serving {where} on http://{shown}:{sock.getsockname()[1]}/api/v1 (Ctrl-C stops)")
-    run_server(create_app(store, path, max_body=max_body), sock, proxy_headers=behind_tls_proxy)
+    hooks = [Endpoint(url, webhook_secret or "") for url in webhook]
+    run_server(create_app(store, path, max_body=max_body, webhooks=hooks), sock, proxy_headers=behind_tls_proxy)
 
 
 @staff_app.command("add")

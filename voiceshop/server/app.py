@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +15,7 @@ from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
 from voiceshop.server.services import MAX_BODY, Services
+from voiceshop.server.webhooks import Endpoint, StoreOutbox, WebhookWorker, run_in_background
 
 DESCRIPTION = """\
 The shop's side of voiceshop: orders, catalog and customers for staff (bearer token from
@@ -20,9 +24,30 @@ problem details (`application/problem+json`) with a `code` to branch on.
 """
 
 
-def create_app(db_path: str | Path | None, token_file: Path, *, max_body: int = MAX_BODY) -> FastAPI:
+def create_app(
+    db_path: str | Path | None,
+    token_file: Path,
+    *,
+    max_body: int = MAX_BODY,
+    webhooks: Sequence[Endpoint] = (),
+) -> FastAPI:
     """The app serving the store ``db_path`` (a file or URL; None: the default store) to the staff in
-    ``token_file``."""
+    ``token_file``; while it runs, the store's outbox events are delivered to ``webhooks``."""
+    services = Services(db_path=db_path, tokens=StaffTokens(token_file), max_body=max_body)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if webhooks:
+            worker = WebhookWorker(StoreOutbox(services.store), webhooks)
+            app.state.webhooks = worker
+            run_in_background(worker, stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            services.close()
+
     app = FastAPI(
         title="voiceshop",
         version=__version__,
@@ -30,8 +55,9 @@ def create_app(db_path: str | Path | None, token_file: Path, *, max_body: int = 
         openapi_url=f"{api.API}/openapi.json",
         docs_url=None,  # the interactive docs load scripts from a CDN; this server works offline
         redoc_url=None,
+        lifespan=lifespan,
     )
-    app.state.services = Services(db_path=db_path, tokens=StaffTokens(token_file), max_body=max_body)
+    app.state.services = services
     problems.install(app)
     app.include_router(api.router)
     app.include_router(chat.router)

@@ -26,12 +26,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from voiceshop.errors import VoiceshopError
+from voiceshop.storage import Database
+from voiceshop.storage.outbox import OutboxRepository
 
 MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0
@@ -122,6 +128,39 @@ class Deliveries:
         return self.by_key.setdefault((event_id, url), Delivery(event_id, url))
 
 
+class StoreOutbox:
+    """The store's outbox (``OutboxRepository``) as the worker reads it, opening the store itself: the
+    worker runs on its own thread, and a SQLite connection belongs to the thread that opened it."""
+
+    def __init__(self, open_store: Callable[[], AbstractContextManager[Database]]) -> None:
+        self.open_store = open_store
+
+    def pending(self, limit: int) -> Sequence[OutboxEvent]:
+        with self.open_store() as db:
+            rows = OutboxRepository(db).pending(limit)
+        return [OutboxEvent(r.id, r.topic, r.payload_json, r.created_at) for r in rows]
+
+    def mark_delivered(self, event_id: int) -> None:
+        with self.open_store() as db:
+            OutboxRepository(db).mark_delivered(event_id)
+
+
+def run_in_background(worker: WebhookWorker, stop: threading.Event, every: float = 1.0) -> threading.Thread:
+    """Deliver what is due every ``every`` seconds until ``stop`` is set; a failing round is retried."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                worker.run_once()
+            except VoiceshopError as exc:  # the store busy or gone for a moment: the next round retries
+                worker.last_error = str(exc)
+            stop.wait(every)
+
+    thread = threading.Thread(target=loop, name="voiceshop-webhooks", daemon=True)
+    thread.start()
+    return thread
+
+
 class WebhookWorker:
     def __init__(
         self,
@@ -139,6 +178,7 @@ class WebhookWorker:
         self.clock = clock
         self.send = send
         self.deliveries = deliveries or Deliveries()
+        self.last_error = ""
 
     def run_once(self, limit: int = 100) -> int:
         """Try every delivery that is due; returns how many POSTs were made."""
