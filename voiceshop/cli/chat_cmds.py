@@ -19,6 +19,7 @@ from voiceshop.errors import StoreError, VoiceshopError
 from voiceshop.nlu.text import is_text
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.shops import open_shop
+from voiceshop.storage.privacy import prune_transcripts
 
 QUIT = {"quit", "exit", ":q"}
 
@@ -37,6 +38,7 @@ def chat(
     """Talk to the assistant: order, check out, ask about the shop. Ctrl-D (or "quit") leaves."""
     db = state(ctx).db
     slug = open_shop(db, shop)
+    prune_transcripts(db)  # the shop's retention setting, applied whenever a channel starts
     assistant = Assistant(db, slug, device=device, customer=customer)
     if script is not None:
         lines = _script_lines(script)

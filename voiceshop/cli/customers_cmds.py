@@ -9,6 +9,7 @@ from voiceshop.cli.output import emit_json, table
 from voiceshop.commerce.customer import Customer, hash_pin
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.errors import CustomerError
+from voiceshop.storage.privacy import forget_customer, prune_transcripts, retention_days, set_retention_days
 
 app = typer.Typer(help="Customers: names, purchase PINs and preferences.", no_args_is_help=True)
 
@@ -65,3 +66,34 @@ def list_customers(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
             for c in customers
         ],
     )
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The customer to forget."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask; forget at once."),
+) -> None:
+    """Erase a customer's personal data (record, PIN hash, preferences, saved cart, their name on
+    callbacks and sessions); their orders stay for the books, with no name attached."""
+    if not yes and not typer.confirm(f"Forget {name} and everything voiceshop keeps about them?"):
+        raise typer.Exit(1)
+    done = forget_customer(state(ctx).db, name)
+    kept = done.pop("orders_anonymised")
+    erased = ", ".join(f"{n} {what}" for what, n in done.items() if n) or "nothing else"
+    typer.echo(f"forgot {name}: erased their record, {erased}; {kept} order(s) kept without their name")
+
+
+@app.command()
+def retention(
+    ctx: typer.Context,
+    days: int | None = typer.Argument(
+        None, help="Keep conversation transcripts this many days (0: not after the session)."
+    ),
+) -> None:
+    """Show or set how long conversation transcripts are kept; older ones are emptied now and at every start."""
+    db = state(ctx).db
+    if days is not None:
+        set_retention_days(db, days)
+    emptied = prune_transcripts(db)
+    typer.echo(f"transcripts are kept {retention_days(db)} day(s); {emptied} older one(s) emptied now")

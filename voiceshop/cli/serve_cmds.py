@@ -17,6 +17,7 @@ from voiceshop.server.services import MAX_BODY
 from voiceshop.server.webhooks import Endpoint
 from voiceshop.storage import default_db_path, default_target, parse_target
 from voiceshop.storage.db import SQLITE
+from voiceshop.storage.privacy import prune_transcripts
 
 TOKEN_FILE_NAME = "staff-tokens.json"
 TOKEN_FILE_OPTION = typer.Option(
@@ -79,7 +80,9 @@ def serve(
         )
     path = token_file(st, tokens)
     staff = StaffTokens(path)
-    _ = st.db  # open (and migrate) the store now, so a bad --db is a clear error before serving
+    # open (and migrate) the store now, so a bad --db is a clear error before serving; apply the
+    # shop's transcript retention
+    prune_transcripts(st.db)
     store, where = st.db_url or default_target(), st.db.location
     st.close()
     if not staff.members():

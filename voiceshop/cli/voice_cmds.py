@@ -25,6 +25,7 @@ from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.storage.privacy import prune_transcripts
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
 
 ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '.join(ENGINES)}.")
@@ -69,6 +70,7 @@ def run(
         raise typer.BadParameter("choose wake, phrase, push or always", param_hint="--activation")
     db = state(ctx).db
     slug = open_shop(db, shop)
+    prune_transcripts(db)  # the shop's retention setting, applied whenever a channel starts
     assistant = Assistant(db, slug, device=device, customer=customer)
     language = assistant.shops.resolve(slug).shop.locale.split("-")[0]
     recognizer = open_recognizer(engine, language, model)
