@@ -153,7 +153,10 @@ def _parse_wav(data: bytes, name: str) -> tuple[WavInfo, bytes]:
             payload = body  # a truncated file keeps what was written
         pos += 8 + size + (size & 1)
     if fmt is None or payload is None:
-        raise AudioFormatError(f"{name}: a damaged WAV file (no {'format' if fmt is None else 'data'} section)")
+        raise AudioFormatError(
+            f"{name}: a damaged WAV file (no {'format' if fmt is None else 'data'} section); record or export it "
+            "again, or repair it with: sox IN OUT.wav"
+        )
     tag, channels, rate, bits = fmt
     if (
         tag not in (_PCM, _FLOAT)
@@ -165,7 +168,9 @@ def _parse_wav(data: bytes, name: str) -> tuple[WavInfo, bytes]:
             "for example: sox IN -e signed -b 16 OUT.wav"
         )
     if channels < 1 or rate < 1000:
-        raise AudioFormatError(f"{name}: a damaged WAV header ({channels} channels at {rate} Hz)")
+        raise AudioFormatError(
+            f"{name}: a damaged WAV header ({channels} channels at {rate} Hz); record or export it again"
+        )
     width = bits // 8 * channels
     usable = len(payload) - len(payload) % width
     info = WavInfo(rate=rate, channels=channels, bits=bits, floating=tag == _FLOAT, frames=usable // width)

@@ -205,7 +205,10 @@ def compute_totals(
     if coupon_code:
         coupon = shop.coupon(coupon_code)
         if coupon is None:
-            raise CouponError(f"there is no coupon {coupon_code!r}", code="coupon_unknown")
+            raise CouponError(
+                f"there is no coupon {coupon_code!r}; `voiceshop shop show` lists the shop's coupons",
+                code="coupon_unknown",
+            )
         if not coupon.is_valid_on(today):
             raise CouponError(f"coupon {coupon.code} expired on {coupon.expires}", code="coupon_expired")
         if subtotal < coupon.minimum:

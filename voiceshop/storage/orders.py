@@ -248,7 +248,7 @@ class OrderRepository:
                 "SELECT id, status, delivery FROM orders WHERE number = ?", (number.replace(" ", ""),)
             ).fetchone()
             if row is None:
-                raise OrderNotFound(f"there is no order number {number}")
+                raise OrderNotFound(f"there is no order number {number}; `voiceshop orders list` shows the orders")
             current, kind = OrderStatus(row["status"]), DeliveryKind(row["delivery"])
             target = to or next_status(current, kind)
             if target is None:
