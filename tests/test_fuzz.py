@@ -170,3 +170,72 @@ def test_chat_lines(tmp_path_factory, line: str) -> None:  # type: ignore[no-unt
     replies = assistant.hear(line)
     assert replies and all(r.text for r in replies)
     assert all(line.quantity >= 1 for line in assistant.state().cart.lines)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+ORDER_LIKE = st.fixed_dictionaries(
+    {"shop": st.sampled_from(["coffee-bar", "nope", ""]) | st.text(max_size=5)},
+    optional={
+        "items": st.lists(
+            st.fixed_dictionaries(
+                {"sku": st.sampled_from(["BAK-BAGEL", "DRK-LATTE", "X"]) | st.text(max_size=5)},
+                optional={"quantity": st.integers(-5, 5000) | JSON, "options": JSON},
+            ),
+            max_size=3,
+        )
+        | JSON,
+        "delivery": st.sampled_from(["pickup", "express", "teleport"]) | JSON,
+        "coupon": JSON,
+        "customer": JSON,
+        "pin": JSON,
+    },
+)
+API_SITE: dict[str, object] = {}
+
+
+def _api(tmp_path_factory) -> tuple[str, str, Path]:  # type: ignore[no-untyped-def]
+    if "url" not in API_SITE:
+        from tests.serving import running
+        from voiceshop.server.app import create_app
+        from voiceshop.server.auth import StaffTokens
+
+        root = tmp_path_factory.mktemp("api")
+        with Database(root / "store.db") as db:
+            ShopRepository(db).load(COFFEE)
+        token = StaffTokens(root / "staff.json").add("Fuzz")
+        context = running(create_app(root / "store.db", root / "staff.json"))
+        API_SITE.update(url=context.__enter__() + "/api/v1", token=token, store=root / "store.db", context=context)
+    return str(API_SITE["url"]), str(API_SITE["token"]), Path(str(API_SITE["store"]))
+
+
+@settings.get_profile(PROFILE)
+@given(body=ORDER_LIKE | JSON, raw=st.booleans(), key=st.from_regex(r"[!-~]{1,40}", fullmatch=True))
+def test_api_bodies(tmp_path_factory, body: object, raw: bool, key: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import httpx
+
+    url, token, store = _api(tmp_path_factory)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    data = json.dumps(body).encode()
+    if raw:
+        data = data[: len(data) // 2] + b"\xff"  # not JSON, not UTF-8
+    with Database(store) as db:
+        before = db.counts()["orders"]
+    with httpx.Client(timeout=30) as client:
+        key_header = {"Idempotency-Key": key}
+        placed = client.post(f"{url}/orders", content=data, headers=headers | key_header)
+        turn = client.post(f"{url}/conversations/fuzz/turns?shop=coffee-bar", content=data, headers=headers)
+        moved = client.post(f"{url}/orders/123456/advance", content=data, headers=headers | {"If-Match": '"x"'})
+    for response in (placed, turn, moved):
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "Traceback" not in response.text
+    with Database(store) as db:
+        after = db.counts()["orders"]
+    assert after == before + (placed.status_code == 201)
