@@ -10,7 +10,7 @@ import typer
 from voiceshop.cli.context import JSON_OPTION, SHOP_OPTION, state
 from voiceshop.cli.output import emit_json, table
 from voiceshop.commerce.cart import Cart, ChosenOption, price_item
-from voiceshop.commerce.catalog import Catalog, find_named
+from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import Order, OrderStatus
 from voiceshop.errors import CartError, ProductNotFound
@@ -35,11 +35,7 @@ def parse_item(spec: str, catalog: Catalog) -> tuple[str, int, list[ChosenOption
         raise CartError(f"cannot read item {spec!r}; write it like '2 x DRK-LATTE, size=large'")
     qty = int(m.group("qty") or 1)
     what = m.group("what")
-    product = (
-        catalog.product(what)
-        or next((p for p in catalog.products if p.sku.lower() == what.lower()), None)
-        or find_named(catalog.products, what)
-    )
+    product = catalog.find(what)
     if product is None:
         raise ProductNotFound(f"no product {what!r} (give a SKU or exact name; `voiceshop catalog search` finds them)")
     chosen = []

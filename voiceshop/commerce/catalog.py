@@ -226,6 +226,14 @@ class Catalog(Strict):
     def product(self, sku: str) -> Product | None:
         return self._by_sku.get(sku)
 
+    def find(self, said: str) -> Product | None:
+        """The product a person typed: its SKU in any case, or its exact name or an alias."""
+        return (
+            self.product(said)
+            or next((p for p in self.products if p.sku.lower() == said.lower()), None)
+            or find_named(self.products, said)
+        )
+
     def group(self, name: str) -> OptionGroup | None:
         return self._by_group.get(name)
 

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from voiceshop.commerce.cart import Cart, ChosenOption, price_item
-from voiceshop.commerce.catalog import Catalog, OptionGroup, Product, find_named
+from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
 from voiceshop.commerce.order import Order, OrderStatus
 from voiceshop.commerce.shop import Shop
 from voiceshop.errors import ProductNotFound, shorten
@@ -183,11 +183,7 @@ def show_order(number: Number, svc: Svc, response: Response) -> Order:
 
 
 def _lookup(catalog: Catalog, said: str) -> str:
-    product = (
-        catalog.product(said)
-        or next((p for p in catalog.products if p.sku.lower() == said.lower()), None)
-        or find_named(catalog.products, said)
-    )
+    product = catalog.find(said)
     if product is None:
         raise ProductNotFound(f"no product {shorten(said)!r} in this shop (give a SKU or the exact name)")
     return product.sku
