@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from voiceshop import __version__
-from voiceshop.server import api, chat, console, problems
+from voiceshop.server import api, chat, console, problems, webchat
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
@@ -62,6 +62,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(console.router)
+    app.include_router(webchat.router)
 
     @app.get(f"{api.API}/health", response_model=Health, tags=["health"], summary="Is the server up")
     def health() -> Health:

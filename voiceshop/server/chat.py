@@ -25,7 +25,7 @@ ShopSlug = Annotated[str | None, Query(max_length=64, description="Shop slug; th
 DEVICE_PREFIX = "web-"
 
 
-def _run(svc: Svc, session: str, shop: str | None, text: str | None) -> TurnOut:
+def take_turn(svc: Svc, session: str, shop: str | None, text: str | None) -> TurnOut:
     device = DEVICE_PREFIX + session
     with svc.session_lock(device), svc.store() as db:
         assistant = Assistant(db, shop, device=device)
@@ -36,9 +36,9 @@ def _run(svc: Svc, session: str, shop: str | None, text: str | None) -> TurnOut:
 
 @router.post("/{session}/start", response_model=TurnOut, summary="Begin or resume: the greeting on a new session")
 def start(session: Session, svc: Svc, shop: ShopSlug = None) -> TurnOut:
-    return _run(svc, session, shop, None)
+    return take_turn(svc, session, shop, None)
 
 
 @router.post("/{session}/turns", response_model=TurnOut, summary="One thing the shopper said; the assistant's replies")
 def turn(session: Session, body: TurnIn, svc: Svc, shop: ShopSlug = None) -> TurnOut:
-    return _run(svc, session, shop, body.text)
+    return take_turn(svc, session, shop, body.text)

@@ -43,7 +43,7 @@ router = APIRouter(prefix="/board", include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
     return resources.files("voiceshop.server").joinpath(name).read_text(encoding="utf-8")
 
 
@@ -127,7 +127,7 @@ def _card_html(card: dict[str, Any]) -> str:
 
 
 def _login_page(message: str = "", status: int = 200) -> HTMLResponse:
-    page = Template(_asset("templates/login.html")).substitute(message=escape(message))
+    page = Template(asset("templates/login.html")).substitute(message=escape(message))
     return HTMLResponse(page, status_code=status)
 
 
@@ -136,7 +136,7 @@ def board(request: Request, svc: Svc) -> HTMLResponse:
     if _signed_in(request, svc) is None:
         return _login_page()
     cards = open_orders(svc)
-    page = Template(_asset("templates/board.html")).substitute(
+    page = Template(asset("templates/board.html")).substitute(
         live="Connecting…",
         orders="\n".join(_card_html(c) for c in cards),
         empty_hidden=" hidden" if cards else "",
@@ -174,12 +174,12 @@ def logout(request: Request) -> Response:
 
 @router.get("/board.js")
 def script() -> Response:
-    return Response(_asset("static/board.js"), media_type="text/javascript")
+    return Response(asset("static/board.js"), media_type="text/javascript")
 
 
 @router.get("/board.css")
 def style() -> Response:
-    return Response(_asset("static/board.css"), media_type="text/css")
+    return Response(asset("static/board.css"), media_type="text/css")
 
 
 # -- live updates ------------------------------------------------------------------------------
