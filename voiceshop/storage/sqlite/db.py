@@ -94,14 +94,13 @@ class SQLiteDatabase(Database):
         return None
 
     def table_names(self) -> set[str]:
-        return {str(r[0]) for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return _tables(self.conn)
 
     def integrity(self) -> list[str]:
         try:
-            rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check(5)")]
+            return _damage(self.conn)
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
-        return [] if rows == ["ok"] else rows
 
     def backup(self, to: Path) -> Path:
         """SQLite's online backup: a consistent copy while devices keep using the store."""
@@ -241,6 +240,16 @@ class SQLiteDatabase(Database):
         self.conn.close()
 
 
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _damage(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's quick check finds wrong (the first few), empty when nothing is."""
+    rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)")]
+    return [] if rows == ["ok"] else rows
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements (sqlite3 runs one per execute, and executescript commits)."""
     statements, buf = [], ""
@@ -270,13 +279,13 @@ def restore(backup: Path, path: Path) -> Path | None:
         raise StoreError(f"cannot read the backup {backup}: {exc}") from None
     try:
         try:
-            tables = {str(r[0]) for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            check = [str(r[0]) for r in source.execute("PRAGMA quick_check(3)")]
+            tables = _tables(source)
+            damage = _damage(source)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{backup} is not a voiceshop backup ({exc}); choose another file") from None
         missing = [t for t in TABLES if t not in tables]
-        if missing or check != ["ok"]:
-            why = f"it has no table {', '.join(missing)}" if missing else f"it is damaged ({check[0]})"
+        if missing or damage:
+            why = f"it has no table {', '.join(missing)}" if missing else f"it is damaged ({damage[0]})"
             raise StoreError(f"{backup} cannot be restored: {why}; choose another backup")
         moved = None
         if path.exists():
