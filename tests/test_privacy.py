@@ -43,7 +43,9 @@ def test_forget_erases_the_person_and_keeps_the_books(store_url: str) -> None:
         assistant.hear("a large latte please")
         done = forget_customer(db, "ann")
         assert done["orders_anonymised"] == 1 and done["carts"] == 1 and done["callbacks"] == 1
-        assert done["sessions"] == 1 and done["events"] >= 1
+        assert done["sessions"] == 1 and done["events"] >= 1 and done["turns"] == 1
+        turn = db.execute("SELECT heard, customer, intent FROM turns").fetchone()
+        assert tuple(turn) == (None, None, "AddItems")  # the words and the name go, the count stays
         with pytest.raises(CustomerError):
             CustomerRepository(db).get("Ann")
         order = OrderRepository(db).get(number)
@@ -64,9 +66,11 @@ def test_transcripts_are_emptied_after_the_retention_period(store_url: str) -> N
         assert retention_days(db) == 7
         assert prune_transcripts(db) == 0  # all of it is recent
         later = datetime.now(UTC) + timedelta(days=8)
-        assert prune_transcripts(db, now=later) == 2  # the counter's session and Ann's callback
+        # the counter's session, Ann's callback and the turn recorded for insights
+        assert prune_transcripts(db, now=later) == 3
         state = json.loads(db.execute("SELECT state_json FROM sessions").fetchone()[0])
         assert state["transcript"] == [] and state["cart"]["lines"]  # the words go, the cart stays
+        assert tuple(db.execute("SELECT heard, skus_json FROM turns").fetchone()) == (None, '["BAK-BAGEL"]')
         set_retention_days(db, 0)
         assert retention_days(db) == 0
         with pytest.raises(CustomerError):

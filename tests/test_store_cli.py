@@ -101,7 +101,7 @@ def test_db_info_on_postgresql_hides_the_password(postgres: Cluster) -> None:
     with_password = url.replace("voiceshop@", "voiceshop:secret@")  # trust auth: the password is not checked
     vs("--db", with_password, "shop", "load", str(EXAMPLES / "coffee-bar"))
     info = json.loads(vs("db", "info", "--json", env={"VOICESHOP_DB": with_password}))
-    assert info["backend"] == "postgresql" and info["products_count"] == 13 and info["schema_version"] == 3
+    assert info["backend"] == "postgresql" and info["products_count"] == 13 and info["schema_version"] == 4
     assert info["path"] == url.replace("voiceshop@", "voiceshop:***@")
     assert "secret" not in vs("--db", with_password, "db", "info")
 
@@ -120,6 +120,6 @@ def test_doctor_checks_the_store(postgres: Cluster, tmp_path: Path, monkeypatch:
     monkeypatch.setenv("VOICESHOP_MODELS", str(tmp_path / "models"))
     url = postgres.new_database()
     report = vs("--db", url, "doctor")
-    assert f"ok       store: postgresql {url}, schema 3 (latest)" in report
+    assert f"ok       store: postgresql {url}, schema 4 (latest)" in report
     report = vs("--db", "postgresql://pi@127.0.0.1:1/shop", "doctor")
     assert "PROBLEM  store: cannot connect to PostgreSQL at postgresql://pi@127.0.0.1:1/shop" in report

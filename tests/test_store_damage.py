@@ -107,8 +107,8 @@ def test_a_schema_upgrade_first_backs_the_store_up(tmp_path: Path) -> None:
         raw.execute("DROP TABLE sessions")
         raw.execute("PRAGMA user_version = 2")
     with Database(path) as db:
-        assert db.schema_version == 3
-    saved = tmp_path / "store.before-schema-3.db"
+        assert db.schema_version == 4
+    saved = tmp_path / "store.before-schema-4.db"
     with sqlite3.connect(saved) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
         assert raw.execute("SELECT number FROM orders").fetchone()[0] == number

@@ -75,7 +75,8 @@ def forget(
     yes: bool = typer.Option(False, "--yes", help="Do not ask; forget at once."),
 ) -> None:
     """Erase a customer's personal data (record, PIN hash, preferences, saved cart, their name on
-    callbacks and sessions); their orders stay for the books, with no name attached."""
+    callbacks and sessions, their words in the record of turns); their orders stay for the books, with
+    no name attached."""
     if not yes and not typer.confirm(f"Forget {name} and everything voiceshop keeps about them?"):
         raise typer.Exit(1)
     done = forget_customer(state(ctx).db, name)

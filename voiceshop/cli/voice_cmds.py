@@ -71,7 +71,7 @@ def run(
     db = state(ctx).db
     slug = open_shop(db, shop)
     prune_transcripts(db)  # the shop's retention setting, applied whenever a channel starts
-    assistant = Assistant(db, slug, device=device, customer=customer)
+    assistant = Assistant(db, slug, device=device, customer=customer, channel="voice")
     language = assistant.shops.resolve(slug).shop.locale.split("-")[0]
     recognizer = open_recognizer(engine, language, model)
     heard_from = _source(source, mic, pcm_rate, realtime)

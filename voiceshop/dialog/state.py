@@ -24,6 +24,8 @@ from voiceshop.nlu.result import Understanding
 
 UNDO_DEPTH = 10
 TRANSCRIPT_TURNS = 30
+PIN_SAID = "(PIN said; not kept)"
+"""What is kept of a turn said at the PIN question: never its words, which may be the PIN."""
 
 
 class _Model(BaseModel):
@@ -136,6 +138,11 @@ class DialogState(_Model):
     started: bool = False
     ended: bool = False
     """The shopper said goodbye; the next input starts afresh (the cart is kept)."""
+
+    def kept_words(self, text: str) -> str:
+        """The words of a shopper's turn said in this state as they may be kept (the transcript, the
+        store's record of turns): at the PIN question, never the words themselves."""
+        return PIN_SAID if self.question is not None and self.question.kind == "pin" else text
 
     def with_cart(self, cart: Cart, focus: int | None) -> DialogState:
         """A cart change that "undo" can take back; the order being read back is no longer valid."""

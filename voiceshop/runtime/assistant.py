@@ -6,13 +6,15 @@ checkout refused for stock) goes back to the policy as an event within that same
 crash at any moment leaves the store either before the turn or after it, never half-way: no order is
 ever stored twice and a half-built cart is never lost.
 
-Text chat and the voice loop both drive an ``Assistant``.
+Text chat, the voice loop and the HTTP channels all drive an ``Assistant``, so this is where every
+shopper turn is recorded for the shop's insights (``storage.turns``), in the turn's own transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -44,6 +46,7 @@ from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.storage.sessions import SessionRepository
 from voiceshop.storage.shops import ShopRepository, StoredShop
+from voiceshop.storage.turns import Channel, Turn, TurnRepository
 
 IDLE_TIMEOUT = timedelta(minutes=5)
 DEVICE_CUSTOMER = "device.{device}.customer"
@@ -134,9 +137,12 @@ class Assistant:
         customer: str | None = None,
         clock: Callable[[], datetime] = _now,
         idle_timeout: timedelta = IDLE_TIMEOUT,
+        channel: Channel = "chat",
     ) -> None:
-        """``customer`` becomes the device's default customer (remembered for the next run)."""
+        """``customer`` becomes the device's default customer (remembered for the next run);
+        ``channel`` is where the shopper's turns come from, as the store records them."""
         self.db = db
+        self.channel: Channel = channel
         self.shops = ShopRepository(db)
         self.sessions = SessionRepository(db)
         self.slug = self.shops.resolve(shop).shop.slug
@@ -271,14 +277,24 @@ class Assistant:
         stored, catalog = shop or self._shop()
         ctx = self._context(stored, catalog)
         state = state.model_copy(update={"last_active": ctx.now})
-        return self._settle(stored, ctx, decide(state, event, ctx))
+        decision = decide(state, event, ctx)
+        heard = None
+        if isinstance(event, Heard):
+            # the dialog's own verdict: a turn it could not act on counts a misunderstanding
+            heard = _Heard(event.understanding, state, understood=decision.state.misses <= state.misses)
+        return self._settle(stored, ctx, decision, heard=heard)
 
-    def _settle(self, stored: StoredShop, ctx: Context, decision: Decision, depth: int = 0) -> list[Reply]:
-        """Apply a decision and save the session in one transaction; report failures to the policy."""
+    def _settle(
+        self, stored: StoredShop, ctx: Context, decision: Decision, depth: int = 0, heard: _Heard | None = None
+    ) -> list[Reply]:
+        """Apply a decision and save the session (and record the turn heard) in one transaction;
+        report failures to the policy."""
         try:
             with self.db.transaction():
                 state, replies = self._apply(stored, ctx, decision)
                 self._save(stored, state)
+                if heard is not None:
+                    self._record(stored, heard, state, replies)
             return replies
         except _Failed as failed:
             if depth > 3:
@@ -288,7 +304,7 @@ class Assistant:
             stored, catalog = self._shop()
             ctx = self._context(stored, catalog)
             spoken = [decision.reply] if decision.reply is not None else []
-            return spoken + self._settle(stored, ctx, decide(decision.state, event, ctx), depth + 1)
+            return spoken + self._settle(stored, ctx, decide(decision.state, event, ctx), depth + 1, heard)
 
     def _apply(self, stored: StoredShop, ctx: Context, decision: Decision) -> tuple[DialogState, list[Reply]]:
         state = decision.state
@@ -332,10 +348,36 @@ class Assistant:
             return None
         raise AssertionError(f"unknown action {action!r}")
 
+    def _record(self, stored: StoredShop, heard: _Heard, after: DialogState, replies: list[Reply]) -> None:
+        u, before = heard.understanding, heard.before
+        placed = [n for n in after.orders if n not in before.orders]
+        turn = Turn(
+            session=self.device,
+            channel=self.channel,
+            heard=before.kept_words(u.text),
+            intent=u.intent,
+            understood=heard.understood,
+            customer=after.customer or before.customer,
+            skus=tuple(m.sku for m in u.items if m.sku is not None and not m.refused),
+            order=placed[0] if placed else None,
+            ended=any(r.end for r in replies),
+        )
+        TurnRepository(self.db).record(stored, turn)
+
     def _save(self, stored: StoredShop, state: DialogState) -> None:
         self.sessions.save(stored, self.device, state.model_dump_json())
         key = state.customer or f"device:{self.device}"
         CustomerRepository(self.db).save_cart(stored, key, state.cart)
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """A shopper's turn on its way to the store: what was understood, the state it was said in, and
+    whether the dialog could act on it."""
+
+    understanding: Understanding
+    before: DialogState
+    understood: bool
 
 
 def _failure(action: Action, error: VoiceshopError) -> ActionFailed:

@@ -8,7 +8,7 @@ an anonymous caller can never continue the counter's conversation.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -18,17 +18,23 @@ from voiceshop.server.services import Services, services
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversation"])
 Svc = Annotated[Services, Depends(services)]
-Session = Annotated[
-    str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The caller's name for the conversation.")
-]
+Session = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The caller's name for the conversation.")]
 ShopSlug = Annotated[str | None, Query(max_length=64, description="Shop slug; the current shop when omitted.")]
+WebChannel = Literal["api", "web"]
+ChannelQuery = Annotated[
+    WebChannel,
+    Query(
+        description="Where the turn comes from, for the shop's insights: `api` (a bot, kiosk or POS) or `web` "
+        "(the web chat page)."
+    ),
+]
 DEVICE_PREFIX = "web-"
 
 
-def take_turn(svc: Svc, session: str, shop: str | None, text: str | None) -> TurnOut:
+def take_turn(svc: Svc, session: str, shop: str | None, text: str | None, channel: WebChannel = "api") -> TurnOut:
     device = DEVICE_PREFIX + session
     with svc.session_lock(device), svc.store() as db:
-        assistant = Assistant(db, shop, device=device)
+        assistant = Assistant(db, shop, device=device, channel=channel)
         replies = assistant.start() if text is None else assistant.hear(text)
         out = [ReplyOut(text=r.text, expects_answer=r.expects_answer, end=r.end) for r in replies]
         return TurnOut(session=session, shop=assistant.slug, replies=out, ended=any(r.end for r in out))
@@ -40,5 +46,5 @@ def start(session: Session, svc: Svc, shop: ShopSlug = None) -> TurnOut:
 
 
 @router.post("/{session}/turns", response_model=TurnOut, summary="One thing the shopper said; the assistant's replies")
-def turn(session: Session, body: TurnIn, svc: Svc, shop: ShopSlug = None) -> TurnOut:
-    return take_turn(svc, session, shop, body.text)
+def turn(session: Session, body: TurnIn, svc: Svc, shop: ShopSlug = None, channel: ChannelQuery = "api") -> TurnOut:
+    return take_turn(svc, session, shop, body.text, channel)

@@ -57,7 +57,7 @@ async def chat_form(request: Request, svc: Svc, shop: ShopSlug = None) -> Respon
         session = "c" + secrets.token_hex(8)
     lines: list[tuple[str, str]] = []
     if text:
-        turn = await run_in_threadpool(take_turn, svc, session, shop, text)
+        turn = await run_in_threadpool(take_turn, svc, session, shop, text, "web")
         lines = [("you", text)] + [("assistant", r.text) for r in turn.replies]
     return await run_in_threadpool(_page, svc, shop, session, lines)
 

@@ -2,9 +2,11 @@
 
 - ``forget_customer``: a shopper's personal data goes (their record with its PIN hash and
   preferences, their saved cart, their name on callbacks and in sessions, conversation transcripts
-  that are theirs); their orders stay for the books, with no name attached.
+  that are theirs, their words and name in the record of turns); their orders stay for the books,
+  with no name attached, and their turns stay as nameless counts for the shop's insights.
 - ``prune_transcripts``: conversation transcripts older than the retention period are emptied
-  (sessions not used since, and callbacks); what the sessions and orders are for stays.
+  (sessions not used since, callbacks, and the words of recorded turns); what the sessions, orders
+  and insights' counts are for stays.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def forget_customer(db: Database, name: str) -> dict[str, int]:
             ).rowcount,
             "sessions": 0,
             "events": 0,
+            "turns": c.execute(
+                "UPDATE turns SET heard = NULL, customer = NULL WHERE lower(customer) = lower(?)", (stored_name,)
+            ).rowcount,
         }
         for shop_id, device, state_json in c.execute("SELECT shop_id, device, state_json FROM sessions").fetchall():
             state = json.loads(state_json)
@@ -68,8 +73,8 @@ def forget_customer(db: Database, name: str) -> dict[str, int]:
 
 
 def prune_transcripts(db: Database, days: int | None = None, *, now: datetime | None = None) -> int:
-    """Empty the transcripts of sessions idle and callbacks made more than ``days`` ago (the store's
-    retention setting by default); returns how many were emptied."""
+    """Empty the transcripts of sessions idle, callbacks made and turns said more than ``days`` ago
+    (the store's retention setting by default); returns how many were emptied."""
     keep = retention_days(db) if days is None else days
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=keep)).isoformat(timespec="microseconds")
     emptied = 0
@@ -86,5 +91,8 @@ def prune_transcripts(db: Database, days: int | None = None, *, now: datetime | 
                 emptied += 1
         emptied += c.execute(
             "UPDATE callbacks SET transcript_json = '[]' WHERE created_at < ? AND transcript_json <> '[]'", (cutoff,)
+        ).rowcount
+        emptied += c.execute(
+            "UPDATE turns SET heard = NULL, customer = NULL WHERE created_at < ? AND heard IS NOT NULL", (cutoff,)
         ).rowcount
     return emptied

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from voiceshop.errors import VoiceshopError
 from voiceshop.storage.db import Database, utcnow
 from voiceshop.storage.shops import StoredShop
 
@@ -24,7 +25,11 @@ class Callback:
     reason: str
     transcript: list[dict[str, str]]
     status: str
+    """``open``, or ``done`` once a person returned it."""
     created_at: datetime
+    returned_by: str | None = None
+    """The staff member who returned it."""
+    returned_at: datetime | None = None
 
 
 class SessionRepository:
@@ -67,7 +72,9 @@ class SessionRepository:
             )
         return callback_id
 
-    def callbacks(self, stored: StoredShop | None = None, *, status: str | None = None) -> list[Callback]:
+    def callbacks(
+        self, stored: StoredShop | None = None, *, status: str | None = None, limit: int | None = None
+    ) -> list[Callback]:
         """Newest first."""
         sql = "SELECT c.*, s.slug FROM callbacks c JOIN shops s ON s.id = c.shop_id WHERE 1 = 1"
         args: list[object] = []
@@ -77,7 +84,11 @@ class SessionRepository:
         if status is not None:
             sql += " AND c.status = ?"
             args.append(status)
-        rows = self.db.execute(sql + " ORDER BY c.id DESC", args).fetchall()
+        sql += " ORDER BY c.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        rows = self.db.execute(sql, args).fetchall()
         return [
             Callback(
                 id=int(r["id"]),
@@ -88,6 +99,32 @@ class SessionRepository:
                 transcript=json.loads(r["transcript_json"]),
                 status=r["status"],
                 created_at=datetime.fromisoformat(r["created_at"]),
+                returned_by=r["returned_by"],
+                returned_at=datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
             )
             for r in rows
         ]
+
+    def mark_returned(self, callback_id: int, who: str, stored: StoredShop | None = None) -> bool:
+        """Record that ``who`` returned a callback (once: False when it was already returned).
+
+        An id that is not a callback (of ``stored``) is a ``VoiceshopError`` with code "not_found"."""
+        now = utcnow()
+        with self.db.transaction() as c:
+            row = c.execute("SELECT shop_id, status FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+            if row is None or (stored is not None and int(row["shop_id"]) != stored.id):
+                raise VoiceshopError(
+                    f"there is no callback {callback_id}; the callbacks page lists them", code="not_found"
+                )
+            if row["status"] == "done":
+                return False
+            c.execute(
+                "UPDATE callbacks SET status = 'done', returned_by = ?, returned_at = ? WHERE id = ?",
+                (who, now, callback_id),
+            )
+            payload = {"id": callback_id, "returned_by": who}
+            c.execute(
+                "INSERT INTO outbox (topic, payload_json, created_at) VALUES ('callback.returned', ?, ?)",
+                (json.dumps(payload, sort_keys=True), now),
+            )
+        return True

@@ -9,11 +9,13 @@ from pydantic import TypeAdapter
 
 from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
 from voiceshop.commerce.shop import Shop
-from voiceshop.errors import ShopNotFound
+from voiceshop.errors import ProductNotFound, ShopNotFound, VoiceshopError, shorten
 from voiceshop.shopfiles import ShopBundle
 from voiceshop.storage.db import Database, Row, utcnow
 
 CURRENT_SHOP = "current_shop"
+MAX_STOCK = 1_000_000_000
+"""As the catalog's own limit on a product's stock."""
 _GROUPS = TypeAdapter(tuple[OptionGroup, ...])
 
 
@@ -138,6 +140,27 @@ class ShopRepository:
             "SELECT product_json, stock FROM products WHERE shop_id = ? AND active = 1 ORDER BY id", (stored.id,)
         )
         return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
+
+    def set_stock(self, stored: StoredShop, sku: str, stock: int | None) -> Product:
+        """Put what is on the shelf for one product (None: made to order), for every device at once.
+
+        Loading the shop files again sets stock from the file, as always."""
+        if stock is not None and not 0 <= stock <= MAX_STOCK:
+            raise VoiceshopError(f"stock is a whole number from 0 to {MAX_STOCK}, not {stock}", code="invalid_request")
+        with self.db.transaction() as c:
+            row = c.execute(
+                "UPDATE products SET stock = ? WHERE shop_id = ? AND sku = ? AND active = 1"
+                " RETURNING product_json, stock",
+                (stock, stored.id, sku),
+            ).fetchone()
+            if row is None:
+                raise ProductNotFound(f"shop {stored.shop.slug} sells no product with SKU {shorten(sku)!r}", sku=sku)
+            payload = {"shop": stored.shop.slug, "sku": sku, "stock": stock}
+            c.execute(
+                "INSERT INTO outbox (topic, payload_json, created_at) VALUES ('product.stock', ?, ?)",
+                (json.dumps(payload, sort_keys=True), utcnow()),
+            )
+            return _product_from_row(row)
 
     def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product]]:
         """Active products by SKU with their row ids; missing SKUs are simply absent.

@@ -25,7 +25,7 @@
   }
 
   async function send(path, body) {
-    const response = await fetch(`/api/v1/conversations/${session}/${path}?shop=${encodeURIComponent(shop)}`, {
+    const response = await fetch(`/api/v1/conversations/${session}/${path}?shop=${encodeURIComponent(shop)}&channel=web`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: body === null ? null : JSON.stringify(body),

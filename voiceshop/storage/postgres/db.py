@@ -259,7 +259,7 @@ class PostgresDatabase(Database):
         c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def after_copy(self, c: Conn) -> None:
-        for table in ("shops", "products", "customers", "orders", "order_events", "outbox", "callbacks"):
+        for table in ("shops", "products", "customers", "orders", "order_events", "outbox", "callbacks", "turns"):
             c.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
             )
