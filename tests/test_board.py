@@ -77,7 +77,9 @@ def test_board_shows_open_orders_and_moves_them(board_site: tuple[str, str]) -> 
         assert f'id="order-{number}"' in page and "2 x bagel" in page
         assert f'aria-label="Mark confirmed: order {number}"' in page and "/board/board.js" in page
         assert "EventSource" in browser.get("/board/board.js").text
-        etag = httpx.get(f"{url}/api/v1/orders/{number}", headers={"Authorization": f"Bearer {token}"}).headers["etag"]
+        etag = httpx.get(
+            f"{url}/api/v1/orders/{number}", headers={"Authorization": f"Bearer {token}"}
+        ).headers["etag"]
         moved = browser.post(f"/board/orders/{number}/advance", data={"etag": etag})
         assert moved.status_code == 303
         stale = browser.post(f"/board/orders/{number}/cancel", data={"etag": etag})
@@ -86,7 +88,9 @@ def test_board_shows_open_orders_and_moves_them(board_site: tuple[str, str]) -> 
             f"/board/orders/{number}/cancel", data={"etag": "*"}, headers={"Origin": "http://evil.example"}
         )
         assert foreign.status_code == 403
-        ok = browser.post(f"/board/orders/{number}/cancel", data={"etag": "*"}, headers={"Accept": "application/json"})
+        ok = browser.post(
+            f"/board/orders/{number}/cancel", data={"etag": "*"}, headers={"Accept": "application/json"}
+        )
         assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
         assert f'id="order-{number}"' not in browser.get("/board").text  # cancelled orders leave the board
 

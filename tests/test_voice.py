@@ -99,7 +99,9 @@ def test_from_a_wav_file_with_the_wake_phrase_in_the_same_breath(
     write_wav(recording, conversation(["hey shop two large soy lattes and a blueberry muffin", *ORDER[2:]]))
     db, slug = coffee_db
     phrase = ListenSettings(activation="phrase")  # a wake phrase of one's own, found in the transcript
-    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path / "out"), phrase)
+    loop = VoiceLoop(
+        Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path / "out"), phrase
+    )
     loop.run(WavSource(recording))
     assert loop.turns[0].outcome == "answered" and "latte" in loop.turns[0].said
     check_order_placed(db, loop, tmp_path / "out")

@@ -69,7 +69,7 @@ def test_an_unknown_wake_word_is_one_line(vs: Vs, tmp_path: Path) -> None:
     args = ("run", "--shop", COFFEE, "--input", str(tmp_path / "quiet.wav"), "--out", str(tmp_path / "out"))
     out = vs(*args, "--wake-word", "hey shop", code=1)
     assert out.startswith("error:") and "okay nabu" in out and "--activation phrase" in out
-    assert '(say "hey shop")' in vs(*args, "--activation", "phrase", "--wake-phrase", "hey shop", "--tts", "espeak")
+    assert "(say \"hey shop\")" in vs(*args, "--activation", "phrase", "--wake-phrase", "hey shop", "--tts", "espeak")
 
 
 def test_say_writes_a_wav(vs: Vs, tmp_path: Path) -> None:
