@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from voiceshop import __version__
-from voiceshop.server import api, chat, console, problems, webchat
+from voiceshop.server import api, callbacks, catalog, chat, console, insights, pages, problems, webchat
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
@@ -58,10 +58,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    problems.install(app)
+    problems.install(app, page=pages.error_page)
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(console.router)
+    app.include_router(catalog.router)
+    app.include_router(callbacks.router)
+    app.include_router(insights.router)
+    app.include_router(insights.api_router)
     app.include_router(webchat.router)
 
     @app.get(f"{api.API}/health", response_model=Health, tags=["health"], summary="Is the server up")

@@ -1,13 +1,15 @@
-"""The staff console in the browser: a live order board at ``/board``.
+"""The staff console in the browser: signing in and out, and the live order board at ``/board``.
 
 Server-rendered HTML (it works without JavaScript: every button is a form), a little plain
 JavaScript, and server-sent events: the open orders are sent again whenever they change, checked
-twice a second, so a new order appears within a second without a reload.
+twice a second, so a new order appears within a second without a reload. The other staff pages
+(catalog, callbacks, insights) live beside it under ``/board/...``; ``pages`` has what they share.
 
 A browser cannot put a bearer token on an EventSource, so signing in keeps the staff token in an
 HttpOnly, SameSite=Strict cookie scoped to ``/board``; the token is checked on every request, so a
-revoked token stops working at once. Posts from another origin are refused. Moving an order uses
-the same ETag check as the API (the card carries the ETag it was drawn with).
+revoked token stops working at once. Every form carries a CSRF token and posts from another origin
+are refused (see ``pages``). Moving an order uses the same ETag check as the API (the card carries
+the ETag it was drawn with).
 """
 
 from __future__ import annotations
@@ -17,55 +19,44 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from html import escape
-from importlib import resources
 from string import Template
-from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import FINAL, Order, OrderStatus, next_status
 from voiceshop.server.api import Number, check_if_match, etag
+from voiceshop.server.pages import (
+    BASE,
+    COOKIE,
+    COOKIE_HOURS,
+    CSRF_COOKIE,
+    Page,
+    Staff,
+    Svc,
+    asset,
+    checked_form,
+    csrf_token,
+    form_token,
+    new_nonce,
+    render,
+    set_nonce,
+    signed_in,
+)
 from voiceshop.server.problems import HttpProblem
-from voiceshop.server.services import Services, services
+from voiceshop.server.services import Services
 from voiceshop.storage.orders import OrderRepository
 
-COOKIE = "voiceshop_staff"
+__all__ = ["COOKIE", "asset", "router"]
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 OPEN_LIMIT = 200
 """Open orders shown at most (a board is for the orders being worked on, not history)."""
 
-router = APIRouter(prefix="/board", include_in_schema=False)
-Svc = Annotated[Services, Depends(services)]
-
-
-def asset(name: str) -> str:
-    return resources.files("voiceshop.server").joinpath(name).read_text(encoding="utf-8")
-
-
-def _signed_in(request: Request, svc: Services) -> str | None:
-    token = request.cookies.get(COOKIE)
-    return svc.tokens.who(token) if token else None
-
-
-def _staff(request: Request, svc: Svc) -> str:
-    who = _signed_in(request, svc)
-    if who is None:
-        raise HttpProblem("sign in at /board first", problem="unauthorized")
-    return who
-
-
-def _same_origin(request: Request) -> None:
-    """A post must come from this server's own pages (the cookie is SameSite=Strict as well)."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin is None:
-        return
-    if urlsplit(origin).netloc != request.headers.get("host", ""):
-        raise HttpProblem("the board only takes posts from its own pages", problem="forbidden")
+router = APIRouter(prefix=BASE, include_in_schema=False)
 
 
 # -- what the board shows ----------------------------------------------------------------------
@@ -96,12 +87,13 @@ def open_orders(svc: Services) -> list[dict[str, Any]]:
     return [card_data(o) for o in active[:OPEN_LIMIT]]
 
 
-def _card_html(card: dict[str, Any]) -> str:
+def _card_html(card: dict[str, Any], csrf: str) -> str:
     number = escape(card["number"])
 
     def form(verb: str, label: str, css: str) -> str:
         return (
-            f'<form method="post" action="/board/orders/{number}/{verb}">'
+            f'<form method="post" action="{BASE}/orders/{number}/{verb}">'
+            f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
             f'<input type="hidden" name="etag" value="{escape(card["etag"])}">'
             f'<button type="submit" class="{css}" aria-label="{escape(label)}: order {number}">'
             f"{escape(label)}</button></form>"
@@ -123,52 +115,78 @@ def _card_html(card: dict[str, Any]) -> str:
     )
 
 
-# -- pages -------------------------------------------------------------------------------------
+# -- signing in and out ------------------------------------------------------------------------
 
 
-def _login_page(message: str = "", status: int = 200) -> HTMLResponse:
-    page = Template(asset("templates/login.html")).substitute(message=escape(message))
-    return HTMLResponse(page, status_code=status)
+def _next_page(wanted: str) -> str:
+    """Where to go after signing in: a staff page of this server, never anywhere else."""
+    ok = wanted.startswith(BASE) and not wanted.startswith("//") and "\\" not in wanted and "//" not in wanted
+    return wanted if ok and wanted.isprintable() else BASE
+
+
+def login_page(request: Request, svc: Services, message: str = "", status: int = 200, renew: bool = False) -> Response:
+    """The sign-in form, returning to the page asked for; it makes the browser's CSRF nonce if it has
+    none (or ``renew``)."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    fresh = renew or not nonce
+    if fresh or nonce is None:
+        nonce = new_nonce()
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    page = Template(asset("templates/login.html")).substitute(
+        message=escape(message), csrf=csrf_token(svc, nonce), next=escape(_next_page(wanted))
+    )
+    response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+    if fresh:
+        set_nonce(response, request, nonce)
+    return response
 
 
 @router.get("", response_class=HTMLResponse)
-def board(request: Request, svc: Svc) -> HTMLResponse:
-    if _signed_in(request, svc) is None:
-        return _login_page()
+def board(request: Request, svc: Svc) -> Response:
+    who = signed_in(request, svc)
+    if who is None:
+        return login_page(request, svc)
     cards = open_orders(svc)
-    page = Template(asset("templates/board.html")).substitute(
+    csrf = form_token(request, svc)
+    content = Template(asset("templates/board.html")).substitute(
         live="Connecting…",
-        orders="\n".join(_card_html(c) for c in cards),
+        orders="\n".join(_card_html(c, csrf) for c in cards),
         empty_hidden=" hidden" if cards else "",
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    head = f'<script src="{BASE}/board.js" defer></script>\n'
+    return render(request, svc, who, Page("Orders", "orders", content, head=head, kind="board"))
 
 
 @router.post("/login")
 async def login(request: Request, svc: Svc) -> Response:
-    _same_origin(request)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    token = (form.get("token") or [""])[0].strip()
+    try:
+        form = await checked_form(request, svc)
+    except HttpProblem as refused:
+        message = str(refused)
+        return login_page(request, svc, message[:1].upper() + message[1:], status=403, renew=True)
+    token = form.get("token", "").strip()
     if not token or svc.tokens.who(token) is None:
-        return _login_page("That token is not known. Ask for a new one.", status=401)
-    response = RedirectResponse("/board", status_code=303)
+        return login_page(request, svc, "That token is not known. Ask for a new one.", status=401)
+    response = RedirectResponse(_next_page(form.get("next", BASE)), status_code=303)
     response.set_cookie(
         COOKIE,
         token,
         httponly=True,
         samesite="strict",
-        path="/board",
+        path=BASE,
         secure=request.url.scheme == "https",
-        max_age=12 * 3600,
+        max_age=COOKIE_HOURS * 3600,
     )
+    set_nonce(response, request, new_nonce())  # a new session, a new CSRF token
     return response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    _same_origin(request)
-    response = RedirectResponse("/board", status_code=303)
-    response.delete_cookie(COOKIE, path="/board")
+async def logout(request: Request, svc: Svc) -> Response:
+    await checked_form(request, svc)
+    response = RedirectResponse(BASE, status_code=303)
+    response.delete_cookie(COOKIE, path=BASE)
+    set_nonce(response, request, new_nonce())
     return response
 
 
@@ -186,7 +204,7 @@ def style() -> Response:
 
 
 @router.get("/events")
-async def events(request: Request, svc: Svc, who: Annotated[str, Depends(_staff)]) -> StreamingResponse:
+async def events(request: Request, svc: Svc, who: Staff) -> StreamingResponse:
     async def stream() -> AsyncIterator[str]:
         last, quiet = "", 0.0
         yield "retry: 1000\n\n"
@@ -213,9 +231,8 @@ async def events(request: Request, svc: Svc, who: Annotated[str, Depends(_staff)
 
 
 async def _move(request: Request, svc: Services, who: str, number: str, cancel: bool) -> Response:
-    _same_origin(request)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    tag = (form.get("etag") or [""])[0] or None
+    form = await checked_form(request, svc)
+    tag = form.get("etag") or None
 
     def change() -> Order:
         with svc.store() as db, db.transaction():
@@ -228,14 +245,14 @@ async def _move(request: Request, svc: Services, who: str, number: str, cancel: 
     order = await run_in_threadpool(change)
     if "application/json" in request.headers.get("accept", ""):
         return Response(json.dumps(card_data(order)), media_type="application/json")
-    return RedirectResponse("/board", status_code=303)
+    return RedirectResponse(BASE, status_code=303)
 
 
 @router.post("/orders/{number}/advance")
-async def advance(request: Request, number: Number, svc: Svc, who: Annotated[str, Depends(_staff)]) -> Response:
+async def advance(request: Request, number: Number, svc: Svc, who: Staff) -> Response:
     return await _move(request, svc, who, number, cancel=False)
 
 
 @router.post("/orders/{number}/cancel")
-async def cancel(request: Request, number: Number, svc: Svc, who: Annotated[str, Depends(_staff)]) -> Response:
+async def cancel(request: Request, number: Number, svc: Svc, who: Staff) -> Response:
     return await _move(request, svc, who, number, cancel=True)

@@ -10,18 +10,19 @@ never from the message text or the class name:
                                            its code -> status by the same table
 
 A request body that makes no sense is 422 with the fields at fault in ``errors``; anything that
-escapes is 500 with a neutral sentence, its traceback only in the server's log.
+escapes is 500 with a neutral sentence, its traceback only in the server's log. A ``page`` hook may
+answer a browser navigating the staff pages with an HTML page saying the same instead.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voiceshop.errors import VoiceshopError, shorten
@@ -144,37 +145,50 @@ def _summary(errors: list[dict[str, str]]) -> str:
     return f"{first['field']}: {first['message']}{more}"
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem details."""
+PageHook = Callable[[Request, int, str, str], Response | None]
+"""(request, status, code, detail) -> an HTML page for a browser, or None for problem details."""
+
+
+def install(app: FastAPI, page: PageHook | None = None) -> None:
+    """Register the handlers that turn every error into problem details (or ``page``'s answer)."""
+
+    def as_page(request: Request, status: int, code: str, detail: str) -> Response | None:
+        return page(request, status, code, detail) if page is not None else None
 
     @app.exception_handler(VoiceshopError)
-    async def voiceshop_error(request: Request, exc: VoiceshopError) -> JSONResponse:
+    async def voiceshop_error(request: Request, exc: VoiceshopError) -> Response:
         status = status_for(exc.code)
         headers = {"Retry-After": "2"} if status == 503 else {}
-        return problem(
-            status, exc.code, shorten(str(exc), 600), instance=request.url.path, headers=headers, **exc.fields
+        detail = shorten(str(exc), 600)
+        return as_page(request, status, exc.code, detail) or problem(
+            status, exc.code, detail, instance=request.url.path, headers=headers, **exc.fields
         )
 
     @app.exception_handler(HttpProblem)
-    async def http_problem(request: Request, exc: HttpProblem) -> JSONResponse:
-        return problem(
-            status_for(exc.code), exc.code, str(exc), instance=request.url.path, headers=exc.headers, **exc.fields
+    async def http_problem(request: Request, exc: HttpProblem) -> Response:
+        status = status_for(exc.code)
+        return as_page(request, status, exc.code, str(exc)) or problem(
+            status, exc.code, str(exc), instance=request.url.path, headers=exc.headers, **exc.fields
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc.errors())
-        return problem(422, "invalid_request", _summary(errors), instance=request.url.path, errors=errors)
+        return as_page(request, 422, "invalid_request", _summary(errors)) or problem(
+            422, "invalid_request", _summary(errors), instance=request.url.path, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"there is nothing at {shorten(request.url.path)}; the API is described at /api/v1/openapi.json"
-        return problem(exc.status_code, code, detail, instance=request.url.path, headers=exc.headers)
+        return as_page(request, exc.status_code, code, detail) or problem(
+            exc.status_code, code, detail, instance=request.url.path, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def failure(request: Request, exc: Exception) -> JSONResponse:

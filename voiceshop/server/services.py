@@ -7,6 +7,7 @@ after. A PostgreSQL store is opened once: its connection pool serves every threa
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ class Services:
     """The store file; None: the default (``$VOICESHOP_DB`` or the user data folder)."""
     tokens: StaffTokens
     max_body: int = MAX_BODY
+    page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    """The key of the staff pages' CSRF tokens; made anew each time the server starts."""
     _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _shared: Database | None = field(default=None, repr=False)

@@ -5,6 +5,7 @@
 const list = document.getElementById("orders");
 const empty = document.getElementById("empty");
 const live = document.getElementById("live");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -18,6 +19,7 @@ function actionForm(order, verb, label, extraClass) {
     label);
   button.setAttribute("aria-label", `${label}: order ${order.number}`);
   return el("form", { method: "post", action: `/board/orders/${order.number}/${verb}` },
+    el("input", { type: "hidden", name: "csrf", value: csrf }),
     el("input", { type: "hidden", name: "etag", value: order.etag }), button);
 }
 
