@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,8 +39,16 @@ def signed_in(url: str, token: str) -> Iterator[httpx.Client]:
         yield login(client, token)
 
 
+def csrf_of(page: str) -> str:
+    """The CSRF token a staff page's forms carry."""
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found is not None, page[:500]
+    return found.group(1)
+
+
 def login(client: httpx.Client, token: str) -> httpx.Client:
-    resp = client.post("/board/login", data={"token": token})
+    csrf = csrf_of(client.get("/board").text)
+    resp = client.post("/board/login", data={"token": token, "csrf": csrf})
     assert resp.status_code == 303 and resp.headers["location"] == "/board"
     cookie = resp.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/board" in cookie
@@ -60,10 +69,11 @@ def place(url: str, token: str) -> dict[str, Any]:
 
 def test_sign_in_needs_a_staff_token(board_site: tuple[str, str]) -> None:
     url, _ = board_site
-    page = httpx.get(f"{url}/board")
-    assert page.status_code == 200 and '<label for="token">Staff token</label>' in page.text
-    wrong = httpx.post(f"{url}/board/login", data={"token": "vs_guess"})
-    assert wrong.status_code == 401 and "not known" in wrong.text and "set-cookie" not in wrong.headers
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/board")
+        assert page.status_code == 200 and '<label for="token">Staff token</label>' in page.text
+        wrong = browser.post("/board/login", data={"token": "vs_guess", "csrf": csrf_of(page.text)})
+        assert wrong.status_code == 401 and "not known" in wrong.text and "voiceshop_staff" not in str(wrong.headers)
     assert httpx.get(f"{url}/board/events").status_code == 401
     assert httpx.post(f"{url}/board/orders/123456/advance", data={"etag": "x"}).status_code == 401
 
@@ -80,16 +90,19 @@ def test_board_shows_open_orders_and_moves_them(board_site: tuple[str, str]) -> 
         etag = httpx.get(
             f"{url}/api/v1/orders/{number}", headers={"Authorization": f"Bearer {token}"}
         ).headers["etag"]
-        moved = browser.post(f"/board/orders/{number}/advance", data={"etag": etag})
+        csrf = csrf_of(page)
+        moved = browser.post(f"/board/orders/{number}/advance", data={"etag": etag, "csrf": csrf})
         assert moved.status_code == 303
-        stale = browser.post(f"/board/orders/{number}/cancel", data={"etag": etag})
+        stale = browser.post(f"/board/orders/{number}/cancel", data={"etag": etag, "csrf": csrf})
         assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed"
         foreign = browser.post(
-            f"/board/orders/{number}/cancel", data={"etag": "*"}, headers={"Origin": "http://evil.example"}
+            f"/board/orders/{number}/cancel", data={"etag": "*", "csrf": csrf}, headers={"Origin": "http://evil.example"}
         )
         assert foreign.status_code == 403
+        forged = browser.post(f"/board/orders/{number}/cancel", data={"etag": "*", "csrf": "0" * 64})
+        assert forged.status_code == 403 and forged.json()["code"] == "forbidden"
         ok = browser.post(
-            f"/board/orders/{number}/cancel", data={"etag": "*"}, headers={"Accept": "application/json"}
+            f"/board/orders/{number}/cancel", data={"etag": "*", "csrf": csrf}, headers={"Accept": "application/json"}
         )
         assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
         assert f'id="order-{number}"' not in browser.get("/board").text  # cancelled orders leave the board
@@ -123,5 +136,6 @@ def test_a_new_order_appears_within_a_second(board_site: tuple[str, str]) -> Non
 
 def test_board_assets_are_package_data() -> None:
     root = Path(__file__).resolve().parent.parent / "voiceshop" / "server"
-    for name in ("templates/board.html", "templates/login.html", "static/board.js", "static/board.css"):
+    names = ("board.html", "login.html", "staff.html", "problem.html")
+    for name in (*(f"templates/{n}" for n in names), "static/board.js", "static/board.css"):
         assert (root / name).is_file(), name
