@@ -4,6 +4,8 @@ navigation, and CSRF on every staff form. The framework's test client, on both s
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,8 @@ from voiceshop.dialog.state import PIN_SAID
 from voiceshop.runtime import Assistant
 from voiceshop.server.app import create_app
 from voiceshop.server.auth import StaffTokens
+from voiceshop.server.retention import prune_in_background
+from voiceshop.server.services import Services
 from voiceshop.storage import Database
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.insights import compute
@@ -263,3 +267,24 @@ def test_conversations_split_by_pause_goodbye_and_order(db: Database) -> None:
         ("2026-03-02", 6, 2),
         ("2026-03-03", 0, 0),
     ]
+
+
+def test_a_running_server_keeps_pruning_old_words(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with Database(path) as db:
+        ShopRepository(db).load(bundle("coffee-bar"))
+        stored = ShopRepository(db).resolve("coffee-bar")
+        old = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="microseconds")
+        turn = Turn(session="k", channel="voice", heard="my name is ann", intent=None, understood=False)
+        TurnRepository(db).record(stored, turn, at=old)
+    stop = threading.Event()
+    thread = prune_in_background(Services(db_path=path, tokens=StaffTokens(tmp_path / "staff.json")), stop, every=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        with Database(path) as db:
+            while db.execute("SELECT heard FROM turns").fetchone()[0] is not None:
+                assert time.monotonic() < deadline, "the old words were not pruned"
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)

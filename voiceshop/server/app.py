@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from voiceshop import __version__
-from voiceshop.server import api, callbacks, catalog, chat, console, insights, pages, problems, webchat
+from voiceshop.server import api, callbacks, catalog, chat, console, insights, pages, problems, retention, webchat
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
@@ -38,6 +38,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        retention.prune_in_background(services, stop)
         if webhooks:
             worker = WebhookWorker(StoreOutbox(services.store), webhooks)
             app.state.webhooks = worker
