@@ -18,7 +18,7 @@ from voiceshop.server.services import MAX_BODY, Services
 from voiceshop.server.webhooks import Endpoint, StoreOutbox, WebhookWorker, run_in_background
 
 DESCRIPTION = """\
-The shop's side of voiceshop: orders, catalog and customers for staff (bearer token from
+The shop's side of voiceshop: orders, catalog, customers and insights for staff (bearer token from
 `voiceshop staff add NAME`), and the shopper's conversation (no token). Errors are RFC 9457
 problem details (`application/problem+json`) with a `code` to branch on.
 """

@@ -45,11 +45,13 @@ def find(catalog: Catalog, query: str) -> list[Product]:
 def shop_picker(svc: Services, stored: StoredShop, path: str, keep: dict[str, str]) -> str:
     """A small GET form to switch shops, when the store holds more than one."""
     with svc.store() as db:
-        slugs = ShopRepository(db).slugs()
-    if len(slugs) < 2:
+        shops = ShopRepository(db)
+        names = {slug: shops.resolve(slug).shop.name for slug in shops.slugs()}
+    if len(names) < 2:
         return ""
     options = "".join(
-        f'<option value="{escape(s)}"{" selected" if s == stored.shop.slug else ""}>{escape(s)}</option>' for s in slugs
+        f'<option value="{escape(slug)}"{" selected" if slug == stored.shop.slug else ""}>{escape(name)}</option>'
+        for slug, name in names.items()
     )
     hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in keep.items())
     return (
@@ -136,7 +138,11 @@ def _page(
 
 @router.get("")
 def catalog_page(
-    request: Request, svc: Svc, shop: ShopSlug = None, q: Annotated[str, Query(max_length=200)] = "", done: str = ""
+    request: Request,
+    svc: Svc,
+    shop: ShopSlug = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    done: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
     who = signed_in(request, svc)
     if who is None:

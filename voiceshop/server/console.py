@@ -120,18 +120,27 @@ def _card_html(card: dict[str, Any], csrf: str) -> str:
 
 def _next_page(wanted: str) -> str:
     """Where to go after signing in: a staff page of this server, never anywhere else."""
-    ok = wanted.startswith(BASE) and not wanted.startswith("//") and "\\" not in wanted and "//" not in wanted
-    return wanted if ok and wanted.isprintable() else BASE
+    path = wanted.split("?", 1)[0]
+    ok = (path == BASE or path.startswith(BASE + "/")) and path not in (f"{BASE}/login", f"{BASE}/logout")
+    ok = ok and "//" not in wanted and "\\" not in wanted and wanted.isprintable()
+    return wanted if ok else BASE
 
 
-def login_page(request: Request, svc: Services, message: str = "", status: int = 200, renew: bool = False) -> Response:
-    """The sign-in form, returning to the page asked for; it makes the browser's CSRF nonce if it has
-    none (or ``renew``)."""
+def login_page(
+    request: Request,
+    svc: Services,
+    message: str = "",
+    status: int = 200,
+    renew: bool = False,
+    next_page: str | None = None,
+) -> Response:
+    """The sign-in form, returning to ``next_page`` (by default the page asked for); it makes the
+    browser's CSRF nonce if it has none (or ``renew``)."""
     nonce = request.cookies.get(CSRF_COOKIE)
     fresh = renew or not nonce
     if fresh or nonce is None:
         nonce = new_nonce()
-    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    wanted = next_page or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     page = Template(asset("templates/login.html")).substitute(
         message=escape(message), csrf=csrf_token(svc, nonce), next=escape(_next_page(wanted))
     )
@@ -163,10 +172,11 @@ async def login(request: Request, svc: Svc) -> Response:
         form = await checked_form(request, svc)
     except HttpProblem as refused:
         message = str(refused)
-        return login_page(request, svc, message[:1].upper() + message[1:], status=403, renew=True)
+        return login_page(request, svc, message[:1].upper() + message[1:], status=403, renew=True, next_page=BASE)
     token = form.get("token", "").strip()
     if not token or svc.tokens.who(token) is None:
-        return login_page(request, svc, "That token is not known. Ask for a new one.", status=401)
+        wanted = form.get("next", BASE)
+        return login_page(request, svc, "That token is not known. Ask for a new one.", status=401, next_page=wanted)
     response = RedirectResponse(_next_page(form.get("next", BASE)), status_code=303)
     response.set_cookie(
         COOKIE,

@@ -90,7 +90,8 @@ def _content(ins: Insights, shop_name: str, picker: str) -> str:
         '<ul class="figures">'
         f"<li><strong>{ins.turns}</strong> shopper turns</li>"
         f"<li><strong>{ins.not_understood_turns}</strong> not understood</li>"
-        f"<li><strong>{talks}</strong> conversations, <strong>{rate}</strong> ordered</li>"
+        f"<li><strong>{talks}</strong> conversations</li>"
+        f"<li><strong>{rate}</strong> of them ordered</li>"
         f"<li><strong>{ins.abandoned_count}</strong> abandoned carts ({money(ins.abandoned_value)})</li>"
         "</ul>"
     )

@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voiceshop.commerce.cart import Cart
 from voiceshop.commerce.catalog import Catalog
@@ -37,14 +37,19 @@ MAX_DAYS = 366
 TOP = 20
 
 
-class ProductCount(BaseModel):
+class _Figures(BaseModel):
+    # the docstring under each field is its description in the API's OpenAPI document
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class ProductCount(_Figures):
     sku: str
     name: str
     count: int
     """Units ordered, or turns that named the product."""
 
 
-class Phrase(BaseModel):
+class Phrase(_Figures):
     phrase: str
     """What the shopper said, as heard (lower case, single-spaced)."""
     count: int
@@ -52,14 +57,14 @@ class Phrase(BaseModel):
     """When it was last said."""
 
 
-class Example(BaseModel):
+class Example(_Figures):
     heard: str
     channel: str
     session: str
     at: datetime
 
 
-class AbandonedCart(BaseModel):
+class AbandonedCart(_Figures):
     key: str
     """The customer's name, or ``device:NAME`` for an anonymous shopper at a device."""
     items: int
@@ -69,7 +74,7 @@ class AbandonedCart(BaseModel):
     """When the shopper last touched it."""
 
 
-class DayConversions(BaseModel):
+class DayConversions(_Figures):
     day: date
     conversations: int
     converted: int
@@ -78,7 +83,7 @@ class DayConversions(BaseModel):
     """converted / conversations (0 on a day without conversations)."""
 
 
-class Insights(BaseModel):
+class Insights(_Figures):
     shop: str
     currency: str
     start: date
