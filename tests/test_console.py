@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import bundle
 from voiceshop.commerce.customer import Customer, hash_pin
-from voiceshop.dialog.state import PIN_SAID
+from voiceshop.dialog.state import DIGITS_SAID, PIN_SAID
 from voiceshop.runtime import Assistant
 from voiceshop.server.app import create_app
 from voiceshop.server.auth import StaffTokens
@@ -234,14 +234,16 @@ def test_a_pin_said_is_never_recorded(db: Database) -> None:
     shops.load(bundle("coffee-bar"))
     CustomerRepository(db).add(Customer(name="Anna", pin_hash=hash_pin("4321")))
     assistant = Assistant(db, "coffee-bar", device="counter", customer="Anna")
-    for text in ("a small latte", "checkout", "pick up", "yes", "one two three four", "four three two one"):
+    said = ("my pin is four three two one", "a small latte", "checkout", "pick up", "yes")
+    for text in (*said, "one two three four", "four three two one"):
         assistant.hear(text)
     turns = [(r[0], r[1], r[2]) for r in db.execute("SELECT heard, channel, order_number FROM turns ORDER BY id")]
     assert [t[0] for t in turns[-2:]] == [PIN_SAID, PIN_SAID] and turns[-1][2] is not None
+    assert turns[0][0] == DIGITS_SAID  # a PIN said before it was asked for
     assert {t[1] for t in turns} == {"chat"}
     words = " ".join(str(t[0]) for t in turns) + db.execute("SELECT state_json FROM sessions").fetchone()[0]
     # neither in the turns nor in the transcript a callback would hand to a person
-    assert "one two three four" not in words and "four three two one" not in words
+    assert "one two three four" not in words and "four three two one" not in words and "4321" not in words
 
 
 def test_conversations_split_by_pause_goodbye_and_order(db: Database) -> None:

@@ -56,7 +56,7 @@ def decide(state: DialogState, event: Event, ctx: Context) -> Decision:
         decision = _failed(state, event, ctx)
     else:
         assert isinstance(event, Heard)
-        state = _log(state, "shopper", state.kept_words(event.understanding.text))
+        state = _log(state, "shopper", state.kept_words(event.understanding))
         decision = _heard(state, event.understanding, ctx)
     if decision.reply is not None:
         decision = decision.model_copy(update={"state": _log(decision.state, "assistant", decision.reply.text)})

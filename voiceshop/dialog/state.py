@@ -26,6 +26,9 @@ UNDO_DEPTH = 10
 TRANSCRIPT_TURNS = 30
 PIN_SAID = "(PIN said; not kept)"
 """What is kept of a turn said at the PIN question: never its words, which may be the PIN."""
+DIGITS_SAID = "(digits said; not kept)"
+"""What is kept of a string of digits said elsewhere ("my pin is four three two one" said early)."""
+DIGITS_INTENT = "SayDigits"
 
 
 class _Model(BaseModel):
@@ -139,10 +142,13 @@ class DialogState(_Model):
     ended: bool = False
     """The shopper said goodbye; the next input starts afresh (the cart is kept)."""
 
-    def kept_words(self, text: str) -> str:
+    def kept_words(self, said: Understanding) -> str:
         """The words of a shopper's turn said in this state as they may be kept (the transcript, the
-        store's record of turns): at the PIN question, never the words themselves."""
-        return PIN_SAID if self.question is not None and self.question.kind == "pin" else text
+        store's record of turns): at the PIN question, or when they were only digits (which may be a
+        PIN said too early), never the words themselves."""
+        if self.question is not None and self.question.kind == "pin":
+            return PIN_SAID
+        return DIGITS_SAID if said.intent == DIGITS_INTENT else said.text
 
     def with_cart(self, cart: Cart, focus: int | None) -> DialogState:
         """A cart change that "undo" can take back; the order being read back is no longer valid."""

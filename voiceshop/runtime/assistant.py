@@ -354,11 +354,11 @@ class Assistant:
         turn = Turn(
             session=self.device,
             channel=self.channel,
-            heard=before.kept_words(u.text),
+            heard=before.kept_words(u),
             intent=u.intent,
             understood=heard.understood,
             customer=after.customer or before.customer,
-            skus=tuple(m.sku for m in u.items if m.sku is not None and not m.refused),
+            skus=_named(u),
             order=placed[0] if placed else None,
             ended=any(r.end for r in replies),
         )
@@ -378,6 +378,15 @@ class _Heard:
     understanding: Understanding
     before: DialogState
     understood: bool
+
+
+def _named(u: Understanding) -> tuple[str, ...]:
+    """The products a turn named, as items or anywhere else ("how much is a latte"); not those said
+    as not wanted ("not the bagel")."""
+    refused = {m.sku for m in u.items if m.refused}
+    items = [m.sku for m in u.items if m.sku is not None and not m.refused]
+    mentioned = [str(m.value) for m in u.mentions if m.kind == "product" and m.value not in refused]
+    return tuple(dict.fromkeys(items + mentioned))
 
 
 def _failure(action: Action, error: VoiceshopError) -> ActionFailed:
