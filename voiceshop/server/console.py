@@ -136,9 +136,9 @@ def login_page(
 ) -> Response:
     """The sign-in form, returning to ``next_page`` (by default the page asked for); it makes the
     browser's CSRF nonce if it has none (or ``renew``)."""
-    nonce = request.cookies.get(CSRF_COOKIE)
+    nonce = request.cookies.get(CSRF_COOKIE) or ""
     fresh = renew or not nonce
-    if fresh or nonce is None:
+    if fresh:
         nonce = new_nonce()
     wanted = next_page or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     page = Template(asset("templates/login.html")).substitute(
