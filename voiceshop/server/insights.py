@@ -9,7 +9,7 @@ the shop's days (the last seven unless another is chosen). The figures and their
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from voiceshop.server.catalog import shop_picker
 from voiceshop.server.console import login_page
 from voiceshop.server.pages import BASE, Page, Svc, local_time, render, signed_in
 from voiceshop.server.services import Services
-from voiceshop.storage.insights import MAX_DAYS, Insights, compute, period
+from voiceshop.storage.insights import ABANDONED_AFTER, CONVERSATION_GAP, MAX_DAYS, Insights, compute, period
 from voiceshop.storage.shops import ShopRepository
 
 router = APIRouter(prefix=f"{BASE}/insights", include_in_schema=False)
@@ -74,6 +74,11 @@ def _table(caption: str, heads: list[tuple[str, bool]], rows: list[list[str]], e
         lines.append(f"<tr>{''.join(cells)}</tr>")
     body = "\n".join(lines)
     return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
 
 
 def _content(ins: Insights, shop_name: str, picker: str) -> str:
@@ -131,7 +136,8 @@ def _content(ins: Insights, shop_name: str, picker: str) -> str:
         + _table("Named by shoppers (turns naming each)", counted, asked, "No product was named in this period.")
         + "<h2>Not understood</h2>"
         + '<p class="hint">What shoppers said that the assistant could not act on. A name for a product that '
-        "shoppers use is worth adding to its aliases in the catalog.</p>"
+        "shoppers use is worth adding to its aliases in the catalog. The words are kept only for the shop's "
+        "transcript retention period (<code>voiceshop customers retention</code>).</p>"
         + _table(
             "Phrases, most often said first",
             [("Phrase", False), ("Times", True), ("Last said", False)],
@@ -140,7 +146,8 @@ def _content(ins: Insights, shop_name: str, picker: str) -> str:
         )
         + _table("The newest", [("Said", False), ("Channel", False), ("Session", False), ("When", False)], recent, "")
         + "<h2>Abandoned carts</h2>"
-        + '<p class="hint">Carts with items that nobody has touched for an hour or more, and no order from them.</p>'
+        + f'<p class="hint">Carts with items that nobody has touched for {_minutes(ABANDONED_AFTER)} or more, and no'
+        " order from them.</p>"
         + _table(
             "Newest first",
             [("Cart of", False), ("Items", True), ("Value", True), ("Last touched", False)],
@@ -148,7 +155,8 @@ def _content(ins: Insights, shop_name: str, picker: str) -> str:
             "No abandoned carts in this period.",
         )
         + "<h2>Conversions per day</h2>"
-        + '<p class="hint">Conversations (one shopper\'s turns without a five-minute pause) that placed an order.</p>'
+        + f'<p class="hint">Conversations (one session\'s turns without a pause of {_minutes(CONVERSATION_GAP)}, ended'
+        " by a goodbye or an order) that placed an order.</p>"
         + _table(
             "Newest day first",
             [("Day", False), ("Conversations", True), ("With an order", True), ("Rate", True)],
