@@ -113,6 +113,10 @@ def test_a_schema_upgrade_first_backs_the_store_up(tmp_path: Path) -> None:
     with sqlite3.connect(saved) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
         assert raw.execute("SELECT number FROM orders").fetchone()[0] == number
+    restore(saved, path)  # the backup from before the upgrade can be put back, and is upgraded again
+    with Database(path) as db:
+        assert db.schema_version == 4 and "turns" in db.table_names()
+        assert db.execute("SELECT number FROM orders").fetchone()[0] == number
 
 
 def test_restore_function_moves_wal_files_aside(tmp_path: Path) -> None:

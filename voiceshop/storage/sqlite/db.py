@@ -244,6 +244,24 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def _tables_at(version: int) -> list[str]:
+    """The tables a store of schema ``version`` has (every table, for a version this voiceshop does
+    not know)."""
+    found = migrations(SQLITE)
+    if not 0 < version <= max(v for v, _, _ in found):
+        return list(TABLES)
+    conn = sqlite3.connect(":memory:")
+    try:
+        for v, _, sql in found:
+            if v <= version:
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+        have = _tables(conn)
+    finally:
+        conn.close()
+    return [t for t in TABLES if t in have]
+
+
 def _damage(conn: sqlite3.Connection) -> list[str]:
     """What SQLite's quick check finds wrong (the first few), empty when nothing is."""
     rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)")]
@@ -281,9 +299,12 @@ def restore(backup: Path, path: Path) -> Path | None:
         try:
             tables = _tables(source)
             damage = _damage(source)
+            version = int(source.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{backup} is not a voiceshop backup ({exc}); choose another file") from None
-        missing = [t for t in TABLES if t not in tables]
+        # a backup taken before a schema upgrade has the tables of its own version; opening the
+        # restored store upgrades it
+        missing = [t for t in _tables_at(version) if t not in tables]
         if missing or damage:
             why = f"it has no table {', '.join(missing)}" if missing else f"it is damaged ({damage[0]})"
             raise StoreError(f"{backup} cannot be restored: {why}; choose another backup")
