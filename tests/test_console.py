@@ -135,6 +135,7 @@ def test_a_callback_shows_its_conversation_and_is_marked_returned(console: Conso
     console.say("kiosk", "a croissant")
     assert "asked the shop team" in " ".join(console.say("kiosk", "can i talk to a person"))
     page = console.browser.get("/board/callbacks").text
+    assert '<span class="count">(1 waiting)</span>' in console.browser.get("/board").text  # seen from every page
     assert "Shopper: a croissant" in page and "Shopper: can i talk to a person" in page and "web-kiosk" in page
     with Database(console.store) as db:
         stored = ShopRepository(db).resolve("coffee-bar")
@@ -148,6 +149,7 @@ def test_a_callback_shows_its_conversation_and_is_marked_returned(console: Conso
     assert marked.status_code == 303
     assert f"Callback #{older} is marked returned." in console.browser.get(marked.headers["location"]).text
     assert f'id="callback-{older}"' not in console.browser.get("/board/callbacks").text
+    assert "(1 waiting)" in console.browser.get("/board/insights").text
     assert "returned by Kim" in console.browser.get("/board/callbacks?show=all").text
     with Database(console.store) as db:
         callback = next(c for c in SessionRepository(db).callbacks() if c.id == older)

@@ -38,6 +38,7 @@ from fastapi.responses import HTMLResponse
 
 from voiceshop.server.problems import TITLES, HttpProblem
 from voiceshop.server.services import Services, services
+from voiceshop.storage.sessions import SessionRepository
 
 BASE = "/board"
 COOKIE = "voiceshop_staff"
@@ -161,10 +162,15 @@ def csrf_input(request: Request, svc: Services) -> str:
 
 def render(request: Request, svc: Services, who: str, page: Page, status: int = 200) -> HTMLResponse:
     """The page in the staff layout, with the navigation and the sign-out form."""
+    with svc.store() as db:
+        waiting = SessionRepository(db).waiting_callbacks()
+    labels = {key: label for key, _, label in NAV}
+    if waiting:
+        labels["callbacks"] += f' <span class="count">({waiting} waiting)</span>'
     current = ' aria-current="page"'
     nav = "\n".join(
-        f'      <li><a href="{href}"{current if key == page.current else ""}>{label}</a></li>'
-        for key, href, label in NAV
+        f'      <li><a href="{href}"{current if key == page.current else ""}>{labels[key]}</a></li>'
+        for key, href, _ in NAV
     )
     html = Template(asset("templates/staff.html")).substitute(
         title=escape(page.title),

@@ -105,6 +105,10 @@ class SessionRepository:
             for r in rows
         ]
 
+    def waiting_callbacks(self) -> int:
+        """Callbacks not yet returned, in every shop."""
+        return int(self.db.execute("SELECT count(*) FROM callbacks WHERE status = 'open'").fetchone()[0])
+
     def mark_returned(self, callback_id: int, who: str, stored: StoredShop | None = None) -> bool:
         """Record that ``who`` returned a callback (once: False when it was already returned).
 
