@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from voiceshop import __version__
 from voiceshop.server import api, chat, console, problems, webchat
 from voiceshop.server.auth import StaffTokens
+from voiceshop.server.console import asset
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
 from voiceshop.server.services import MAX_BODY, Services
@@ -67,6 +68,12 @@ def create_app(
     @app.get(f"{api.API}/health", response_model=Health, tags=["health"], summary="Is the server up")
     def health() -> Health:
         return Health(status="ok", version=__version__)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def icon() -> Response:
+        # every browser asks for it; without one, each page of the board and the chat logs a 404
+        svg = asset("static/icon.svg")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     app.add_middleware(BodyLimit, max_bytes=max_body)
     return app
