@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ORDER = [
-    "two large lattes with oat milk and a blueberry muffin",
+    "two large lattes with almond milk and a blueberry muffin",
     "that's all",
     "i'll pick it up",
     "yes",
@@ -172,7 +172,7 @@ def test_a_chat_order_appears_on_the_board_live_and_moves(browser: Browser, serv
         assert number is not None and re.fullmatch(r"\d{6}", number)
         heard = replies[-1].split("number", 1)[1].split(",")[0]  # "three seven nine seven four seven"
         assert _digits(heard) == number  # the number the shopper heard is the one on the board
-        expect(card).to_contain_text("2 x latte (large")
+        expect(card).to_contain_text("2 x latte (large, medium roast, single shot, almond milk)")
         expect(card).to_contain_text("1 x blueberry muffin")
         expect(card.locator(".status")).to_have_text("placed")
 
