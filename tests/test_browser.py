@@ -45,6 +45,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SLOW = 30_000
+"""Milliseconds for what waits on the server's first understanding of the shop (a loaded machine)."""
+LIVE = 5_000
+"""Milliseconds an order may take to reach the board (it polls twice a second; generous under load)."""
 ORDER = [
     "two large lattes with almond milk and a blueberry muffin",
     "that's all",
@@ -132,7 +136,7 @@ def sign_in(page: Page, server: Server) -> None:
     page.get_by_label("Staff token").fill(server.token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{server.url}/board")
-    expect(page.locator("#live")).to_have_text(re.compile(r"^Live"))  # the event stream is connected
+    expect(page.locator("#live")).to_have_text(re.compile(r"^Live"), timeout=SLOW)  # the event stream is on
 
 
 def chat(page: Page, text: str) -> str:
@@ -141,7 +145,7 @@ def chat(page: Page, text: str) -> str:
     before = replies.count()
     page.locator("#text").press_sequentially(text)
     page.locator("#text").press("Enter")
-    expect(replies).to_have_count(before + 1, timeout=15_000)
+    expect(replies).to_have_count(before + 1, timeout=SLOW)
     return replies.last.inner_text()
 
 
@@ -157,14 +161,14 @@ def test_a_chat_order_appears_on_the_board_live_and_moves(browser: Browser, serv
 
         page = watched.watch(shopper.new_page())
         page.goto(f"{server.url}/chat?shop=coffee-bar")
-        expect(page.locator("#transcript li.assistant")).to_have_count(1)  # the greeting
+        expect(page.locator("#transcript li.assistant")).to_have_count(1, timeout=SLOW)  # the greeting
         assert "The Daily Grind" in page.locator("#transcript li.assistant").first.inner_text()
         replies = [chat(page, text) for text in ORDER]
         assert replies[-1].startswith("Assistant: Your order is placed, number")
         placed_at = time.monotonic()
 
         card = board.locator("#orders li.order")
-        expect(card).to_have_count(1, timeout=5_000)
+        expect(card).to_have_count(1, timeout=LIVE)
         seen_after = time.monotonic() - placed_at
         assert board.evaluate("window.stillTheSamePage") is True, "the board reloaded"
         expect(board.locator("#empty")).to_be_hidden()
@@ -231,7 +235,7 @@ def test_the_chat_works_without_javascript(browser: Browser, server: Server) -> 
         page.get_by_label("Your order or question").fill("a small drip coffee")
         page.keyboard.press("Enter")
         expect(page.locator("#transcript li.assistant")).to_have_text(
-            ["Assistant: Added one small drip coffee. Anything else?"]
+            ["Assistant: Added one small drip coffee. Anything else?"], timeout=SLOW
         )
         page.get_by_label("Your order or question").fill("what's in my cart")
         page.get_by_role("button", name="Send").click()
