@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Response
+from starlette.concurrency import run_in_threadpool
 
 from voiceshop import __version__
+from voiceshop.errors import VoiceshopError
+from voiceshop.runtime import Assistant
 from voiceshop.server import api, chat, console, problems, webchat
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.console import asset
@@ -25,6 +28,17 @@ problem details (`application/problem+json`) with a `code` to branch on.
 """
 
 
+def warm_up(services: Services) -> None:
+    """Compile the current shop's understanding before the first shopper's turn needs it (seconds on
+    a Pi), so the server only says it is up once it answers at full speed. A store with no shop yet
+    has nothing to compile."""
+    try:
+        with services.store() as db:
+            Assistant(db, None, device="warm-up").understand("hello")
+    except VoiceshopError:
+        return
+
+
 def create_app(
     db_path: str | Path | None,
     token_file: Path,
@@ -38,6 +52,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(warm_up, services)
         stop = threading.Event()
         if webhooks:
             worker = WebhookWorker(StoreOutbox(services.store), webhooks)
