@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from voiceshop.commerce.customer import Customer
 from voiceshop.errors import CustomerError
 from voiceshop.server.catalog import shop_picker
-from voiceshop.server.console import login_page
-from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, local_time, render, signed_in
+from voiceshop.server.console import staff_or_sign_in
+from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, local_time, render
 from voiceshop.server.services import Services
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.sessions import Callback, SessionRepository
@@ -119,9 +119,9 @@ def _page(request: Request, svc: Services, who: str, shop: str | None, show: Sho
 def callbacks_page(
     request: Request, svc: Svc, shop: ShopSlug = None, show: Show = "open", done: Annotated[int, Query(ge=0)] = 0
 ) -> Response:
-    who = signed_in(request, svc)
-    if who is None:
-        return login_page(request, svc)
+    who = staff_or_sign_in(request, svc)
+    if isinstance(who, Response):
+        return who
     notice = f"Callback #{done} is marked returned." if done else ""
     return _page(request, svc, who, shop, show, notice)
 

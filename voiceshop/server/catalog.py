@@ -20,8 +20,8 @@ from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.search import CatalogIndex
 from voiceshop.errors import shorten
-from voiceshop.server.console import login_page
-from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, render, signed_in
+from voiceshop.server.console import staff_or_sign_in
+from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, render
 from voiceshop.server.services import Services
 from voiceshop.storage.shops import MAX_STOCK, ShopRepository, StoredShop
 
@@ -144,9 +144,9 @@ def catalog_page(
     q: Annotated[str, Query(max_length=200)] = "",
     done: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    who = signed_in(request, svc)
-    if who is None:
-        return login_page(request, svc)
+    who = staff_or_sign_in(request, svc)
+    if isinstance(who, Response):
+        return who
     notice = ""
     if done:
         with svc.store() as db:

@@ -7,9 +7,10 @@ twice a second, so a new order appears within a second without a reload. The oth
 
 A browser cannot put a bearer token on an EventSource, so signing in keeps the staff token in an
 HttpOnly, SameSite=Strict cookie scoped to ``/board``; the token is checked on every request, so a
-revoked token stops working at once. Every form carries a CSRF token and posts from another origin
-are refused (see ``pages``). Moving an order uses the same ETag check as the API (the card carries
-the ETag it was drawn with).
+revoked token stops working at once. Wrong tokens (typed or in a cookie) count against the client's
+address (``limits.Attempts``): after too many, sign-in answers 429 with a page saying when to try
+again. Every form carries a CSRF token and posts from another origin are refused (see ``pages``).
+Moving an order uses the same ETag check as the API (the card carries the ETag it was drawn with).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import FINAL, Order, OrderStatus, next_status
 from voiceshop.server.api import Number, check_if_match, etag
+from voiceshop.server.limits import TooManyAttempts
 from voiceshop.server.pages import (
     BASE,
     COOKIE,
@@ -47,7 +49,7 @@ from voiceshop.server.pages import (
     signed_in,
 )
 from voiceshop.server.problems import HttpProblem
-from voiceshop.server.services import Services
+from voiceshop.server.services import Services, client_address
 from voiceshop.storage.orders import OrderRepository
 
 __all__ = ["COOKIE", "asset", "router"]
@@ -133,6 +135,7 @@ def login_page(
     status: int = 200,
     renew: bool = False,
     next_page: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The sign-in form, returning to ``next_page`` (by default the page asked for); it makes the
     browser's CSRF nonce if it has none (or ``renew``)."""
@@ -144,17 +147,39 @@ def login_page(
     page = Template(asset("templates/login.html")).substitute(
         message=escape(message), csrf=csrf_token(svc, nonce), next=escape(_next_page(wanted))
     )
-    response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
     if fresh:
         set_nonce(response, request, nonce)
     return response
 
 
+def locked_page(request: Request, svc: Services, exc: TooManyAttempts) -> Response:
+    text = str(exc)
+    return login_page(request, svc, text[:1].upper() + text[1:] + ".", status=429, headers=exc.headers)
+
+
+def staff_or_sign_in(request: Request, svc: Services) -> str | Response:
+    """The signed-in staff member, or the page to show instead: the sign-in form (saying so when a
+    revoked token's cookie came, which is then dropped, so reloading does not count again), or the
+    page saying when to try again after too many wrong tokens."""
+    try:
+        who = signed_in(request, svc)
+    except TooManyAttempts as exc:
+        return locked_page(request, svc, exc)
+    if who is not None:
+        return who
+    if COOKIE not in request.cookies:
+        return login_page(request, svc)
+    ended = login_page(request, svc, "Your sign-in has ended (the token was revoked). Sign in again.")
+    ended.delete_cookie(COOKIE, path=BASE)
+    return ended
+
+
 @router.get("", response_class=HTMLResponse)
 def board(request: Request, svc: Svc) -> Response:
-    who = signed_in(request, svc)
-    if who is None:
-        return login_page(request, svc)
+    who = staff_or_sign_in(request, svc)
+    if isinstance(who, Response):
+        return who
     cards = open_orders(svc)
     csrf = form_token(request, svc)
     content = Template(asset("templates/board.html")).substitute(
@@ -174,7 +199,11 @@ async def login(request: Request, svc: Svc) -> Response:
         message = str(refused)
         return login_page(request, svc, message[:1].upper() + message[1:], status=403, renew=True, next_page=BASE)
     token = form.get("token", "").strip()
-    if not token or svc.tokens.who(token) is None:
+    try:
+        who = svc.staff(token, client_address(request)) if token else None
+    except TooManyAttempts as exc:
+        return locked_page(request, svc, exc)
+    if who is None:
         wanted = form.get("next", BASE)
         return login_page(request, svc, "That token is not known. Ask for a new one.", status=401, next_page=wanted)
     response = RedirectResponse(_next_page(form.get("next", BASE)), status_code=303)

@@ -21,8 +21,8 @@ from voiceshop.commerce.money import format_money
 from voiceshop.errors import VoiceshopError
 from voiceshop.server.api import API, staff
 from voiceshop.server.catalog import shop_picker
-from voiceshop.server.console import login_page
-from voiceshop.server.pages import BASE, Page, Svc, local_time, render, signed_in
+from voiceshop.server.console import staff_or_sign_in
+from voiceshop.server.pages import BASE, Page, Svc, local_time, render
 from voiceshop.server.services import Services
 from voiceshop.storage.insights import ABANDONED_AFTER, CONVERSATION_GAP, MAX_DAYS, Insights, compute, period
 from voiceshop.storage.shops import ShopRepository
@@ -174,9 +174,9 @@ async def insights_page(
     start: Annotated[str, Query(max_length=20)] = "",
     end: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    who = signed_in(request, svc)
-    if who is None:
-        return login_page(request, svc)
+    who = staff_or_sign_in(request, svc)
+    if isinstance(who, Response):
+        return who
 
     def day(text: str, what: str) -> date | None:
         if not text.strip():

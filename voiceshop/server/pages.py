@@ -37,7 +37,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from voiceshop.server.problems import TITLES, HttpProblem
-from voiceshop.server.services import Services, services
+from voiceshop.server.services import Services, client_address, services
 from voiceshop.storage.sessions import SessionRepository
 
 BASE = "/board"
@@ -64,8 +64,10 @@ def asset(name: str) -> str:
 
 
 def signed_in(request: Request, svc: Services) -> str | None:
+    """The staff member whose cookie came with the request; a wrong token counts against the client's
+    address, and too many raise ``TooManyAttempts`` (429)."""
     token = request.cookies.get(COOKIE)
-    return svc.tokens.who(token) if token else None
+    return svc.staff(token, client_address(request)) if token else None
 
 
 def staff(request: Request, svc: Svc) -> str:
