@@ -15,7 +15,10 @@ from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
 from voiceshop.server.services import MAX_BODY, Services
-from voiceshop.server.webhooks import Endpoint, StoreOutbox, WebhookWorker, run_in_background
+from voiceshop.server.webhooks import Endpoint, WebhookWorker, run_in_background
+
+WEBHOOK_STOP_WAIT = 3.0
+"""Seconds a stopping server waits for the webhook worker's round in progress."""
 
 DESCRIPTION = """\
 The shop's side of voiceshop: orders, catalog and customers for staff (bearer token from
@@ -38,14 +41,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        thread = None
         if webhooks:
-            worker = WebhookWorker(StoreOutbox(services.store), webhooks)
+            worker = WebhookWorker(services.store, webhooks)
             app.state.webhooks = worker
-            run_in_background(worker, stop)
+            thread = run_in_background(worker, stop)
         try:
             yield
         finally:
             stop.set()
+            if thread is not None:
+                thread.join(WEBHOOK_STOP_WAIT)  # let a round in progress record its outcome and release claims
             services.close()
 
     app = FastAPI(
