@@ -340,3 +340,71 @@ def test_a_killed_server_resumes_delivery_on_start(store_url: str, receiver: Rec
         after = {d.event_id: d.attempts for d in DeliveryRepository(db).list("delivered")}
     assert all(after[e] > before[e] for e in events)  # attempts carried on across the kill
     assert not receiver.bad_signatures
+
+
+def _failed_store(url: str, receiver: Receiver, n: int = 2) -> list[int]:
+    """A store whose ``n`` events failed to reach ``receiver``/pos (one attempt each); their delivery ids."""
+    store_with_events(url, n)
+    receiver.fail_first["/pos"] = n
+    WebhookWorker(opener(url), [Endpoint(receiver.url + "/pos", SECRET)], max_attempts=1).run_once()
+    with Database(url) as db:
+        return [d.id for d in DeliveryRepository(db).list("failed", newest_first=False)]
+
+
+def test_staff_api_lists_and_replays_failed_deliveries(receiver: Receiver, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.serving import running
+    from voiceshop.server.app import create_app
+    from voiceshop.server.auth import StaffTokens
+
+    store = str(tmp_path / "store.db")
+    first, second = _failed_store(store, receiver)
+    tokens = tmp_path / "tokens.json"
+    token = StaffTokens(tokens).add("Sam")
+    app = create_app(store, tokens, webhooks=[Endpoint(receiver.url + "/pos", SECRET)])
+    auth = {"Authorization": f"Bearer {token}"}
+    with running(app) as url, httpx.Client(base_url=url + "/api/v1", headers=auth) as api:
+        page = api.get("/webhooks/deliveries", params={"state": "failed", "limit": 1}).json()
+        assert [d["id"] for d in page["items"]] == [second] and page["next_offset"] == 1
+        assert page["counts"] == {"pending": 0, "delivered": 0, "failed": 2}
+        failed = page["items"][0]
+        assert failed["state"] == "failed" and failed["last_error"] == "HTTP 500" and failed["url"].endswith("/pos")
+        for resp in (api.get("/webhooks/deliveries/999"), api.post("/webhooks/deliveries/999/replay")):
+            assert resp.status_code == 404 and resp.headers["content-type"].startswith("application/problem+json")
+            assert resp.json()["code"] == "not_found" and "no webhook delivery 999" in resp.json()["detail"]
+        bad = api.get("/webhooks/deliveries", params={"state": "lost"})
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
+        assert httpx.get(url + "/api/v1/webhooks/deliveries").status_code == 401  # staff only
+        replayed = api.post(f"/webhooks/deliveries/{first}/replay")
+        assert replayed.status_code == 200 and replayed.json()["state"] in ("pending", "delivered")
+        wait_for(lambda: api.get(f"/webhooks/deliveries/{first}").json()["state"] == "delivered", "never redelivered")
+        again = api.post(f"/webhooks/deliveries/{first}/replay")  # a delivered one may be sent again
+        assert again.status_code == 200
+        wait_for(lambda: api.get(f"/webhooks/deliveries/{first}").json()["state"] == "delivered", "never redelivered")
+        assert api.get(f"/webhooks/deliveries/{second}").json()["state"] == "failed"  # not replayed: left alone
+        doc = httpx.get(url + "/api/v1/openapi.json").json()
+    assert set(doc["paths"]["/api/v1/webhooks/deliveries"]) == {"get"}
+    assert "404" in doc["paths"]["/api/v1/webhooks/deliveries/{delivery_id}/replay"]["post"]["responses"]
+    accepted = receiver.accepted("/pos")
+    assert len(accepted) == 2 and {e["id"] for e in accepted} == {accepted[0]["id"]}  # the replayed event, twice
+
+
+def test_cli_lists_and_replays(vs, receiver: Receiver, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = str(tmp_path / "cli.db")  # the store the vs fixture uses
+    assert "no webhook deliveries yet" in vs("webhooks", "list")
+    first, second = _failed_store(store, receiver)
+    out = vs("webhooks", "list", "--failed")
+    assert "HTTP 500" in out and out.count("failed") >= 2 and receiver.url in out
+    listed = json.loads(vs("webhooks", "list", "--state", "failed", "--json"))
+    assert [d["id"] for d in listed] == [second, first] and listed[0]["attempts"] == 1
+    assert "no pending webhook deliveries" in vs("webhooks", "list", "--state", "pending")
+    assert "not a state" in vs("webhooks", "list", "--state", "lost", code=2)
+    assert "no webhook delivery 999" in vs("webhooks", "replay", "999", code=1)
+    assert "give a delivery ID or --all-failed" in vs("webhooks", "replay", code=2)
+    assert "give a delivery ID or --all-failed" in vs("webhooks", "replay", str(first), "--all-failed", code=2)
+    assert f"delivery {first} " in vs("webhooks", "replay", str(first))
+    assert "still pending" in vs("webhooks", "replay", str(first), code=1)
+    assert f"1 failed deliveries are queued again: {second}" in vs("webhooks", "replay", "--all-failed")
+    assert "no failed webhook deliveries to replay" in vs("webhooks", "replay", "--all-failed")
+    assert json.loads(vs("webhooks", "list", "--json", "--state", "pending"))[0]["attempts"] == 0

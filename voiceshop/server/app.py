@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from voiceshop import __version__
-from voiceshop.server import api, chat, console, problems, webchat
+from voiceshop.server import api, chat, console, deliveries, problems, webchat
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
@@ -66,6 +66,7 @@ def create_app(
     app.state.services = services
     problems.install(app)
     app.include_router(api.router)
+    app.include_router(deliveries.router)
     app.include_router(chat.router)
     app.include_router(console.router)
     app.include_router(webchat.router)
