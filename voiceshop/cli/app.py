@@ -32,6 +32,7 @@ from voiceshop.cli import (
     understand_cmds,
     voice_cmds,
     webhooks_cmds,
+    wyoming_cmds,
 )
 from voiceshop.cli.context import State
 from voiceshop.cli.output import error
@@ -121,6 +122,7 @@ app.command("devices")(voice_cmds.devices)
 app.command("doctor")(voice_cmds.doctor)
 serve_cmds.register(app)
 app.add_typer(webhooks_cmds.app, name="webhooks")
+app.command("wyoming")(wyoming_cmds.wyoming)
 
 
 def _version(value: bool) -> None:
