@@ -7,7 +7,6 @@ import typer
 from voiceshop.cli.context import state
 from voiceshop.runtime.shops import open_shop
 from voiceshop.server.run import ServeError
-from voiceshop.server.wyoming import ShopConversations, check_uri, serve
 from voiceshop.storage import default_target
 from voiceshop.storage.privacy import prune_transcripts
 
@@ -30,6 +29,9 @@ def wyoming(
 
     In Home Assistant: Settings > Devices & services > Add integration > Wyoming Protocol, with this
     machine's host and port; then pick it as the conversation agent of a voice assistant."""
+    # imported here: the wyoming package (and its audio helpers) is only needed by this command
+    from voiceshop.server.wyoming import ShopConversations, check_uri, serve
+
     try:
         uri, reachable = check_uri(uri.strip(), public=public)
     except ServeError as exc:

@@ -170,7 +170,9 @@ class WebhookWorker:
             return DeliveryRepository(db).release(self.owner)
 
     def run_once(self) -> int:
-        """Try every delivery that is due (up to ``batch``); returns how many POSTs were made."""
+        """Try every delivery that is due (up to ``batch``); returns how many POSTs were made.
+
+        The store stays open for the round (no transaction is held while posting)."""
         now = self.clock()
         with self.open_store() as db:
             repo = DeliveryRepository(db)
@@ -180,11 +182,11 @@ class WebhookWorker:
                 for event_id in repo.unwanted(sorted({t for e in self.endpoints.values() for t in e.topics})):
                     repo.settle(event_id, [], now=now)
             claimed = repo.claim(list(self.endpoints), owner=self.owner, now=now, lease=self.lease, limit=self.batch)
-        for delivery in claimed:
-            self._attempt(delivery)
+            for delivery in claimed:
+                self._attempt(repo, delivery)
         return len(claimed)
 
-    def _attempt(self, delivery: Delivery) -> None:
+    def _attempt(self, repo: DeliveryRepository, delivery: Delivery) -> None:
         endpoint = self.endpoints[delivery.url]
         body = event_body(delivery)
         headers = {
@@ -196,8 +198,7 @@ class WebhookWorker:
         }
         error = self.send(endpoint.url, body, headers)
         now = self.clock()
-        with self.open_store() as db, db.transaction():
-            repo = DeliveryRepository(db)
+        with repo.db.transaction():
             done = repo.record(
                 delivery.id,
                 owner=self.owner,
