@@ -18,6 +18,7 @@ from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
+from wyoming.ping import Ping, Pong
 
 from tests.conftest import EXAMPLES, ROOT, bundle
 from voiceshop.server.run import ServeError
@@ -86,6 +87,8 @@ def test_describe_advertises_a_handle_program_in_the_shops_language(tmp_path: Pa
         [model] = program.models
         assert model.name == "coffee-bar" and model.installed and "en" in model.languages
         assert not described.asr and not described.tts  # a conversation service only
+        pong = await talk(Ping(text="alive?").event())
+        assert Pong.is_type(pong.type) and Pong.from_event(pong).text == "alive?"
 
     scenario(str(tmp_path / "store.db"), body)
 

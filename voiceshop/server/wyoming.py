@@ -36,6 +36,7 @@ from wyoming.asr import Transcript
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Attribution, Describe, HandleModel, HandleProgram, Info
+from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from voiceshop import __version__
@@ -81,6 +82,8 @@ class ShopConversations:
     def _open(self, shop: str) -> tuple[str, str, str]:
         self._db = Database(self.store)
         found = ShopRepository(self._db).resolve(shop).shop
+        # compile the shop's understanding now (seconds on a Pi), not on the first shopper's words
+        Assistant(self._db, found.slug, device=DEVICE_PREFIX + "start").understand("hello")
         return found.slug, found.name, found.locale
 
     @property
@@ -154,6 +157,9 @@ class ConversationHandler(AsyncEventHandler):
     async def handle_event(self, event: Event) -> bool:
         if Describe.is_type(event.type):
             await self.write_event(info(self.conversations).event())
+            return True
+        if Ping.is_type(event.type):  # a client checking the service is alive
+            await self.write_event(Pong(text=Ping.from_event(event).text).event())
             return True
         if Transcript.is_type(event.type):
             text, conversation = _heard(event)
