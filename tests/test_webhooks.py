@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -394,6 +395,12 @@ def test_cli_lists_and_replays(vs, receiver: Receiver, tmp_path: Path) -> None: 
     store = str(tmp_path / "cli.db")  # the store the vs fixture uses
     assert "no webhook deliveries yet" in vs("webhooks", "list")
     first, second = _failed_store(store, receiver)
+    with socket.socket() as taken:  # serve stops at the busy port, after its warnings
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        out = vs("serve", "--port", port, "--webhook", receiver.url + "/pos", "--webhook-secret", SECRET, code=1)
+    assert "2 webhook deliveries failed earlier: `voiceshop webhooks list --failed`" in out
     out = vs("webhooks", "list", "--failed")
     assert "HTTP 500" in out and out.count("failed") >= 2 and receiver.url in out
     listed = json.loads(vs("webhooks", "list", "--state", "failed", "--json"))

@@ -150,6 +150,19 @@ def test_transcripts_without_a_conversation_id_share_their_connection(tmp_path: 
     scenario(port_store, body)
 
 
+def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    with Database(tmp_path / "store.db") as db:
+        ShopRepository(db).load(bundle("coffee-bar"))
+    conversations = ShopConversations(str(tmp_path / "store.db"), "coffee-bar")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        uri = f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(ServeError, match=r"cannot listen on .*; pass another port in --uri"):
+            asyncio.run(start(uri, conversations))
+    conversations.close()
+
+
 def test_uris_and_devices() -> None:
     assert check_uri("tcp://127.0.0.1:10700", public=False) == ("tcp://127.0.0.1:10700", False)
     assert check_uri("tcp://0.0.0.0:10700", public=True)[1] is True
