@@ -7,11 +7,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from starlette.concurrency import run_in_threadpool
 
 from voiceshop import __version__
+from voiceshop.errors import VoiceshopError
+from voiceshop.runtime import Assistant
 from voiceshop.server import api, chat, console, deliveries, problems, webchat
 from voiceshop.server.auth import StaffTokens
+from voiceshop.server.console import asset
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
 from voiceshop.server.services import MAX_BODY, Services
@@ -27,6 +31,17 @@ problem details (`application/problem+json`) with a `code` to branch on.
 """
 
 
+def warm_up(services: Services) -> None:
+    """Compile the current shop's understanding before the first shopper's turn needs it (seconds on
+    a Pi), so the server only says it is up once it answers at full speed. A store with no shop yet
+    has nothing to compile."""
+    try:
+        with services.store() as db:
+            Assistant(db, None, device="warm-up").understand("hello")
+    except VoiceshopError:
+        return
+
+
 def create_app(
     db_path: str | Path | None,
     token_file: Path,
@@ -40,6 +55,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(warm_up, services)
         stop = threading.Event()
         thread = None
         if webhooks:
@@ -74,6 +90,12 @@ def create_app(
     @app.get(f"{api.API}/health", response_model=Health, tags=["health"], summary="Is the server up")
     def health() -> Health:
         return Health(status="ok", version=__version__)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def icon() -> Response:
+        # every browser asks for it; without one, each page of the board and the chat logs a 404
+        svg = asset("static/icon.svg")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     app.add_middleware(BodyLimit, max_bytes=max_body)
     return app
