@@ -27,8 +27,8 @@ def wyoming(
 ) -> None:
     """Serve the shop's assistant to Home Assistant (Wyoming conversation service) until Ctrl-C.
 
-    In Home Assistant: Settings > Devices & services > Add integration > Wyoming Protocol, with this
-    machine's host and port; then pick it as the conversation agent of a voice assistant."""
+    In Home Assistant: add the Wyoming Protocol integration with this machine's host and port.
+    """
     # imported here: the wyoming package (and its audio helpers) is only needed by this command
     from voiceshop.server.wyoming import ShopConversations, check_uri, serve
 
