@@ -13,13 +13,28 @@ from starlette.concurrency import run_in_threadpool
 from voiceshop import __version__
 from voiceshop.errors import VoiceshopError
 from voiceshop.runtime import Assistant
-from voiceshop.server import api, callbacks, catalog, chat, console, insights, pages, problems, retention, webchat
+from voiceshop.server import (
+    api,
+    callbacks,
+    catalog,
+    chat,
+    console,
+    deliveries,
+    insights,
+    pages,
+    problems,
+    retention,
+    webchat,
+)
 from voiceshop.server.auth import StaffTokens
 from voiceshop.server.console import asset
 from voiceshop.server.limits import BodyLimit
 from voiceshop.server.schemas import Health
 from voiceshop.server.services import MAX_BODY, Services
-from voiceshop.server.webhooks import Endpoint, StoreOutbox, WebhookWorker, run_in_background
+from voiceshop.server.webhooks import Endpoint, WebhookWorker, run_in_background
+
+WEBHOOK_STOP_WAIT = 3.0
+"""Seconds a stopping server waits for the webhook worker's round in progress."""
 
 DESCRIPTION = """\
 The shop's side of voiceshop: orders, catalog, customers and insights for staff (bearer token from
@@ -55,14 +70,17 @@ def create_app(
         await run_in_threadpool(warm_up, services)
         stop = threading.Event()
         retention.prune_in_background(services, stop)
+        thread = None
         if webhooks:
-            worker = WebhookWorker(StoreOutbox(services.store), webhooks)
+            worker = WebhookWorker(services.store, webhooks)
             app.state.webhooks = worker
-            run_in_background(worker, stop)
+            thread = run_in_background(worker, stop)
         try:
             yield
         finally:
             stop.set()
+            if thread is not None:
+                thread.join(WEBHOOK_STOP_WAIT)  # let a round in progress record its outcome and release claims
             services.close()
 
     app = FastAPI(
@@ -77,6 +95,7 @@ def create_app(
     app.state.services = services
     problems.install(app, page=pages.error_page)
     app.include_router(api.router)
+    app.include_router(deliveries.router)
     app.include_router(chat.router)
     app.include_router(console.router)
     app.include_router(catalog.router)

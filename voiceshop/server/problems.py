@@ -63,6 +63,7 @@ CODE_STATUS: Mapping[str, int] = {
     "out_of_stock": 409,
     "price_changed": 409,
     "order_transition": 409,
+    "delivery_pending": 409,
     "precondition_failed": 412,
     "precondition_required": 428,
     "idempotency_key_missing": 400,

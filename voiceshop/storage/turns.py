@@ -16,10 +16,10 @@ from typing import Literal
 from voiceshop.storage.db import Database, utcnow
 from voiceshop.storage.shops import StoredShop
 
-Channel = Literal["chat", "voice", "api", "web"]
+Channel = Literal["chat", "voice", "api", "web", "wyoming"]
 """Where a turn came from: typed chat (``voiceshop chat``), the voice loop (``run``), the HTTP
-conversation endpoint, or the shopper's web chat page."""
-CHANNELS: tuple[Channel, ...] = ("chat", "voice", "api", "web")
+conversation endpoint, the shopper's web chat page, or Home Assistant (``voiceshop wyoming``)."""
+CHANNELS: tuple[Channel, ...] = ("chat", "voice", "api", "web", "wyoming")
 
 
 @dataclass(frozen=True)

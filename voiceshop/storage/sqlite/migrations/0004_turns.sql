@@ -8,7 +8,7 @@ CREATE TABLE turns (
     id         INTEGER PRIMARY KEY,
     shop_id    INTEGER NOT NULL REFERENCES shops(id),
     session    TEXT    NOT NULL,                -- the device or web session the turn was said on
-    channel    TEXT    NOT NULL,                -- chat, voice, api or web
+    channel    TEXT    NOT NULL,                -- chat, voice, api, web or wyoming
     customer   TEXT,                            -- who was shopping, if known (for forgetting)
     heard      TEXT,                            -- the words; NULL once erased
     intent     TEXT,                            -- the intent understood; NULL: nothing matched
