@@ -123,6 +123,8 @@ def test_a_full_order_over_several_transcripts_ends_as_a_stored_order(store_url:
         stored = ShopRepository(db).resolve("coffee-bar")
         assert SessionRepository(db).load(stored, "ha-01JCONV0000000000000000001") is not None
         assert SessionRepository(db).load(stored, "ha-01JCONV0000000000000000002") is not None
+        turns = db.execute("SELECT DISTINCT channel FROM turns WHERE order_number = ?", (order.number,)).fetchall()
+        assert [r[0] for r in turns] == ["wyoming"]  # recorded for the shop's insights like every channel
 
 
 def test_a_line_it_does_not_understand_gets_a_helpful_reply(tmp_path: Path) -> None:
