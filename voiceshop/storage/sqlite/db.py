@@ -262,9 +262,10 @@ def _synchronous(target: str | Path | None) -> str:
     value = query.get("synchronous", [SYNCHRONOUS[0]])[-1].strip().lower()
     if unknown or value not in SYNCHRONOUS:
         what = f"the setting {unknown[0]!r}" if unknown else f"synchronous={value!r}"
+        choices = " or ".join(f"?synchronous={v}" for v in SYNCHRONOUS)
         raise StoreError(
             f"the database URL {target.strip()!r} has {what}, which SQLite stores do not know; "
-            f"the one setting is {' or '.join(f'?synchronous={v}' for v in SYNCHRONOUS)} ({SYNCHRONOUS[0]} unless given)"
+            f"the one setting is {choices} ({SYNCHRONOUS[0]} unless given)"
         )
     return value
 
