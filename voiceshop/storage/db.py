@@ -201,13 +201,6 @@ class Database:
     def migrate(self) -> list[str]:
         raise NotImplementedError
 
-    def lock_key(self, c: Conn, key: str) -> None:
-        """Serialise transactions about the same ``key`` (a checkout token) until this one ends: a
-        statement sent after this call sees what a transaction that held the key committed.
-
-        SQLite needs no lock (its writers take turns); PostgreSQL takes an advisory lock (in a
-        pipeline, sent with the statements that follow it)."""
-
     def read_snapshot(self, c: Conn) -> None:
         """Make the transaction just begun on ``c`` read one consistent snapshot (for a copy)."""
 

@@ -75,8 +75,8 @@ class OrderRepository:
         # Three trips to a PostgreSQL server (the reads; the stock and the order; the rest with the
         # COMMIT), each sent as one pipeline; SQLite runs the same statements one after the other.
         with self.db.transaction(pipeline=True) as c:
-            # two devices retrying the same token wait for each other here, so the second finds the first's order
-            self.db.lock_key(c, f"checkout:{token}")
+            # a retry finds its first order here; two devices sending the same token at the same moment
+            # meet at the order's INSERT below (the unique token), where the second waits for the first
             earlier = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,))
             who = c.execute("SELECT id, name FROM customers WHERE name = ?", (customer,)) if customer else None
             products = self.shops.products_later(c, stored, [line.sku for line in cart.lines])
@@ -123,18 +123,14 @@ class OrderRepository:
             # for each other in a circle. The guard in WHERE is the real check: stock never goes below
             # zero, whatever was read above.
             taking = sorted((found[sku][0], sku, qty) for sku, qty in wanted.items() if found[sku][1].stock is not None)
-            taken = [
-                c.execute(
-                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
-                    (qty, product_id, qty),
-                )
-                for product_id, _, qty in taking
-            ]
             now = utcnow()
+            # No row back: a device sending the same token committed its order while this one was
+            # being priced (the INSERT waited for it to finish).
             inserted = c.execute(
                 "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
                 " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (checkout_token) DO NOTHING RETURNING id",
                 (
                     stored.id,
                     customer_id,
@@ -150,7 +146,28 @@ class OrderRepository:
                     now,
                 ),
             )
-            order_id = int(inserted.fetchall()[0][0])
+            taken = [
+                c.execute(
+                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
+                    (qty, product_id, qty),
+                )
+                for product_id, _, qty in taking
+            ]
+            first = inserted.fetchone()
+            if first is None:
+                # that device's order is the one: what this transaction took goes back (it may be
+                # part of a larger one, so it is undone here rather than rolled back)
+                c.executemany(
+                    "UPDATE products SET stock = stock + ? WHERE id = ?",
+                    [
+                        (qty, product_id)
+                        for (product_id, _, qty), cur in zip(taking, taken, strict=True)
+                        if cur.fetchone()
+                    ],
+                )
+                row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
+                return PlaceResult(self._load(c, int(row["id"])), created=False)
+            order_id = int(first[0])
             for (product_id, sku, qty), cur in zip(taking, taken, strict=True):
                 if cur.fetchone() is None:
                     left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]

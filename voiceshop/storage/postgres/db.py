@@ -5,8 +5,10 @@ becomes ``%s``, rows answer by position and by name, and server errors become th
 
 Guarantees, as in SQLite: every change is one transaction (READ COMMITTED); stock is decremented by
 a guarded UPDATE whose row lock makes concurrent checkouts wait for each other, so it never goes
-below zero; checkouts with the same token are serialised by an advisory lock, so a retry finds the
-first order; a device that dies mid-transaction loses its connection and the server rolls it back.
+below zero; checkouts with the same token meet at the unique token of the order's INSERT, where the
+second waits for the first and then finds its order; a device that dies mid-transaction loses its
+connection and the server rolls it back. A checkout runs as a pipeline (``transaction(pipeline=True)``):
+three round trips to the server, not one per statement.
 """
 
 from __future__ import annotations
@@ -234,9 +236,6 @@ class PostgresDatabase(Database):
                 f"lost the connection to PostgreSQL at {self.location} ({_reason(exc)}); "
                 "check the server and the network, then try again"
             ) from None
-
-    def lock_key(self, c: Conn, key: str) -> None:
-        c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
 
     # -- schema ------------------------------------------------------------------------------------
 
