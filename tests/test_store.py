@@ -363,6 +363,23 @@ def test_out_of_stock_rolls_back_every_line(
     assert count(db, "orders") == count(db, "order_lines") == 0
 
 
+def test_a_refused_checkout_inside_a_larger_transaction_leaves_nothing(store_url: str, corner: ShopBundle) -> None:
+    """A dialog turn places the order inside its own transaction and saves its session after a
+    refusal: the refused checkout's own writes (the first line's stock) are undone, the rest commits."""
+    with Database(store_url) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("GRO-GUM", 2), ("PC-TB-ELEC", 5))  # only 4 toothbrushes
+        with db.transaction() as c:
+            with pytest.raises(OutOfStock):
+                OrderRepository(db).place(stored, cart, token="t")
+            db.set_setting(c, "after", "the turn went on")
+        assert stock(db, "GRO-GUM") == 40 and stock(db, "PC-TB-ELEC") == 4
+        assert count(db, "orders") == count(db, "order_lines") == count(db, "outbox") - 1 == 0
+        assert db.get_setting("after") == "the turn went on"
+
+
 def test_same_product_on_two_lines_counts_together(
     shops: ShopRepository, orders: OrderRepository, coffee_shop: StoredShop, corner_shop: StoredShop
 ) -> None:

@@ -156,7 +156,8 @@ class Database:
     """The store as the repositories see it. ``Database(target)`` opens the back end the target names.
 
     Every change goes through ``transaction()``; a transaction opened inside another joins it, so a
-    dialog turn that places an order and saves its session commits both or neither.
+    dialog turn that places an order and saves its session commits both or neither. The inner one is
+    a savepoint: when it fails (an item out of stock), its own writes are undone and the turn goes on.
     """
 
     backend: ClassVar[str] = ""

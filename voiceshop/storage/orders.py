@@ -154,22 +154,20 @@ class OrderRepository:
                 for product_id, _, qty in taking
             ]
             first = inserted.fetchone()
+            # every answer read now (one wait), so no statement is left half-read (SQLite cannot commit then)
+            got = [cur.fetchone() is not None for cur in taken]
             if first is None:
                 # that device's order is the one: what this transaction took goes back (it may be
                 # part of a larger one, so it is undone here rather than rolled back)
                 c.executemany(
                     "UPDATE products SET stock = stock + ? WHERE id = ?",
-                    [
-                        (qty, product_id)
-                        for (product_id, _, qty), cur in zip(taking, taken, strict=True)
-                        if cur.fetchone()
-                    ],
+                    [(qty, product_id) for (product_id, _, qty), ok in zip(taking, got, strict=True) if ok],
                 )
                 row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
             order_id = int(first[0])
-            for (product_id, sku, qty), cur in zip(taking, taken, strict=True):
-                if cur.fetchone() is None:
+            for (product_id, sku, qty), ok in zip(taking, got, strict=True):
+                if not ok:
                     left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]
                     if left is not None:  # None: made to order since it was read, nothing to take
                         raise OutOfStock(sku, found[sku][1].name, qty, int(left))

@@ -178,7 +178,8 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, *, pipeline: bool = False) -> Iterator[Conn]:
-        """BEGIN ... COMMIT on a pooled connection, rolled back on any error; nested calls join it.
+        """BEGIN ... COMMIT on a pooled connection, rolled back on any error; nested calls join it
+        (as a savepoint, undone alone if it fails).
 
         The transaction belongs to the calling thread: reads through ``execute`` on that thread see it.
         With ``pipeline`` the BEGIN, the statements and the COMMIT travel together (psycopg's pipeline
@@ -186,10 +187,8 @@ class PostgresDatabase(Database):
         """
         current: _Conn | None = getattr(self._local, "conn", None)
         if current is not None:
-            if not pipeline:
-                yield current
-                return
-            with self._errors(), current.raw.pipeline():
+            # psycopg makes a nested transaction a savepoint: if it fails, its own writes are undone
+            with self._errors(), current.raw.pipeline() if pipeline else nullcontext(), current.raw.transaction():
                 yield current
             return
         with self._errors(), self._connection() as raw:

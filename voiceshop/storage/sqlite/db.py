@@ -207,14 +207,25 @@ class SQLiteDatabase(Database):
         with ``StoreLocked``.
 
         A transaction opened inside another joins it: a dialog turn places an order and saves its
-        session in one commit, so a crash leaves either both or neither.
+        session in one commit, so a crash leaves either both or neither. The inner one is a
+        savepoint: if it fails, its own writes are undone and the outer one may go on.
         """
         if self._depth:
+            # a savepoint: a nested transaction that fails undoes its own writes, and the outer one
+            # carries on (a checkout refused for stock leaves nothing of itself in the dialog's turn)
+            savepoint = f"nested_{self._depth}"
+            self.conn.execute(f"SAVEPOINT {savepoint}")
             self._depth += 1
             try:
                 yield self.conn
+            except BaseException:
+                with suppress(sqlite3.DatabaseError):
+                    self.conn.execute(f"ROLLBACK TO {savepoint}")
+                    self.conn.execute(f"RELEASE {savepoint}")
+                raise
             finally:
                 self._depth -= 1
+            self.conn.execute(f"RELEASE {savepoint}")
             return
         deadline = time.monotonic() + LOCK_GIVE_UP_S
         while True:
