@@ -202,6 +202,11 @@ class Database:
     def migrate(self) -> list[str]:
         raise NotImplementedError
 
+    def next_id(self, table: str) -> str:
+        """An SQL expression for the id of a row about to be inserted into ``table`` with it (so what
+        is derived from the id, an order's number, is written with the row)."""
+        raise NotImplementedError
+
     def read_snapshot(self, c: Conn) -> None:
         """Make the transaction just begun on ``c`` read one consistent snapshot (for a copy)."""
 

@@ -72,17 +72,21 @@ class OrderRepository:
         if not token:
             raise ValueError("a checkout token is required")
         shop = stored.shop
-        # Three trips to a PostgreSQL server (the reads; the stock and the order; the rest with the
+        # Three trips to a PostgreSQL server (the reads; the order and the stock; the rest with the
         # COMMIT), each sent as one pipeline; SQLite runs the same statements one after the other.
         with self.db.transaction(pipeline=True) as c:
-            # a retry finds its first order here; two devices sending the same token at the same moment
-            # meet at the order's INSERT below (the unique token), where the second waits for the first
-            earlier = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,))
+            # A retry finds its first order here; two devices sending the same token at the same moment
+            # meet at the order's INSERT below (the unique token), where the second waits for the first.
+            # The new order's id comes with it, so its number is written with the order.
+            earlier = c.execute(
+                f"SELECT (SELECT id FROM orders WHERE checkout_token = ?), {self.db.next_id('orders')}", (token,)
+            )
             who = c.execute("SELECT id, name FROM customers WHERE name = ?", (customer,)) if customer else None
             products = self.shops.products_later(c, stored, [line.sku for line in cart.lines])
             row = earlier.fetchone()
-            if row is not None:
-                return PlaceResult(self._load(c, int(row["id"])), created=False)
+            if row[0] is not None:
+                return PlaceResult(self._load(c, int(row[0])), created=False)
+            order_id, number = int(row[1]), order_number(int(row[1]))
             if not cart.lines:
                 raise EmptyCart("the cart is empty; add something before checking out")
             customer_id, customer_name = self._customer(customer, None if who is None else who.fetchone())
@@ -94,7 +98,7 @@ class OrderRepository:
                     code="no_longer_sold",
                     product=missing[0],
                 )
-            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p in found.values()))
+            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p, _ in found.values()))
             lines = []
             for line in cart.lines:
                 priced = price_item(catalog, line.sku, line.options, line.quantity)
@@ -122,16 +126,18 @@ class OrderRepository:
             # in one order (by id), here as when an order is cancelled, so two transactions never wait
             # for each other in a circle. The guard in WHERE is the real check: stock never goes below
             # zero, whatever was read above.
-            taking = sorted((found[sku][0], sku, qty) for sku, qty in wanted.items() if found[sku][1].stock is not None)
+            taking = sorted((found[sku][0], sku, qty) for sku, qty in wanted.items() if found[sku][2] is not None)
             now = utcnow()
             # No row back: a device sending the same token committed its order while this one was
             # being priced (the INSERT waited for it to finish).
             inserted = c.execute(
-                "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
+                "INSERT INTO orders (id, number, shop_id, customer_id, checkout_token, status, delivery, currency,"
                 " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " VALUES (?, ?, ?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (checkout_token) DO NOTHING RETURNING id",
                 (
+                    order_id,
+                    number,
                     stored.id,
                     customer_id,
                     token,
@@ -165,13 +171,11 @@ class OrderRepository:
                 )
                 row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
                 return PlaceResult(self._load(c, int(row["id"])), created=False)
-            order_id = int(first[0])
             for (product_id, sku, qty), ok in zip(taking, got, strict=True):
                 if not ok:
                     left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]
                     if left is not None:  # None: made to order since it was read, nothing to take
                         raise OutOfStock(sku, found[sku][1].name, qty, int(left))
-            number = order_number(order_id)
             # the order as _load would read it back, without reading it back (fewer round trips)
             order = Order(
                 number=number,
@@ -195,7 +199,6 @@ class OrderRepository:
                 created_at=datetime.fromisoformat(now),
             )
             # the writes that need no answer: sent with the COMMIT
-            c.execute("UPDATE orders SET number = ? WHERE id = ?", (number, order_id))
             c.execute(
                 "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity, unit_price)"
                 " VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in lines),

@@ -155,8 +155,9 @@ class ShopRepository:
         )
         return Catalog(option_groups=stored.option_groups, products=tuple(_product_from_row(r) for r in rows))
 
-    def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product]]:
-        """Active products by SKU with their row ids; missing SKUs are simply absent.
+    def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product, int | None]]:
+        """Active products by SKU: row id, the product as loaded (its ``stock`` is the file's) and
+        the live stock (None: made to order). Missing SKUs are simply absent.
 
         Inside a transaction it reads through that transaction.
         """
@@ -164,7 +165,7 @@ class ShopRepository:
 
     def products_later(
         self, c: Conn | Database, stored: StoredShop, skus: list[str]
-    ) -> Callable[[], dict[str, tuple[int, Product]]]:
+    ) -> Callable[[], dict[str, tuple[int, Product, int | None]]]:
         """Send the query of ``products`` now through ``c``; the function returned reads its answer
         (in a pipeline the query travels with the statements sent before that)."""
         wanted = sorted(set(skus))
@@ -175,4 +176,8 @@ class ShopRepository:
             f" AND sku IN ({', '.join('?' for _ in wanted)})",
             (stored.id, *wanted),
         )
-        return lambda: {str(row["sku"]): (int(row["id"]), _product_from_row(row)) for row in cur.fetchall()}
+        # no copy of each product with its live stock (a checkout prices it, and reads the stock beside it)
+        return lambda: {
+            str(row["sku"]): (int(row["id"]), _parse_product(row["product_json"]), row["stock"])
+            for row in cur.fetchall()
+        }

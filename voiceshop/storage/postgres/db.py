@@ -236,6 +236,10 @@ class PostgresDatabase(Database):
                 "check the server and the network, then try again"
             ) from None
 
+    def next_id(self, table: str) -> str:
+        # the identity's sequence: never handed out twice (a rolled-back checkout leaves a gap)
+        return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+
     # -- schema ------------------------------------------------------------------------------------
 
     @property

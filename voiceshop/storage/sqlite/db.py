@@ -142,6 +142,11 @@ class SQLiteDatabase(Database):
         # cut, not only a crash (see SYNCHRONOUS)
         self.conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
 
+    def next_id(self, table: str) -> str:
+        # one past the largest, as SQLite itself would choose: writers take turns, so no other
+        # transaction can take it before this one commits
+        return f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"
+
     def _locked(self) -> StoreLocked:
         return StoreLocked(
             f"the database {self.path} is locked by another process; "
