@@ -3,15 +3,22 @@ devices at once, a contest for limited stock, and loading a generated 100,000-pr
 
     .venv/bin/python benchmarks/store.py [--orders 2000] [--devices 1 4 8] [--products 100000]
                                          [--pg-url postgresql://...] [--no-postgres] [--no-sync]
+                                         [--only sqlite|sqlite-normal|postgresql ...]
 
 Each device is a process with its own connection (SQLite: the same file; PostgreSQL: its own pool)
 placing 1-3 line orders as fast as it can; throughput is counted from the moment all devices start
 to the moment the last one finishes (process start-up excluded), and p95 is over every checkout.
-Both stores are durable as in use: SQLite WAL with synchronous=FULL in a temporary folder on the
-disk of /tmp; PostgreSQL a throwaway cluster (initdb, as the tests make it) with fsync and
-synchronous_commit on, or the server given by --pg-url (its database must be empty or a
-voiceshop store it is fine to fill). --no-sync stops waiting for the disk on both, to show what the
-code itself costs. Prints numbers; asserts nothing.
+Both stores are durable as in use: SQLite WAL with synchronous=FULL (voiceshop's default) in a
+temporary folder on the disk of /tmp, and again with synchronous=NORMAL (``sqlite-normal``, the
+``?synchronous=normal`` setting: no disk flush per order, a power cut may lose the last orders);
+PostgreSQL a throwaway cluster (initdb, as the tests make it) with fsync and synchronous_commit on,
+or the server given by --pg-url (its database must be empty or a voiceshop store it is fine to
+fill). --no-sync stops waiting for the disk on both, to show what the code itself costs.
+
+The machine may be shared, so every run also prints the load average before it and the CPU time
+per order: the devices' own (user + system), and the throwaway PostgreSQL server's (all its
+processes). CPU per order is what the code costs; orders/s also shows what the machine had to spare.
+Compare two trees back to back under the same load. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing as mp
+import os
 import random
 import resource
 import signal
@@ -92,14 +100,48 @@ def device(url: str, n: int, prefix: str, products: int, no_sync: bool, ready: A
     ready.release()
     go.wait()
     times = []
+    cpu = cpu_seconds()
     start = time.perf_counter()
     for i in range(n):
         t = time.perf_counter()
         repo.place(stored, carts[i % len(carts)], token=f"{prefix}-{i}")
         times.append(time.perf_counter() - t)
     end = time.perf_counter()
+    cpu = cpu_seconds() - cpu
     db.close()
-    out.put((start, end, times))
+    out.put((start, end, times, cpu))
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu_seconds(cluster: pg_cluster.Cluster | None) -> float | None:
+    """User and system CPU time of a throwaway PostgreSQL cluster so far: the postmaster, the backends
+    it has reaped (cutime, cstime) and those still running. None for a server that is not ours."""
+    if cluster is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def contender(url: str, tries: int, prefix: str, ready: Any, go: Any, out: Any) -> None:
@@ -148,29 +190,41 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
+KINDS = ("sqlite", "sqlite-normal", "postgresql")
+
+
 def new_store(kind: str, tmpdir: Path, cluster: pg_cluster.Cluster | None, pg_url: str | None, name: str) -> str:
     if kind == "sqlite":
-        return str(tmpdir / f"{name}.db")
+        return f"sqlite:///{tmpdir / name}.db"
+    if kind == "sqlite-normal":
+        return f"sqlite:///{tmpdir / name}-normal.db?synchronous=normal"
     if pg_url:
         return pg_url
     assert cluster is not None
     return cluster.new_database(name)
 
 
-def bench_orders(url: str, shop: Path, orders: int, devices: list[int], no_sync: bool) -> None:
+def bench_orders(
+    url: str, label: str, shop: Path, orders: int, devices: list[int], no_sync: bool, cluster: pg_cluster.Cluster | None
+) -> None:
     with Database(url) as db:
         ShopRepository(db).load(load_shop_folder(shop))
-        label = f"{db.backend:<10}"
     for n in devices:
         per = max(1, orders // n)
+        load = os.getloadavg()[0]
+        server = server_cpu_seconds(cluster)
         results = run_devices(device, [(url, per, f"d{n}-{i}", 1000, no_sync) for i in range(n)])
+        after = server_cpu_seconds(cluster)
         wall = max(r[1] for r in results) - min(r[0] for r in results)
         times = [t for r in results for t in r[2]]
         total = per * n
+        cpu = sum(r[3] for r in results) / total * 1000
+        server_ms = "" if server is None or after is None else f", server {(after - server) / total * 1000:4.2f}"
         print(
-            f"{label} {n} device{'s' if n > 1 else ' '}: {total:>5} orders in {wall:5.2f} s = "
+            f"{label:<13} {n} device{'s' if n > 1 else ' '}: {total:>5} orders in {wall:5.2f} s = "
             f"{total / wall:6,.0f} orders/s; checkout median {statistics.median(times) * 1000:5.2f} ms, "
-            f"p95 {p95(times) * 1000:5.2f} ms, max {max(times) * 1000:6.1f} ms",
+            f"p95 {p95(times) * 1000:5.2f} ms, max {max(times) * 1000:6.1f} ms; "
+            f"CPU per order: devices {cpu:4.2f} ms{server_ms}; load average {load:.1f}",
             flush=True,
         )
 
@@ -239,6 +293,7 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=100_000, help="size of the generated catalog (0: skip)")
     ap.add_argument("--pg-url", help="benchmark this PostgreSQL database instead of a throwaway cluster")
     ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    ap.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS), help="the stores to measure")
     ap.add_argument(
         "--no-sync",
         action="store_true",
@@ -251,18 +306,24 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="voiceshop-bench-") as tmp,
-        postgres(not args.no_postgres, args.pg_url, args.no_sync) as cluster,
+        postgres(not args.no_postgres and "postgresql" in args.only, args.pg_url, args.no_sync) as cluster,
     ):
         tmpdir = Path(tmp)
         small = tmpdir / "small-shop"
         write_shop(small, 1000)
-        kinds = ["sqlite"] + (["postgresql"] if cluster is not None or args.pg_url else [])
+        kinds = [
+            k
+            for k in args.only
+            if (k != "postgresql" or cluster is not None or args.pg_url) and not (k == "sqlite-normal" and args.no_sync)
+        ]
         for kind in kinds:
             url = new_store(kind, tmpdir, cluster, args.pg_url, "orders")
-            bench_orders(url, small, args.orders, args.devices, args.no_sync)
+            bench_orders(
+                url, kind, small, args.orders, args.devices, args.no_sync, cluster if kind == "postgresql" else None
+            )
         for kind in kinds:
-            if kind == "postgresql" and args.pg_url:
-                continue  # the contest needs a second, empty database
+            if (kind == "postgresql" and args.pg_url) or kind == "sqlite-normal":
+                continue  # the contest needs a second, empty database; it is about locks, not the disk
             bench_contest(new_store(kind, tmpdir, cluster, None, "contest"), small, max(args.devices), 500, 200)
         if args.products <= 0:
             return

@@ -80,6 +80,12 @@ class Cluster:
             timeout=120,
         )
 
+    def restart(self) -> None:
+        """Stop the server (its sessions cut off, as by a reboot or an upgrade) and start it again."""
+        done = self.pg_ctl("restart", "-m", "fast", "-w", "-t", "60", "-l", str(self.root / "server.log"))
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl restart failed: {done.stderr.strip() or done.stdout.strip()}")
+
     def stop(self) -> None:
         self.pg_ctl("stop", "-m", "immediate", "-w")
         shutil.rmtree(self.root, ignore_errors=True)

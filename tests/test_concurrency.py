@@ -134,3 +134,56 @@ def test_killed_at_a_random_moment_keeps_every_order_whole(store_url: str, delay
     p.wait(timeout=10)
     n, _ = invariants(store_url, 10_000)
     assert n > 0, "the worker placed no order before it was killed; the test proved nothing"
+
+
+def test_cancelling_while_others_check_out_never_deadlocks(store_url: str) -> None:
+    """Cancelling restocks every product of an order while checkouts take stock of the same products;
+    both lock product rows in one order (by id), so neither ever waits for the other in a circle
+    (which PostgreSQL would break by failing one of them as "busy")."""
+    base = bundle("corner-store")
+    shop = base.shop.model_copy(update={"slug": "stress", "spending_cap": None})
+    products = tuple(
+        Product(sku=f"PAIR-{i}", name=f"pair item {i}", category="gifts", price=100, stock=10_000) for i in (1, 2, 3)
+    )
+    with Database(store_url) as db:
+        ShopRepository(db).load(ShopBundle(shop, Catalog(products=products), base.folder, base.files))
+    from voiceshop.commerce.cart import Cart, price_item
+
+    failures: list[BaseException] = []
+    rounds = 60
+
+    def device(name: str, skus: list[str], cancel: bool) -> None:
+        try:
+            with Database(store_url) as db:
+                shops = ShopRepository(db)
+                stored = shops.resolve("stress")
+                catalog = shops.catalog(stored)
+                cart = Cart()
+                for sku in skus:
+                    cart = cart.add(price_item(catalog, sku, (), 1))
+                repo = OrderRepository(db)
+                for i in range(rounds):
+                    order = repo.place(stored, cart, token=f"{name}-{i}").order
+                    if cancel:
+                        repo.cancel(order.number)
+        except BaseException as exc:
+            failures.append(exc)
+
+    import threading
+
+    # the cancelling devices' orders list the products highest id first, the others lowest first
+    threads = [
+        threading.Thread(target=device, args=("c1", ["PAIR-3", "PAIR-2", "PAIR-1"], True)),
+        threading.Thread(target=device, args=("c2", ["PAIR-3", "PAIR-1"], True)),
+        threading.Thread(target=device, args=("p1", ["PAIR-1", "PAIR-2", "PAIR-3"], False)),
+        threading.Thread(target=device, args=("p2", ["PAIR-2", "PAIR-3"], False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert failures == []
+    with Database(store_url) as db:
+        left = {r[0]: r[1] for r in db.execute("SELECT sku, stock FROM products WHERE sku LIKE 'PAIR-%'")}
+    # only the orders that were not cancelled took stock
+    assert left == {"PAIR-1": 10_000 - rounds, "PAIR-2": 10_000 - 2 * rounds, "PAIR-3": 10_000 - 2 * rounds}

@@ -142,6 +142,7 @@ def test_default_store_follows_the_environment(monkeypatch: pytest.MonkeyPatch, 
         ("sqlite:///var/lib/voiceshop/shop.db", ("sqlite", "/var/lib/voiceshop/shop.db")),
         ("sqlite:////var/lib/voiceshop/shop.db", ("sqlite", "/var/lib/voiceshop/shop.db")),
         ("sqlite:shop.db", ("sqlite", "shop.db")),
+        ("sqlite:///var/lib/voiceshop/shop.db?synchronous=normal", ("sqlite", "/var/lib/voiceshop/shop.db")),
         ("my:shop.db", ("sqlite", "my:shop.db")),
         ("postgres://pi@10.0.0.5/shop", ("postgresql", "postgres://pi@10.0.0.5/shop")),
         (" postgresql://pi@10.0.0.5/shop ", ("postgresql", "postgresql://pi@10.0.0.5/shop")),
@@ -149,6 +150,20 @@ def test_default_store_follows_the_environment(monkeypatch: pytest.MonkeyPatch, 
 )
 def test_the_url_chooses_the_back_end(target: str, expected: tuple[str, str]) -> None:
     assert dbmod.parse_target(target) == expected
+
+
+def test_sqlite_durability_is_a_setting_of_the_url(tmp_path: Path) -> None:
+    """FULL (a confirmed order survives a power cut) unless the URL asks for NORMAL; nothing else."""
+    with Database(f"sqlite:///{tmp_path}/a.db") as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.info()["synchronous"] == "full"
+    with Database(f"sqlite:///{tmp_path}/a.db?synchronous=NORMAL") as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert db.info()["synchronous"] == "normal" and db.location == str(tmp_path / "a.db")
+    with pytest.raises(StoreError, match=r"synchronous=.off.*synchronous=full or .synchronous=normal"):
+        Database(f"sqlite:///{tmp_path}/a.db?synchronous=off")
+    with pytest.raises(StoreError, match=r"the setting 'fsync'"):
+        Database(f"sqlite:///{tmp_path}/a.db?fsync=0")
 
 
 def test_an_unsupported_url_says_what_is_supported() -> None:
@@ -225,6 +240,24 @@ def test_one_postgresql_store_serves_several_threads(postgres: pg_cluster.Cluste
         assert sorted(set(results)) == ["created", "out", "repeated"]
         assert results.count("created") == 4 and stock(db, "PC-TB-ELEC") == 0
         assert count(db, "orders") == count(db, "order_lines") == count(db, "order_events") == 4
+
+
+def test_a_restarted_server_fails_no_request(postgres: pg_cluster.Cluster, corner: ShopBundle) -> None:
+    """After the server restarts, the pool's idle connections are dead: they are replaced, and the
+    first read and the first checkout afterwards go through (no "lost the connection")."""
+    with Database(postgres.new_database()) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("GRO-GUM", 1))
+        orders = OrderRepository(db)
+        with ThreadPoolExecutor(max_workers=3) as pool:  # three idle connections in the pool
+            list(pool.map(lambda t: orders.place(stored, cart, token=t), ["a", "b", "c"]))
+        postgres.restart()
+        assert shops.resolve("corner-store").id == stored.id
+        assert orders.place(stored, cart, token="after").created
+        assert orders.place(stored, cart, token="b").created is False
+        assert count(db, "orders") == 4
 
 
 # --- loading shops ------------------------------------------------------------------------------
@@ -328,6 +361,23 @@ def test_out_of_stock_rolls_back_every_line(
     assert (info.value.sku, info.value.available) == ("PC-TB-ELEC", 4)
     assert stock(db, "GRO-GUM") == 40  # the first line's decrement was rolled back
     assert count(db, "orders") == count(db, "order_lines") == 0
+
+
+def test_a_refused_checkout_inside_a_larger_transaction_leaves_nothing(store_url: str, corner: ShopBundle) -> None:
+    """A dialog turn places the order inside its own transaction and saves its session after a
+    refusal: the refused checkout's own writes (the first line's stock) are undone, the rest commits."""
+    with Database(store_url) as db:
+        shops = ShopRepository(db)
+        shops.load(corner)
+        stored = shops.resolve("corner-store")
+        cart = cart_of(shops, stored, ("GRO-GUM", 2), ("PC-TB-ELEC", 5))  # only 4 toothbrushes
+        with db.transaction() as c:
+            with pytest.raises(OutOfStock):
+                OrderRepository(db).place(stored, cart, token="t")
+            db.set_setting(c, "after", "the turn went on")
+        assert stock(db, "GRO-GUM") == 40 and stock(db, "PC-TB-ELEC") == 4
+        assert count(db, "orders") == count(db, "order_lines") == count(db, "outbox") - 1 == 0
+        assert db.get_setting("after") == "the turn went on"
 
 
 def test_same_product_on_two_lines_counts_together(

@@ -9,6 +9,7 @@
     None                                 $VOICESHOP_DB, else voiceshop.db in the user data folder
     /var/lib/voiceshop/shop.db           a SQLite file (so is any other path)
     sqlite:///var/lib/voiceshop/shop.db  the same file, as a URL (sqlite:relative.db is relative)
+    sqlite:///...shop.db?synchronous=normal   the same, a power cut may lose the last orders (faster)
     postgresql://USER:PASSWORD@HOST:PORT/DB   a PostgreSQL database (postgres:// too)
 
 Repositories write their SQL once, with ``?`` placeholders, in the SQL both back ends speak (RETURNING,
@@ -121,7 +122,7 @@ def parse_target(target: str | Path | None) -> tuple[str, str]:
     scheme = m.group(1).lower()
     backend = _SCHEMES.get(scheme)
     if backend == SQLITE:
-        path = text[m.end() :]
+        path = text[m.end() :].split("?", 1)[0]  # ?synchronous=... is the SQLite back end's to read
         if path.startswith("//"):  # sqlite:////abs/path (SQLAlchemy's spelling of an absolute path)
             path = "/" + path.lstrip("/")
         if not path:
@@ -157,7 +158,8 @@ class Database:
     """The store as the repositories see it. ``Database(target)`` opens the back end the target names.
 
     Every change goes through ``transaction()``; a transaction opened inside another joins it, so a
-    dialog turn that places an order and saves its session commits both or neither.
+    dialog turn that places an order and saves its session commits both or neither. The inner one is
+    a savepoint: when it fails (an item out of stock), its own writes are undone and the turn goes on.
     """
 
     backend: ClassVar[str] = ""
@@ -183,7 +185,11 @@ class Database:
         """One statement (``?`` placeholders); inside a transaction of this thread, it joins it."""
         raise NotImplementedError
 
-    def transaction(self) -> AbstractContextManager[Conn]:
+    def transaction(self, *, pipeline: bool = False) -> AbstractContextManager[Conn]:
+        """One transaction; see the back end. With ``pipeline``, statements are sent to a server
+        together and the caller waits only when it reads a result (``fetchone``/``fetchall``): code
+        inside reads every answer it needs that way, never ``rowcount``. SQLite has no server to wait
+        for and ignores it."""
         raise NotImplementedError
 
     @property
@@ -198,21 +204,10 @@ class Database:
     def migrate(self) -> list[str]:
         raise NotImplementedError
 
-    def locked_fetchone(self, c: Conn, key: str, sql: str, params: Sequence[Any]) -> Row:
-        """Serialise transactions about the same ``key`` (a checkout token) until this one ends, then
-        run ``sql`` and return its first row (or None). The query sees what a transaction that held
-        the key committed.
-
-        SQLite needs no lock (its writers take turns); PostgreSQL takes an advisory lock and sends
-        both statements at once (the query starts, with a fresh snapshot, once the lock is held)."""
-        return c.execute(sql, params).fetchone()
-
-    def batch(self, c: Conn, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        """Run statements whose results nobody reads, each with its rows of parameters, in order.
-
-        PostgreSQL sends them all at once (a pipeline), so a checkout waits for one round trip, not four."""
-        for sql, rows in statements:
-            c.executemany(sql, rows)
+    def next_id(self, table: str) -> str:
+        """An SQL expression for the id of a row about to be inserted into ``table`` with it (so what
+        is derived from the id, an order's number, is written with the row)."""
+        raise NotImplementedError
 
     def read_snapshot(self, c: Conn) -> None:
         """Make the transaction just begun on ``c`` read one consistent snapshot (for a copy)."""

@@ -32,7 +32,7 @@ from voiceshop.errors import (
     ProductNotFound,
     SpendingCapExceeded,
 )
-from voiceshop.storage.db import Conn, Database, utcnow
+from voiceshop.storage.db import Conn, Database, Row, utcnow
 from voiceshop.storage.shops import ShopRepository, StoredShop
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
@@ -72,17 +72,25 @@ class OrderRepository:
         if not token:
             raise ValueError("a checkout token is required")
         shop = stored.shop
-        with self.db.transaction() as c:
-            # two devices retrying the same token wait for each other here, so the second finds the first's order
-            row = self.db.locked_fetchone(
-                c, f"checkout:{token}", "SELECT id FROM orders WHERE checkout_token = ?", (token,)
+        # Three trips to a PostgreSQL server (the reads; the order and the stock; the rest with the
+        # COMMIT), each sent as one pipeline; SQLite runs the same statements one after the other.
+        with self.db.transaction(pipeline=True) as c:
+            # A retry finds its first order here; two devices sending the same token at the same moment
+            # meet at the order's INSERT below (the unique token), where the second waits for the first.
+            # The new order's id comes with it, so its number is written with the order.
+            earlier = c.execute(
+                f"SELECT (SELECT id FROM orders WHERE checkout_token = ?), {self.db.next_id('orders')}", (token,)
             )
-            if row is not None:
-                return PlaceResult(self._load(c, int(row["id"])), created=False)
+            who = c.execute("SELECT id, name FROM customers WHERE name = ?", (customer,)) if customer else None
+            products = self.shops.products_later(c, stored, [line.sku for line in cart.lines])
+            row = earlier.fetchone()
+            if row[0] is not None:
+                return PlaceResult(self._load(c, int(row[0])), created=False)
+            order_id, number = int(row[1]), order_number(int(row[1]))
             if not cart.lines:
                 raise EmptyCart("the cart is empty; add something before checking out")
-            customer_id, customer_name = self._customer(c, customer)
-            found = self.shops.products(stored, [line.sku for line in cart.lines])
+            customer_id, customer_name = self._customer(customer, None if who is None else who.fetchone())
+            found = products()
             missing = [line.name for line in cart.lines if line.sku not in found]
             if missing:
                 raise ProductNotFound(
@@ -90,7 +98,7 @@ class OrderRepository:
                     code="no_longer_sold",
                     product=missing[0],
                 )
-            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p in found.values()))
+            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p, _ in found.values()))
             lines = []
             for line in cart.lines:
                 priced = price_item(catalog, line.sku, line.options, line.quantity)
@@ -114,41 +122,60 @@ class OrderRepository:
             wanted = Counter[str]()
             for line in lines:
                 wanted[line.sku] += line.quantity
-            # rows are locked in one order (by id), so two checkouts never wait for each other in a circle
-            for sku, qty in sorted(wanted.items(), key=lambda item: found[item[0]][0]):
-                product_id, product = found[sku]
-                # The guard in WHERE is the real check: stock can never go below zero.
-                cur = c.execute(
-                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock IS NOT NULL AND stock >= ?",
+            # Made-to-order products (no stock) are neither updated nor locked. Stocked rows are locked
+            # in one order (by id), here as when an order is cancelled, so two transactions never wait
+            # for each other in a circle. The guard in WHERE is the real check: stock never goes below
+            # zero, whatever was read above.
+            taking = sorted((found[sku][0], sku, qty) for sku, qty in wanted.items() if found[sku][2] is not None)
+            now = utcnow()
+            # No row back: a device sending the same token committed its order while this one was
+            # being priced (the INSERT waited for it to finish).
+            inserted = c.execute(
+                "INSERT INTO orders (id, number, shop_id, customer_id, checkout_token, status, delivery, currency,"
+                " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (checkout_token) DO NOTHING RETURNING id",
+                (
+                    order_id,
+                    number,
+                    stored.id,
+                    customer_id,
+                    token,
+                    totals.delivery.value,
+                    shop.currency,
+                    totals.subtotal,
+                    totals.discount,
+                    totals.delivery_fee,
+                    totals.total,
+                    totals.coupon,
+                    now,
+                    now,
+                ),
+            )
+            taken = [
+                c.execute(
+                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
                     (qty, product_id, qty),
                 )
-                if cur.rowcount == 0:
+                for product_id, _, qty in taking
+            ]
+            first = inserted.fetchone()
+            # every answer read now (one wait), so no statement is left half-read (SQLite cannot commit then)
+            got = [cur.fetchone() is not None for cur in taken]
+            if first is None:
+                # that device's order is the one: what this transaction took goes back (it may be
+                # part of a larger one, so it is undone here rather than rolled back)
+                c.executemany(
+                    "UPDATE products SET stock = stock + ? WHERE id = ?",
+                    [(qty, product_id) for (product_id, _, qty), ok in zip(taking, got, strict=True) if ok],
+                )
+                row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
+                return PlaceResult(self._load(c, int(row["id"])), created=False)
+            for (product_id, sku, qty), ok in zip(taking, got, strict=True):
+                if not ok:
                     left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]
-                    if left is not None:
-                        raise OutOfStock(sku, product.name, qty, int(left))
-            now = utcnow()
-            order_id = int(
-                c.execute(
-                    "INSERT INTO orders (shop_id, customer_id, checkout_token, status, delivery, currency,"
-                    " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (
-                        stored.id,
-                        customer_id,
-                        token,
-                        totals.delivery.value,
-                        shop.currency,
-                        totals.subtotal,
-                        totals.discount,
-                        totals.delivery_fee,
-                        totals.total,
-                        totals.coupon,
-                        now,
-                        now,
-                    ),
-                ).fetchall()[0][0]
-            )
-            number = order_number(order_id)
+                    if left is not None:  # None: made to order since it was read, nothing to take
+                        raise OutOfStock(sku, found[sku][1].name, qty, int(left))
             # the order as _load would read it back, without reading it back (fewer round trips)
             order = Order(
                 number=number,
@@ -171,25 +198,19 @@ class OrderRepository:
                 history=(StatusEvent(status=OrderStatus.PLACED, at=datetime.fromisoformat(now), note="order placed"),),
                 created_at=datetime.fromisoformat(now),
             )
-            rows = [
-                (order_id, i, found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(), ln.quantity,
-                 ln.unit_price)
-                for i, ln in enumerate(lines, start=1)
-            ]  # fmt: skip
-            # the writes that need no answer go together (one round trip to a PostgreSQL server)
-            self.db.batch(
-                c,
+            # the writes that need no answer: sent with the COMMIT
+            c.execute(
+                "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity, unit_price)"
+                " VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in lines),
                 [
-                    ("UPDATE orders SET number = ? WHERE id = ?", [(number, order_id)]),
-                    (
-                        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity,"
-                        " unit_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    ),
-                    (_OUTBOX, [("order.placed", json.dumps(order.model_dump(mode="json"), sort_keys=True), now)]),
-                    (_EVENT, [(order_id, OrderStatus.PLACED.value, now, "order placed")]),
+                    value
+                    for i, ln in enumerate(lines, start=1)
+                    for value in (order_id, i, found[ln.sku][0], ln.sku, ln.name,
+                                  _OPTIONS.dump_json(ln.options).decode(), ln.quantity, ln.unit_price)
                 ],
-            )
+            )  # fmt: skip
+            self._outbox(c, "order.placed", order.model_dump(mode="json"), now)
+            self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
         return PlaceResult(order, created=True)
 
     def get(self, number: str) -> Order:
@@ -256,14 +277,25 @@ class OrderRepository:
             check_transition(current, target, kind)
             now = utcnow()
             order_id = int(row["id"])
-            c.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?", (target.value, now, order_id))
+            # the status read above is the guard: a device that moved the order meanwhile (two staff
+            # cancelling at once) wins, and this one is refused rather than restocking twice
+            moved = c.execute(
+                "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ? RETURNING id",
+                (target.value, now, order_id, current.value),
+            ).fetchone()
+            if moved is None:
+                raise OrderTransitionError(f"order {number} was changed by someone else just now; look at it again")
             if target is OrderStatus.CANCELLED:
-                c.execute(
-                    "UPDATE products SET stock = stock + l.quantity FROM"
-                    " (SELECT product_id, sum(quantity) AS quantity FROM order_lines WHERE order_id = ?"
-                    "  GROUP BY product_id) AS l"
-                    " WHERE products.id = l.product_id AND products.stock IS NOT NULL",
+                # one product at a time, by id: the order checkouts lock them in, so the two never
+                # wait for each other in a circle
+                back = c.execute(
+                    "SELECT product_id, sum(quantity) FROM order_lines WHERE order_id = ?"
+                    " GROUP BY product_id ORDER BY product_id",
                     (order_id,),
+                ).fetchall()
+                c.executemany(
+                    "UPDATE products SET stock = stock + ? WHERE id = ? AND stock IS NOT NULL",
+                    [(int(r[1]), int(r[0])) for r in back],
                 )
             self._event(c, order_id, target, now, note)
             order = self._load(c, order_id)
@@ -272,11 +304,12 @@ class OrderRepository:
             )
         return order
 
-    def _customer(self, c: Conn, name: str | None) -> tuple[int | None, str | None]:
-        """The customer's id and name as stored (names match whatever their case)."""
+    @staticmethod
+    def _customer(name: str | None, row: Row) -> tuple[int | None, str | None]:
+        """The customer's id and name as stored (names match whatever their case), from the row the
+        name found."""
         if name is None:
             return None, None
-        row = c.execute("SELECT id, name FROM customers WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
         return int(row["id"]), str(row["name"])

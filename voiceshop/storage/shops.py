@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import TypeAdapter
 
@@ -11,7 +13,7 @@ from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
 from voiceshop.commerce.shop import Shop
 from voiceshop.errors import ProductNotFound, ShopNotFound, VoiceshopError, shorten
 from voiceshop.shopfiles import ShopBundle
-from voiceshop.storage.db import Database, Row, utcnow
+from voiceshop.storage.db import Conn, Database, Row, utcnow
 
 CURRENT_SHOP = "current_shop"
 MAX_STOCK = 1_000_000_000
@@ -38,8 +40,15 @@ class StoredShop:
     loaded_at: str
 
 
+@lru_cache(maxsize=4096)
+def _parse_product(product_json: str) -> Product:
+    # Products are frozen, and the stored text is the key: a changed product is parsed afresh, an
+    # unchanged one (every checkout of it) is not parsed again.
+    return Product.model_validate_json(product_json)
+
+
 def _product_from_row(row: Row) -> Product:
-    product = Product.model_validate_json(row["product_json"])
+    product = _parse_product(row["product_json"])
     if product.stock != row["stock"]:
         product = product.model_copy(update={"stock": row["stock"]})
     return product
@@ -76,12 +85,13 @@ class ShopRepository:
                 ),
             )
             shop_id = int(c.execute("SELECT id FROM shops WHERE slug = ?", (shop.slug,)).fetchone()[0])
-            existing: dict[str, tuple[str, int | None, int]] = {
-                r["sku"]: (r["product_json"], r["stock"], r["active"])
-                for r in c.execute(
-                    "SELECT sku, product_json, stock, active FROM products WHERE shop_id = ?", (shop_id,)
-                )
-            }
+            existing: dict[str, tuple[str, int | None, int]] = {}
+            ids: dict[str, int] = {}
+            for r in c.execute(
+                "SELECT id, sku, product_json, stock, active FROM products WHERE shop_id = ?", (shop_id,)
+            ):
+                existing[r["sku"]] = (r["product_json"], r["stock"], r["active"])
+                ids[r["sku"]] = int(r["id"])
             added = updated = unchanged = 0
             rows = []
             for p in bundle.catalog.products:
@@ -95,6 +105,9 @@ class ShopRepository:
                 else:
                     updated += 1
                 rows.append((shop_id, p.sku, p.name, p.category, p.brand, p.price, p.stock, pj))
+            # existing rows in id order, as checkouts and cancellations lock them (new ones after): a
+            # reload while devices sell never waits for them in a circle
+            rows.sort(key=lambda row: ids.get(str(row[1]), 1 << 62))
             c.executemany(
                 "INSERT INTO products (shop_id, sku, name, category, brand, price, stock, product_json, active)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
@@ -104,7 +117,10 @@ class ShopRepository:
                 rows,
             )
             in_file = {p.sku for p in bundle.catalog.products}
-            gone = [(shop_id, sku) for sku, (_, _, active) in existing.items() if active and sku not in in_file]
+            gone = sorted(
+                ((shop_id, sku) for sku, (_, _, active) in existing.items() if active and sku not in in_file),
+                key=lambda row: ids[row[1]],
+            )
             c.executemany("UPDATE products SET active = 0 WHERE shop_id = ? AND sku = ?", gone)
             self.db.set_setting(c, CURRENT_SHOP, shop.slug)
             c.execute(
@@ -162,17 +178,29 @@ class ShopRepository:
             )
             return _product_from_row(row)
 
-    def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product]]:
-        """Active products by SKU with their row ids; missing SKUs are simply absent.
+    def products(self, stored: StoredShop, skus: list[str]) -> dict[str, tuple[int, Product, int | None]]:
+        """Active products by SKU: row id, the product as loaded (its ``stock`` is the file's) and
+        the live stock (None: made to order). Missing SKUs are simply absent.
 
         Inside a transaction it reads through that transaction.
         """
+        return self.products_later(self.db, stored, skus)()
+
+    def products_later(
+        self, c: Conn | Database, stored: StoredShop, skus: list[str]
+    ) -> Callable[[], dict[str, tuple[int, Product, int | None]]]:
+        """Send the query of ``products`` now through ``c``; the function returned reads its answer
+        (in a pipeline the query travels with the statements sent before that)."""
         wanted = sorted(set(skus))
         if not wanted:
-            return {}
-        rows = self.db.execute(
+            return lambda: {}
+        cur = c.execute(
             "SELECT id, sku, product_json, stock FROM products WHERE shop_id = ? AND active = 1"
             f" AND sku IN ({', '.join('?' for _ in wanted)})",
             (stored.id, *wanted),
-        ).fetchall()
-        return {str(row["sku"]): (int(row["id"]), _product_from_row(row)) for row in rows}
+        )
+        # no copy of each product with its live stock (a checkout prices it, and reads the stock beside it)
+        return lambda: {
+            str(row["sku"]): (int(row["id"]), _parse_product(row["product_json"]), row["stock"])
+            for row in cur.fetchall()
+        }

@@ -5,20 +5,23 @@ becomes ``%s``, rows answer by position and by name, and server errors become th
 
 Guarantees, as in SQLite: every change is one transaction (READ COMMITTED); stock is decremented by
 a guarded UPDATE whose row lock makes concurrent checkouts wait for each other, so it never goes
-below zero; checkouts with the same token are serialised by an advisory lock, so a retry finds the
-first order; a device that dies mid-transaction loses its connection and the server rolls it back.
+below zero; checkouts with the same token meet at the unique token of the order's INSERT, where the
+second waits for the first and then finds its order; a device that dies mid-transaction loses its
+connection and the server rolls it back. A checkout runs as a pipeline (``transaction(pipeline=True)``):
+three round trips to the server, not one per statement.
 """
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Any
 
 from voiceshop.errors import SchemaTooNew, StoreError, StoreLocked
-from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, Row, migrations, parse_target, redact
+from voiceshop.storage.db import POSTGRES, Conn, Cursor, Database, migrations, parse_target, redact
 
 try:
     import psycopg
@@ -56,14 +59,23 @@ class _Row(tuple[Any, ...]):
 
 
 def _rows(cursor: Any) -> RowMaker[_Row]:
-    names = [c.name for c in cursor.description or ()]
+    # called for every result: the column names come from the raw result (no Column objects), and
+    # the maker for a set of names is made once
+    res = cursor.pgresult
+    names = () if res is None else tuple((res.fname(i) or b"").decode() for i in range(res.nfields))
+    return _row_maker(names)
+
+
+@lru_cache(maxsize=256)
+def _row_maker(names: tuple[str, ...]) -> RowMaker[_Row]:
     index: dict[str, int] = {}
     for i, name in enumerate(names):
         index.setdefault(name, i)  # the first column of that name, as sqlite3.Row
+    listed = list(names)
 
     def make(values: Sequence[Any]) -> _Row:
         row = _Row(values)
-        row._index, row._names = index, names
+        row._index, row._names = index, listed
         return row
 
     return make
@@ -155,7 +167,7 @@ class PostgresDatabase(Database):
         current: _Conn | None = getattr(self._local, "conn", None)
         if current is not None:
             return current.execute(sql, params)
-        with self._errors(), self.pool.connection() as raw:
+        with self._errors(), self._connection() as raw:
             cur = raw.execute(_pg(sql), params)
             rows = cur.fetchall() if cur.description is not None else []
             return _Result(rows, cur.rowcount)
@@ -165,23 +177,43 @@ class PostgresDatabase(Database):
         return getattr(self._local, "conn", None) is not None
 
     @contextmanager
-    def transaction(self) -> Iterator[Conn]:
-        """BEGIN ... COMMIT on a pooled connection, rolled back on any error; nested calls join it.
+    def transaction(self, *, pipeline: bool = False) -> Iterator[Conn]:
+        """BEGIN ... COMMIT on a pooled connection, rolled back on any error; nested calls join it
+        (as a savepoint, undone alone if it fails).
 
         The transaction belongs to the calling thread: reads through ``execute`` on that thread see it.
+        With ``pipeline`` the BEGIN, the statements and the COMMIT travel together (psycopg's pipeline
+        mode): the caller waits for the server only when it reads a result, and once at the end.
         """
         current: _Conn | None = getattr(self._local, "conn", None)
         if current is not None:
-            yield current
+            # psycopg makes a nested transaction a savepoint: if it fails, its own writes are undone
+            with self._errors(), current.raw.pipeline() if pipeline else nullcontext(), current.raw.transaction():
+                yield current
             return
-        with self._errors(), self.pool.connection() as raw:
+        with self._errors(), self._connection() as raw:
             conn = _Conn(raw)
             self._local.conn = conn
             try:
-                with raw.transaction():
+                with raw.pipeline() if pipeline else nullcontext(), raw.transaction():
                     yield conn
             finally:
                 self._local.conn = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[_Row]]:
+        """A pooled connection that is still connected, as far as can be told without asking the
+        server: after the server restarted (or cut idle sessions off), the pool's idle connections
+        are dead, and each is closed and replaced here rather than failing the request that drew it."""
+        for _ in range(self.pool.max_size):
+            with self.pool.connection() as raw:
+                if _gone(raw):
+                    raw.close()  # the pool opens a new one in its place
+                    continue
+                yield raw
+                return
+        with self.pool.connection() as raw:  # all were dead: this one is new
+            yield raw
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -204,18 +236,9 @@ class PostgresDatabase(Database):
                 "check the server and the network, then try again"
             ) from None
 
-    def batch(self, c: Conn, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        assert isinstance(c, _Conn)
-        with c.raw.pipeline(), c.raw.cursor() as cur:
-            for sql, rows in statements:
-                cur.executemany(_pg(sql), rows)
-
-    def locked_fetchone(self, c: Conn, key: str, sql: str, params: Sequence[Any]) -> Row:
-        assert isinstance(c, _Conn)
-        with c.raw.pipeline():
-            c.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-            cur = c.raw.execute(_pg(sql), params)
-        return cur.fetchone()
+    def next_id(self, table: str) -> str:
+        # the identity's sequence: never handed out twice (a rolled-back checkout leaves a gap)
+        return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
 
     # -- schema ------------------------------------------------------------------------------------
 
@@ -278,6 +301,23 @@ class PostgresDatabase(Database):
 
 
 _EXAMPLE = "postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+
+
+def _gone(raw: psycopg.Connection[Any]) -> bool:
+    """Whether an idle connection has lost its server. An idle connection is sent nothing, so
+    something to read (the server's goodbye, or the end of the stream) is checked with one round
+    trip; a quiet socket costs no round trip at all."""
+    if raw.closed or raw.broken:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(raw.fileno(), select.POLLIN)
+        if not poller.poll(0):
+            return False
+        ConnectionPool.check_connection(raw)
+    except (psycopg.Error, OSError, ValueError):
+        return True
+    return False
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
