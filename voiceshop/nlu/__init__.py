@@ -3,6 +3,7 @@
 grammar   language/<lang>/grammar/*.yaml (hassil templates) -> expanded word sequences
 lexicon   the shop's phrases (products, options, coupons...) indexed by word
 align     transcript words -> tags (which words name which shop thing, numbers, command words)
+tags      the tag (a stretch of words and what it names); number_tags: digit runs, number homophones
 repair    words beside an item that sound like what it lacks ("a large late") read as it
 runs      which stretch of tags is one order (items said together, with gaps and corrections)
 items     a stretch of tags -> order items

@@ -11,25 +11,25 @@ of the grammar or an unknown word.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from voiceshop.language import load
 from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
-from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, UNITS, parse_number, parse_ordinal, parse_quantity
+from voiceshop.nlu.number_tags import digit_run, number_homophones
+from voiceshop.nlu.numbers import ORDINALS, parse_number, parse_ordinal, parse_quantity
 from voiceshop.nlu.sound import SoundKey
+from voiceshop.nlu.tags import HEADS, Tag
 from voiceshop.nlu.text import stem
+
+__all__ = ["HEADS", "STOP", "Aligner", "Tag"]
 
 _LANGUAGE = load()
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
 STOP = _LANGUAGE.function_words("stop")
 ARTICLES = _LANGUAGE.function_words("articles")
 INDEFINITE = _LANGUAGE.function_words("indefinite")
-OF = _LANGUAGE.function_words("of")
-DIGITS_END_BEFORE = _LANGUAGE.function_words("digits_end_before")
-ONE = UNITS[1]
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
 STAND_IN = 0.6
@@ -48,7 +48,6 @@ ALONE = 0.9
 """Worth of a word heard exactly as a command word and left as itself: less than any good one-word tag."""
 MAX_CANDIDATES = 400
 """A stretch whose words occur in more phrases than this is too generic to compare one by one."""
-DIGIT_WORDS = {w: str(i) for i, w in enumerate(UNITS[:10])} | {"oh": "0"}
 ORDINAL_WORDS = frozenset(ORDINALS)
 PHONETIC_SCORE = 0.8
 FEWER_WORDS = 0.9
@@ -64,36 +63,6 @@ SOUND_ALIKE = 0.5
 def _similar_length(a: str, b: str) -> bool:
     """Misheard words keep roughly their length; "blah" is not a short "bleach", nor "anna" a "banana"."""
     return abs(len(a) - len(b)) <= max(1, len(a) // 3)
-
-
-@dataclass(frozen=True)
-class Tag:
-    """A stretch ``[start, end)`` of the transcript's words and what it was read as."""
-
-    start: int
-    end: int
-    kind: str
-    """An entity kind (product, option, ...), quantity, ordinal, digits, word (a command word) or unknown."""
-    value: str | int
-    score: float
-    candidates: tuple[tuple[Entity, float], ...] = field(default=(), compare=False)
-    """For entity kinds: every phrase the words may name, best first."""
-    weak: bool = False
-    """A reading that only counts inside an item ("a" as one, "can" as a unit)."""
-    fit: float = -1.0
-    """How well the words were heard, apart from which thing they name: "toothpaste" fits several
-    toothpastes perfectly (fit 1.0) though no single one scores high. Defaults to ``score``."""
-    variety: bool = field(default=False, compare=False)
-    """An option said with a word of its own before its bare name ("oat milk" where the shop has
-    "milk", "soy milk" and "almond milk"): a variety the shop does not have."""
-
-    @property
-    def heard(self) -> float:
-        return self.score if self.fit < 0 else self.fit
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
 
 
 def _priority(kind: str) -> int:
@@ -198,7 +167,7 @@ class Aligner:
                 taken[k] = True
         chosen += [plain[i] for i in range(n) if not taken[i]]
         chosen.sort(key=lambda t: t.start)
-        return _number_homophones(chosen, tokens)
+        return number_homophones(chosen, tokens)
 
     def phrase(self, tokens: Sequence[str]) -> Tag | None:
         """``tokens`` read as one shop phrase, if they name one."""
@@ -232,7 +201,7 @@ class Aligner:
         o = parse_ordinal(tokens, i, count=-1)
         if o is not None:
             out.append(Tag(i, i + o.length, "ordinal", o.value, 1.0))
-        digits = _digit_run(tokens, i)
+        digits = digit_run(tokens, i)
         if digits is not None:
             out.append(digits)
         return out
@@ -462,71 +431,3 @@ def _partial(
     # a word only one product's names have ("drip" of "drip coffee") names it all the same.
     head = 1.0 if ent.words[-1] in said or (distinctive and covered >= DISTINCTIVE_SHARE * total) else 0.85
     return (0.74 + 0.1 * covered / total) * worst * head, worst
-
-
-def _digit_run(tokens: Sequence[str], i: int) -> Tag | None:
-    token = tokens[i]
-    if token.isdecimal() and len(token) >= 4:
-        return Tag(i, i + 1, "digits", token, 1.0)
-    digits: list[str] = []
-    real = 0
-    j = i
-    while j < len(tokens):
-        t = tokens[j]
-        if t in DIGIT_WORDS or (t.isdecimal() and len(t) == 1):
-            digits.append(DIGIT_WORDS.get(t, t))
-            real += 1
-        elif t in HOMOPHONES and HOMOPHONES[t] < 10:
-            digits.append(str(HOMOPHONES[t]))
-        else:
-            break
-        j += 1
-    while digits and tokens[j - 1] in DIGITS_END_BEFORE:  # "... three four to five" is a word, not a digit
-        digits.pop()
-        j -= 1
-    if digits and tokens[i] in HOMOPHONES and real < 3:
-        return None
-    if len(digits) >= 3 and real >= 2:
-        return Tag(i, j, "digits", "".join(digits), 1.0 if real == len(digits) else 0.9)
-    return None
-
-
-HEADS = frozenset(("product", "category", "brand"))
-# "one" is a word, not a quantity, in "the second one", "another one", "one more".
-ONE_AFTER = _LANGUAGE.function_words("one_after")
-ONE_BEFORE = _LANGUAGE.function_words("one_before")
-END_NUMBER_AFTER = _LANGUAGE.function_words("end_number_after")
-NOT_NUMBER_AFTER = _LANGUAGE.function_words("not_number_after")
-"""After these "for" / "to" is the word: "something for allergies" is not four allergy reliefs."""
-
-
-def _plural(token: str) -> bool:
-    return stem(token) != token
-
-
-def _number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
-    """ "add to lattes": a "to" / "for" right before what is being ordered is a number; and "one" in
-    "the second one" / "that one" is a word."""
-    out = list(tags)
-    for k, t in enumerate(tags):
-        word = tokens[t.start]
-        if t.kind == "quantity" and word == ONE and t.length == 1:
-            before = tokens[t.start - 1] if t.start > 0 else ""
-            after = tokens[t.end] if t.end < len(tokens) else ""
-            if (k > 0 and tags[k - 1].kind == "ordinal") or before in ONE_AFTER or after in ONE_BEFORE:
-                out[k] = Tag(t.start, t.end, "word", ONE, 1.0)
-                continue
-        last = k == len(tags) - 1 and k > 0
-        if t.kind in ("word", "unknown") and word in HOMOPHONES and last and tokens[t.start - 1] in END_NUMBER_AFTER:
-            out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)  # "make it for" is "make it four"
-            continue
-        if t.start > 0 and tokens[t.start - 1] in NOT_NUMBER_AFTER:
-            continue
-        if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
-            m = k + 1
-            while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value in OF):
-                m += 1
-            # "to lattes" is two; "i want to double shot espresso" is one: a number needs a plural
-            if m < len(tags) and tags[m].kind in HEADS and _plural(tokens[tags[m].end - 1]):
-                out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)
-    return out
