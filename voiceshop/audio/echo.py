@@ -40,8 +40,8 @@ BLOCK = 16
 """Samples per filter update (the weights change every millisecond, not every sample)."""
 DELAY_AFTER = 0.5
 """Seconds of loud reference needed before the delay is estimated."""
-DOUBLE_TALK = 4.0
-"""A residual this many times (in energy) the echo expected to remain is someone speaking (6 dB)."""
+DOUBLE_TALK = 8.0
+"""A residual this many times (in energy) the echo expected to remain is someone speaking (9 dB)."""
 FREEZE = 2.0
 """A residual this many times the expected one is left out of the echo return loss estimate (3 dB)."""
 BETTER = 0.7
