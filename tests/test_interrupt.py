@@ -99,6 +99,7 @@ def test_cancel_over_a_reply_cuts_it_and_is_the_shoppers_turn(db: Database, whis
     assert 0.0 <= room.cuts[0] - word_end <= CUT_WITHIN
     # the dialog heard "cancel": the size question is dropped, and it says so (in full)
     assert load("en").interruption(cancel.said) == "cancel"
+    assert 0.0 <= cancel.utterance.end - word_end <= CUT_WITHIN  # placed on the microphone's timeline
     assert cancel.replies[0].text == "Okay, cancelled. What would you like?" and not cancel.cut
     assert room.replies()[-1] == pytest.approx(len(Pyttsx3Voice().synthesize(cancel.replies[0].text)) / RATE, abs=0.03)
     assert assistant.state().question is None and not assistant.state().cart.lines

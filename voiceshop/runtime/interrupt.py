@@ -113,15 +113,10 @@ class InterruptSpotter:
         reply there would otherwise be words: "so cancel"), with a little silence either side."""
         first = round(segment.start / CHUNK_S)
         chunks = list(self._heard)[-(self._endpointer.chunks_seen - first) :][: round(segment.duration / CHUNK_S)]
-        near = [i for i, (_, n) in enumerate(chunks) if n]
+        near = [i for i, (_, n) in enumerate(chunks) if n] or list(range(len(chunks)))
         lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + WIDEN + 1)
         kept = [
             c if any(abs(i - j) <= WIDEN for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
             for i, (c, _) in enumerate(chunks[lo:hi], start=lo)
         ]
         return np.concatenate([silence(PAD), *kept, silence(PAD)])
-
-    @property
-    def now(self) -> float:
-        """Seconds of the reply heard so far."""
-        return self._endpointer.now

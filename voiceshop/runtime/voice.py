@@ -32,7 +32,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -137,6 +137,7 @@ class VoiceLoop:
         self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
         self._endpointer = Endpointer(self.settings.endpoint, self.vad)
         self._early = EarlyDecoder(recognizer)
+        self._reply_start = 0.0
         self.spotter: InterruptSpotter | None = None
         """Hears "stop" and "cancel" over a reply (with barge-in, in a language with those words)."""
         if self._barge_in:
@@ -328,6 +329,7 @@ class VoiceLoop:
             playback = self.sink.open("reply")
             if self.spotter is not None:
                 self.spotter.start()
+                self._reply_start = self._endpointer.now
             for n, audio in enumerate(self._sentences(reply)):
                 if i == 0 and n == 0 and turn is not None:
                     turn.latency = time.perf_counter() - since
@@ -369,7 +371,10 @@ class VoiceLoop:
         """A cancel phrase said over a reply: it is the shopper's turn, answered like any command."""
         said = spotted.transcript.text
         self.log(f"heard: {said}")
-        turn = self._record(spotted.utterance, spotted.transcript, "answered", said)
+        # the spotter's timeline starts with the reply; the turns' is the microphone's
+        at = self._reply_start
+        utterance = replace(spotted.utterance, start=at + spotted.utterance.start, end=at + spotted.utterance.end)
+        turn = self._record(utterance, spotted.transcript, "answered", said)
         replies = self.assistant.hear_nbest(spotted.transcript.nbest())
         self._open_until = 0.0
         if self._speak(replies, source, turn, time.perf_counter()) is None:
