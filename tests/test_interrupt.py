@@ -75,9 +75,10 @@ def run(db: Database, room: Room, recognizer: Recognizer) -> tuple[VoiceLoop, As
     return loop, assistant
 
 
-def test_stop_over_a_reply_cuts_it_and_voiceshop_stays_quiet(db: Database, whisper: Recognizer) -> None:
+@pytest.mark.parametrize("echo_db", [-6.0, 0.0])
+def test_stop_over_a_reply_cuts_it_and_voiceshop_stays_quiet(db: Database, whisper: Recognizer, echo_db: float) -> None:
     audio, word_end = over_the_question("stop")
-    room = Room(audio, echo_db=-6.0, noise=fan_noise(), reply_level=voice_level())
+    room = Room(audio, echo_db=echo_db, noise=fan_noise(), reply_level=voice_level())
     loop, _ = run(db, room, whisper)
     assert [t.outcome for t in loop.turns] == ["woke", "answered"]
     asked = loop.turns[1]
