@@ -6,6 +6,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export VOICESHOP_DB="${VOICESHOP_DB:-$PWD/.demo/voiceshop.db}"
+
+if [[ "${1:-}" == serve ]]; then
+  # `bash scripts/demo.sh serve [--port N]`: the shop's side on the bundled shops, on this machine only
+  # (order board, web chat, JSON API) with a fresh staff token for the board; Ctrl-C stops it.
+  port=8000
+  [[ "${2:-}" == --port && -n "${3:-}" ]] && port="$3"
+  .venv/bin/voiceshop shop load examples/corner-store >/dev/null
+  .venv/bin/voiceshop shop load examples/coffee-bar >/dev/null
+  token=$(.venv/bin/voiceshop staff add demo 2>/dev/null)
+  echo
+  echo "Order board (staff): http://127.0.0.1:$port/board   sign in with the token $token"
+  echo "Web chat (shoppers): http://127.0.0.1:$port/chat?shop=coffee-bar   (or ?shop=corner-store)"
+  echo "JSON API:            http://127.0.0.1:$port/api/v1/openapi.json"
+  echo
+  exec .venv/bin/voiceshop serve --port "$port"
+fi
 vs() {
   echo
   printf '$ voiceshop'

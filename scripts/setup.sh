@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # System packages: espeak-ng (speech out), PortAudio (microphone), PostgreSQL (the shared store for
 # several devices; its initdb/pg_ctl also let the tests and benchmarks/store.py run a throwaway
 # server), venv support.
-APT_PACKAGES=(espeak-ng libportaudio2 postgresql)
+APT_PACKAGES=(espeak-ng libportaudio2 postgresql chromium)
 python3 -m venv --help >/dev/null 2>&1 || APT_PACKAGES+=(python3-venv)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
@@ -22,7 +22,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 else
-  echo "setup: not a Debian-like system; install espeak-ng, PortAudio and PostgreSQL with your package manager" >&2
+  echo "setup: not a Debian-like system; install espeak-ng, PortAudio, PostgreSQL and Chromium with your package manager" >&2
 fi
 
 # Python environment, reinstalled only when pyproject.toml changes.

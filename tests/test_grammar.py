@@ -203,7 +203,7 @@ def test_sampled_sentences_parse_back_corner_store(sample: Any) -> None:
 
 
 def test_the_language_folder_says_how_its_spelling_sounds() -> None:
-    """The sound key comes from grammars/en/_common.yaml: spellings of one sound meet."""
+    """The sound key comes from voiceshop/language/en/grammar/_common.yaml: spellings of one sound meet."""
     sound = Grammar.from_dir(grammar_dir("en")).sound
     assert sound("mocha") == sound("moka") == sound("mocca")
     assert sound("late") == sound("latte")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+
 import pytest
 
 from voiceshop.commerce.catalog import PackSize
 from voiceshop.dialog.speak import plural, speakable
 from voiceshop.errors import LanguageError
 from voiceshop.language import Language, known, load
+from voiceshop.language import folder as language_folder
 from voiceshop.nlu.grammar import Grammar, grammar_dir
 from voiceshop.shopfiles import load_shop_folder
 
@@ -56,7 +61,7 @@ def test_search_key_folds_plurals_of_every_word() -> None:
 
 
 def _names() -> list[str]:
-    root = grammar_dir().parents[1] / "examples"
+    root = Path(__file__).resolve().parent.parent / "examples"
     shops = [load_shop_folder(root / shop) for shop in ("coffee-bar", "corner-store")]
     return sorted({p.name for shop in shops for p in shop.catalog.products})
 
@@ -101,3 +106,18 @@ def test_unknown_language_is_a_clear_error() -> None:
 def test_malformed_tables_are_a_clear_error() -> None:
     with pytest.raises(LanguageError, match="malformed"):
         Language("xx", {"text": {"symbols": {}, "contractions": {}}, "plurals": {"singular": [["(", "x"]]}})
+
+
+def test_every_language_file_ships_in_the_package() -> None:
+    """A language is one folder (words, replies, grammar); a wheel install must carry all of it."""
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["voiceshop"]
+    package = root / "voiceshop"
+    for code in known():
+        folder = language_folder(code)
+        assert (folder / "words.yaml").is_file() and (folder / "replies.yaml").is_file(), code
+        assert list((folder / "grammar").glob("*.yaml")), code
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts:
+                name = path.relative_to(package).as_posix()
+                assert any(fnmatch(name, p) for p in patterns), f"{name} is not package data in pyproject.toml"

@@ -105,7 +105,7 @@ def test_every_code_a_shopper_can_meet_has_a_reply() -> None:
         if not c.startswith(("shop", "grammar", "language", "audio", "model", "recognizer", "failed"))
     }
     missing = sorted(c for c in shopper_facing if not replies.has(f"refused_{c}"))
-    assert missing == [], "add refused_<code> replies to voiceshop/dialog/lang/en.yaml"
+    assert missing == [], "add refused_<code> replies to voiceshop/language/en/replies.yaml"
 
 
 def test_refusals_are_said_with_their_fields() -> None:

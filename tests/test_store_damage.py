@@ -13,6 +13,7 @@ from voiceshop.commerce.cart import Cart, price_item
 from voiceshop.errors import StoreDamaged, StoreError
 from voiceshop.shopfiles import load_shop_folder
 from voiceshop.storage import Database
+from voiceshop.storage.db import schema_version_latest
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.storage.shops import ShopRepository
 from voiceshop.storage.sqlite.db import restore
@@ -103,12 +104,13 @@ def test_a_schema_upgrade_first_backs_the_store_up(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     number = _store_with_an_order(path)
     with sqlite3.connect(path) as raw:  # as an older voiceshop left it: schema 2
+        raw.execute("DROP TABLE webhook_deliveries")
         raw.execute("DROP TABLE callbacks")
         raw.execute("DROP TABLE sessions")
         raw.execute("PRAGMA user_version = 2")
     with Database(path) as db:
-        assert db.schema_version == 3
-    saved = tmp_path / "store.before-schema-3.db"
+        assert db.schema_version == schema_version_latest()
+    saved = tmp_path / f"store.before-schema-{schema_version_latest()}.db"
     with sqlite3.connect(saved) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
         assert raw.execute("SELECT number FROM orders").fetchone()[0] == number

@@ -31,6 +31,8 @@ from voiceshop.cli import (
     shop_cmds,
     understand_cmds,
     voice_cmds,
+    webhooks_cmds,
+    wyoming_cmds,
 )
 from voiceshop.cli.context import State
 from voiceshop.cli.output import error
@@ -119,6 +121,8 @@ app.command("say")(voice_cmds.say)
 app.command("devices")(voice_cmds.devices)
 app.command("doctor")(voice_cmds.doctor)
 serve_cmds.register(app)
+app.add_typer(webhooks_cmds.app, name="webhooks")
+app.command("wyoming")(wyoming_cmds.wyoming)
 
 
 def _version(value: bool) -> None:

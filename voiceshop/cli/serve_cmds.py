@@ -17,6 +17,7 @@ from voiceshop.server.services import MAX_BODY
 from voiceshop.server.webhooks import Endpoint
 from voiceshop.storage import default_db_path, default_target, parse_target
 from voiceshop.storage.db import SQLITE
+from voiceshop.storage.deliveries import DeliveryRepository
 from voiceshop.storage.privacy import prune_transcripts
 
 TOKEN_FILE_NAME = "staff-tokens.json"
@@ -83,10 +84,13 @@ def serve(
     # open (and migrate) the store now, so a bad --db is a clear error before serving; apply the
     # shop's transcript retention
     prune_transcripts(st.db)
+    failed = DeliveryRepository(st.db).counts()["failed"] if webhook else 0
     store, where = st.db_url or default_target(), st.db.location
     st.close()
     if not staff.members():
         _warn(f"no staff tokens in {path} yet: the staff API will refuse every request; `voiceshop staff add NAME`")
+    if failed:
+        _warn(f"{failed} webhook deliveries failed earlier: `voiceshop webhooks list --failed`, then `replay`")
     if public and not behind_tls_proxy:
         _warn(
             f"serving on {host} over plain HTTP: staff tokens and orders cross the network unencrypted. "

@@ -102,7 +102,8 @@ def describe(u: Understanding) -> None:
             names = ", ".join(c.name for c in item.candidates[:5]) or "nothing in the catalog"
             typer.echo(f"    which one? {names}")
         for o in item.unfit_options:
-            typer.echo(f"    not offered for this product: {o.choice}")
+            why = "not sold here" if o.not_sold else "not offered for this product"
+            typer.echo(f"    {why}: {o.choice}")
     for name, slot in u.slots.items():
         value = slot.value if slot.value is not None else "?"
         typer.echo(f"  {name}: {value}" + (f' ("{slot.text}")' if slot.text else ""))

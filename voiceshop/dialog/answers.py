@@ -394,10 +394,10 @@ def _skip(state: DialogState, ctx: Context) -> Decision:
 
 
 def _switch_pin(state: DialogState, digits: str, name: str, ctx: Context) -> Decision:
-    state2, save, ok, text = checkout.check_pin(state, digits, ctx)
+    state2, save, verdict, text = checkout.check_pin(state, digits, ctx)
+    if verdict != "right":
+        return checkout.pin_refused(state2, verdict, save, text)
     actions = (SaveCustomer(customer=save),) if save is not None else ()
-    if not ok:
-        return respond(state2, text, keep_question=state2.question is not None, actions=actions)
     decision = account.switch_to(state2, name, ctx)
     decision = decision.model_copy(update={"state": decision.state.model_copy(update={"pin_ok": True})})
     return decision.model_copy(update={"actions": (*actions, *decision.actions)})

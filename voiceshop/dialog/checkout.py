@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Literal
 
 from voiceshop.commerce.cart import Cart, Totals, compute_totals, price_item
 from voiceshop.commerce.customer import Customer, verify_pin
@@ -31,6 +32,8 @@ from voiceshop.nlu.result import Understanding
 
 PIN_TRIES = 3
 PIN_LOCK = timedelta(minutes=15)
+PinVerdict = Literal["right", "wrong", "locked"]
+"""A PIN said: right, wrong (a try counted), or not checked because purchases are locked."""
 
 
 def checkout_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
@@ -218,41 +221,51 @@ def _locked(customer: Customer, ctx: Context) -> str:
     return ""
 
 
-def check_pin(state: DialogState, digits: str, ctx: Context) -> tuple[DialogState, Customer | None, bool, str]:
+def check_pin(
+    state: DialogState, digits: str, ctx: Context
+) -> tuple[DialogState, Customer | None, PinVerdict, str]:
     """Verify a PIN said for the customer the question is about.
 
-    Returns the state, the customer record to save (failures counted, lock set), whether it was
-    right, and the reply when it was not.
+    Returns the state, the customer record to save (failures counted, lock set), the verdict, and
+    the reply when it was not right. The reply never says how close a wrong PIN was.
     """
     question = state.question
     assert question is not None
     name = question.switch_to if question.purpose == "switch" else state.customer
     customer = ctx.customer(name)
     if customer is None or customer.pin_hash is None:
-        return state, None, True, ""
+        return state, None, "right", ""
     locked = _locked(customer, ctx)
     if locked:
-        return state.model_copy(update={"question": None}), None, False, locked
+        return state.model_copy(update={"question": None}), None, "locked", locked
     if verify_pin(digits, customer.pin_hash):
         saved = customer.model_copy(update={"pin_failures": 0, "pin_locked_until": None})
         changed = saved if customer.pin_failures else None
-        return state, changed, True, ""
+        return state, changed, "right", ""
     failures = customer.pin_failures + 1
     if failures >= PIN_TRIES:
         saved = customer.model_copy(update={"pin_failures": 0, "pin_locked_until": ctx.now + PIN_LOCK})
         minutes = say_number(int(PIN_LOCK.total_seconds() // 60))
-        return state.model_copy(update={"question": None}), saved, False, ctx.replies("pin_lockout", minutes=minutes)
+        return state.model_copy(update={"question": None}), saved, "wrong", ctx.replies("pin_lockout", minutes=minutes)
     saved = customer.model_copy(update={"pin_failures": failures})
     left = PIN_TRIES - failures
     key = "pin_wrong_last" if left == 1 else "pin_wrong"
-    return state, saved, False, ctx.replies(key, left=say_number(left))
+    return state, saved, "wrong", ctx.replies(key, left=say_number(left))
+
+
+def pin_refused(state: DialogState, verdict: PinVerdict, save: Customer | None, text: str) -> Decision:
+    """The reply to a PIN that was not right: the question stays unless purchases are now locked."""
+    actions = (SaveCustomer(customer=save),) if save is not None else ()
+    return respond(
+        state, text, keep_question=state.question is not None, actions=actions, pin_wrong=verdict == "wrong"
+    )
 
 
 def pin_answer(state: DialogState, digits: str, ctx: Context) -> Decision:
-    state2, save, ok, text = check_pin(state, digits, ctx)
+    state2, save, verdict, text = check_pin(state, digits, ctx)
+    if verdict != "right":
+        return pin_refused(state2, verdict, save, text)
     actions = (SaveCustomer(customer=save),) if save is not None else ()
-    if not ok:
-        return respond(state2, text, keep_question=state2.question is not None, actions=actions)
     state2 = state2.model_copy(update={"pin_ok": True, "question": None})
     decision = place(state2, ctx)
     return decision.model_copy(update={"actions": (*actions, *decision.actions)})

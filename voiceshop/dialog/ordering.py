@@ -38,7 +38,11 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         notes.append(ctx.replies("not_sold", what=unlisted.text))
     for mention in u.items:
         for unfit in mention.unfit_options:
-            if mention.sku:
+            group = ctx.catalog.group(unfit.group)
+            if unfit.not_sold and group is not None:  # "oat milk" where the shop has none: what it has
+                choices = _first_choices(ctx, [speakable(c.name) for c in group.choices])
+                notes.append(ctx.replies("option_not_sold", option=unfit.choice, group=group.name, choices=choices))
+            elif mention.sku:
                 notes.append(
                     ctx.replies("option_not_offered", product=ctx.product_name(mention.sku), option=unfit.choice)
                 )

@@ -7,11 +7,11 @@ variants; the first is used, the others are there for a translator or a future "
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import yaml
 
 from voiceshop.errors import VoiceshopError
+from voiceshop.language import folder as language_folder
 
 
 class Replies:
@@ -49,7 +49,7 @@ def replies_for(language: str) -> Replies:
     """The packaged reply texts for a language ("en", or the language part of a locale "en-US")."""
     lang = language.split("-")[0].lower()
     try:
-        text = resources.files("voiceshop.dialog.lang").joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
+        text = (language_folder(lang) / "replies.yaml").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise VoiceshopError(f"voiceshop has no replies in {lang!r}; English is available (locale en-US)") from None
     return Replies.from_yaml(lang, text)

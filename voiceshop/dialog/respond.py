@@ -26,8 +26,10 @@ def respond(
     keep_question: bool = False,
     actions: Sequence[Action] = (),
     end: bool = False,
+    pin_wrong: bool = False,
 ) -> Decision:
-    """Say ``text`` (and ``question.text`` after it, if a question is asked)."""
+    """Say ``text`` (and ``question.text`` after it, if a question is asked); ``pin_wrong``: the
+    reply answers a wrong PIN."""
     if question is not None:
         text = join(text, question.text)
         state = state.model_copy(update={"question": question})
@@ -38,6 +40,7 @@ def respond(
         text=text,
         expects_answer=state.question is not None,
         end=end,
+        pin_wrong=pin_wrong,
         pace=state.pace,
         volume=state.volume,
         detail=state.detail,

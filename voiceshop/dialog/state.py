@@ -230,6 +230,9 @@ class Reply(_Model):
     """A question is waiting: the voice loop listens again without the wake phrase."""
     end: bool = False
     """The shopper said goodbye."""
+    pin_wrong: bool = False
+    """A PIN was said and was wrong (counted against the customer). A channel that knows more about
+    the caller, such as an HTTP client's address, counts it against the caller too."""
     pace: int = 0
     volume: int = 0
     detail: Literal["short", "full"] = "short"

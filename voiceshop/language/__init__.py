@@ -9,7 +9,9 @@ a template's "what's in my cart" and a recognizer's "what is in my cart" meet in
 - ``unit(said)``: the canonical unit of "oz", "ounces" or "ounce"; ``say_short(said)`` how "12 oz" is said;
 - ``function_words(name)``: the small word sets the parsers treat specially.
 
-The words live in ``voiceshop/language/<code>/words.yaml``; the rules that are code stay here.
+Everything one language has is in its folder ``voiceshop/language/<code>/``: ``words.yaml`` (these
+tables), ``replies.yaml`` (what the dialog says) and ``grammar/`` (the intent templates); the rules that
+are code stay here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -240,6 +243,11 @@ class Language:
                 f"language {self.code!r} has no function word set {name!r}; add it to its words.yaml",
                 language=self.code,
             ) from None
+
+
+def folder(code: str = DEFAULT) -> Path:
+    """The bundled folder of language ``code``: ``words.yaml``, ``replies.yaml`` and ``grammar/``."""
+    return Path(__file__).resolve().parent / code
 
 
 def load(code: str = DEFAULT) -> Language:

@@ -1,6 +1,6 @@
 """Understanding: transcript -> intent with typed slots and cart items (see ``matcher``).
 
-grammar   grammars/<lang>/*.yaml (hassil templates) -> expanded word sequences
+grammar   language/<lang>/grammar/*.yaml (hassil templates) -> expanded word sequences
 lexicon   the shop's phrases (products, options, coupons...) indexed by word
 align     transcript words -> tags (which words name which shop thing, numbers, command words)
 repair    words beside an item that sound like what it lacks ("a large late") read as it

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from voiceshop.language import load
 from voiceshop.nlu.lexicon import KIND_PRIORITY, NUMBER_WORDS, Entity, Lexicon
@@ -31,6 +32,10 @@ DIGITS_END_BEFORE = _LANGUAGE.function_words("digits_end_before")
 ONE = UNITS[1]
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
+STAND_IN = 0.6
+"""How alike (1 - edits / length) the words before a phrase's head must be to its own words before it
+to be a mishearing of them: "oak milk" may be "oat milk"; "oat milk" is not "nonfat milk", though
+every letter of "oat" is in "nonfat" (it names a milk the shop does not have)."""
 GOOD_SCORE = 0.85
 FUZZY_WORTH = 0.9
 """A reading below ``GOOD_SCORE`` is worth this much less per word when choosing between readings."""
@@ -50,6 +55,10 @@ FEWER_WORDS = 0.9
 """Fewer words than a fixed list's phrase name it only when they are nearly its letters ("pickup")."""
 DISTINCTIVE_SHARE = 0.4
 """A word only one product has names it when it is this much of the name ("drip", not "blue")."""
+
+
+SOUND_ALIKE = 0.5
+"""How alike the sound keys of such words, from the same first letter, must be ("coff" / "cough")."""
 
 
 def _similar_length(a: str, b: str) -> bool:
@@ -74,6 +83,9 @@ class Tag:
     fit: float = -1.0
     """How well the words were heard, apart from which thing they name: "toothpaste" fits several
     toothpastes perfectly (fit 1.0) though no single one scores high. Defaults to ``score``."""
+    variety: bool = field(default=False, compare=False)
+    """An option said with a word of its own before its bare name ("oat milk" where the shop has
+    "milk", "soy milk" and "almond milk"): a variety the shop does not have."""
 
     @property
     def heard(self) -> float:
@@ -270,6 +282,31 @@ class Aligner:
         weak = head.kind in ("unit", "amount") or (j - i == 1 and best < GOOD_SCORE and span[0] in self.command_words)
         return Tag(i, j, head.kind, head.value, best, keep, weak=weak, fit=max(fit, best))
 
+    def _same_kind(
+        self, span: tuple[str, ...], readings: Sequence[tuple[tuple[str, float], ...]], words: tuple[str, ...]
+    ) -> bool:
+        """Whether words ending in the phrase's own last word ("X milk" for "soy milk") may say the phrase:
+        the words before it must read as, or be spelled like, the phrase's words before it. A different
+        word before the same head names a different thing ("oat milk", "hemp milk"), however alike the
+        whole stretches look letter by letter. Nor do words said beside a phrase said whole ("large oat"
+        is not a near "large")."""
+        if len(span) > len(words) and set(words) <= set(span) and any(w not in STOP for w in span if w not in words):
+            return False
+        if len(span) < 2 or span[-1] != words[-1]:
+            return True
+        said = [k for k in range(len(span) - 1) if span[k] not in STOP]
+        if not said or any(w in words[:-1] for k in said for w, _ in readings[k]):
+            return True
+        meant = "".join(words[:-1])  # nothing: "oat milk" for "milk" is a milk of its own too
+        heard = "".join(span[k] for k in said)
+        if not meant:
+            return False
+        # spelled alike ("oak" / "oat"), or sounding alike from the same first letter ("coff" / "cough")
+        if Levenshtein.normalized_similarity(heard, meant) >= STAND_IN:
+            return True
+        alike = Levenshtein.normalized_similarity(self.sound(heard), self.sound(meant))
+        return heard[0] == meant[0] and alike >= SOUND_ALIKE
+
     def _distinctive(self, span: tuple[str, ...], ent: Entity) -> bool:
         """Whether every word of ``span`` (articles aside) occurs in the names of ``ent``'s product only."""
         return all(w in STOP or self._owner(w) == ent.value for w in span)
@@ -330,6 +367,8 @@ class Aligner:
                 continue
             if self.refusals.intersection(span) - set(ent.words):
                 continue
+            if not self._same_kind(span, readings, ent.words):
+                continue  # "oat milk" is not "soy milk": a milk of its own, not a mishearing
             full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
             if len(ent.words) > len(span) and ent.kind not in KIND_PRIORITY and full < FEWER_WORDS:
                 continue  # "sore" is not "in store": a grammar list's phrase is said whole

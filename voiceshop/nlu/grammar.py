@@ -1,4 +1,5 @@
-"""Intent grammars: the YAML files in ``grammars/<lang>/``, parsed with hassil and expanded to word sequences.
+"""Intent grammars: the YAML files in ``voiceshop/language/<lang>/grammar/``, parsed with hassil and
+expanded to word sequences.
 
 The file format is Home Assistant's (hassil): per intent, blocks of sentence templates with
 alternatives ``(a|b)``, optional words ``[a]``, order-free groups ``(a; b)``, expansion rules ``<want>``
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voiceshop.errors import GrammarError, Problem
 from voiceshop.language import Unit
+from voiceshop.language import folder as language_folder
 from voiceshop.language import known as known_languages
 from voiceshop.language import load as load_language
 from voiceshop.nlu.sound import SoundKey
@@ -57,9 +59,10 @@ GRAMMARS_ENV = "VOICESHOP_GRAMMARS"
 
 
 def grammar_dir(language: str = "en", root: Path | None = None) -> Path:
-    """Where the grammar files of ``language`` are: ``root``, $VOICESHOP_GRAMMARS, or the bundled ``grammars/``."""
-    base = root or Path(os.environ.get(GRAMMARS_ENV) or Path(__file__).resolve().parents[2] / "grammars")
-    folder = base / language
+    """Where the grammar files of ``language`` are: ``root/<language>``, ``$VOICESHOP_GRAMMARS/<language>``,
+    or the language's bundled ``voiceshop/language/<language>/grammar/``."""
+    base = root or os.environ.get(GRAMMARS_ENV)
+    folder = Path(base) / language if base else language_folder(language) / "grammar"
     if not folder.is_dir():
         raise GrammarError(
             [
@@ -238,7 +241,7 @@ class Grammar:
 
     @classmethod
     def from_dir(cls, folder: Path) -> Grammar:
-        """Every ``*.yaml`` file in ``folder`` (``grammars/en``), merged."""
+        """Every ``*.yaml`` file in ``folder`` (``voiceshop/language/en/grammar``), merged."""
         paths = sorted(folder.glob("*.yaml"))
         if not paths:
             raise GrammarError([Problem(str(folder), None, "", "no grammar files (*.yaml) in this folder")])

@@ -12,7 +12,7 @@ earlier one (a product, a quantity, an option of the same group, an amount); aft
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
@@ -21,8 +21,9 @@ from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValu
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
-CONNECTORS = load().function_words("connectors")
-SEPARATORS = load().function_words("separators")
+_LANGUAGE = load()
+CONNECTORS = _LANGUAGE.function_words("connectors")
+SEPARATORS = _LANGUAGE.function_words("separators")
 AMBIGUITY_MARGIN = 0.05
 """Two products closer than this are a question, not a choice."""
 NARROW_SCORE = 0.6
@@ -40,6 +41,9 @@ class Marks:
     """Token positions where a negation phrase starts."""
     covered: frozenset[int] = frozenset()
     """Every token position inside either kind of phrase."""
+    strange: frozenset[int] = frozenset()
+    """Token positions of words that, as said, name nothing of the shop or the grammar ("oat", only
+    near "at")."""
 
 
 @dataclass
@@ -129,6 +133,8 @@ def build_items(
         pending = _Draft()
 
     for tag in run:
+        if tag.kind == "option" and tag.start - 1 in marks.strange and _names_varieties(tag, catalog):
+            tag = replace(tag, start=tag.start - 1, variety=True)  # "oat milk": a milk the shop does not have
         if tag.kind == "word":
             if tag.value in SEPARATORS and counts_back(None):
                 take_back()
@@ -243,6 +249,17 @@ def _group_of(tag: Tag) -> str:
     return str(tag.value).split(":", 1)[0]
 
 
+def _names_varieties(tag: Tag, catalog: Catalog) -> bool:
+    """Whether the option ``tag`` reads as is a bare name that several choices of its group end in
+    ("milk" of "soy milk" and "almond milk"), so that a word said before it names a variety."""
+    entity = next((e for e, _ in tag.candidates if e.kind == "option"), None)
+    group = catalog.group(_group_of(tag))
+    if entity is None or group is None or len(entity.words) != 1:
+        return False
+    named = [_LANGUAGE.words(c.name) for c in group.choices]
+    return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
+
+
 def product_candidates(head: Tag, catalog: Catalog) -> list[Candidate]:
     """The products a head may name, best first, one entry per SKU."""
     best: dict[str, float] = {}
@@ -331,6 +348,10 @@ def _options(
     fit: list[OptionMention] = []
     unfit: list[OptionMention] = []
     for tag, amount in said:
+        if tag.variety:
+            text = " ".join(tokens[tag.start : tag.end])
+            unfit.append(OptionMention(group=_group_of(tag), choice=text, text=text, not_sold=True))
+            continue
         readings = [e for e, _ in tag.candidates if e.kind == "option"]
         # An exact choice name beats an alias ("medium" is a size before it is "medium roast").
         readings.sort(key=lambda e: not e.exact_name)

@@ -123,7 +123,7 @@ class Understander:
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
         heard = self.aligner.tag(tokens)
-        marks = self._marks(tokens)
+        marks = self._marks(tokens, heard)
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         found = self._read(text, tokens, heard, tags, marks)
@@ -276,7 +276,7 @@ class Understander:
             out += as_words if literal else [tag]
         return out
 
-    def _marks(self, tokens: Sequence[str]) -> Marks:
+    def _marks(self, tokens: Sequence[str], heard: Sequence[Tag]) -> Marks:
         corrections = find_phrases(tokens, self.grammar.corrections)
         negations = find_phrases(tokens, self.grammar.negations)
         spans = [*corrections, *negations]
@@ -284,6 +284,7 @@ class Understander:
             corrections=frozenset(start for start, _ in corrections),
             negations=frozenset(start for start, _ in negations),
             covered=frozenset(k for start, end in spans for k in range(start, end)),
+            strange=frozenset(t.start for t in heard if t.kind == "unknown" or (t.kind == "word" and t.score < 1.0)),
         )
 
     def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str], marks: Marks) -> Hit | None:

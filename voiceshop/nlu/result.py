@@ -46,6 +46,8 @@ class OptionMention(_Model):
     amount: str | None = None
     """For add-ons: "a bit of", "extra"."""
     text: str
+    not_sold: bool = False
+    """A choice of ``group`` the shop does not have at all ("oat milk"); ``choice`` is what was said."""
 
 
 class ItemMention(_Model):

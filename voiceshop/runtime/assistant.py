@@ -187,6 +187,12 @@ class Assistant:
         expires on the next turn, which then greets the shopper back)."""
         return self._load(expire=False)[0]
 
+    def awaiting(self) -> str | None:
+        """The kind of question the next turn answers ("pin", "confirm", "which" ...), or None; a
+        channel uses it to hold back an answer it must not pass on (a PIN from a locked-out caller)."""
+        question = self.state().question
+        return question.kind if question is not None else None
+
     # -- for a speech recogniser -----------------------------------------------------------------
 
     def fingerprint(self) -> str:

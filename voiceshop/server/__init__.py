@@ -6,7 +6,7 @@
     webhooks     outbox events POSTed to the shop's URLs, HMAC-signed, retried with backoff
     problems     errors as RFC 9457 problem details: a code from the error, a status from the code
     auth         staff tokens, stored hashed in a small file beside the database
-    limits       the request size limit
+    limits       the request size limit; wrong staff tokens and PINs counted per client address
     app          ``create_app``: wires the above into one FastAPI application
     run          serving it with uvicorn on a socket bound up front
 

@@ -30,7 +30,7 @@ from voiceshop.server.schemas import (
     OrderPage,
     ShopSummary,
 )
-from voiceshop.server.services import Services, services
+from voiceshop.server.services import Services, client_address, services
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.storage.shops import ShopRepository
@@ -42,17 +42,19 @@ _bearer = HTTPBearer(auto_error=False, description="A staff token from `voicesho
 
 
 def staff(
+    request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     svc: Annotated[Services, Depends(services)],
 ) -> str:
-    """The staff member making the request; 401 without a valid bearer token."""
+    """The staff member making the request; 401 without a valid bearer token, 429 after too many
+    wrong ones from the same address."""
     if creds is None:
         raise HttpProblem(
             "this needs a staff token: send 'Authorization: Bearer TOKEN' (make one with `voiceshop staff add NAME`)",
             problem="unauthorized",
             headers={"WWW-Authenticate": 'Bearer realm="voiceshop"'},
         )
-    name = svc.tokens.who(creds.credentials)
+    name = svc.staff(creds.credentials, client_address(request))
     if name is None:
         raise HttpProblem(
             "that staff token is not known (revoked, or from another server); ask for a new one",

@@ -6,7 +6,9 @@ twice a second, so a new order appears within a second without a reload.
 
 A browser cannot put a bearer token on an EventSource, so signing in keeps the staff token in an
 HttpOnly, SameSite=Strict cookie scoped to ``/board``; the token is checked on every request, so a
-revoked token stops working at once. Posts from another origin are refused. Moving an order uses
+revoked token stops working at once. Wrong tokens (typed or in a cookie) count against the client's
+address (``limits.Attempts``): after too many, sign-in answers 429 with a page saying when to try
+again. Posts from another origin are refused. Moving an order uses
 the same ETag check as the API (the card carries the ETag it was drawn with).
 """
 
@@ -29,8 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import FINAL, Order, OrderStatus, next_status
 from voiceshop.server.api import Number, check_if_match, etag
+from voiceshop.server.limits import TooManyAttempts
 from voiceshop.server.problems import HttpProblem
-from voiceshop.server.services import Services, services
+from voiceshop.server.services import Services, client_address, services
 from voiceshop.storage.orders import OrderRepository
 
 COOKIE = "voiceshop_staff"
@@ -48,8 +51,9 @@ def asset(name: str) -> str:
 
 
 def _signed_in(request: Request, svc: Services) -> str | None:
+    """The staff member whose cookie came with the request; raises ``TooManyAttempts``."""
     token = request.cookies.get(COOKIE)
-    return svc.tokens.who(token) if token else None
+    return svc.staff(token, client_address(request)) if token else None
 
 
 def _staff(request: Request, svc: Svc) -> str:
@@ -126,15 +130,29 @@ def _card_html(card: dict[str, Any]) -> str:
 # -- pages -------------------------------------------------------------------------------------
 
 
-def _login_page(message: str = "", status: int = 200) -> HTMLResponse:
+def _login_page(message: str = "", status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     page = Template(asset("templates/login.html")).substitute(message=escape(message))
-    return HTMLResponse(page, status_code=status)
+    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _locked_page(exc: TooManyAttempts) -> HTMLResponse:
+    text = str(exc)
+    return _login_page(text[:1].upper() + text[1:] + ".", status=429, headers=exc.headers)
 
 
 @router.get("", response_class=HTMLResponse)
 def board(request: Request, svc: Svc) -> HTMLResponse:
-    if _signed_in(request, svc) is None:
-        return _login_page()
+    try:
+        who = _signed_in(request, svc)
+    except TooManyAttempts as exc:
+        return _locked_page(exc)
+    if who is None:
+        if COOKIE not in request.cookies:
+            return _login_page()
+        # a revoked token: say so once and drop the cookie, so reloading does not count again
+        ended = _login_page("Your sign-in has ended (the token was revoked). Sign in again.")
+        ended.delete_cookie(COOKIE, path="/board")
+        return ended
     cards = open_orders(svc)
     page = Template(asset("templates/board.html")).substitute(
         live="Connecting…",
@@ -149,7 +167,11 @@ async def login(request: Request, svc: Svc) -> Response:
     _same_origin(request)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
-    if not token or svc.tokens.who(token) is None:
+    try:
+        who = svc.staff(token, client_address(request)) if token else None
+    except TooManyAttempts as exc:
+        return _locked_page(exc)
+    if who is None:
         return _login_page("That token is not known. Ask for a new one.", status=401)
     response = RedirectResponse("/board", status_code=303)
     response.set_cookie(

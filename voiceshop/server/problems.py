@@ -62,6 +62,7 @@ CODE_STATUS: Mapping[str, int] = {
     "out_of_stock": 409,
     "price_changed": 409,
     "order_transition": 409,
+    "delivery_pending": 409,
     "precondition_failed": 412,
     "precondition_required": 428,
     "idempotency_key_missing": 400,
@@ -69,6 +70,7 @@ CODE_STATUS: Mapping[str, int] = {
     "forbidden": 403,
     "method_not_allowed": 405,
     "too_large": 413,
+    "too_many_attempts": 429,
     "store_locked": 503,
     "store": 503,
 }
@@ -83,6 +85,7 @@ TITLES: Mapping[int, str] = {
     413: "Content too large",
     422: "Unprocessable content",
     428: "Precondition required",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }

@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from voiceshop.server.chat import take_turn
 from voiceshop.server.console import asset
-from voiceshop.server.services import Services, services
+from voiceshop.server.limits import TooManyAttempts
+from voiceshop.server.services import Services, client_address, services
 from voiceshop.storage.shops import ShopRepository
 
 router = APIRouter(prefix="/chat", include_in_schema=False)
@@ -30,7 +31,9 @@ ShopSlug = Annotated[str | None, Query(max_length=64)]
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _page(svc: Services, shop: str | None, session: str, lines: list[tuple[str, str]]) -> HTMLResponse:
+def _page(
+    svc: Services, shop: str | None, session: str, lines: list[tuple[str, str]], refused: TooManyAttempts | None = None
+) -> HTMLResponse:
     with svc.store() as db:
         stored = ShopRepository(db).resolve(shop)
     items = "\n".join(
@@ -39,6 +42,8 @@ def _page(svc: Services, shop: str | None, session: str, lines: list[tuple[str, 
     html = Template(asset("templates/chat.html")).substitute(
         shop=escape(stored.shop.slug), shop_name=escape(stored.shop.name), session=session, lines=items
     )
+    if refused is not None:
+        return HTMLResponse(html, status_code=429, headers=refused.headers)
     return HTMLResponse(html)
 
 
@@ -56,10 +61,15 @@ async def chat_form(request: Request, svc: Svc, shop: ShopSlug = None) -> Respon
     if not _SESSION.match(session):
         session = "c" + secrets.token_hex(8)
     lines: list[tuple[str, str]] = []
+    refused = None
     if text:
-        turn = await run_in_threadpool(take_turn, svc, session, shop, text)
-        lines = [("you", text)] + [("assistant", r.text) for r in turn.replies]
-    return await run_in_threadpool(_page, svc, shop, session, lines)
+        try:
+            turn = await run_in_threadpool(take_turn, svc, session, shop, text, client_address(request))
+            lines = [("you", text)] + [("assistant", r.text) for r in turn.replies]
+        except TooManyAttempts as exc:
+            refused = exc
+            lines = [("you", text), ("assistant", str(exc))]
+    return await run_in_threadpool(_page, svc, shop, session, lines, refused)
 
 
 @router.get("/chat.js")

@@ -11,18 +11,18 @@ order, ``order.status`` with number, status and the status before, ``shop.loaded
 - a 2xx answer is delivered; anything else (or no answer) is tried again after 1, 2, 4 ... seconds
   (at most ``MAX_BACKOFF``), and after ``max_attempts`` the delivery is failed, with its last error.
 
-The worker reads events through the ``Outbox`` protocol. The store keeps no delivery state per
-endpoint, so it is kept here (``Deliveries``); an event is marked delivered in the outbox once every
-endpoint has it delivered or failed.
-
-Not wired into ``voiceshop serve`` yet: the store has the ``outbox`` table but no repository that
-reads pending events or marks them delivered, and this package does not query store tables itself.
-Once ``storage`` offers ``pending(limit)`` and ``mark_delivered(id)``, serving starts a thread that
-calls ``run_once`` every second.
+Delivery state lives in the store (``storage.deliveries``: one row per event and endpoint URL), so
+attempts and backoff continue across a restart, and a server killed with events pending delivers
+them when started again. Each round the worker makes the rows for new events, claims the due ones
+(two servers on one PostgreSQL store never post the same delivery at once), posts them and records
+each outcome; an outbox event is marked delivered once every endpoint that wants it has it
+delivered or failed. ``voiceshop webhooks list --failed`` and ``replay`` (or the staff API) show
+failures and put them back in the queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -32,33 +32,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass
 
 from voiceshop.errors import VoiceshopError
 from voiceshop.storage import Database
-from voiceshop.storage.outbox import OutboxRepository
+from voiceshop.storage.deliveries import Delivery, DeliveryRepository, this_process
 
 MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class OutboxEvent:
-    id: int
-    topic: str
-    payload_json: str
-    created_at: str
-
-
-class Outbox(Protocol):
-    """The store's outbox, as the worker needs it."""
-
-    def pending(self, limit: int) -> Sequence[OutboxEvent]:
-        """Events not yet marked delivered, oldest first."""
-        ...
-
-    def mark_delivered(self, event_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,16 +51,6 @@ class Endpoint:
 
     def wants(self, topic: str) -> bool:
         return not self.topics or topic in self.topics
-
-
-@dataclass
-class Delivery:
-    event_id: int
-    url: str
-    state: Literal["pending", "delivered", "failed"] = "pending"
-    attempts: int = 0
-    next_at: float = 0.0
-    last_error: str = ""
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -118,110 +89,123 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> str | None:
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
-@dataclass
-class Deliveries:
-    """Delivery state per (event, endpoint)."""
-
-    by_key: dict[tuple[int, str], Delivery] = field(default_factory=dict)
-
-    def get(self, event_id: int, url: str) -> Delivery:
-        return self.by_key.setdefault((event_id, url), Delivery(event_id, url))
-
-
-class StoreOutbox:
-    """The store's outbox (``OutboxRepository``) as the worker reads it, opening the store itself: the
-    worker runs on its own thread, and a SQLite connection belongs to the thread that opened it."""
-
-    def __init__(self, open_store: Callable[[], AbstractContextManager[Database]]) -> None:
-        self.open_store = open_store
-
-    def pending(self, limit: int) -> Sequence[OutboxEvent]:
-        with self.open_store() as db:
-            rows = OutboxRepository(db).pending(limit)
-        return [OutboxEvent(r.id, r.topic, r.payload_json, r.created_at) for r in rows]
-
-    def mark_delivered(self, event_id: int) -> None:
-        with self.open_store() as db:
-            OutboxRepository(db).mark_delivered(event_id)
+OpenStore = Callable[[], AbstractContextManager[Database]]
+"""Opens the store for one step: the worker runs on its own thread, and a SQLite connection belongs
+to the thread that opened it."""
 
 
 def run_in_background(worker: WebhookWorker, stop: threading.Event, every: float = 1.0) -> threading.Thread:
-    """Deliver what is due every ``every`` seconds until ``stop`` is set; a failing round is retried."""
+    """Deliver what is due every ``every`` seconds until ``stop`` is set; a failing round is retried.
+    Claims left by a killed server on this machine are released first; the worker's own are released
+    when it stops."""
 
     def loop() -> None:
+        started = False
         while not stop.is_set():
             try:
-                worker.run_once()
+                if not started:
+                    worker.start()
+                    started = True
+                if worker.run_once() >= worker.batch:
+                    continue  # more may be due: no pause between full batches
             except VoiceshopError as exc:  # the store busy or gone for a moment: the next round retries
                 worker.last_error = str(exc)
             stop.wait(every)
+        with contextlib.suppress(VoiceshopError):  # unreleased claims expire by themselves
+            worker.stop()
 
     thread = threading.Thread(target=loop, name="voiceshop-webhooks", daemon=True)
     thread.start()
     return thread
 
 
+def event_body(delivery: Delivery) -> bytes:
+    """What is posted: the event as JSON."""
+    return json.dumps(
+        {
+            "id": delivery.event_id,
+            "topic": delivery.topic,
+            "created_at": delivery.event_created_at,
+            "payload": json.loads(delivery.payload_json),
+        },
+        sort_keys=True,
+    ).encode()
+
+
 class WebhookWorker:
     def __init__(
         self,
-        outbox: Outbox,
+        open_store: OpenStore,
         endpoints: Sequence[Endpoint],
         *,
         max_attempts: int = 8,
         clock: Callable[[], float] = time.time,
         send: Callable[[str, bytes, dict[str, str]], str | None] = post,
-        deliveries: Deliveries | None = None,
+        owner: str | None = None,
+        batch: int = 10,
     ) -> None:
-        self.outbox = outbox
-        self.endpoints = list(endpoints)
+        self.open_store = open_store
+        self.endpoints = {e.url: e for e in endpoints}  # one endpoint per URL: the store keys deliveries by URL
         self.max_attempts = max_attempts
         self.clock = clock
         self.send = send
-        self.deliveries = deliveries or Deliveries()
+        self.owner = owner or this_process()
+        self.batch = batch
+        self.lease = batch * (TIMEOUT + 2) + 30
+        """Seconds a claim lasts: long enough to post the whole batch, each POST waiting at most TIMEOUT."""
         self.last_error = ""
 
-    def run_once(self, limit: int = 100) -> int:
-        """Try every delivery that is due; returns how many POSTs were made."""
-        made = 0
-        for event in self.outbox.pending(limit):
-            body = json.dumps(
-                {
-                    "id": event.id,
-                    "topic": event.topic,
-                    "created_at": event.created_at,
-                    "payload": json.loads(event.payload_json),
-                },
-                sort_keys=True,
-            ).encode()
-            settled = True
-            for endpoint in self.endpoints:
-                if not endpoint.wants(event.topic):
-                    continue
-                delivery = self.deliveries.get(event.id, endpoint.url)
-                if delivery.state == "pending" and delivery.next_at <= self.clock():
-                    self._attempt(delivery, endpoint, event, body)
-                    made += 1
-                settled = settled and delivery.state != "pending"
-            if settled:
-                self.outbox.mark_delivered(event.id)
-        return made
+    def wanting(self, topic: str) -> list[str]:
+        """The URLs that want ``topic``."""
+        return [url for url, e in self.endpoints.items() if e.wants(topic)]
 
-    def _attempt(self, delivery: Delivery, endpoint: Endpoint, event: OutboxEvent, body: bytes) -> None:
+    def start(self) -> int:
+        """Release the claims of this machine's dead servers (killed mid-delivery); how many."""
+        with self.open_store() as db:
+            return DeliveryRepository(db).release_dead()
+
+    def stop(self) -> int:
+        """Give back this worker's claims, so another server need not wait them out."""
+        with self.open_store() as db:
+            return DeliveryRepository(db).release(self.owner)
+
+    def run_once(self) -> int:
+        """Try every delivery that is due (up to ``batch``); returns how many POSTs were made.
+
+        The store stays open for the round (no transaction is held while posting)."""
         now = self.clock()
+        with self.open_store() as db:
+            repo = DeliveryRepository(db)
+            repo.enqueue([(url, e.topics) for url, e in self.endpoints.items()], now=now)
+            if all(e.topics for e in self.endpoints.values()):
+                # events no endpoint wants are settled as they are
+                for event_id in repo.unwanted(sorted({t for e in self.endpoints.values() for t in e.topics})):
+                    repo.settle(event_id, [], now=now)
+            claimed = repo.claim(list(self.endpoints), owner=self.owner, now=now, lease=self.lease, limit=self.batch)
+            for delivery in claimed:
+                self._attempt(repo, delivery)
+        return len(claimed)
+
+    def _attempt(self, repo: DeliveryRepository, delivery: Delivery) -> None:
+        endpoint = self.endpoints[delivery.url]
+        body = event_body(delivery)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "voiceshop-webhooks",
-            "Voiceshop-Event-Id": str(event.id),
-            "Voiceshop-Topic": event.topic,
-            "Voiceshop-Signature": sign(endpoint.secret, int(now), body),
+            "Voiceshop-Event-Id": str(delivery.event_id),
+            "Voiceshop-Topic": delivery.topic,
+            "Voiceshop-Signature": sign(endpoint.secret, int(self.clock()), body),
         }
         error = self.send(endpoint.url, body, headers)
-        delivery.attempts += 1
-        if error is None:
-            delivery.state, delivery.last_error = "delivered", ""
-            return
-        delivery.last_error = error
-        if delivery.attempts >= self.max_attempts:
-            delivery.state = "failed"
-        else:
-            delivery.next_at = now + backoff(delivery.attempts)
+        now = self.clock()
+        with repo.db.transaction():
+            done = repo.record(
+                delivery.id,
+                owner=self.owner,
+                now=now,
+                error=error,
+                retry_at=now + backoff(delivery.attempts + 1),
+                max_attempts=self.max_attempts,
+            )
+            if done is not None and done.state != "pending":
+                repo.settle(delivery.event_id, self.wanting(delivery.topic), now=now)

@@ -46,6 +46,7 @@ TABLES = (
     "order_lines",
     "order_events",
     "outbox",
+    "webhook_deliveries",
     "settings",
     "carts",
     "sessions",

@@ -259,7 +259,8 @@ class PostgresDatabase(Database):
         c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def after_copy(self, c: Conn) -> None:
-        for table in ("shops", "products", "customers", "orders", "order_events", "outbox", "callbacks"):
+        identities = ("shops", "products", "customers", "orders", "order_events", "outbox", "webhook_deliveries")
+        for table in (*identities, "callbacks"):
             c.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
             )
