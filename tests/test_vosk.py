@@ -93,3 +93,11 @@ def test_missing_and_broken_models_say_what_to_do(tmp_path: Path) -> None:
         pick_engine("auto", "en", tmp_path / "nowhere")
     with pytest.raises(ModelError, match="is a vosk model, but --engine whisper"):
         pick_engine("whisper", "en", tmp_path)
+
+
+def test_spotting_holds_the_model_to_a_few_phrases_and_drops_the_unknown(vosk: VoskRecognizer) -> None:
+    # the shop's grammar is not used: only the phrases asked for, anything else is [unk] and dropped
+    vosk.set_vocabulary(GRAMMAR, [])
+    heard = vosk.spot(korean("물 주세요"), ["물", "하나"])
+    assert set(heard.text.split()) <= {"물", "하나"} and "물" in heard.text.split()
+    assert vosk.spot(silence(1.0), ["물", "하나"]).alternatives == ()

@@ -75,6 +75,12 @@ class Recognizer(Protocol):
         """A new command; ``hints`` are phrases likely in it (the choices just offered)."""
         ...
 
+    def spot(self, samples: Samples, phrases: Sequence[str]) -> Transcript:
+        """A short stretch of sound (a second or two) checked for a few ``phrases``, as fast as the
+        engine can: no alternatives, no word times. The transcript may hold other words than the
+        phrases (or none): the caller decides what counts."""
+        ...
+
 
 def transcribe(recognizer: Recognizer, samples: Samples, hints: Sequence[str] = ()) -> Transcript:
     """A whole recording at once, fed in real chunk sizes."""

@@ -92,6 +92,18 @@ class VoskRecognizer:
         recognizer.SetWords(True)
         return _VoskStream(recognizer)
 
+    def spot(self, samples: Samples, phrases: Sequence[str]) -> Transcript:
+        """Decoded with a grammar of just the phrases' words and ``[unk]`` for anything else."""
+        started = time.perf_counter()
+        words = [w for w in normalise_words([w for p in phrases for w in p.split()]) if self.knows(w)]
+        grammar = json.dumps([*words, *([UNKNOWN] if self.knows(UNKNOWN) else [])], ensure_ascii=False)
+        recognizer = self._vosk.KaldiRecognizer(self._model, float(RATE), grammar)
+        recognizer.AcceptWaveform(samples.astype("<i2").tobytes())
+        text = " ".join(w for w in str(json.loads(recognizer.FinalResult()).get("text", "")).split() if w != UNKNOWN)
+        elapsed = time.perf_counter() - started
+        heard = (Hypothesis(text=text, confidence=1.0),) if text else ()
+        return Transcript(alternatives=heard, engine="vosk", compute_seconds=elapsed)
+
 
 class _VoskStream:
     def __init__(self, recognizer: Any) -> None:

@@ -36,6 +36,8 @@ RATE = 16000
 WINDOW = 30 * RATE
 """Whisper hears 30 s at a time; a longer recording is transcribed segment by segment, best reading only."""
 PUNCTUATION = set(",.!?;:-")
+SPOT_WINDOW = 10 * RATE
+"""Samples of the window ``spot`` decodes in: a third of the encoder's work for a short phrase."""
 ALTERNATIVE_SHARE = 0.7
 """An alternative reading goes back only with at least this share of the best one's confidence."""
 
@@ -103,6 +105,40 @@ class WhisperRecognizer:
         hypotheses, words = self._decode(audio, prompt) if len(audio) <= WINDOW else self._segments(audio, prompt)
         elapsed = time.perf_counter() - started
         return Transcript(alternatives=hypotheses, words=words, engine=self.name, compute_seconds=elapsed)
+
+    def spot(self, samples: Samples, phrases: Sequence[str]) -> Transcript:
+        """Greedy, over a window of ``SPOT_WINDOW`` seconds rather than 30 (the encoder's time grows
+        faster than the window), prompted with the phrases alone."""
+        from faster_whisper.audio import pad_or_trim
+
+        started = time.perf_counter()
+        audio = (samples.astype(np.float32) / 32768.0)[:SPOT_WINDOW]
+        # silence, not zero features, after the sound: Whisper was trained on padded audio
+        padded = np.concatenate([audio, np.zeros(SPOT_WINDOW - len(audio), dtype=np.float32)])
+        model, tokenizer = self._model, self._tokenizer
+        features = model.feature_extractor(padded, padding=0)
+        encoded = model.encode(pad_or_trim(features, SPOT_WINDOW // 160))
+        prompt = ", ".join(dict.fromkeys(phrases))
+        previous = tokenizer.encode(" " + prompt + ".") if prompt else []
+        prefix = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        result = model.model.generate(
+            encoded,
+            [prefix],
+            beam_size=1,
+            max_length=len(prefix) + self._max_new_tokens(audio),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = result.sequences_ids[0]
+        text = tokenizer.decode(tokens).strip()
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        elapsed = time.perf_counter() - started
+        if not text or (result.no_speech_prob > NO_SPEECH and logprob < -0.7):
+            return Transcript(alternatives=(), engine=self.name, compute_seconds=elapsed)
+        heard = Hypothesis(text, round(min(1.0, math.exp(logprob)), 4))
+        return Transcript(alternatives=(heard,), engine=self.name, compute_seconds=elapsed)
 
     def _max_new_tokens(self, audio: np.ndarray[Any, Any]) -> int:
         # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")

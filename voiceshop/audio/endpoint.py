@@ -128,7 +128,9 @@ class Endpointer:
     def floor_db(self) -> float:
         return min(self._levels) if self._levels else self.settings.min_level_db
 
-    def voiced(self, chunk: Samples) -> bool:
+    def voiced(self, chunk: Samples, *, near: bool = True) -> bool:
+        """Whether ``chunk`` holds speech; ``near=False`` says an echo canceller took what is loud in
+        it for the reply's own echo (the chunk still counts towards the noise floor)."""
         # Loudness in the speech band only: fans, fridges and mains hum live below it, hiss above it.
         level = band_level_db(chunk)
         voiced = level > max(self.floor_db + self.settings.above_floor_db, self.settings.min_level_db)
@@ -137,10 +139,11 @@ class Endpointer:
             # the model hears every chunk (it keeps state), but only a loud one can be a command
             speech = self.vad.probability(chunk) >= self.settings.vad_threshold
             voiced = voiced and speech
-        return voiced
+        return voiced and near
 
-    def feed(self, chunk: Samples) -> Utterance | None:
-        voiced = self.voiced(chunk)
+    def feed(self, chunk: Samples, *, near: bool = True) -> Utterance | None:
+        """The next chunk; ``near`` as for ``voiced``."""
+        voiced = self.voiced(chunk, near=near)
         self.chunks_seen += 1
         if not self._speech:
             self._recent.append((chunk, voiced))

@@ -52,7 +52,9 @@ def run(
     wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
     wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
     barge_in: bool | None = typer.Option(
-        None, "--barge-in/--no-barge-in", help="Cut a reply when the wake word is said over it (default: with a mic)."
+        None,
+        "--barge-in/--no-barge-in",
+        help="Cut a reply on the wake word, 'stop' or 'cancel' said over it (default: with a mic).",
     ),
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
     vad: bool = typer.Option(True, "--vad/--no-vad", help="Only speech (to a voice activity model) starts a command."),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -54,6 +55,26 @@ class Unit:
         """Everything a shopper may say for it (short forms of more than one letter included)."""
         shorts = (s for s in (*self.short, *self.short_plural) if len(s) > 1)
         return tuple(dict.fromkeys((self.name, self.plural, *self.words, *shorts)))
+
+
+Interruption = Literal["stop", "cancel"]
+
+
+@dataclass(frozen=True)
+class InterruptWords:
+    """What a shopper says over a reply to interrupt it (``interrupt`` in words.yaml)."""
+
+    stop: tuple[str, ...]
+    """Phrases that cut the reply and leave voiceshop quiet."""
+    cancel: tuple[str, ...]
+    """Phrases that cut the reply and are the shopper's turn."""
+    polite: frozenset[str]
+    """Words allowed around them ("stop please")."""
+
+    @property
+    def words(self) -> list[str]:
+        """Every word of every phrase (a recogniser's vocabulary must hold them)."""
+        return sorted({w for p in (*self.stop, *self.cancel) for w in p.split()})
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,12 @@ class Language:
             }
             self._sets = {str(k): frozenset(str(v).split()) for k, v in _mapping(data, "function_words").items()}
             self.numbers = _numbers(_mapping(data, "numbers"))
+            interrupt = _mapping(data, "interrupt")
+            self.interrupt_words = InterruptWords(
+                stop=tuple(self.phrase(str(p)) for p in _list(interrupt, "stop")),
+                cancel=tuple(self.phrase(str(p)) for p in _list(interrupt, "cancel")),
+                polite=frozenset(str(interrupt["polite"]).split()),
+            )
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise LanguageError(f"the word tables of language {code!r} are malformed: {exc}", language=code) from exc
         self._unit_of: dict[str, str] = {}
@@ -147,6 +174,22 @@ class Language:
     def key(self, text: str) -> str:
         """``phrase`` with every word singular: "Tooth Brushes" and "toothbrush" differ only by a space."""
         return " ".join(self.singular(w) for w in self.words(text))
+
+    def interruption(self, text: str) -> Interruption | None:
+        """Whether ``text`` is only a stop or cancel phrase (polite words aside, said up to three
+        times): "Stop." and "stop stop please" are, "don't stop" and "cancel my order" are not."""
+        said = [w for w in self.words(text) if w not in self.interrupt_words.polite]
+        for kind, phrases in (("stop", self.interrupt_words.stop), ("cancel", self.interrupt_words.cancel)):
+            for phrase in phrases:
+                n = len(phrase.split())
+                if (
+                    said
+                    and len(said) % n == 0
+                    and len(said) <= 3 * n
+                    and " ".join(said) == " ".join([phrase] * (len(said) // n))
+                ):
+                    return "stop" if kind == "stop" else "cancel"
+        return None
 
     # --- plurals --------------------------------------------------------------------------------
 

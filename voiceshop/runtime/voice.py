@@ -14,9 +14,16 @@ device for a few seconds; a goodbye closes the conversation.
 Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
 microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
 With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
-pieces the wake word model hears the microphone; the wake word cuts the reply at once. There is no
-echo cancellation: the wake word is something no reply says, so the reply's own sound (which the
-microphone hears too) cannot fire it.
+pieces the microphone is heard through an echo canceller that takes the reply's own sound back out
+(``audio.echo``; the played samples are its reference). Three things cut the reply at once:
+
+- the wake word: the window for a command opens, as after any wake word;
+- "stop" (the language's stop phrases): voiceshop goes quiet, and no window is left open;
+- "cancel" (its cancel phrases): what was said is the shopper's turn, answered like any command
+  (it cancels the question or the cart action under way).
+
+Either way the turn records that its reply was not heard in full (``HeardTurn.cut``), and
+``VoiceLoop.cut`` keeps the reply so "repeat" can say it whole.
 """
 
 from __future__ import annotations
@@ -25,13 +32,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
+from voiceshop.audio.echo import EchoCanceller, NlmsEchoCanceller
 from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
@@ -39,15 +47,18 @@ from voiceshop.audio.source import AudioSource, split
 from voiceshop.audio.vad import SileroVad, VoiceActivity
 from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
-from voiceshop.errors import MicrophoneLost
+from voiceshop.errors import LanguageError, MicrophoneLost
+from voiceshop.language import load as load_language
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
+from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
 Activation = Literal["wake", "phrase", "push", "always"]
 Outcome = Literal["answered", "woke", "ignored", "not_heard"]
+Cut = Literal["wake word", "stop", "cancel"]
 RECONNECT_EVERY = 1.0
 WAKE_PHRASE_MATCH = 65.0
 WAKE_WORD_MATCH = 80.0
@@ -63,8 +74,8 @@ class ListenSettings:
     vad: bool = True
     """Count only what a voice activity model takes for speech (music and fans start no command)."""
     barge_in: bool = False
-    """Listen for the wake word while a reply plays, and cut the reply when it is said. Only for a
-    live microphone: a recording cannot hear the replies, and its timeline would run on under them."""
+    """Listen while a reply plays, and cut it on the wake word, "stop" or "cancel". Only for a live
+    microphone: a recording cannot hear the replies, and its timeline would run on under them."""
     answer_window: float = 8.0
     """Seconds after a question during which the answer needs no wake phrase."""
     follow_up_window: float = 5.0
@@ -91,6 +102,8 @@ class HeardTurn:
     """The shopper cut a reply short (barge-in): the last reply was not heard in full."""
     heard: float = 0.0
     """Seconds of the replies played before the cut (all of them when not cut)."""
+    cut_by: Cut | None = None
+    """What cut the reply: the wake word, a stop phrase or a cancel phrase."""
 
 
 class VoiceLoop:
@@ -104,6 +117,7 @@ class VoiceLoop:
         log: Callable[[str], None] | None = None,
         wake: WakeWordDetector | None = None,
         vad: VoiceActivity | None = None,
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.assistant = assistant
         self.recognizer = recognizer
@@ -123,6 +137,16 @@ class VoiceLoop:
         self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
         self._endpointer = Endpointer(self.settings.endpoint, self.vad)
         self._early = EarlyDecoder(recognizer)
+        self._reply_start = 0.0
+        self.spotter: InterruptSpotter | None = None
+        """Hears "stop" and "cancel" over a reply (with barge-in, in a language with those words)."""
+        if self._barge_in:
+            try:
+                language = load_language(recognizer.language)
+            except LanguageError:
+                self.log(f"(barge-in: no stop or cancel words for {recognizer.language!r}; the wake word cuts replies)")
+            else:
+                self.spotter = InterruptSpotter(recognizer, language, echo or NlmsEchoCanceller(), self.vad)
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
@@ -264,14 +288,10 @@ class VoiceLoop:
         self.log(f"heard: {said}")
         turn = self._record(utterance, transcript, "answered", said)
         replies = self.assistant.hear_nbest(hypotheses)
-        self._speak(replies, source, turn, detected)
-        if any(r.end for r in replies):
-            self._open_until = 0.0
-            self._ended = True
-        else:
-            # the shopper is mid-conversation: a question's answer, or "that's all" after an item
-            asked = any(r.expects_answer for r in replies)
-            self._open(now, self.settings.answer_window if asked else self.settings.follow_up_window)
+        cut = self._speak(replies, source, turn, detected)
+        if cut in ("stop", "cancel"):
+            return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
+        self._after(replies, now)
         return True
 
     def _strip_wake(self, text: str) -> tuple[str, bool]:
@@ -299,39 +319,76 @@ class VoiceLoop:
 
     def _speak(
         self, replies: Sequence[Reply], source: AudioSource, turn: HeardTurn | None = None, since: float = 0.0
-    ) -> None:
+    ) -> Cut | None:
+        """Say ``replies``; what cut them short, if anything did (see the module's docstring)."""
         heard = 0.0
-        cut = False
+        cut: Cut | None = None
+        spotted: Spotted | None = None
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
             playback = self.sink.open("reply")
+            if self.spotter is not None:
+                self.spotter.start()
+                self._reply_start = self._endpointer.now
             for n, audio in enumerate(self._sentences(reply)):
                 if i == 0 and n == 0 and turn is not None:
                     turn.latency = time.perf_counter() - since
-                played = self._play_listening(audio, playback) if self._barge_in else self._play_piece(audio, playback)
+                if self._barge_in:
+                    played, cut, spotted = self._play_listening(audio, playback)
+                else:
+                    played = self._play_piece(audio, playback)
                 heard += played
-                if played < len(audio) / RATE:
-                    cut = True
+                if cut is not None:
                     self.cut = reply
                     break
-            if cut:
+            if cut is not None:
                 break
             playback.close()
-        if replies and not cut:
+        if replies and cut is None:
             self.cut = None
         if turn is not None:
             turn.replies = list(replies)
-            turn.cut = cut
+            turn.cut = cut is not None
+            turn.cut_by = cut
             turn.heard = heard
-        if cut:
+        if cut is None:
+            source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
+            return None
+        self.log(f"(reply cut short: {cut})")
+        self._endpointer.reset()
+        if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
-            self.log("(reply cut short: the wake word was said)")
             self._open_until = 0.0
-            self._endpointer.reset()
             self._earcon("listening")
             self._open(self._endpointer.now, self.settings.command_window)
-            return
-        source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
+        elif cut == "stop":
+            self._open_until = 0.0  # quiet means quiet: nothing more is taken without the wake word
+        elif spotted is not None:
+            self._interrupted(spotted, source)
+        return cut
+
+    def _interrupted(self, spotted: Spotted, source: AudioSource) -> None:
+        """A cancel phrase said over a reply: it is the shopper's turn, answered like any command."""
+        said = spotted.transcript.text
+        self.log(f"heard: {said}")
+        # the spotter's timeline starts with the reply; the turns' is the microphone's
+        at = self._reply_start
+        utterance = replace(spotted.utterance, start=at + spotted.utterance.start, end=at + spotted.utterance.end)
+        turn = self._record(utterance, spotted.transcript, "answered", said)
+        replies = self.assistant.hear_nbest(spotted.transcript.nbest())
+        self._open_until = 0.0
+        if self._speak(replies, source, turn, time.perf_counter()) is None:
+            self._after(replies, self._endpointer.now)
+
+    def _after(self, replies: Sequence[Reply], now: float) -> None:
+        """The windows a finished answer leaves open (none after a goodbye)."""
+        if any(r.end for r in replies):
+            self._open_until = 0.0
+            self._ended = True
+        else:
+            # the shopper is mid-conversation: a question's answer, or "that's all" after an item
+            asked = any(r.expects_answer for r in replies)
+            self._open(now, self.settings.answer_window if asked else self.settings.follow_up_window)
 
     @property
     def _barge_in(self) -> bool:
@@ -359,24 +416,34 @@ class VoiceLoop:
         playback.write(audio)
         return len(audio) / RATE
 
-    def _play_listening(self, audio: Samples, playback: Playback) -> float:
-        """Play ``audio`` a chunk at a time, hearing the microphone between chunks; the seconds played
-        before the wake word cut it (all of it when nobody did)."""
+    def _play_listening(self, audio: Samples, playback: Playback) -> tuple[float, Cut | None, Spotted | None]:
+        """Play ``audio`` a chunk at a time, hearing the microphone between chunks: the seconds played
+        (all of it unless something cut it), what cut it, and the stop or cancel phrase if one did."""
         assert self.wake is not None
         played = 0
         for piece in split(audio):
             playback.write(piece)
             played += len(piece)
+            if self.spotter is not None:
+                self.spotter.play(piece)
             try:
                 heard = next(self._mic, None)
             except MicrophoneLost:
                 playback.stop()  # the loop waits for the microphone; the speaker must not hang on
                 raise
             self._endpointer.skip()
-            if heard is not None and self.wake.feed(heard):
+            if heard is None:
+                continue
+            spotted = None
+            if self.spotter is not None:
+                heard, spotted = self.spotter.hear(heard)  # the wake word hears it without the reply
+            if self.wake.feed(heard):
                 playback.stop()
-                return min(played, len(audio)) / RATE
-        return len(audio) / RATE
+                return min(played, len(audio)) / RATE, "wake word", None
+            if spotted is not None:
+                playback.stop()
+                return min(played, len(audio)) / RATE, spotted.kind, spotted
+        return len(audio) / RATE, None, None
 
     def _earcon(self, name: str) -> None:
         if self.settings.earcons:
@@ -390,5 +457,9 @@ class VoiceLoop:
         fingerprint = self.assistant.fingerprint()
         if fingerprint != self._vocabulary_of:
             vocabulary, phrases = self.assistant.vocabulary()
-            self.recognizer.set_vocabulary([*vocabulary, *self._wake], [self.settings.wake_phrase, *phrases])
+            # a recogniser held to a grammar (Vosk) must know "stop" and "cancel" to hear them over a reply
+            interrupt = self.spotter.language.interrupt_words.words if self.spotter is not None else []
+            self.recognizer.set_vocabulary(
+                [*vocabulary, *self._wake, *interrupt], [self.settings.wake_phrase, *phrases]
+            )
             self._vocabulary_of = fingerprint

@@ -1,0 +1,148 @@
+"""A simulated room: the device's speaker heard back in its microphone, as the tests and benchmarks need.
+
+``Room`` is both the speaker and the microphone of one room. What the voice loop plays piece by piece
+reaches the microphone again ``delay`` seconds later (the sound card's buffers and the air), quieter,
+duller (a low-pass) and with a short reverberant tail, mixed with the shopper's own timeline and the
+room's noise. The echo's loudness is given against the shopper's speech: ``echo_db=0`` is the reply
+heard as loud as the shopper, ``+6`` louder (a speaker next to the microphone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.sink import Playback
+from voiceshop.audio.source import CHUNK, split
+
+Floats = np.ndarray[tuple[int], np.dtype[np.float64]]
+
+
+def response(delay: float = 0.045, seed: int = 5) -> Floats:
+    """A room's impulse response with unit energy: the delayed direct sound, a low-pass, two early
+    reflections and an exponentially decaying tail (about 20 ms)."""
+    rng = np.random.default_rng(seed)
+    d = round(delay * RATE)
+    h = np.zeros(d + 400)
+    h[d : d + 3] = [0.6, 1.0, 0.5]  # the speaker and microphone are not flat: a gentle low-pass
+    h[d + 37] += 0.35
+    h[d + 83] -= 0.25
+    h[d + 20 : d + 340] += rng.standard_normal(320) * np.exp(-np.arange(320) / 70) * 0.08
+    result: Floats = h / np.sqrt(np.sum(h**2))
+    return result
+
+
+def rms(samples: Samples | Floats) -> float:
+    voiced = samples[np.abs(samples) > 0.05 * np.abs(samples).max()] if len(samples) else samples
+    return float(np.sqrt(np.mean(np.asarray(voiced, dtype=np.float64) ** 2))) if len(voiced) else 0.0
+
+
+class _RoomPlayback:
+    def __init__(self, room: Room, label: str) -> None:
+        self.room, self.label = room, label
+        self.pieces: list[Samples] = []
+        room.sounds.append((label, self.pieces))
+
+    def write(self, samples: Samples) -> None:
+        self.pieces.append(samples)
+        self.room.speaker(samples)
+
+    def stop(self) -> None:
+        self.room.cuts.append(self.room.at * CHUNK / RATE)
+
+    def close(self) -> None:
+        pass
+
+
+class Room:
+    """Speaker and microphone of one room (see the module docstring). ``speech_level`` is the
+    shopper's speech loudness (RMS) the echo is measured against; the noise sits ``snr_db`` below it."""
+
+    name = "room"
+
+    def __init__(
+        self,
+        shopper: Samples,
+        *,
+        echo_db: float = -6.0,
+        speech_level: float = 3000.0,
+        delay: float = 0.045,
+        noise: Samples | None = None,
+        snr_db: float = 35.0,
+        reply_level: float = 3000.0,
+    ) -> None:
+        self.shopper = shopper.astype(np.float64)
+        # the reply played at ``reply_level`` reaches the microphone ``echo_db`` from the shopper's speech
+        self.h = response(delay) * speech_level * 10 ** (echo_db / 20) / reply_level
+        self.played = np.zeros(len(shopper) + RATE)
+        if noise is not None:
+            level = speech_level * 10 ** (-snr_db / 20) / max(rms(noise), 1.0)
+            self.shopper = self.shopper + np.resize(noise.astype(np.float64), len(shopper)) * level
+        self.at = 0
+        self.sounds: list[tuple[str, list[Samples]]] = []
+        self.cuts: list[float] = []
+        """Where (seconds on the microphone's timeline) a sound was cut."""
+
+    def speaker(self, samples: Samples) -> None:
+        """``samples`` leave the speaker now: just before the microphone's next chunk."""
+        start = self.at * CHUNK
+        end = min(len(self.played), start + len(samples))
+        self.played[start:end] += samples[: end - start]
+
+    def chunks(self) -> Iterator[Samples]:
+        pieces = len(list(split(self.shopper.astype(np.int16))))
+        taps = len(self.h)
+        while self.at < pieces:  # a microphone opened again goes on where it was
+            start = self.at * CHUNK
+            near = self.shopper[start : start + CHUNK]
+            lo = max(0, start - taps + 1)
+            echo = np.convolve(self.played[lo : start + CHUNK], self.h)[start - lo : start - lo + len(near)]
+            self.at += 1
+            chunk = np.clip(np.round(near + echo), -32768, 32767).astype(np.int16)
+            if len(chunk) < CHUNK:
+                chunk = np.concatenate([chunk, np.zeros(CHUNK - len(chunk), dtype=np.int16)])
+            yield chunk
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def play(self, samples: Samples, label: str = "sound") -> None:
+        self.sounds.append((label, [samples]))  # earcons: short, played whole
+
+    def open(self, label: str = "sound") -> Playback:
+        return _RoomPlayback(self, label)
+
+    def replies(self) -> list[float]:
+        """Seconds played of each reply."""
+        return [sum(len(p) for p in pieces) / RATE for label, pieces in self.sounds if label == "reply"]
+
+
+def spoken(samples: Samples) -> tuple[float, float]:
+    """Where speech starts and ends in ``samples`` (seconds): espeak pads its words with silence."""
+    loud = np.nonzero(np.abs(samples.astype(np.int32)) > 0.05 * np.abs(samples.astype(np.int32)).max())[0]
+    return float(loud[0] / RATE), float((loud[-1] + 1) / RATE)
+
+
+def at_level(samples: Samples, level: float) -> Samples:
+    """``samples`` scaled so their speech has RMS ``level``."""
+    return np.clip(samples.astype(np.float64) * level / max(rms(samples), 1.0), -32768, 32767).astype(np.int16)
+
+
+def through(room: Room, reply: Samples, hear: Callable[[Samples, Samples], bool]) -> float | None:
+    """Play ``reply`` into ``room`` a chunk at a time as the voice loop does (the piece, then the
+    microphone's next chunk, handed to ``hear`` with the piece); where (seconds into the reply) ``hear``
+    said to cut it, or None."""
+    mic = room.chunks()
+    for n, piece in enumerate(split(reply)):
+        room.speaker(piece)
+        chunk = next(mic, None)
+        if chunk is None:
+            return None
+        if hear(piece, chunk):
+            return (n + 1) * CHUNK / RATE
+    return None

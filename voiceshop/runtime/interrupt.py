@@ -1,0 +1,122 @@
+"""Interrupting a reply by voice: "stop" or "cancel" said while voiceshop speaks (barge-in).
+
+While a reply plays, the microphone hears the reply too. The echo canceller (``audio.echo``) takes
+the reply's own sound back out, using the played samples as its reference, and says which chunks hold
+sound the echo does not explain (double talk). Only those chunks can be speech to a short endpointer
+(with the voice activity model behind it), so the reply itself, however loud, makes no segment. A
+short segment (at most ``MAX_WORDS`` seconds: an interruption, not a sentence) goes to the loop's own
+speech recogniser (``Recognizer.spot``: Vosk with a grammar of just those phrases, Whisper greedy over
+a 10 s window, prompted with them), and counts only when the transcript is nothing but one of the
+language's stop or cancel phrases (``interrupt`` in ``language/<code>/words.yaml``): a word of the
+reply that the filter left behind would have to be heard as exactly "stop" to cut anything.
+
+Decoding blocks the speaker for its duration (about 0.3 s with Whisper on a loaded 2-core machine),
+and only when someone spoke over the reply: the reply pauses while it listens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceshop.asr.base import Recognizer, Transcript
+from voiceshop.audio.echo import EchoCanceller
+from voiceshop.audio.endpoint import CHUNK_S, Endpointer, EndpointSettings, Utterance
+from voiceshop.audio.pcm import Samples, silence
+from voiceshop.audio.vad import VoiceActivity
+from voiceshop.language import Interruption, Language
+
+MAX_WORDS = 1.6
+"""Seconds: a segment longer than this is the shopper talking, not "stop"; it is not decoded."""
+SEGMENTS = EndpointSettings(trailing_silence=0.24, max_length=2.0, min_speech=0.09, pre_roll=0.3)
+"""Shorter trailing silence than a command's: an interruption is one short phrase, and every tenth of
+a second waited is a tenth more of the reply the shopper did not want."""
+
+WIDEN = 1
+"""Chunks either side of double talk heard in full: a word's soft start and end are quieter than the
+echo, so the canceller does not flag them; wider lets the reply's last syllable in ("hey stop")."""
+RESIDUAL_GAIN = 0.1
+"""What is left of the reply away from double talk is turned down by this (20 dB)."""
+PAD = 0.2
+"""Seconds of silence either side of what the recogniser hears."""
+
+
+@dataclass(frozen=True)
+class Spotted:
+    """A stop or cancel phrase heard over a reply."""
+
+    kind: Interruption
+    utterance: Utterance
+    """The segment, on the reply's timeline (seconds since the reply started)."""
+    transcript: Transcript
+    compute_seconds: float
+    """Time spent decoding it (the speaker waited that long)."""
+
+
+class InterruptSpotter:
+    """Feed it what is played and what is heard, chunk by chunk; it says when "stop" or "cancel" was said."""
+
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        language: Language,
+        canceller: EchoCanceller,
+        vad: VoiceActivity | None = None,
+    ) -> None:
+        self.recognizer = recognizer
+        self.language = language
+        self.canceller = canceller
+        self._endpointer = Endpointer(SEGMENTS, vad)
+        words = language.interrupt_words
+        self._phrases = [*words.stop, *words.cancel]
+        self._heard: deque[tuple[Samples, bool]] = deque(maxlen=round((SEGMENTS.max_length + 1.0) / CHUNK_S))
+        self.last: Transcript | None = None
+        """What the recogniser made of the latest segment (for logs)."""
+        self.decoded = 0
+        """Segments sent to the recogniser (each one paused the reply while it was decoded)."""
+
+    def start(self) -> None:
+        """A reply starts playing."""
+        self.canceller.start()
+        self._endpointer.reset()
+        self._endpointer.chunks_seen = 0
+        self._heard.clear()
+
+    def play(self, samples: Samples) -> None:
+        """What the speaker has just been given."""
+        self.canceller.play(samples)
+
+    def hear(self, chunk: Samples) -> tuple[Samples, Spotted | None]:
+        """The next microphone chunk: the chunk without the reply's echo (for the wake word), and a
+        stop or cancel phrase if one has just ended."""
+        residual = self.canceller.cancel(chunk)
+        near = self.canceller.near_end
+        self._heard.append((residual, near))
+        segment = self._endpointer.feed(residual, near=near)
+        if segment is None or segment.truncated or segment.duration > MAX_WORDS + SEGMENTS.pre_roll:
+            return residual, None
+        started = time.perf_counter()
+        transcript = self.recognizer.spot(self._words(segment), self._phrases)
+        self.decoded += 1
+        self.last = transcript
+        kind = self.language.interruption(transcript.text)
+        if kind is None:
+            return residual, None
+        return residual, Spotted(kind, segment, transcript, time.perf_counter() - started)
+
+    def _words(self, segment: Utterance) -> Samples:
+        """What the recogniser hears of a segment: from just before its first chunk of double talk to
+        just after its last, the chunks far from any double talk turned down (what is left of the
+        reply there would otherwise be words: "so cancel"), with a little silence either side."""
+        first = round(segment.start / CHUNK_S)
+        chunks = list(self._heard)[-(self._endpointer.chunks_seen - first) :][: round(segment.duration / CHUNK_S)]
+        near = [i for i, (_, n) in enumerate(chunks) if n] or list(range(len(chunks)))
+        lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + WIDEN + 1)
+        kept = [
+            c if any(abs(i - j) <= WIDEN for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
+            for i, (c, _) in enumerate(chunks[lo:hi], start=lo)
+        ]
+        return np.concatenate([silence(PAD), *kept, silence(PAD)])
