@@ -159,6 +159,21 @@ def test_a_callback_shows_its_conversation_and_is_marked_returned(console: Conso
     assert gone.status_code == 404 and "no callback 999" in gone.text
 
 
+def test_the_api_lists_callbacks_and_marks_them_returned(console: Console) -> None:
+    console.say("kiosk", "can i talk to a person")
+    bearer = {"Authorization": f"Bearer {console.token}"}
+    assert console.browser.get("/api/v1/callbacks").status_code == 401
+    [waiting] = console.api("/callbacks", status="open")
+    assert waiting["device"] == "web-kiosk" and waiting["status"] == "open" and waiting["returned_by"] is None
+    assert {"who": "shopper", "text": "can i talk to a person"} in waiting["transcript"]
+    done = console.browser.post(f"/api/v1/callbacks/{waiting['id']}/returned", headers=bearer)
+    assert done.status_code == 200 and done.json()["status"] == "done" and done.json()["returned_by"] == "Kim"
+    assert console.api("/callbacks", status="open") == [] and len(console.api("/callbacks")) == 1
+    unknown = console.browser.post("/api/v1/callbacks/999/returned", headers=bearer)
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert console.browser.get("/api/v1/callbacks", params={"status": "maybe"}, headers=bearer).status_code == 422
+
+
 def test_insights_count_the_turns_driven_through_the_assistant(console: Console) -> None:
     for text in ("a large latte please", "flibber the jabberwock", "that's all", "pick up", "yes"):
         console.say("s1", text)

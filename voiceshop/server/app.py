@@ -100,6 +100,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(catalog.router)
     app.include_router(callbacks.router)
+    app.include_router(callbacks.api_router)
     app.include_router(insights.router)
     app.include_router(insights.api_router)
     app.include_router(webchat.router)

@@ -1,4 +1,5 @@
-"""The staff callbacks page at ``/board/callbacks``: shoppers who asked for a person, newest first.
+"""The staff callbacks page at ``/board/callbacks``: shoppers who asked for a person, newest first;
+and the same for the shop's systems at ``/api/v1/callbacks`` (JSON, bearer token).
 
 Each request shows who asked (their name when they were known, and any phone or e-mail kept in
 their preferences), where they asked from, why, and the conversation so far, with a button to mark
@@ -12,12 +13,14 @@ from html import escape
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from voiceshop.commerce.customer import Customer
 from voiceshop.errors import CustomerError
+from voiceshop.server.api import API, staff
 from voiceshop.server.catalog import shop_picker
 from voiceshop.server.console import staff_or_sign_in
 from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, local_time, render
@@ -27,6 +30,8 @@ from voiceshop.storage.sessions import Callback, SessionRepository
 from voiceshop.storage.shops import ShopRepository, StoredShop
 
 router = APIRouter(prefix=f"{BASE}/callbacks", include_in_schema=False)
+api_router = APIRouter(prefix=f"{API}/callbacks", dependencies=[Depends(staff)], tags=["callbacks"])
+CallbackId = Annotated[int, Path(ge=1, le=2**62, description="The callback's id (from the list).")]
 ShopSlug = Annotated[str | None, Query(max_length=64)]
 Show = Literal["open", "all"]
 SHOWN = 200
@@ -143,3 +148,61 @@ async def returned(
     slug = await run_in_threadpool(mark)
     query = urlencode({"shop": slug, "show": show, "done": callback_id})
     return RedirectResponse(f"{BASE}/callbacks?{query}#callback-{callback_id}", status_code=303)
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+class CallbackOut(BaseModel):
+    """A shopper who asked for a person: who, why, from where, and the conversation so far."""
+
+    id: int
+    shop: str
+    customer: str | None
+    """The customer's name when the shopper had given it; None for an anonymous shopper."""
+    device: str
+    """Where they asked: a device name, ``web-...`` for the web chat, ``ha-...`` for Home Assistant."""
+    reason: str
+    transcript: list[dict[str, str]]
+    """The conversation so far: ``{"who": "shopper"|"assistant", "text": ...}``; empty once the
+    retention period has passed or the customer was forgotten."""
+    status: Literal["open", "done"]
+    created_at: str
+    returned_by: str | None
+    returned_at: str | None
+
+    @classmethod
+    def of(cls, cb: Callback) -> CallbackOut:
+        return cls(
+            id=cb.id,
+            shop=cb.shop,
+            customer=cb.customer,
+            device=cb.device,
+            reason=cb.reason,
+            transcript=cb.transcript,
+            status="done" if cb.status == "done" else "open",
+            created_at=cb.created_at.isoformat(),
+            returned_by=cb.returned_by,
+            returned_at=cb.returned_at.isoformat() if cb.returned_at else None,
+        )
+
+
+@api_router.get("", response_model=list[CallbackOut], summary="Callback requests, newest first")
+def list_callbacks(
+    svc: Svc,
+    shop: Annotated[str | None, Query(max_length=64, description="Shop slug; every shop when omitted.")] = None,
+    status: Annotated[Literal["open", "done"] | None, Query(description="Only those waiting or returned.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CallbackOut]:
+    with svc.store() as db:
+        stored = ShopRepository(db).resolve(shop) if shop else None
+        return [CallbackOut.of(cb) for cb in SessionRepository(db).callbacks(stored, status=status, limit=limit)]
+
+
+@api_router.post("/{callback_id}/returned", response_model=CallbackOut, summary="Mark a callback returned")
+def mark_returned(callback_id: CallbackId, svc: Svc, who: Annotated[str, Depends(staff)]) -> CallbackOut:
+    """Record who returned it (the first time only: marking it again changes nothing)."""
+    with svc.store() as db:
+        repo = SessionRepository(db)
+        repo.mark_returned(callback_id, who)
+        return CallbackOut.of(repo.callbacks(callback_id=callback_id)[0])

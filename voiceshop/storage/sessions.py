@@ -73,11 +73,19 @@ class SessionRepository:
         return callback_id
 
     def callbacks(
-        self, stored: StoredShop | None = None, *, status: str | None = None, limit: int | None = None
+        self,
+        stored: StoredShop | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        callback_id: int | None = None,
     ) -> list[Callback]:
-        """Newest first."""
+        """Newest first (only ``callback_id`` when given)."""
         sql = "SELECT c.*, s.slug FROM callbacks c JOIN shops s ON s.id = c.shop_id WHERE 1 = 1"
         args: list[object] = []
+        if callback_id is not None:
+            sql += " AND c.id = ?"
+            args.append(callback_id)
         if stored is not None:
             sql += " AND c.shop_id = ?"
             args.append(stored.id)
