@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,6 +62,8 @@ ORDER = [
 class Server:
     url: str
     token: str
+    tokens: Path
+    """The staff token file the server reads."""
 
 
 @dataclass
@@ -114,7 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         match = re.search(r"on http://127\.0\.0\.1:(\d+)/api/v1", line)
         assert match, line
         threading.Thread(target=proc.stdout.read, daemon=True).start()
-        yield Server(f"http://127.0.0.1:{match.group(1)}", token)
+        yield Server(f"http://127.0.0.1:{match.group(1)}", token, root / "staff.json")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
@@ -130,10 +133,10 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def sign_in(page: Page, server: Server) -> None:
+def sign_in(page: Page, server: Server, token: str | None = None) -> None:
     page.goto(f"{server.url}/board")
     expect(page.get_by_label("Staff token")).to_be_focused()  # autofocus: type straight away
-    page.get_by_label("Staff token").fill(server.token)
+    page.get_by_label("Staff token").fill(token or server.token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{server.url}/board")
     expect(page.locator("#live")).to_have_text(re.compile(r"^Live"), timeout=SLOW)  # the event stream is on
@@ -221,6 +224,20 @@ def test_a_wrong_token_is_said_on_the_page(browser: Browser, server: Server) -> 
         expect(page.get_by_role("alert")).to_have_text("That token is not known. Ask for a new one.")
         assert [c["name"] for c in context.cookies()] == ["voiceshop_csrf"]  # the form's nonce, no sign-in
         expect(page.locator("#orders")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_a_revoked_token_takes_the_open_board_to_the_sign_in_page(browser: Browser, server: Server) -> None:
+    """The live stream ends when the token is revoked; the board must not sit on "Reconnecting..."."""
+    staff = StaffTokens(server.tokens)
+    token = staff.add("Lee")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server, token)
+        staff.remove("Lee")
+        expect(page.get_by_label("Staff token")).to_be_visible(timeout=SLOW)
     finally:
         context.close()
 

@@ -61,9 +61,38 @@ list.addEventListener("submit", async (event) => {
   }
 });
 
-const events = new EventSource("/board/events");
-events.addEventListener("orders", (event) => {
-  render(JSON.parse(event.data));
-  live.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
-});
-events.addEventListener("error", () => { live.textContent = "Reconnecting…"; });
+// The browser reconnects a dropped stream by itself, but gives up for good when the server answers
+// with an error (a revoked token, too many wrong ones, a restart mid-request). Then ask once what the
+// answer is: signed out goes to the sign-in page, anything else is tried again a little later.
+function connect() {
+  const events = new EventSource("/board/events");
+  events.addEventListener("orders", (event) => {
+    render(JSON.parse(event.data));
+    live.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
+  });
+  events.addEventListener("error", () => {
+    if (events.readyState !== EventSource.CLOSED) {
+      live.textContent = "Reconnecting…";
+      return;
+    }
+    live.textContent = "Connection lost; trying again…";
+    setTimeout(recover, 3000);
+  });
+}
+
+async function recover() {
+  const stop = new AbortController();
+  try {
+    const answer = await fetch("/board/events", { credentials: "same-origin", signal: stop.signal });
+    stop.abort();
+    if (answer.status === 401 || answer.status === 403 || answer.status === 429) {
+      window.location.assign("/board");
+      return;
+    }
+  } catch (error) {
+    // the server is not reachable yet: try the stream again all the same
+  }
+  connect();
+}
+
+connect();
