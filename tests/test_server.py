@@ -118,6 +118,13 @@ def test_shops_and_catalog(staff: httpx.Client) -> None:
     assert shop["currency"] == "USD" and shop["delivery"]
     catalog = staff.get("/shops/corner-store/catalog", params={"category": "batteries"}).json()
     assert catalog["products"] and {p["category"] for p in catalog["products"]} == {"batteries"}
+    page = staff.get("/shops/corner-store/catalog", params={"offset": 10, "limit": 5}).json()
+    assert len(page["products"]) == 5 and page["total"] == 189 and page["offset"] == 10
+    found = staff.get("/shops/corner-store/catalog", params={"q": "bat-cr2032"}).json()
+    assert found["products"][0]["sku"] == "BAT-CR2032"  # an exact SKU first, in any case
+    searched = staff.get("/shops/corner-store/catalog", params={"q": "aa batteries"}).json()
+    assert searched["products"][0]["sku"] == "BAT-AA-4"  # an alias said exactly
+    is_problem(staff.get("/shops/corner-store/catalog", params={"limit": 0}), 422, "invalid_request")
     assert staff.get("/shops/corner-store/products/BAT-CR2032").json()["name"] == "coin battery"
     assert "no shop" in is_problem(staff.get("/shops/no-such-shop"), 404, "shop_not_found")["detail"].lower()
     is_problem(staff.get("/shops/corner-store/products/NOPE-1"), 404, "not_found")

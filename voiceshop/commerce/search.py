@@ -100,6 +100,14 @@ NEED_SHARE = 0.7
 """A product found by need is offered when it scores at least this share of the best one."""
 
 
+def lookup(catalog: Catalog, query: str, limit: int = 50) -> list[Product]:
+    """The products ``query`` names for someone looking one up (staff, a shop's system): the exact
+    SKU, name or alias first (``Catalog.find``), then the forgiving search's hits."""
+    exact = catalog.find(query)
+    hits = [h.product for h in CatalogIndex(catalog).search(query, limit=limit)]
+    return ([exact] if exact is not None else []) + [p for p in hits if exact is None or p.sku != exact.sku]
+
+
 def by_need(catalog: Catalog, query: str, limit: int = 8) -> list[Product]:
     """Products whose name, aliases, brand, category, tags or description share the query's telling
     words, best first: "something for heartburn" finds the antacid, "that stuff for my cold" the

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from voiceshop.commerce.cart import Cart, ChosenOption, price_item
 from voiceshop.commerce.catalog import Catalog, OptionGroup, Product
 from voiceshop.commerce.order import Order, OrderStatus
+from voiceshop.commerce.search import lookup
 from voiceshop.commerce.shop import Shop
 from voiceshop.errors import ProductNotFound, shorten
 from voiceshop.server.problems import HttpProblem
@@ -113,6 +114,13 @@ def _order_response(response: Response, order: Order) -> Order:
 class CatalogOut(BaseModel):
     option_groups: list[OptionGroup]
     products: list[Product]
+    """This page of the matching products (``offset``, at most ``limit``)."""
+    total: int
+    """How many products match (a search: its best ``MAX_HITS``)."""
+    offset: int = 0
+
+
+MAX_HITS = 1000
 
 
 @router.get("/shops", response_model=list[ShopSummary], summary="Loaded shops")
@@ -137,12 +145,24 @@ def show_catalog(
     slug: Annotated[str, Path(max_length=64)],
     svc: Svc,
     category: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search: an exact SKU, name or alias first, then near matches.")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> CatalogOut:
+    """The catalog a page at a time (``total`` says how many products match), searched with ``q``."""
     with svc.store() as db:
         repo = ShopRepository(db)
         catalog = repo.catalog(repo.resolve(slug))
-    products = [p for p in catalog.products if category is None or p.category.lower() == category.lower()]
-    return CatalogOut(option_groups=list(catalog.option_groups), products=products)
+    found = lookup(catalog, q.strip(), limit=MAX_HITS) if q and q.strip() else list(catalog.products)
+    products = [p for p in found if category is None or p.category.lower() == category.lower()]
+    return CatalogOut(
+        option_groups=list(catalog.option_groups),
+        products=products[offset : offset + limit],
+        total=len(products),
+        offset=offset,
+    )
 
 
 @router.get("/shops/{slug}/products/{sku}", response_model=Product, summary="One product, with its stock")

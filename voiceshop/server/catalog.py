@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.commerce.money import format_money
-from voiceshop.commerce.search import CatalogIndex
+from voiceshop.commerce.search import lookup
 from voiceshop.errors import shorten
 from voiceshop.server.console import staff_or_sign_in
 from voiceshop.server.pages import BASE, Page, Staff, Svc, checked_form, csrf_input, render
@@ -34,12 +34,7 @@ SHOWN = 300
 def find(catalog: Catalog, query: str) -> list[Product]:
     """The products ``query`` names: an exact SKU, name or alias first, then the search's hits."""
     query = query.strip()
-    if not query:
-        return list(catalog.products[:SHOWN])
-    exact = catalog.find(query)
-    hits = [h.product for h in CatalogIndex(catalog).search(query, limit=50)]
-    found = ([exact] if exact is not None else []) + [p for p in hits if exact is None or p.sku != exact.sku]
-    return found
+    return lookup(catalog, query) if query else list(catalog.products[:SHOWN])
 
 
 def shop_picker(svc: Services, stored: StoredShop, path: str, keep: dict[str, str]) -> str:
