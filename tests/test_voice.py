@@ -16,6 +16,7 @@ import pytest
 
 from tests.speech import conversation, kitchen_noise, needs_espeak, noisy, say
 from voiceshop.asr.base import Recognizer
+from voiceshop.asr.whisper_engine import unrepeated, window_frames
 from voiceshop.audio.pcm import RATE, Samples, read_wav, silence, write_wav
 from voiceshop.audio.sink import WavFolder
 from voiceshop.audio.source import SamplesSource, WavSource
@@ -199,3 +200,17 @@ def test_latency_is_measured_per_answer(coffee_db: tuple[Database, str], whisper
     answered = [t for t in loop.turns if t.outcome == "answered"]
     assert answered and all(t.latency > 0 for t in answered)
     assert re.search(r"lattes", answered[0].said)
+
+
+def test_whisper_hears_a_short_command_in_a_short_window() -> None:
+    """The encoder's time grows with the window: a command is encoded in the shortest that holds it
+    with a second to spare; a long recording still gets Whisper's full 30 s."""
+    assert window_frames(3 * RATE) == 1000 and window_frames(9 * RATE) == 1000
+    assert window_frames(9 * RATE + 1) == 2000 and window_frames(25 * RATE) == 3000
+
+
+def test_whisper_running_in_a_loop_is_heard_once() -> None:
+    looped = "a small light latte with cream a small light latte with cream a small light"
+    assert unrepeated(looped) == "a small light latte with cream"
+    for said in ("two lattes and two lattes", "a latte a latte", "a latte with soy milk"):
+        assert unrepeated(said) == said
