@@ -44,7 +44,8 @@ def test_the_early_transcript_is_the_one_of_the_whole_command(whisper: Recognize
     command, started = listen(early, np.concatenate([silence(0.5), say("two large soy lattes"), silence(1.5)]))
     heard = early.finish(command, never)
     assert started == 1 and early.used == 1
-    assert heard.text == transcribe(whisper, command.samples).text and "two large" in heard.text.lower()
+    assert heard.text == transcribe(whisper, command.samples).text
+    assert "large soy latte" in heard.text.lower()  # "two" or "2", as Whisper writes it
 
 
 def test_speech_after_a_pause_is_decoded_again(whisper: Recognizer) -> None:
