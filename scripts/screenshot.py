@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,16 +30,10 @@ import httpx
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.chromium import CHROMIUM, launch  # noqa: E402  # after the path set-up above
+
 # (who, items as the staff API takes them, delivery, how many steps along)
 COUNTER_ORDERS: list[tuple[str | None, list[dict[str, Any]], str, int]] = [
     (
@@ -135,8 +128,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1520)
     parser.add_argument("--height", type=int, default=540)
     args = parser.parse_args()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if CHROMIUM is None:
         sys.exit("no Chromium found; install it with `apt-get install chromium` (scripts/setup.sh does)")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "VOICESHOP_DB": f"{tmp}/store.db", "VOICESHOP_TOKEN_FILE": f"{tmp}/staff.json"}
@@ -146,7 +138,7 @@ def main() -> None:
         token = voiceshop(env, "staff", "add", "Sam").strip()
         with serving(env) as url, sync_playwright() as playwright:
             place_orders(url, token)
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             page.goto(f"{url}/board")
             page.get_by_label("Staff token").fill(token)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,26 +25,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect, sync_playwright
 
+from tests.chromium import CHROMIUM, launch
 from tests.conftest import ROOT, bundle
 from voiceshop.server.auth import StaffTokens
 from voiceshop.storage import Database
 from voiceshop.storage.shops import ShopRepository
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium binary on PATH (Debian: apt-get install chromium; scripts/setup.sh does)"
 )
-# What this machine's closed network needs: no first-run, no background fetches, no QUIC.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SLOW = 30_000
 """Milliseconds for what waits on the server's first understanding of the shop (a loaded machine)."""
 LIVE = 5_000
@@ -128,7 +116,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
