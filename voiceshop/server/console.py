@@ -34,7 +34,6 @@ from voiceshop.server.limits import TooManyAttempts
 from voiceshop.server.pages import (
     BASE,
     COOKIE,
-    COOKIE_HOURS,
     CSRF_COOKIE,
     Page,
     Staff,
@@ -46,6 +45,7 @@ from voiceshop.server.pages import (
     new_nonce,
     render,
     set_nonce,
+    set_staff_cookie,
     signed_in,
 )
 from voiceshop.server.problems import HttpProblem
@@ -207,15 +207,7 @@ async def login(request: Request, svc: Svc) -> Response:
         wanted = form.get("next", BASE)
         return login_page(request, svc, "That token is not known. Ask for a new one.", status=401, next_page=wanted)
     response = RedirectResponse(_next_page(form.get("next", BASE)), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path=BASE,
-        secure=request.url.scheme == "https",
-        max_age=COOKIE_HOURS * 3600,
-    )
+    set_staff_cookie(response, request, COOKIE, token)
     set_nonce(response, request, new_nonce())  # a new session, a new CSRF token
     return response
 

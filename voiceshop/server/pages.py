@@ -93,9 +93,14 @@ def new_nonce() -> str:
 
 
 def set_nonce(response: Response, request: Request, nonce: str) -> None:
+    set_staff_cookie(response, request, CSRF_COOKIE, nonce)
+
+
+def set_staff_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """A cookie of the staff pages: HttpOnly, SameSite=Strict, only under ``BASE``, Secure over HTTPS."""
     response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
+        name,
+        value,
         httponly=True,
         samesite="strict",
         path=BASE,
