@@ -40,7 +40,7 @@ def rms(samples: Samples | Floats) -> float:
 
 
 class _RoomPlayback:
-    def __init__(self, room: Room, label: str) -> None:
+    def __init__(self, room: Speaker, label: str) -> None:
         self.room, self.label = room, label
         self.pieces: list[Samples] = []
         room.sounds.append((label, self.pieces))
@@ -50,13 +50,43 @@ class _RoomPlayback:
         self.room.speaker(samples)
 
     def stop(self) -> None:
-        self.room.cuts.append(self.room.at * CHUNK / RATE)
+        self.room.cut()
 
     def close(self) -> None:
         pass
 
 
-class Room:
+class Speaker:
+    """The speaker half of a simulated room (an ``AudioSink``): what was played, piece by piece.
+    A room says what a played piece does to its microphone (``speaker``) and records a cut (``cut``)."""
+
+    def __init__(self) -> None:
+        self.sounds: list[tuple[str, list[Samples]]] = []
+
+    def speaker(self, samples: Samples) -> None:
+        raise NotImplementedError
+
+    def cut(self) -> None:
+        raise NotImplementedError
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def play(self, samples: Samples, label: str = "sound") -> None:
+        self.sounds.append((label, [samples]))  # earcons: short, played whole
+
+    def open(self, label: str = "sound") -> Playback:
+        return _RoomPlayback(self, label)
+
+    def replies(self) -> list[float]:
+        """Seconds played of each reply."""
+        return [sum(len(p) for p in pieces) / RATE for label, pieces in self.sounds if label == "reply"]
+
+
+class Room(Speaker):
     """Speaker and microphone of one room (see the module docstring). ``speech_level`` is the
     shopper's speech loudness (RMS) the echo is measured against; the noise sits ``snr_db`` below it."""
 
@@ -73,6 +103,7 @@ class Room:
         snr_db: float = 35.0,
         reply_level: float = 3000.0,
     ) -> None:
+        super().__init__()
         self.shopper = shopper.astype(np.float64)
         # the reply played at ``reply_level`` reaches the microphone ``echo_db`` from the shopper's speech
         self.h = response(delay) * speech_level * 10 ** (echo_db / 20) / reply_level
@@ -81,9 +112,11 @@ class Room:
             level = speech_level * 10 ** (-snr_db / 20) / max(rms(noise), 1.0)
             self.shopper = self.shopper + np.resize(noise.astype(np.float64), len(shopper)) * level
         self.at = 0
-        self.sounds: list[tuple[str, list[Samples]]] = []
         self.cuts: list[float] = []
         """Where (seconds on the microphone's timeline) a sound was cut."""
+
+    def cut(self) -> None:
+        self.cuts.append(self.at * CHUNK / RATE)
 
     def speaker(self, samples: Samples) -> None:
         """``samples`` leave the speaker now: just before the microphone's next chunk."""
@@ -104,22 +137,6 @@ class Room:
             if len(chunk) < CHUNK:
                 chunk = np.concatenate([chunk, np.zeros(CHUNK - len(chunk), dtype=np.int16)])
             yield chunk
-
-    def drain(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def play(self, samples: Samples, label: str = "sound") -> None:
-        self.sounds.append((label, [samples]))  # earcons: short, played whole
-
-    def open(self, label: str = "sound") -> Playback:
-        return _RoomPlayback(self, label)
-
-    def replies(self) -> list[float]:
-        """Seconds played of each reply."""
-        return [sum(len(p) for p in pieces) / RATE for label, pieces in self.sounds if label == "reply"]
 
 
 def spoken(samples: Samples) -> tuple[float, float]:

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.room import Speaker
 from tests.speech import needs_espeak, say
 from voiceshop.asr.base import Recognizer
 from voiceshop.audio.pcm import RATE, Samples, silence
-from voiceshop.audio.sink import Playback
 from voiceshop.audio.source import CHUNK, split
 from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime import Assistant
@@ -39,35 +39,24 @@ GREETING = "Hi, welcome to The Daily Grind. What can I get you?"
 ADDED = "Added two large lattes with soy milk and one blueberry muffin. Anything else?"
 
 
-class _RoomPlayback:
-    def __init__(self, room: EchoRoom, label: str) -> None:
-        self.room, self.label = room, label
-        self.pieces: list[Samples] = []
-        room.sounds.append((label, self.pieces))
-
-    def write(self, samples: Samples) -> None:
-        self.pieces.append(samples)
-        self.room.echo_next = samples
-
-    def stop(self) -> None:
-        self.room.cuts += 1
-
-    def close(self) -> None:
-        pass
-
-
-class EchoRoom:
+class EchoRoom(Speaker):
     """Both the speaker and the microphone of one room: a sound played piece by piece is heard back
     (at ``echo`` gain) in the microphone's next chunk, mixed with the shopper's own timeline."""
 
     name = "echo room"
 
     def __init__(self, shopper: Samples, echo: float) -> None:
+        super().__init__()
         self.shopper, self.echo = shopper, echo
         self.echo_next: Samples | None = None
         self.at = 0
-        self.sounds: list[tuple[str, list[Samples]]] = []
         self.cuts = 0
+
+    def speaker(self, samples: Samples) -> None:
+        self.echo_next = samples
+
+    def cut(self) -> None:
+        self.cuts += 1
 
     def chunks(self) -> Iterator[Samples]:
         pieces = list(split(self.shopper))
@@ -79,22 +68,6 @@ class EchoRoom:
                 chunk = np.clip(mixed, -32768, 32767).astype(np.int16)
                 self.echo_next = None
             yield chunk
-
-    def drain(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def play(self, samples: Samples, label: str = "sound") -> None:
-        self.sounds.append((label, [samples]))  # earcons: short, played whole
-
-    def open(self, label: str = "sound") -> Playback:
-        return _RoomPlayback(self, label)
-
-    def replies(self) -> list[float]:
-        """Seconds played of each reply."""
-        return [sum(len(p) for p in pieces) / RATE for label, pieces in self.sounds if label == "reply"]
 
 
 def shopper(echo_wake: bool) -> Samples:
