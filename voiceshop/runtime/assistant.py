@@ -184,6 +184,10 @@ class Assistant:
         understanding = understander_for(*shop).understand_nbest(list(hypotheses))
         return replies + self._turn(state, Heard(understanding=understanding), shop)
 
+    def prepare(self) -> None:
+        """Compile the shop's understanding now (seconds on a Pi), so the first shopper does not wait."""
+        understander_for(*self._shop())
+
     def understand(self, text: str) -> Understanding:
         stored, catalog = self._shop()
         return understander_for(stored, catalog).understand(text)

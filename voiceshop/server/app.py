@@ -49,7 +49,7 @@ def warm_up(services: Services) -> None:
     has nothing to compile."""
     try:
         with services.store() as db:
-            Assistant(db, None, device="warm-up").understand("hello")
+            Assistant(db, None, device="warm-up").prepare()
     except VoiceshopError:
         return
 

@@ -83,7 +83,7 @@ class ShopConversations:
         self._db = Database(self.store)
         found = ShopRepository(self._db).resolve(shop).shop
         # compile the shop's understanding now (seconds on a Pi), not on the first shopper's words
-        Assistant(self._db, found.slug, device=DEVICE_PREFIX + "start").understand("hello")
+        Assistant(self._db, found.slug, device=DEVICE_PREFIX + "start").prepare()
         return found.slug, found.name, found.locale
 
     @property
