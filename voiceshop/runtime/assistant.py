@@ -184,6 +184,10 @@ class Assistant:
         understanding = understander_for(*shop).understand_nbest(list(hypotheses))
         return replies + self._turn(state, Heard(understanding=understanding), shop)
 
+    def reply(self, key: str, **fields: object) -> str:
+        """A reply text of the shop's language that a channel says itself (a limit it keeps)."""
+        return replies_for(self._shop()[0].shop.locale)(key, **fields)
+
     def prepare(self) -> None:
         """Compile the shop's understanding now (seconds on a Pi), so the first shopper does not wait."""
         understander_for(*self._shop())

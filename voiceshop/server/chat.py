@@ -48,9 +48,7 @@ def take_turn(
         if text is not None and assistant.awaiting() == "pin":
             wait = svc.pins.wait(client)
             if wait > 0:
-                raise TooManyAttempts(
-                    f"Too many wrong PINs were said from your network. Please try again {say_wait(wait)}.", wait
-                )
+                raise TooManyAttempts(assistant.reply("pin_locked_network", wait=say_wait(wait)), wait)
         replies = assistant.start() if text is None else assistant.hear(text)
         if any(r.pin_wrong for r in replies):
             svc.pins.fail(client)
