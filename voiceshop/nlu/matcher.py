@@ -50,6 +50,10 @@ OFFER_ITEMS = 0.45
 TRIM_PENALTY = 0.9
 TRIMS = ((0, 1), (0, 2), (0, 3), (1, 0), (2, 0))
 """(symbols left out at the start, at the end) tried when nothing fits the whole."""
+SAID_TWICE_PENALTY = 0.95
+"""Confidence factor of a request said twice in other words ("i'm done, you can check me out")."""
+SAID_TWICE_MAX = 14
+"""Longest request (in symbols) searched for a request said twice."""
 NO_MARKS = Marks()
 
 
@@ -66,6 +70,8 @@ class Understander:
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
         self._codes: dict[str, str] = {}
         self._sentences = [self._encode_template(t) for t in grammar.templates]
+        self._whole = frozenset(self._sentences)
+        """Sentences of the grammar as encoded, to tell at once that words are one of them."""
         self._wild_templates = frozenset(
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
@@ -186,6 +192,11 @@ class Understander:
                         for h in self._hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
+        if not hits or max(h.confidence for h in hits) < ACCEPT:
+            seen: dict[str, list[tuple[str, float, int]]] = {}
+            for reading, at in dict.fromkeys(((literal, 1.0), (fine, 1.0), (core, cost))):
+                if 4 <= len(reading) <= SAID_TWICE_MAX:
+                    hits += self._said_twice(reading, at, seen)
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
@@ -353,15 +364,52 @@ class Understander:
                 hits.append(Hit(index, self._quality(reading, query, index) * FALLBACK_FACTOR, reading, query, 4))
         return hits
 
-    def _hits(self, encoding: tuple[Symbol, ...], rank: int) -> list[Hit]:
+    def _said_twice(
+        self, core: tuple[Symbol, ...], cost: float, seen: dict[str, list[tuple[str, float, int]]]
+    ) -> list[Hit]:
+        """One request said twice in other words ("i'm done, you can check me out", "yes, that's
+        right, go ahead"): both halves read as the same intent, each sure enough on its own. One half
+        must be a sentence of the grammar word for word (so that not every cut is searched);
+        ``seen`` keeps the sentences nearest to the halves already searched."""
+        found: list[Hit] = []
+        for cut in range(2, len(core) - 1):
+            halves = (core[:cut], core[cut:])
+            if not any("".join(self._code(s.name) for s in half) in self._whole for half in halves):
+                continue
+            first, second = (self._sure_intents(half, seen) for half in halves)
+            for intent in first.keys() & second.keys():
+                a, b = first[intent], second[intent]
+                better = a if a.confidence >= b.confidence else b
+                confidence = min(a.confidence, b.confidence) * cost * SAID_TWICE_PENALTY
+                found.append(Hit(better.template, confidence, better.encoding, better.query, better.rank))
+        return found
+
+    def _sure_intents(self, part: tuple[Symbol, ...], seen: dict[str, list[tuple[str, float, int]]]) -> dict[str, Hit]:
+        """The best hit per intent that ``part`` alone is understood as, other than orders."""
+        best: dict[str, Hit] = {}
+        for h in self._hits(part, 4, seen):
+            if h.confidence >= ACCEPT and h.template not in self._wild_templates | self._ordering:
+                intent = self.grammar.templates[h.template].intent
+                if intent not in best or h.confidence > best[intent].confidence:
+                    best[intent] = h
+        return best
+
+    def _hits(
+        self, encoding: tuple[Symbol, ...], rank: int, seen: dict[str, list[tuple[str, float, int]]] | None = None
+    ) -> list[Hit]:
+        """The grammar sentences nearest to ``encoding``; ``seen`` keeps the search per query."""
         query = "".join(self._code(s.name) for s in encoding)
-        found = process.extract(
-            query,
-            self._sentences,
-            scorer=Levenshtein.normalized_similarity,
-            limit=TOP_SENTENCES,
-            score_cutoff=0.3,
-        )
+        found = seen.get(query) if seen is not None else None
+        if found is None:
+            found = process.extract(
+                query,
+                self._sentences,
+                scorer=Levenshtein.normalized_similarity,
+                limit=TOP_SENTENCES,
+                score_cutoff=0.3,
+            )
+            if seen is not None:
+                seen[query] = found
         return [
             Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
             for _, similarity, index in found
