@@ -20,7 +20,7 @@ from voiceshop.dialog import account, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
-from voiceshop.dialog.speak import speakable
+from voiceshop.dialog.speak import say_list, speakable
 from voiceshop.dialog.state import (
     CancelOrder,
     Choice,
@@ -192,10 +192,24 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
 
 
 def _first(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision:
-    """Checking out while an answer is still owed: what was said for the checkout is kept, and the
-    question is asked again first."""
-    state, _ = checkout.checkout_slots(state, u, ctx)
-    return respond(state, q.text, keep_question=True)
+    """Checking out while an answer is still owed: the first time, what was said for the checkout is
+    kept and the question is asked again first, saying how to skip it; the second time the item is
+    left out, said so, and the checkout goes on: never a dead end."""
+    if not q.held:
+        state, _ = checkout.checkout_slots(state, u, ctx)
+        state = state.model_copy(update={"question": q.model_copy(update={"held": True})})
+        return respond(state, ctx.replies("answer_first", question=q.text), keep_question=True)
+    if state.queue and q.item is not None:
+        return _give_up(state, q.item, ctx)  # the items still waiting are asked about next
+    state = state.model_copy(update={"question": None})
+    go_on = checkout.checkout_said if u.intent == "Checkout" else checkout.choose
+    decision = go_on(state, u, ctx)
+    items = q.lines or ((q.item,) if q.item is not None else ())
+    what = say_list([_what(i, ctx) for i in items]) if items else ctx.replies("that")
+    note = ctx.replies("left_out", what=what)
+    text = join(note, decision.reply.text if decision.reply is not None else "")
+    again = respond(decision.state, text, keep_question=True)
+    return again.model_copy(update={"actions": (*decision.actions, *again.actions)})
 
 
 def _stock(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
@@ -378,12 +392,15 @@ def _chosen(group: str, choice: str) -> ChosenOption:
 
 def _give_up(state: DialogState, item: PendingItem, ctx: Context) -> Decision:
     """The item is left out, said so, and the order goes on: never a dead end."""
-    what = ctx.product_name(item.sku) if item.sku else speakable(item.text) or ctx.replies("that")
     state = state.model_copy(update={"question": None, "misses": state.misses + 1})
-    note = ctx.replies("left_out", what=what)
+    note = ctx.replies("left_out", what=_what(item, ctx))
     if state.queue:
         return proceed(state, ctx, notes=[note])
     return respond(state, note, question=anything_else(ctx))
+
+
+def _what(item: PendingItem, ctx: Context) -> str:
+    return ctx.product_name(item.sku) if item.sku else speakable(item.text) or ctx.replies("that")
 
 
 def _skip(state: DialogState, ctx: Context) -> Decision:

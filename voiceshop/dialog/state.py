@@ -92,6 +92,9 @@ class Question(_Model):
     """For offers: items heard without a clear order ("did you want...?"), asked before checking out."""
     tries: int = 0
     """Invalid answers so far; after two, the choices are read out."""
+    held: bool = False
+    """For which / option questions: the shopper asked to check out while it waited and was asked it
+    first; asking again leaves the item out."""
 
 
 class Listing(_Model):

@@ -346,7 +346,12 @@ class Aligner:
             score = full
             if len(ent.words) > len(span) and ent.kind == "product":
                 partial, words_heard = _partial(ent, readings, self._distinctive(span, ent))
-                score = max(full, partial)
+                # Every word said as a word of the name: the words left out make a shorter name ("pack
+                # of aa batteries" is not "big pack of aa batteries"), not a mishearing of it; a
+                # number left out may have been heard as another word ("to percent milk").
+                left_out = [w for w in ent.words if w not in span]
+                shorter = words_heard >= 1.0 and not all(_has_number((w,)) for w in left_out)
+                score = partial if shorter else max(full, partial)
                 if partial >= MIN_SCORE:
                     heard = max(heard, words_heard)
             if score >= MIN_SCORE:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
+from voiceshop.language import load
 from voiceshop.nlu.grammar import Grammar
 from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, TENS, UNITS, number_words
 from voiceshop.nlu.text import stem, words
@@ -69,6 +70,7 @@ class Lexicon:
 
         for p in catalog.products:
             names = [p.name, *p.aliases]
+            names = [n for n in names if not _unit_of_name(n, names)]
             for i, name in enumerate(names):
                 add("product", p.sku, name, i == 0)
                 if p.brand and not " ".join(words(name)).startswith(" ".join(words(p.brand))):
@@ -165,3 +167,20 @@ def coupon_phrases(code: str) -> list[str]:
         spoken = [[*s, f] for s in spoken for f in forms]
     out.update(" ".join(s) for s in spoken)
     return sorted(out)
+
+
+_LANGUAGE = load()
+_OF = _LANGUAGE.function_words("of")
+
+
+def _unit_of_name(name: str, names: list[str]) -> bool:
+    """Whether ``name`` is a unit of another of the product's names ("bag of potatoes" beside
+    "potatoes"): read as the unit and that name anyway, and as a phrase of its own it would take
+    words from the next ("three bags of potato chips" is not potatoes and chips)."""
+    said = words(name)
+    for n in range(1, len(said) - 1):
+        unit, rest = said[:n], said[n + 1 :]
+        if said[n] in _OF and _LANGUAGE.unit(" ".join(unit)) is not None:
+            stems = tuple(stem(w) for w in rest)
+            return any(tuple(stem(w) for w in words(other)) == stems for other in names if other != name)
+    return False
