@@ -99,6 +99,8 @@ def test_a_pulled_voice_is_chosen_and_speaks(files: Files, tmp_path: Path, monke
     assert pick_voice("auto", "en", VoiceSettings(voice="en-gb"), store=store) == packaged_voice("en")  # espeak's
     with pytest.raises(SpeechOutputError, match="is a Piper voice; leave out --tts espeak"):
         pick_voice("espeak", "en", VoiceSettings(voice=NAME), store=store)
+    with pytest.raises(SpeechOutputError, match="no such file, and no Piper voice of that name"):
+        pick_voice("auto", "en", plain, "piper-klingon", store=store)
 
     # a voice missing one of its files is not used, and says how to get it back
     Path(f"{onnx}.json").unlink()

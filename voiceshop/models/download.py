@@ -104,8 +104,8 @@ def _get(url: str, partial: Path, have: int, size: int, progress: Progress | Non
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DownloadError(
-            f"cannot download {url} ({reason}); check the network, or fetch the file by hand on a machine "
-            "that has one and pass it with --file"
+            f"cannot download {url} ({reason}); check the network, or download that file elsewhere "
+            "and pass it to the same command with --file"
         ) from None
     with response:
         resumed = have and response.status == 206

@@ -11,6 +11,7 @@ the renames, the next start puts the old model back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -143,7 +144,7 @@ class ModelStore:
         """Every file downloaded (resuming) and checked before any is installed; then all at once."""
         downloads = self.root / ".downloads" / entry.name
         if source is not None:
-            installed = self._install_files(entry, self._files_from(entry, source))
+            installed = self._install_files(entry, self._files_from(entry, source), link=False)  # theirs: copied
             shutil.rmtree(downloads, ignore_errors=True)
             return installed
         parts = {f.name: downloads / f"{f.name}.part" for f in entry.files}
@@ -175,14 +176,14 @@ class ModelStore:
             found[file.name] = path
         return found
 
-    def _install_files(self, entry: ModelEntry, files: dict[str, Path]) -> Path:
+    def _install_files(self, entry: ModelEntry, files: dict[str, Path], link: bool = True) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".staging-{entry.name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
             staging.mkdir()
             for name, path in files.items():
-                _place(path, staging / name)
+                _place(path, staging / name, link)
             if not looks_like(entry.engine, staging):
                 raise ModelError(f"the files of {entry.name} hold no {entry.engine} model")
             _write_marker(staging, entry)
@@ -331,18 +332,19 @@ def _mismatch(file: RemoteFile, path: Path) -> str:
     return ""
 
 
-def _place(source: Path, target: Path) -> None:
-    """Put a checked file into the staging folder: a hard link where the file system allows (no second
-    copy, and the download stays until the install is done), else a copy."""
+def _place(source: Path, target: Path, link: bool) -> None:
+    """Put a checked file into the staging folder: a downloaded one as a hard link where the file system
+    allows (no second copy, and the download stays until the install is done), else a copy."""
+    if link:
+        with contextlib.suppress(OSError):  # another file system, or one without hard links: copy
+            os.link(source, target)
+            return
     try:
-        os.link(source, target)
-    except OSError:
-        try:
-            shutil.copyfile(source, target)
-        except OSError as exc:
-            if exc.errno in DISK_FULL:
-                raise disk_full(target.parent, source.stat().st_size) from None
-            raise
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise disk_full(target.parent, source.stat().st_size) from None
+        raise
 
 
 def _model_root(staging: Path) -> Path:

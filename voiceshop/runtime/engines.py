@@ -111,6 +111,10 @@ def pick_voice(
     chosen: Path | None = None
     if model is not None:
         chosen = named_voice(str(model), store) or Path(model)
+        if not chosen.exists():
+            raise SpeechOutputError(
+                f"--piper-voice {model}: no such file, and no Piper voice of that name (voiceshop models list)"
+            )
     elif settings.voice:
         chosen = named_voice(settings.voice, store)  # else an espeak-ng voice: handled by Pyttsx3Voice
     if chosen is not None:
