@@ -4,11 +4,13 @@ voice's real .onnx and .onnx.json served under another name, so nothing comes fr
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -168,11 +170,39 @@ def test_a_missing_file_no_network_and_a_full_disk(
     )  # fmt: skip
     with pytest.raises(DownloadError, match="check the network"):
         store.pull(offline)
-    monkeypatch.setattr("shutil.disk_usage", lambda _path: type("Usage", (), {"free": 1_000_000})())
     store.remove(entry)
-    with pytest.raises(DownloadError, match=r"is full: 62 MB more are needed; free some space"):
+    with monkeypatch.context() as tight:  # too little room: refused before a byte is fetched
+        tight.setattr("shutil.disk_usage", lambda _path: type("Usage", (), {"free": 1_000_000})())
+        with pytest.raises(DownloadError, match=r"is full: 62 MB more are needed; free some space"):
+            store.pull(entry)
+    real_open = Path.open
+
+    def filling(path: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        opened = real_open(path, mode, *args, **kwargs)
+        return FillingDisk(opened) if path.suffix == ".part" else opened
+
+    monkeypatch.setattr(Path, "open", filling)  # the disk fills up while the download runs
+    with pytest.raises(DownloadError, match=r"is full: 62 MB more are needed; free some space .* run the same"):
         store.pull(entry)
     assert not store.folder(entry).exists()
+
+
+class FillingDisk:
+    """A file on a disk that is full after 1 MB."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+
+    def __enter__(self) -> FillingDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def write(self, block: bytes) -> int:
+        if self.file.tell() + len(block) > 1_000_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return int(self.file.write(block))
 
 
 def test_the_manifest_publishes_a_digest_for_every_voice_file() -> None:
