@@ -249,7 +249,7 @@ def test_unreachable_server_and_unknown_names(tmp_path: Path) -> None:
 
 def test_the_manifest_is_checked() -> None:
     assert manifest().get("vosk-en-us-small").size == 41_205_931
-    with pytest.raises(ModelError, match="either url"):
+    with pytest.raises(ModelError, match="exactly one of: url"):
         Manifest.from_yaml("models: [{name: a, engine: vosk, language: en}]")
     with pytest.raises(ModelError, match="size and sha256"):
         Manifest.from_yaml("models: [{name: a, engine: vosk, language: en, url: 'http://x/a.zip'}]")

@@ -63,3 +63,5 @@ def test_without_the_extra_piper_says_how_to_install_it(monkeypatch: pytest.Monk
     with pytest.raises(SpeechOutputError, match=r"pip install 'voiceshop\[piper\]'"):
         PiperVoice()
     assert open_voice("auto", "en").name == "espeak"
+    with pytest.raises(SpeechOutputError, match=r"Piper is not installed; run: pip install 'voiceshop\[piper\]'"):
+        open_voice("piper", "sv")

@@ -1,4 +1,4 @@
-"""``voiceshop models``: the speech models (list, pull, verify, remove, path)."""
+"""``voiceshop models``: the speech models and Piper voices (list, pull, verify, remove, path)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from voiceshop.errors import ModelError
 from voiceshop.models import ModelStore, manifest
 
 app = typer.Typer(
-    help="Speech models: list, download (pull), verify, remove, show where they are.", no_args_is_help=True
+    help="Speech models and Piper voices: list, download (pull), verify, remove, show where they are.",
+    no_args_is_help=True,
 )
 
 DIR = typer.Option(
@@ -26,18 +27,28 @@ def _store(folder: Path | None) -> ModelStore:
 
 @app.command("list")
 def list_models(folder: Path | None = DIR, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every known model: engine, language, size and whether it is here."""
+    """Every known model and voice: engine, language, size, how it is checked and whether it is here."""
     store = _store(folder)
     rows = []
     for entry in manifest().models:
         status = store.status(entry)
-        size = f"{entry.size / 1e6:.0f} MB" if entry.size else "in package"
-        rows.append([entry.name, entry.engine, entry.language, size, status.state, str(status.path or status.detail)])
+        size = f"{entry.download_size / 1e6:.0f} MB" if entry.download_size else "in package"
+        rows.append(
+            [
+                entry.name,
+                entry.engine,
+                entry.language,
+                size,
+                entry.digest_name,
+                status.state,
+                str(status.path or status.detail),
+            ]
+        )
     if as_json:
-        keys = ["name", "engine", "language", "size", "state", "where"]
+        keys = ["name", "engine", "language", "size", "checked_by", "state", "where"]
         emit_json([dict(zip(keys, r, strict=True)) for r in rows])
         return
-    table(["NAME", "ENGINE", "LANG", "SIZE", "STATE", "WHERE / HOW TO GET IT"], rows)
+    table(["NAME", "ENGINE", "LANG", "SIZE", "CHECKED BY", "STATE", "WHERE / HOW TO GET IT"], rows)
     typer.echo(f"\nmodels folder: {store.root}")
 
 
@@ -45,9 +56,14 @@ def list_models(folder: Path | None = DIR, as_json: bool = typer.Option(False, "
 def pull(
     name: str = typer.Argument(..., help="Model name (see `voiceshop models list`)."),
     folder: Path | None = DIR,
-    archive: Path | None = typer.Option(None, "--file", help="Install this archive (fetched by hand) instead."),
+    archive: Path | None = typer.Option(
+        None,
+        "--file",
+        help="Install this archive (fetched by hand) instead; for a Piper voice, its .onnx (the .onnx.json beside it).",
+    ),
 ) -> None:
-    """Download, verify (size and SHA-256) and install a model; an interrupted download resumes."""
+    """Download, verify (size and published digest) and install a model or voice; an interrupted
+    download resumes, and nothing is installed until every file of it is complete and checked."""
     entry = manifest().get(name)
     store = _store(folder)
     shown = -1
@@ -91,9 +107,10 @@ def remove(name: str, folder: Path | None = DIR) -> None:
 
 @app.command()
 def path(name: str, folder: Path | None = DIR) -> None:
-    """Print where a model is (for --model PATH or other programs)."""
+    """Print where a model is (for --model PATH, --piper-voice FILE or other programs)."""
     entry = manifest().get(name)
-    found = _store(folder).path(entry)
+    store = _store(folder)
+    found = store.voice_file(entry) if entry.engine == "piper" else store.path(entry)
     if found is None:
         raise ModelError(f"{name} is not installed; run: voiceshop models pull {name}")
     typer.echo(str(found))

@@ -32,7 +32,12 @@ ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '
 MODEL = typer.Option(None, "--model", "-m", help="An unpacked model folder (Vosk or CTranslate2 Whisper).")
 LANGUAGE = typer.Option("en", "--language", "-l", help="Language of the speech.")
 TTS = typer.Option("auto", "--tts", help=f"Voice engine: {', '.join(VOICES)} (auto: Piper where installed).")
-PIPER_VOICE = typer.Option(None, "--piper-voice", help="A Piper voice's .onnx file (its .onnx.json beside it).")
+PIPER_VOICE = typer.Option(
+    None,
+    "--piper-voice",
+    help="A Piper voice: a name from `voiceshop models list`, or any voice's .onnx file (its .onnx.json beside it).",
+)
+VOICE_HELP = "A Piper voice from `voiceshop models list`, or an espeak-ng voice id or name (doctor lists them)."
 
 
 def run(
@@ -59,10 +64,10 @@ def run(
     answer_window: float = typer.Option(8.0, "--answer-window", help="Seconds to wait for an answer to a question."),
     vad: bool = typer.Option(True, "--vad/--no-vad", help="Only speech (to a voice activity model) starts a command."),
     trailing_silence: float = typer.Option(0.7, "--trailing-silence", help="Seconds of quiet that end a command."),
-    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name (voiceshop doctor lists them)."),
+    voice: str | None = typer.Option(None, "--voice", help=VOICE_HELP),
     rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
     tts: str = TTS,
-    piper_voice: Path | None = PIPER_VOICE,
+    piper_voice: str | None = PIPER_VOICE,
     earcons: bool = typer.Option(True, "--earcons/--no-earcons", help="Short tones for listening / not heard."),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
@@ -167,10 +172,10 @@ def heard_json(heard: Transcript) -> dict[str, object]:
 def say(
     text: str = typer.Argument(..., help="What to say."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write a WAV file instead of playing it."),
-    voice: str | None = typer.Option(None, "--voice", help="espeak-ng voice id or name."),
+    voice: str | None = typer.Option(None, "--voice", help=VOICE_HELP),
     rate: int = typer.Option(165, "--rate", help="Words per minute."),
     tts: str = TTS,
-    piper_voice: Path | None = PIPER_VOICE,
+    piper_voice: str | None = PIPER_VOICE,
     language: str = LANGUAGE,
     speaker: str | None = typer.Option(None, "--speaker", help="Speaker: index or part of its name."),
 ) -> None:

@@ -1,14 +1,18 @@
-"""Fetching a model archive: resumable, size- and SHA-256-checked, never half-trusted.
+"""Fetching a model file: resumable, size- and digest-checked, never half-trusted.
 
-The archive grows in ``NAME.part`` beside the models. A download cut off half-way keeps what arrived,
+The file grows in ``NAME.part`` beside the models. A download cut off half-way keeps what arrived,
 and the next attempt asks the server for the rest (an HTTP range request); a server that ignores the
-range sends the whole file again. Only an archive of the manifest's exact size and hash is handed on.
+range sends the whole file again. Only a file of the manifest's exact size and digest (SHA-256, or
+MD5 where that is all its publisher gives) is handed on. A full disk stops the download with a
+message saying how much room is missing, not as a network failure to retry.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -22,16 +26,48 @@ BLOCK = 1 << 16
 TIMEOUT = 30.0
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+DIGEST_NAMES = {"sha256": "SHA-256", "md5": "MD5"}
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def digest_of(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def fetch(url: str, partial: Path, size: int, sha256: str, progress: Progress | None = None) -> Path:
-    """Download ``url`` into ``partial`` (resuming it) and return it once size and hash are right."""
+def sha256_of(path: Path) -> str:
+    return digest_of(path, "sha256")
+
+
+def disk_full(folder: Path, needed: int) -> DownloadError:
+    return DownloadError(
+        f"the disk holding {folder} is full: {needed / 1e6:.0f} MB more are needed; free some space "
+        "(or put the models elsewhere with --dir or VOICESHOP_MODELS) and run the same command again"
+    )
+
+
+def check_room(folder: Path, needed: int) -> None:
+    """Refuse to start a download that cannot fit (a filled disk troubles everything else on it)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise disk_full(folder, needed - free)
+
+
+def fetch(
+    url: str,
+    partial: Path,
+    size: int,
+    digest: str,
+    progress: Progress | None = None,
+    algorithm: str = "sha256",
+) -> Path:
+    """Download ``url`` into ``partial`` (resuming it) and return it once size and digest are right."""
     partial.parent.mkdir(parents=True, exist_ok=True)
     have = partial.stat().st_size if partial.exists() else 0
     if have > size:
@@ -44,12 +80,13 @@ def fetch(url: str, partial: Path, size: int, sha256: str, progress: Progress | 
         raise DownloadError(
             f"the download of {url} stopped at {got:,} of {size:,} bytes; run the same command again to resume"
         )
-    digest = sha256_of(partial)
-    if digest != sha256:
+    got_digest = digest_of(partial, algorithm)
+    if got_digest != digest:
         partial.unlink()
+        name = DIGEST_NAMES.get(algorithm, algorithm)
         raise DownloadError(
-            f"the file from {url} is damaged or not the expected one (SHA-256 {digest[:12]}..., expected "
-            f"{sha256[:12]}...); it was deleted, run the command again"
+            f"the file from {url} is damaged or not the expected one ({name} {got_digest[:12]}..., expected "
+            f"{digest[:12]}...); it was deleted, run the command again"
         )
     return partial
 
@@ -67,8 +104,8 @@ def _get(url: str, partial: Path, have: int, size: int, progress: Progress | Non
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DownloadError(
-            f"cannot download {url} ({reason}); check the network, or copy the archive here by hand "
-            f"and pass it with --file"
+            f"cannot download {url} ({reason}); check the network, or download that file elsewhere "
+            "and pass it to the same command with --file"
         ) from None
     with response:
         resumed = have and response.status == 206
@@ -84,6 +121,8 @@ def _get(url: str, partial: Path, have: int, size: int, progress: Progress | Non
                     if progress is not None:
                         progress(done, size)
         except (http.client.IncompleteRead, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                raise disk_full(partial.parent, size - partial.stat().st_size) from None
             raise DownloadError(
                 f"the download of {url} was cut off at {done:,} of {size:,} bytes ({exc.__class__.__name__}); "
                 "run the same command again to resume"

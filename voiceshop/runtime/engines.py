@@ -1,9 +1,15 @@
 """Choosing and opening a speech recogniser (``--engine auto|vosk|whisper``, ``--model PATH``) and a
-voice (``--tts auto|piper|espeak``).
+voice (``--tts auto|piper|espeak``, ``--voice``, ``--piper-voice``).
 
 ``auto`` takes Vosk when a Vosk model for the shop's language is installed (or shipped in a package),
 and otherwise the Whisper model that comes with voiceshop's dependencies, so a fresh machine can hear
 without downloading anything. Models are loaded once per process.
+
+A voice is chosen the same way: a Piper voice named (``--voice NAME`` or ``--piper-voice NAME`` for
+one from ``voiceshop models list``, ``--piper-voice FILE.onnx`` for any other) is used as asked;
+without one, ``auto`` speaks with the first Piper voice of the manifest for the shop's language that
+is here (the packaged English voice first, then pulled ones), and with espeak-ng where there is none
+or the optional Piper extra is not installed.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from voiceshop.asr.base import Recognizer
 from voiceshop.asr.vosk_engine import VoskRecognizer, looks_like_vosk_model
 from voiceshop.asr.whisper_engine import WhisperRecognizer, looks_like_whisper_model
 from voiceshop.errors import ModelError, SpeechOutputError
-from voiceshop.models import ModelStore, manifest
+from voiceshop.models import ModelEntry, ModelStore, manifest
 from voiceshop.tts.base import Synthesizer
-from voiceshop.tts.piper_voice import PiperVoice, packaged_voice, piper_installed
+from voiceshop.tts.piper_voice import INSTALL, PiperVoice, piper_installed
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings
 
 ENGINES = ("auto", "vosk", "whisper")
@@ -74,21 +80,80 @@ def open_recognizer(
 VOICES = ("auto", "piper", "espeak")
 
 
-def open_voice(
-    tts: str = "auto", language: str = "en", settings: VoiceSettings | None = None, model: Path | None = None
-) -> Synthesizer:
-    """The voice ``--tts`` comes to: ``auto`` is Piper where the piper extra and a Piper voice for the
-    shop's language are installed (or ``model`` is given), else espeak-ng."""
+def find_voice(language: str, store: ModelStore | None = None) -> Path | None:
+    """The ``.onnx`` of the first Piper voice for ``language`` that is here, in manifest order."""
+    store = store or ModelStore()
+    for entry in manifest().for_engine("piper", language):
+        found = store.voice_file(entry)
+        if found is not None:
+            return found
+    return None
+
+
+def named_voice(name: str, store: ModelStore | None = None) -> Path | None:
+    """The ``.onnx`` of the Piper voice ``name`` from the manifest; None if no voice has that name."""
+    entry = manifest().find(name)
+    if entry is None or entry.engine != "piper":
+        return None
+    found = (store or ModelStore()).voice_file(entry)
+    if found is None:
+        raise SpeechOutputError(f"the Piper voice {name} is not installed; run: {_how_to_get(entry)}")
+    return found
+
+
+def _how_to_get(entry: ModelEntry) -> str:
+    return f"pip install {entry.package.replace('_', '-')}" if entry.package else f"voiceshop models pull {entry.name}"
+
+
+def pick_voice(
+    tts: str, language: str, settings: VoiceSettings, model: Path | str | None = None, store: ModelStore | None = None
+) -> Path | None:
+    """The Piper voice file to speak with, or None for espeak-ng."""
     if tts not in VOICES:
         raise SpeechOutputError(f"unknown voice engine {tts!r}; choose one of: {', '.join(VOICES)}")
+    chosen: Path | None = None
+    if model is not None:
+        chosen = named_voice(str(model), store) or Path(model)
+        if not chosen.exists():
+            raise SpeechOutputError(
+                f"--piper-voice {model}: no such file, and no Piper voice of that name (voiceshop models list)"
+            )
+    elif settings.voice:
+        chosen = named_voice(settings.voice, store)  # else an espeak-ng voice: handled by Pyttsx3Voice
+    if chosen is not None:
+        if tts == "espeak":
+            raise SpeechOutputError(f"{model or settings.voice} is a Piper voice; leave out --tts espeak to use it")
+        return chosen
+    if tts == "espeak" or (tts == "auto" and not piper_installed()):
+        return None
+    if not piper_installed():
+        raise SpeechOutputError(f"Piper is not installed; run: {INSTALL} (or use --tts espeak)")
+    found = find_voice(language, store)
+    if found is None and tts == "piper":
+        known = manifest().for_engine("piper", language)
+        hint = f"run: {_how_to_get(known[0])}" if known else "no known Piper voice speaks it yet"
+        raise SpeechOutputError(
+            f"no Piper voice for language {language!r} is installed; {hint}, or pass --piper-voice FILE.onnx"
+        )
+    return found
+
+
+def open_voice(
+    tts: str = "auto",
+    language: str = "en",
+    settings: VoiceSettings | None = None,
+    model: Path | str | None = None,
+    store: ModelStore | None = None,
+) -> Synthesizer:
+    """The voice ``--tts``, ``--voice`` and ``--piper-voice`` come to (see the module docstring)."""
     settings = settings or VoiceSettings()
-    piper_here = piper_installed() and (model is not None or packaged_voice(language) is not None)
-    if tts == "piper" or (tts == "auto" and piper_here):
-        key = (str(model or packaged_voice(language)), settings)
-        if key not in _VOICES:
-            _VOICES[key] = PiperVoice(model, settings)
-        return _VOICES[key]
-    return Pyttsx3Voice(settings)
+    path = pick_voice(tts, language, settings, model, store)
+    if path is None:
+        return Pyttsx3Voice(settings)
+    key = (str(path), settings)
+    if key not in _VOICES:
+        _VOICES[key] = PiperVoice(path, settings)
+    return _VOICES[key]
 
 
 _VOICES: dict[tuple[str, VoiceSettings], Synthesizer] = {}
