@@ -28,6 +28,7 @@ def pending_from(mention: ItemMention) -> PendingItem:
         options=tuple(ChosenOption(group=o.group, choice=o.choice, amount=o.amount) for o in mention.options),
         text=mention.text,
         candidates=tuple(Choice(value=c.value, name=speakable(c.name)) for c in mention.candidates),
+        instead=mention.unsold is not None,
     )
 
 
@@ -37,6 +38,8 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if unlisted is not None and unlisted.text:
         notes.append(ctx.replies("not_sold", what=unlisted.text))
     for mention in u.items:
+        if mention.unsold and not mention.refused:  # "an iced latte": what the shop has instead
+            notes.append(ctx.replies("not_sold", what=speakable(mention.unsold)))
         for unfit in mention.unfit_options:
             group = ctx.catalog.group(unfit.group)
             if unfit.not_sold and group is not None:  # "oat milk" where the shop has none: what it has
@@ -257,7 +260,10 @@ def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> Pe
 
 def which_question(ctx: Context, item: PendingItem) -> Question:
     listed = _first_choices(ctx, [c.name for c in item.candidates])
-    text = ctx.replies("which_one", what=speakable(item.text) or ctx.replies("that"), choices=listed)
+    if item.instead:
+        text = ctx.replies("which_instead", choices=listed)
+    else:
+        text = ctx.replies("which_one", what=speakable(item.text) or ctx.replies("that"), choices=listed)
     return Question(kind="which", text=text, choices=item.candidates, item=item)
 
 

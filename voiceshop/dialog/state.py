@@ -54,6 +54,8 @@ class PendingItem(_Model):
     text: str = ""
     """The words the shopper used, to say back ("which toothpaste?")."""
     candidates: tuple[Choice, ...] = ()
+    instead: bool = False
+    """Said as a kind the shop does not have ("an iced latte"): the candidates are offered instead."""
 
 
 QuestionKind = Literal[

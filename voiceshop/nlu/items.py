@@ -18,6 +18,7 @@ from itertools import pairwise
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
+from voiceshop.nlu.kinds import unsold_kind
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
@@ -249,7 +250,8 @@ def build_items(
         cur.tags += [t for t, _ in pending.options]
         if cur.count != 0:
             drafts.append(cur)
-    return [_resolve(d, tokens, catalog, units) for d in drafts]
+    covered = {k for t in run for k in range(t.start, t.end)}
+    return [_resolve(d, tokens, catalog, units, covered) for d in drafts]
 
 
 def _adjacent(a: Tag, b: Tag) -> bool:
@@ -341,7 +343,9 @@ def pick(candidates: Sequence[Candidate]) -> Candidate | None:
     return candidates[0]
 
 
-def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str]) -> ItemMention:
+def _resolve(
+    d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str], covered: set[int]
+) -> ItemMention:
     assert d.head is not None
     candidates = product_candidates(d.head, catalog)
     unit = str(d.unit.value) if d.unit else _unit_in_name(tokens[d.head.start : d.head.end], units)
@@ -356,6 +360,12 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
     chosen = pick(candidates)
     product = catalog.product(chosen.value) if chosen else None
     fit, unfit = _options(d.options, product, catalog, tokens)
+    unsold = unsold_kind(d.head, product, tokens, covered, catalog)
+    if unsold is not None and product is not None:  # "an iced latte": the latte or the iced drinks
+        _, kinds = unsold
+        score = candidates[0].score
+        candidates = [Candidate(value=p.sku, name=p.name, score=score) for p in (product, *kinds)]
+        product = None
     named = [t for t in d.tags if t.kind != "quantity"] or d.tags  # "which battery", not "which a battery"
     start = min(t.start for t in named)
     end = max(t.end for t in named)
@@ -371,6 +381,7 @@ def _resolve(d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[
         score=round(min(t.score for t in d.tags), 3),  # the head is among the tags
         candidates=tuple(candidates),
         refused=d.refused,
+        unsold=unsold[0] if unsold else None,
     )
 
 

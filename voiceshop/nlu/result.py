@@ -69,6 +69,9 @@ class ItemMention(_Model):
     candidates: tuple[Candidate, ...] = ()
     refused: bool = False
     """Said as not wanted ("not the bagel, the croissant", "without the fries"): what to take away."""
+    unsold: str | None = None
+    """A kind of product the shop does not have, as said ("iced latte" where there is a latte and
+    iced coffee): no product is chosen, and the candidates are the product named and those of that kind."""
 
     @property
     def ambiguous(self) -> bool:
