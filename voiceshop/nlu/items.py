@@ -13,22 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.kinds import unsold_kind
-from voiceshop.nlu.numbers import parse_quantity
-from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, SlotValue
+from voiceshop.nlu.packs import fits, in_names, prefer_pack, sizes, with_packs
+from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 _LANGUAGE = load()
 CONNECTORS = _LANGUAGE.function_words("connectors")
 SEPARATORS = _LANGUAGE.function_words("separators")
-AMBIGUITY_MARGIN = 0.05
-"""Two products closer than this are a question, not a choice."""
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
 MAX_NARROW = 20
@@ -92,7 +89,7 @@ def build_items(
     separated = False
     corrected = negated = False
     breaks = [t.start for t in run if t.kind == "word" and t.value in SEPARATORS]
-    sizes, named = _sizes(run), _in_names(run, tokens)
+    sized, named = sizes(run), in_names(run, tokens)
     if run and run[0].start - 1 in marks.covered:
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
         just_before = range(max(0, run[0].start - 3), run[0].start)
@@ -198,12 +195,12 @@ def build_items(
             target.options.append((tag, amount))
             target.tags.append(tag)
             corrected = False
-        elif tag.kind == "quantity" and (tag in sizes or tag in named):
+        elif tag.kind == "quantity" and (tag in sized or tag in named):
             # "a two liter of coke": the pack's size; "a 9 volt battery" heard as "a nine vault
             # battery": a word of the name
             target = cur if cur.head is None else pending
             target.tags.append(tag)
-            if tag in sizes:
+            if tag in sized:
                 target.size = tag
         elif tag.kind == "quantity":
             if cur.head is None:
@@ -252,48 +249,6 @@ def build_items(
             drafts.append(cur)
     covered = {k for t in run for k in range(t.start, t.end)}
     return [_resolve(d, tokens, catalog, units, covered) for d in drafts]
-
-
-def _adjacent(a: Tag, b: Tag) -> bool:
-    return a.end == b.start
-
-
-def _sizes(run: Sequence[Tag]) -> set[Tag]:
-    """Numbers said between an article and a unit: "a two liter", "a 4 pack" (one pack of that size)."""
-    return {
-        tag
-        for before, tag, after in zip(run, run[1:], run[2:], strict=False)
-        if tag.kind == "quantity"
-        and not tag.weak
-        and before.kind == "quantity"
-        and before.weak
-        and after.kind == "unit"
-        and _adjacent(before, tag)
-        and _adjacent(tag, after)
-    }
-
-
-def _in_names(run: Sequence[Tag], tokens: Sequence[str]) -> set[Tag]:
-    """Numbers said just before a head whose name has that number and was heard without it: "2
-    percent" (of "2 percent milk"), "nine vault battery" (of "9 volt battery")."""
-    out = set()
-    for tag, head in pairwise(run):
-        if tag.kind != "quantity" or tag.weak or head.kind not in HEADS or not _adjacent(tag, head):
-            continue
-        entity = head.candidates[0][0] if head.candidates else None
-        if entity is None:
-            continue
-        heard = set(tokens[head.start : head.end])
-        words = entity.words
-        at = [k for k, w in enumerate(words) if w not in heard and _value(w) == tag.value]
-        if at and any(w in heard for w in words[at[0] + 1 :]):
-            out.add(tag)
-    return out
-
-
-def _value(word: str) -> int | None:
-    parsed = parse_quantity([word])
-    return parsed.value if parsed is not None and parsed.length == 1 else None
 
 
 def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | None]]) -> bool:
@@ -351,12 +306,12 @@ def _resolve(
     unit = str(d.unit.value) if d.unit else _unit_in_name(tokens[d.head.start : d.head.end], units)
     if unit and d.size is not None:  # "a two liter of coke", "an 8 pack of AA batteries"
         size = int(d.size.value)
-        if not any(_fits(catalog.product(c.value), size, unit) for c in candidates):
-            candidates = _with_packs(d.head, candidates, catalog)
-        candidates = _prefer_pack(candidates, size, unit, catalog)
+        if not any(fits(catalog.product(c.value), size, unit) for c in candidates):
+            candidates = with_packs(d.head, candidates, catalog)
+        candidates = prefer_pack(candidates, size, unit, catalog)
     elif unit and " " in unit and len(candidates) > 1:  # "a six pack of coke" ("6 pack")
         count, _, name = unit.partition(" ")
-        candidates = _prefer_pack(candidates, int(count), name, catalog)
+        candidates = prefer_pack(candidates, int(count), name, catalog)
     chosen = pick(candidates)
     product = catalog.product(chosen.value) if chosen else None
     fit, unfit = _options(d.options, product, catalog, tokens)
@@ -403,45 +358,6 @@ def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
         return False
     said = str(unit.value)
     return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
-
-
-def _with_packs(head: Tag, candidates: list[Candidate], catalog: Catalog) -> list[Candidate]:
-    """The candidates and the other packs of the best one: products whose name has every word the
-    shopper's phrase named ("double a batteries" -> "double a batteries eight pack"), one step below it."""
-    entity = next((e for e, _ in head.candidates if e.kind == "product"), None)
-    if entity is None or not candidates:
-        return candidates
-    have = {c.value for c in candidates}
-    below = round(candidates[0].score - AMBIGUITY_MARGIN, 3)
-    more = [
-        Candidate(value=p.sku, name=p.name, score=below)
-        for p in catalog.products
-        if p.sku not in have and set(entity.words) <= {stem(w) for w in _LANGUAGE.words(p.name)}
-    ]
-    return [*candidates, *more]
-
-
-def _fits(product: Product | None, size: int, unit: str) -> bool:
-    """Whether ``product`` comes in packs of ``size`` (a "6 pack") or holds ``size`` ``unit`` ("2 l")."""
-    if product is None:
-        return False
-    if product.pack.amount is not None and product.pack.unit == unit:
-        return product.pack.amount == size
-    return product.pack.count == size
-
-
-def _prefer_pack(candidates: list[Candidate], size: int, unit: str, catalog: Catalog) -> list[Candidate]:
-    """The candidates of the size said first, as sure as the best candidate was, the others a
-    margin below: the size was said."""
-    fitting = [c for c in candidates if _fits(catalog.product(c.value), size, unit)]
-    if not fitting:
-        return candidates
-    top = candidates[0].score
-    others = [c for c in candidates if c not in fitting]
-    return [
-        *(c.model_copy(update={"score": top}) for c in fitting),
-        *(c.model_copy(update={"score": round(min(c.score, top - AMBIGUITY_MARGIN), 3)}) for c in others),
-    ]
 
 
 def _options(

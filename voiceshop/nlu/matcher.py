@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu.align import HEADS, Aligner, Tag
-from voiceshop.nlu.evidence import GAP_PENALTY, Evidence
-from voiceshop.nlu.grammar import Grammar, Slot, Template
+from voiceshop.nlu.evidence import Evidence
+from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
+from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
@@ -34,11 +32,6 @@ ACCEPT_WILDCARD = 0.65
 """A sentence with a wildcard ("my coupon is {code}") can absorb any words, so its fixed words must
 carry more of the evidence: "the television is very loud" is not a coupon."""
 FALLBACK_FACTOR = 0.9
-UNKNOWN = "?"
-ITEMS = "{items}"
-UNEXPLAINED_PENALTY = 0.85
-"""Confidence factor per unknown word that no wildcard captures."""
-TOP_SENTENCES = 40
 LIGHT_PENALTY = 0.97
 """Confidence factor per light word ("hi", "dear") left out to match a sentence without it."""
 EDGE_PENALTY = 0.99
@@ -68,10 +61,8 @@ class Understander:
         refusals = frozenset(phrase[0] for phrase in grammar.negations if len(phrase) == 1)
         self.aligner = Aligner(self.lexicon, grammar.words, grammar.homophones, grammar.sound, refusals)
         self.wildcards = frozenset(name for name, glist in grammar.lists.items() if glist.wildcard)
-        self._codes: dict[str, str] = {}
-        self._sentences = [self._encode_template(t) for t in grammar.templates]
-        self._whole = frozenset(self._sentences)
-        """Sentences of the grammar as encoded, to tell at once that words are one of them."""
+        self._index = Sentences(grammar.templates, self.wildcards)
+        self._sentences = self._index.encoded
         self._wild_templates = frozenset(
             i for i, t in enumerate(grammar.templates) if any(s.list_name in self.wildcards for s in t.slots)
         )
@@ -147,12 +138,12 @@ class Understander:
         hits: list[Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
-            hits += self._hits(encoding, rank)
+            hits += self._index.hits(encoding, rank)
         if tags != heard:
             # Words read as a sound-alike item may have been free words after all ("anything for a bad
             # cough"): sentences that capture any words still see them as said.
             as_said = self._encode_input(self._as_words(heard, tokens), tokens, runs=False)
-            hits += [h for h in self._hits(as_said, 0) if h.template in self._wild_templates]
+            hits += [h for h in self._index.hits(as_said, 0) if h.template in self._wild_templates]
         items_first = self._items_first(coarse, tokens, marks)
         if items_first is not None:
             hits.append(items_first)
@@ -167,7 +158,7 @@ class Understander:
             if plain_core and plain_core not in (core, reading) and plain_cost > sure:
                 hits += [
                     Hit(h.template, h.confidence * plain_cost, h.encoding, h.query, h.rank)
-                    for h in self._hits(plain_core, 3)
+                    for h in self._index.hits(plain_core, 3)
                     if h.template not in self._wild_templates and h.template not in self._ordering
                 ]
         if core and core != coarse and cost > sure:
@@ -176,7 +167,7 @@ class Understander:
             # Orders padded so are read items first, above.
             hits += [
                 Hit(h.template, h.confidence * cost, h.encoding, h.query, h.rank)
-                for h in self._hits(core, 3)
+                for h in self._index.hits(core, 3)
                 if h.template not in self._wild_templates and h.template not in self._ordering
             ]
         if (not hits or max(h.confidence for h in hits) < ACCEPT) and len(core) > 1:
@@ -189,11 +180,11 @@ class Understander:
                     factor = cost * TRIM_PENALTY ** (drop_start + drop_end)
                     hits += [
                         Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
-                        for h in self._hits(part, 4)
+                        for h in self._index.hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
         if not hits or max(h.confidence for h in hits) < ACCEPT:
-            seen: dict[str, list[tuple[str, float, int]]] = {}
+            seen: Seen = {}
             for reading, at in dict.fromkeys(((literal, 1.0), (fine, 1.0), (core, cost))):
                 if 4 <= len(reading) <= SAID_TWICE_MAX:
                     hits += self._said_twice(reading, at, seen)
@@ -203,7 +194,7 @@ class Understander:
             exact = self._encode_input(near_words_unknown(plain, tokens), tokens, runs=False)
             hits += [
                 Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
-                for h in self._hits(exact, 4)
+                for h in self._index.hits(exact, 4)
                 if h.template in self._wild_templates
             ]
             hits += self._tail_hits(literal)
@@ -323,7 +314,7 @@ class Understander:
         starts = sorted(min(t.start for t in encoding[k].tags) for k in runs)
         leading = frozenset(m for m in marks.covered if any(m < s <= m + 3 for s in starts))
         confidence = self._evidence.confidence(tags, outside, tokens, leading)
-        return Hit(self._items_template, confidence, (Symbol(ITEMS, tags),), self._code(ITEMS), ITEMS_FIRST_RANK)
+        return Hit(self._items_template, confidence, (Symbol(ITEMS, tags),), self._index.code(ITEMS), ITEMS_FIRST_RANK)
 
     def _clear_option(self, symbol: Symbol) -> bool:
         """An option (with its amount) heard well enough to join an item across an aside; a near miss
@@ -356,16 +347,16 @@ class Understander:
         "something to {query}" fits "something to wash my clothes with"."""
         hits: list[Hit] = []
         for k in range(1, len(encoding)):
-            before = "".join(self._code(s.name) for s in encoding[:k])
+            before = "".join(self._index.code(s.name) for s in encoding[:k])
             for index in self._tail_wild.get(before, ()):
                 rest = tuple(Tag(t.start, t.end, "unknown", "", 0.0) for s in encoding[k:] for t in s.tags)
                 reading = (*encoding[:k], Symbol(UNKNOWN, rest))
-                query = before + self._code(UNKNOWN)
-                hits.append(Hit(index, self._quality(reading, query, index) * FALLBACK_FACTOR, reading, query, 4))
+                query = before + self._index.code(UNKNOWN)
+                hits.append(Hit(index, self._index.quality(reading, query, index) * FALLBACK_FACTOR, reading, query, 4))
         return hits
 
     def _said_twice(
-        self, core: tuple[Symbol, ...], cost: float, seen: dict[str, list[tuple[str, float, int]]]
+        self, core: tuple[Symbol, ...], cost: float, seen: Seen
     ) -> list[Hit]:
         """One request said twice in other words ("i'm done, you can check me out", "yes, that's
         right, go ahead"): both halves read as the same intent, each sure enough on its own. One half
@@ -374,7 +365,7 @@ class Understander:
         found: list[Hit] = []
         for cut in range(2, len(core) - 1):
             halves = (core[:cut], core[cut:])
-            if not any("".join(self._code(s.name) for s in half) in self._whole for half in halves):
+            if not any(self._index.is_sentence(half) for half in halves):
                 continue
             first, second = (self._sure_intents(half, seen) for half in halves)
             for intent in first.keys() & second.keys():
@@ -384,52 +375,15 @@ class Understander:
                 found.append(Hit(better.template, confidence, better.encoding, better.query, better.rank))
         return found
 
-    def _sure_intents(self, part: tuple[Symbol, ...], seen: dict[str, list[tuple[str, float, int]]]) -> dict[str, Hit]:
+    def _sure_intents(self, part: tuple[Symbol, ...], seen: Seen) -> dict[str, Hit]:
         """The best hit per intent that ``part`` alone is understood as, other than orders."""
         best: dict[str, Hit] = {}
-        for h in self._hits(part, 4, seen):
+        for h in self._index.hits(part, 4, seen):
             if h.confidence >= ACCEPT and h.template not in self._wild_templates | self._ordering:
                 intent = self.grammar.templates[h.template].intent
                 if intent not in best or h.confidence > best[intent].confidence:
                     best[intent] = h
         return best
-
-    def _hits(
-        self, encoding: tuple[Symbol, ...], rank: int, seen: dict[str, list[tuple[str, float, int]]] | None = None
-    ) -> list[Hit]:
-        """The grammar sentences nearest to ``encoding``; ``seen`` keeps the search per query."""
-        query = "".join(self._code(s.name) for s in encoding)
-        found = seen.get(query) if seen is not None else None
-        if found is None:
-            found = process.extract(
-                query,
-                self._sentences,
-                scorer=Levenshtein.normalized_similarity,
-                limit=TOP_SENTENCES,
-                score_cutoff=0.3,
-            )
-            if seen is not None:
-                seen[query] = found
-        return [
-            Hit(index, similarity * self._quality(encoding, query, index), encoding, query, rank)
-            for _, similarity, index in found
-        ]
-
-    def _code(self, name: str) -> str:
-        code = self._codes.get(name)
-        if code is None:
-            code = chr(0x4E00 + len(self._codes))
-            self._codes[name] = code
-        return code
-
-    def _encode_template(self, template: Template) -> str:
-        out = []
-        for token in template.tokens:
-            if isinstance(token, Slot):
-                out.append(self._code(UNKNOWN if token.list_name in self.wildcards else slot_symbol(token.list_name)))
-            else:
-                out.append(self._code(stem(token)))
-        return "".join(out)
 
     def _encode_input(
         self, tags: list[Tag], tokens: Sequence[str], *, runs: bool, marks: Marks = NO_MARKS
@@ -468,21 +422,6 @@ class Understander:
         return tuple(merged)
 
     # --- scoring and slots ----------------------------------------------------------------------------
-
-    def _quality(self, encoding: tuple[Symbol, ...], query: str, index: int) -> float:
-        sentence = self._sentences[index]
-        captured = {j for i, j in aligned(sentence, query) if sentence[i] == self._code(UNKNOWN)}
-        quality = 1.0
-        scores = [t.heard for s in encoding for t in s.tags if t.kind != "unknown"]
-        if scores:
-            # Half the mean, half the worst: one badly heard word among good ones still counts.
-            quality *= 0.5 * sum(scores) / len(scores) + 0.5 * min(scores)
-        for j, s in enumerate(encoding):
-            if s.name == UNKNOWN and j not in captured:
-                quality *= UNEXPLAINED_PENALTY ** len(s.tags)
-            elif s.name == ITEMS:
-                quality *= GAP_PENALTY ** sum(t.kind == "unknown" for t in s.tags)
-        return quality
 
     def _result(
         self, text: str, tokens: Sequence[str], hit: Hit, others: tuple[IntentGuess, ...], marks: Marks

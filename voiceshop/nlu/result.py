@@ -17,6 +17,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+AMBIGUITY_MARGIN = 0.05
+"""Two candidates closer than this are a question, not a choice."""
+
+
 class Candidate(_Model):
     """One thing a mention may refer to."""
 
