@@ -70,13 +70,18 @@ class MicroWakeWordDetector:
     def feed(self, chunk: Samples) -> bool:
         self._seen += len(chunk)
         fired = False
+        heard: list[float] = []
         for features in self._features.process_streaming(chunk.astype("<i2").tobytes()):
             probability = self._model.process_streaming_prob(features)
             if probability is None:
                 continue
-            self.probability = float(probability)
-            if self.probability > self.cutoff and self._seen >= self._quiet_until:
+            heard.append(float(probability))
+            if heard[-1] > self.cutoff and self._seen >= self._quiet_until:
                 fired = True
+        if heard:
+            # the model runs once per 30 ms (three 10 ms feature frames); the other calls answer 0.0
+            # while it gathers frames, so the chunk's probability is the largest answer, not the last
+            self.probability = max(heard)
         if fired:
             self._quiet_until = self._seen + round(REFRACTORY * RATE)
         return fired
