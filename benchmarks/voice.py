@@ -39,9 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -276,29 +274,12 @@ WAKE_EVERY = 240.0
 SEED = 1
 
 
-class _Watched:
-    """The programme as the loop's source, noting the wake word model's probability after each chunk."""
-
-    def __init__(self, programme: Any, loop: Any) -> None:
-        self.programme, self.loop, self.name = programme, loop, programme.name
-        self.peaks: list[float] = []
-
-    def chunks(self) -> Iterator[Any]:
-        for chunk in self.programme.chunks():
-            yield chunk  # the loop hears it before asking for the next one
-            self.peaks.append(self.loop.wake.probability)
-
-    def drain(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
     import os
+    from collections.abc import Iterator
 
-    from tests.broadcast import Programme
+    from tests.broadcast import Piece, Programme
+    from voiceshop.audio.pcm import Samples
     from voiceshop.audio.sink import Silent
     from voiceshop.runtime import Assistant
     from voiceshop.runtime.engines import open_recognizer
@@ -308,13 +289,31 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
     from voiceshop.storage.orders import OrderRepository
     from voiceshop.tts.voice import Pyttsx3Voice
 
+    class Watched:
+        """The programme as the loop's source, noting the wake word model's probability after each chunk."""
+
+        def __init__(self, programme: Programme, loop: VoiceLoop) -> None:
+            self.programme, self.loop, self.name = programme, loop, programme.name
+            self.peaks: list[float] = []
+
+        def chunks(self) -> Iterator[Samples]:
+            for chunk in self.programme.chunks():
+                yield chunk  # the loop hears it before it asks for the next one
+                self.peaks.append(getattr(self.loop.wake, "probability", 0.0))
+
+        def drain(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
     recognizer = open_recognizer("whisper", "en")
     with tempfile.TemporaryDirectory() as folder:
         db = Database(Path(folder) / "bench.db")
         slug = open_shop(db, str(ROOT / "examples" / "coffee-bar"))
         loop = VoiceLoop(Assistant(db, slug, device="bench"), recognizer, Pyttsx3Voice(), Silent())
         programme = Programme(hours * 3600, seed=SEED, wake_every=WAKE_EVERY)
-        source = _Watched(programme, loop)
+        source = Watched(programme, loop)
         started = time.perf_counter()
         loop.run(source)
         elapsed = time.perf_counter() - started
@@ -339,7 +338,7 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
                 ("talk", "near", "music", "noise", "tv")}  # fmt: skip
     chunk = 0.03
 
-    def peak(piece: Any) -> float:
+    def peak(piece: Piece) -> float:
         return max(source.peaks[int(piece.start / chunk) : int(piece.end / chunk) + 1], default=0.0)
 
     others = sorted(((peak(p), p) for p in programme.pieces if p.kind != "wake"), key=lambda x: -x[0])
@@ -367,14 +366,12 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
 
 
 def main() -> None:
+    if sys.argv[1:3] == ["--child", "activations"]:
+        print(json.dumps(activations(*(float(h) for h in sys.argv[3:4])), ensure_ascii=False))
+        return
+
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        mode = sys.argv[2]
-        if mode == "interrupt":
-            found = interrupt()
-        elif mode == "activations":
-            found = activations(float(sys.argv[3]) if len(sys.argv) > 3 else ACTIVATION_HOURS)
-        else:
-            found = measure(mode)
+        found = interrupt() if sys.argv[2] == "interrupt" else measure(sys.argv[2])
         print(json.dumps(found, ensure_ascii=False))
         return
     engines = sys.argv[1:] or ["whisper", "vosk", "interrupt", "activations"]

@@ -61,7 +61,10 @@ class MicroWakeWordDetector:
             ) from None
         self._features: Any = MicroWakeWordFeatures()
         self.name = key
+        self.model_path = str(self._model.tflite_model)
+        """The TensorFlow Lite model file (inside the pymicro-wakeword package)."""
         self.cutoff = float(cutoff if cutoff is not None else self._model.probability_cutoff)
+        """The probability (averaged over the model's sliding window) above which it fires."""
         self.probability = 0.0
         """The latest probability the model gave (for logs and tuning)."""
         self._seen = 0

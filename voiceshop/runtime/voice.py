@@ -64,6 +64,11 @@ WAKE_PHRASE_MATCH = 65.0
 WAKE_WORD_MATCH = 80.0
 
 
+def echo_canceller() -> EchoCanceller:
+    """The echo canceller barge-in hears the microphone through (the played reply is its reference)."""
+    return NlmsEchoCanceller()
+
+
 @dataclass(frozen=True)
 class ListenSettings:
     activation: Activation = "wake"
@@ -146,7 +151,7 @@ class VoiceLoop:
             except LanguageError:
                 self.log(f"(barge-in: no stop or cancel words for {recognizer.language!r}; the wake word cuts replies)")
             else:
-                self.spotter = InterruptSpotter(recognizer, language, echo or NlmsEchoCanceller(), self.vad)
+                self.spotter = InterruptSpotter(recognizer, language, echo or echo_canceller(), self.vad)
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
