@@ -357,10 +357,14 @@ class Maker:
 class Programme:
     """The stream, as an ``AudioSource``: ``seconds`` of pieces, chosen and made from ``seed``."""
 
-    def __init__(self, seconds: float, *, seed: int = 1, wake_every: float | None = None) -> None:
+    def __init__(
+        self, seconds: float, *, seed: int = 1, wake_every: float | None = None, kinds: dict[str, float] | None = None
+    ) -> None:
         self.seconds = seconds
         self.seed = seed
         self.wake_every = wake_every
+        self.kinds = kinds or KINDS
+        """The share of time each kind of piece takes (``KINDS`` unless given)."""
         self.name = f"programme (seed {seed})"
         self.pieces: list[Piece] = []
         self.making = 0.0
@@ -380,7 +384,7 @@ class Programme:
     def _pieces(self) -> Iterator[Samples]:
         rng = np.random.default_rng(self.seed)
         make = Maker(rng)
-        kinds, shares = list(KINDS), np.array(list(KINDS.values()))
+        kinds, shares = list(self.kinds), np.array(list(self.kinds.values()))
         at = 0.0
         next_wake = self.wake_every / 2 if self.wake_every else None
         while at < self.seconds:
