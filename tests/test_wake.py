@@ -137,12 +137,12 @@ def test_talk_it_cannot_understand_is_not_listened_to_for_long(
     db, slug = coffee_db
     talk = ["the bridge will be closed until the end of the month", "the train was forty minutes late again",
             "we should paint the kitchen a lighter colour"]  # fmt: skip
-    audio = conversation(["okay nabu", *talk, "okay nabu, two lattes please"], gap=0.9)
+    audio = conversation(["okay nabu", *talk, "okay nabu", ORDER[1]], gap=0.9)
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), Silent())
     loop.run(SamplesSource(audio))
     assert MISSES_BEFORE_WAKE == 2
     assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "ignored", "woke", "answered"]
-    assert Assistant(db, slug, device="kiosk").understand(loop.turns[-1].said).items[0].sku == "DRK-LATTE"
+    assert "DRK-LATTE" in {i.sku for i in Assistant(db, slug, device="kiosk").understand(loop.turns[-1].said).items}
 
 
 def test_a_stream_of_other_sound_wakes_it_only_where_it_was_called(
