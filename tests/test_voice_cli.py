@@ -12,8 +12,10 @@ import pytest
 from tests.speech import conversation, needs_espeak, say
 from tests.test_voice import ORDER
 from voiceshop.audio.pcm import RATE, read_wav, write_wav
+from voiceshop.runtime.engines import open_voice
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
+from voiceshop.tts.piper_voice import PiperVoice, piper_installed
 
 COFFEE = str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar")
 Vs = Callable[..., str]
@@ -85,7 +87,6 @@ def test_devices_doctor_and_models(vs: Vs, tmp_path: Path, monkeypatch: pytest.M
     report = vs("doctor")
     assert "ok       whisper: whisper model in" in report and "speech out" in report
     assert "PROBLEM  vosk: no vosk speech model for language 'en'" in report
-    assert "ok       wake word: model 'okay nabu' loaded" in report and "piper voice" in report
     listing = vs("models", "list")
     assert "vosk-en-us-small" in listing and "packaged" in listing
     assert vs("models", "path", "whisper-tiny-en").strip().endswith("model")
@@ -94,3 +95,37 @@ def test_devices_doctor_and_models(vs: Vs, tmp_path: Path, monkeypatch: pytest.M
     assert "known models" in vs("models", "pull", "vosk-klingon", code=1)
     assert "pip uninstall" in vs("models", "remove", "whisper-tiny-en", code=1)
     assert "unknown engine" in vs("transcribe", str(tmp_path / "x.wav"), "--engine", "sphinx", code=1)
+
+
+def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs) -> None:
+    report = lines_of(vs("doctor"))
+    wake = report["wake word"]
+    assert wake.startswith("ok") and "'okay nabu' (microWakeWord model okay_nabu.tflite, fires above 0.85" in wake
+    assert "also packaged: hey jarvis, hey mycroft, alexa" in wake
+    assert "Silero VAD, model ggml-silero-v" in report["voice activity"]
+    # the voice the loop itself picks: Piper where its extra and a voice for the language are here
+    voice = open_voice("auto", "en")
+    if isinstance(voice, PiperVoice):
+        assert report["voice"].startswith(f"ok       voice: Piper, voice {voice.model_path}")
+    else:
+        assert "espeak-ng" in report["voice"] and "pip install 'voiceshop[piper]'" in report["voice"]
+    barge_in = report["barge-in"]
+    assert "on with a microphone" in barge_in and "NlmsEchoCanceller" in barge_in and "stop: stop" in barge_in
+
+    other = lines_of(vs("doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de"))
+    assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]
+    assert "espeak-ng" in other["voice"] and "because asked for with --tts espeak" in other["voice"]
+    assert "none for 'de', so only the wake word cuts a reply" in other["barge-in"]
+    if piper_installed():
+        german = lines_of(vs("doctor", "--language", "de"))["voice"]
+        assert "espeak-ng" in german and "no Piper voice for language 'de'" in german
+
+    # a wrong choice is a problem line saying what there is, not a failure of the whole report
+    wrong = lines_of(vs("doctor", "--wake-word", "hey shop", "--tts", "sphinx"))
+    assert wrong["wake word"].startswith("PROBLEM") and "choose one of: okay nabu" in wrong["wake word"]
+    assert wrong["voice"].startswith("PROBLEM") and "unknown voice engine 'sphinx'" in wrong["voice"]
+
+
+def lines_of(report: str) -> dict[str, str]:
+    """The doctor's lines by what they check ("ok       wake word: ..." -> "wake word")."""
+    return {line[9:].split(":")[0]: line for line in report.splitlines() if line[:9].strip() in ("ok", "PROBLEM")}

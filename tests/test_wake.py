@@ -14,18 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.broadcast import Programme
 from tests.speech import conversation, fan_noise, kitchen_noise, needs_espeak, say
 from tests.test_voice import ORDER, check_order_placed
 from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.pcm import RATE, Samples, silence
-from voiceshop.audio.sink import WavFolder
+from voiceshop.audio.sink import Silent, WavFolder
 from voiceshop.audio.source import SamplesSource, split
 from voiceshop.audio.wakeword import MicroWakeWordDetector
 from voiceshop.errors import AudioError
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.voice import MISSES_BEFORE_WAKE, VoiceLoop
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.tts.voice import Pyttsx3Voice
@@ -126,3 +127,38 @@ def test_wake_word_and_command_in_one_breath(
     assert "lattes" in loop.turns[1].said and "nabu" not in loop.turns[1].said
     check_order_placed(db, loop, tmp_path)
     assert len(OrderRepository(db).list()) == 1
+
+
+def test_talk_it_cannot_understand_is_not_listened_to_for_long(
+    coffee_db: tuple[Database, str], whisper: Recognizer
+) -> None:
+    """Woken by mistake (here: on purpose), the device hears what follows; after two turns it could
+    not understand it listens for the wake word again, and a shopper who calls it is heard as ever."""
+    db, slug = coffee_db
+    talk = ["the bridge will be closed until the end of the month", "the train was forty minutes late again",
+            "we should paint the kitchen a lighter colour"]  # fmt: skip
+    audio = conversation(["okay nabu", *talk, "okay nabu", ORDER[1]], gap=0.9)
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), Silent())
+    loop.run(SamplesSource(audio))
+    assert MISSES_BEFORE_WAKE == 2
+    assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "ignored", "woke", "answered"]
+    assert "DRK-LATTE" in {i.sku for i in Assistant(db, slug, device="kiosk").understand(loop.turns[-1].said).items}
+
+
+def test_a_stream_of_other_sound_wakes_it_only_where_it_was_called(
+    coffee_db: tuple[Database, str], whisper: Recognizer
+) -> None:
+    """A minute of the kind of stream ``benchmarks/voice.py activations`` plays for hours: a song with
+    a sung line, a real "okay nabu, <order>" over the room, then people talking; through the loop."""
+    db, slug = coffee_db
+    programme = Programme(40, seed=22, wake_every=40.0, kinds={"talk": 1, "music": 1, "tv": 1, "noise": 1})
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), Silent())
+    loop.run(programme)
+    assert [p.kind for p in programme.pieces] == ["music", "wake", "talk"]
+    heard = [(t.outcome, programme.piece_at(t.utterance.start).kind) for t in loop.turns if t.outcome != "ignored"]
+    assert heard == [("woke", "wake"), ("answered", "wake")]
+    assert any(t.outcome == "ignored" for t in loop.turns)  # the song and the talk reached the endpointer
+    assert OrderRepository(db).list() == []
+    # the same seed, the same sound
+    first, again = (np.concatenate(list(Programme(6, seed=22).chunks())) for _ in range(2))
+    assert np.array_equal(first, again) and not np.array_equal(first, np.concatenate(list(Programme(6).chunks())))

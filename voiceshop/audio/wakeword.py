@@ -61,7 +61,10 @@ class MicroWakeWordDetector:
             ) from None
         self._features: Any = MicroWakeWordFeatures()
         self.name = key
+        self.model_path = str(self._model.tflite_model)
+        """The TensorFlow Lite model file (inside the pymicro-wakeword package)."""
         self.cutoff = float(cutoff if cutoff is not None else self._model.probability_cutoff)
+        """The probability (averaged over the model's sliding window) above which it fires."""
         self.probability = 0.0
         """The latest probability the model gave (for logs and tuning)."""
         self._seen = 0
@@ -70,13 +73,18 @@ class MicroWakeWordDetector:
     def feed(self, chunk: Samples) -> bool:
         self._seen += len(chunk)
         fired = False
+        heard: list[float] = []
         for features in self._features.process_streaming(chunk.astype("<i2").tobytes()):
             probability = self._model.process_streaming_prob(features)
             if probability is None:
                 continue
-            self.probability = float(probability)
-            if self.probability > self.cutoff and self._seen >= self._quiet_until:
+            heard.append(float(probability))
+            if heard[-1] > self.cutoff and self._seen >= self._quiet_until:
                 fired = True
+        if heard:
+            # the model runs once per 30 ms (three 10 ms feature frames); the other calls answer 0.0
+            # while it gathers frames, so the chunk's probability is the largest answer, not the last
+            self.probability = max(heard)
         if fired:
             self._quiet_until = self._seen + round(REFRACTORY * RATE)
         return fired

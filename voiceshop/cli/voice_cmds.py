@@ -16,16 +16,20 @@ from voiceshop.audio.endpoint import EndpointSettings
 from voiceshop.audio.pcm import Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
-from voiceshop.audio.wakeword import WAKE_WORDS, MicroWakeWordDetector
+from voiceshop.audio.vad import SileroVad
+from voiceshop.audio.wakeword import REFRACTORY, WAKE_WORDS, MicroWakeWordDetector
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json, emit_json_line, table
-from voiceshop.errors import VoiceshopError
+from voiceshop.errors import LanguageError, VoiceshopError
+from voiceshop.language import load as load_language
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.runtime.voice import ListenSettings, VoiceLoop, echo_canceller
 from voiceshop.storage.privacy import prune_transcripts
+from voiceshop.tts.piper_voice import INSTALL as PIPER_INSTALL
+from voiceshop.tts.piper_voice import PiperVoice, piper_installed
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings, voices
 
 ENGINE = typer.Option("auto", "--engine", "-e", help=f"Recognition engine: {', '.join(ENGINES)}.")
@@ -88,7 +92,7 @@ def run(
         wake_word=wake_word,
         wake_phrase=wake_phrase,
         vad=vad,
-        barge_in=barge_in if barge_in is not None else source == "mic" and out is None,
+        barge_in=barge_in if barge_in is not None else barge_in_by_default(source, out),
         answer_window=answer_window,
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
@@ -113,6 +117,12 @@ def run(
         typer.echo("\nvoiceshop: stopped", err=True)
     finally:
         heard_from.close()
+
+
+def barge_in_by_default(source: str, out: Path | None) -> bool:
+    """Barge-in is for a live microphone and speaker: a recording cannot hear the replies, and a
+    folder of reply files is not a room."""
+    return source == "mic" and out is None
 
 
 def _enter_presses(loop: VoiceLoop) -> None:
@@ -211,8 +221,16 @@ def devices(as_json: bool = typer.Option(False, "--json")) -> None:
     table(["#", "NAME", "IN", "OUT", "RATE", "DEFAULT"], rows)
 
 
-def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
-    """What works on this machine for voice, and how to fix what does not."""
+def doctor(
+    ctx: typer.Context,
+    language: str = LANGUAGE,
+    wake_word: str = typer.Option(
+        ListenSettings().wake_word, "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."
+    ),
+    tts: str = TTS,
+    piper_voice: str | None = PIPER_VOICE,
+) -> None:
+    """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
 
     def check(what: str, test: object) -> None:
@@ -236,17 +254,59 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         name, path = pick_engine(kind, language, None)
         return f"{name} model in {path}"
 
-    def voice() -> str:
+    def espeak() -> str:
         found = voices()
         samples = Pyttsx3Voice().synthesize("ok")
         return f"{len(found)} voices; speech renders ({len(samples) / 16000:.1f} s for 'ok')"
 
-    def wake_word() -> str:
-        detector = MicroWakeWordDetector("okay nabu")
-        return f"model {detector.name!r} loaded (also: {', '.join(w for w in WAKE_WORDS if w != detector.name)})"
+    def wake() -> str:
+        detector = MicroWakeWordDetector(wake_word)
+        others = ", ".join(w for w in WAKE_WORDS if w != detector.name)
+        return (
+            f"{detector.name!r} (microWakeWord model {Path(detector.model_path).name}, fires above "
+            f"{detector.cutoff:.2f}, then not again for {REFRACTORY:.1f} s); also packaged: {others} (--wake-word)"
+        )
+
+    def activity() -> str:
+        vad = SileroVad()
+        threshold = EndpointSettings().vad_threshold
+        model = Path(vad.model_path).name
+        return f"{vad.name}, model {model}; speech at probability {threshold:.2f} or more (--no-vad)"
+
+    def voice() -> str:
+        found = open_voice(tts, language, VoiceSettings(), piper_voice)  # the loop's own choice
+        seconds = len(found.synthesize("ok")) / 16000
+        if isinstance(found, PiperVoice):
+            return f"Piper, voice {found.model_path} ({seconds:.1f} s for 'ok')"
+        if tts == "espeak":
+            why = "asked for with --tts espeak"
+        elif not piper_installed():
+            why = f"the optional Piper voice is not installed; for it, run: {PIPER_INSTALL}"
+        else:
+            why = (
+                f"no Piper voice for language {language!r} is installed; "
+                "see `voiceshop models list` and pull one, or pass --piper-voice FILE.onnx"
+            )
+        return f"espeak-ng ({seconds:.1f} s for 'ok'), because {why}"
+
+    def echo() -> str:
+        canceller = echo_canceller()  # the loop's own
+        what = (type(canceller).__doc__ or "").strip().splitlines()[0].rstrip(".")
+        default = "on" if barge_in_by_default("mic", None) else "off"
+        try:
+            phrases = load_language(language).interrupt_words
+            words = f"stop: {', '.join(phrases.stop)}; cancel: {', '.join(phrases.cancel)}"
+        except LanguageError:
+            words = f"none for {language!r}, so only the wake word cuts a reply"
+        return (
+            f"{default} with a microphone, off with --input FILE or --out DIR (--no-barge-in); echo canceller "
+            f"{type(canceller).__name__} ({what}; built in); it needs the wake word model and the "
+            f"language's interrupting phrases ({words})"
+        )
 
     check("sound devices", sound)
-    check("wake word", wake_word)
+    check("wake word", wake)
+    check("voice activity", activity)
     check("vosk", lambda: engine("vosk"))
     check("whisper", lambda: engine("whisper"))
     store = ModelStore()
@@ -255,14 +315,9 @@ def doctor(ctx: typer.Context, language: str = LANGUAGE) -> None:
         typer.echo(
             f"{'ok' if status.path else 'info':<8} model {entry.name}: {status.state} {status.path or status.detail}"
         )
-
-    def piper() -> str:
-        found = open_voice("piper", language)
-        samples = found.synthesize("ok")
-        return f"Piper voice {getattr(found, 'model_path', '')} renders ({len(samples) / 16000:.1f} s for 'ok')"
-
-    check("speech out", voice)
-    check("piper voice", piper)
+    check("speech out", espeak)
+    check("voice", voice)
+    check("barge-in", echo)
     check("store", lambda: state(ctx).db.check())
     if problems:
         typer.echo(f"\n{problems} problem(s); voiceshop still runs with what works (e.g. --input FILE.wav, --out DIR)")

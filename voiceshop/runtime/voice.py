@@ -10,7 +10,8 @@ Activation decides which commands reach the assistant:
 - ``always``: every command is heard.
 
 After a reply, and longer after one that asks a question, the shopper goes on without waking the
-device for a few seconds; a goodbye closes the conversation.
+device for a few seconds; a goodbye closes the conversation, and so do two turns in a row that were
+not understood (a TV that woke the device by mistake is not listened to for as long as it talks).
 Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
 microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
 With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
@@ -62,6 +63,16 @@ Cut = Literal["wake word", "stop", "cancel"]
 RECONNECT_EVERY = 1.0
 WAKE_PHRASE_MATCH = 65.0
 WAKE_WORD_MATCH = 80.0
+MISSES_BEFORE_WAKE = 2
+"""Turns in a row not understood (or with nothing recognised) since the device was last called, after
+which it listens for the wake word again rather than go on without it: a TV or a conversation that
+woke it by mistake is not listened to for as long as it goes on. A shopper it did not understand twice
+calls it again and is heard as before."""
+
+
+def echo_canceller() -> EchoCanceller:
+    """The echo canceller barge-in hears the microphone through (the played reply is its reference)."""
+    return NlmsEchoCanceller()
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class VoiceLoop:
         self._vocabulary_of: str | None = None
         self._wake = words(self.settings.wake_phrase) if self.settings.activation == "phrase" else []
         self._ended = False
+        self._missed = 0
+        """Turns not understood since the device was last called (wake word, wake phrase, a press)."""
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
         self._mic: Iterator[Samples] = iter(())
@@ -146,7 +159,7 @@ class VoiceLoop:
             except LanguageError:
                 self.log(f"(barge-in: no stop or cancel words for {recognizer.language!r}; the wake word cuts replies)")
             else:
-                self.spotter = InterruptSpotter(recognizer, language, echo or NlmsEchoCanceller(), self.vad)
+                self.spotter = InterruptSpotter(recognizer, language, echo or echo_canceller(), self.vad)
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
@@ -197,6 +210,7 @@ class VoiceLoop:
         for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
+                self._missed = 0
                 self._open(endpointer.now, self.settings.command_window)
                 self._earcon("listening")
             if self.wake is not None and self.wake.feed(chunk):
@@ -236,6 +250,7 @@ class VoiceLoop:
         """The wake word model fired: open the window for a command, greet a new session."""
         assert self.wake is not None
         self.log(f"(wake word: {self.wake.name})")
+        self._missed = 0
         self._open(now, self.settings.command_window)
         self._earcon("listening")
         empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
@@ -270,6 +285,8 @@ class VoiceLoop:
             self._record(utterance, transcript, "ignored", text)
             self.log(f"(ignored, no wake phrase: {text!r})" if text else "(ignored: noise)")
             return False
+        if woke:
+            self._missed = 0
         if woke and not said:
             self._open(now, self.settings.command_window)
             self._earcon("listening")
@@ -281,13 +298,17 @@ class VoiceLoop:
             self._record(utterance, transcript, "not_heard", "")
             self.log("(nothing recognised)")
             self._earcon("not_heard")
-            self._open(now, self.settings.answer_window)
+            self._missed += 1
+            if not self._given_up():
+                self._open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
         hypotheses = [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
         self.log(f"heard: {said}")
         turn = self._record(utterance, transcript, "answered", said)
         replies = self.assistant.hear_nbest(hypotheses)
+        # the dialog counts the misunderstandings in a row; the loop, those since it was last called
+        self._missed = self._missed + 1 if self.assistant.state().misses else 0
         cut = self._speak(replies, source, turn, detected)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
@@ -359,6 +380,7 @@ class VoiceLoop:
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
             self._open_until = 0.0
+            self._missed = 0
             self._earcon("listening")
             self._open(self._endpointer.now, self.settings.command_window)
         elif cut == "stop":
@@ -380,11 +402,23 @@ class VoiceLoop:
         if self._speak(replies, source, turn, time.perf_counter()) is None:
             self._after(replies, self._endpointer.now)
 
+    def _given_up(self) -> bool:
+        """Whether the turns since the last call went unheard or not understood too often to go on
+        listening without the wake word (``MISSES_BEFORE_WAKE``); if so, no window stays open."""
+        if self._missed < MISSES_BEFORE_WAKE or self.settings.activation == "always":
+            return False
+        self._open_until = 0.0
+        self.log(f"(not understood {self._missed} times in a row: listening for the wake word again)")
+        return True
+
     def _after(self, replies: Sequence[Reply], now: float) -> None:
-        """The windows a finished answer leaves open (none after a goodbye)."""
+        """The windows a finished answer leaves open (none after a goodbye, nor after turns in a row
+        that were not understood)."""
         if any(r.end for r in replies):
             self._open_until = 0.0
             self._ended = True
+        elif self._given_up():
+            return
         else:
             # the shopper is mid-conversation: a question's answer, or "that's all" after an item
             asked = any(r.expects_answer for r in replies)
