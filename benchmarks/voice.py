@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -160,17 +161,32 @@ INTERRUPT_REPLIES = [
     "To interrupt me, say stop. Or say cancel.",
 ]
 OTHER_TALK = ["yes please", "hold on", "two lattes", "what did you say", "no", "make it a large"]
-ECHO_LEVELS = [-6.0, 0.0, 6.0, 12.0]
-"""dB of the reply's echo against the shopper's voice: +12 is a speaker right by the microphone."""
+ECHO_ROOMS: dict[str, dict[str, Any]] = {
+    "echo -6 dB": {"echo_db": -6.0},
+    "echo +0 dB": {"echo_db": 0.0},
+    "echo +6 dB": {"echo_db": 6.0},
+    "echo +12 dB": {"echo_db": 12.0},
+    "echo +6 dB, clipping microphone": {"echo_db": 6.0, "headroom_db": 10.0},
+    "echo +0 dB, 400 ms late": {"echo_db": 0.0, "delay": 0.4},
+    "echo +0 dB, 150 -> 300 ms late": {"echo_db": 0.0, "delay": 0.15, "moves": (1.5, 0.3)},
+}
+"""The rooms (``tests.room.Room`` settings): dB of the reply's echo against the shopper's voice (+12
+is a speaker right by the microphone), a microphone that clips 10 dB above the shopper's speech, a
+speaker 400 ms late (Bluetooth), and one whose delay doubles during the greeting (``moves``: seconds
+into the greeting, new delay)."""
+PACED = 10
+"""Replies with other talk over them played in real time, for the reply's longest pause."""
 
 
-def interrupt() -> dict[str, object]:
+def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     import os
+    import time
 
     from tests.room import Room, at_level, rms, spoken, through
     from tests.speech import fan_noise, say
     from voiceshop.audio.echo import NlmsEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.source import CHUNK
     from voiceshop.audio.vad import SileroVad
     from voiceshop.language import load
     from voiceshop.runtime import Assistant
@@ -195,7 +211,8 @@ def interrupt() -> dict[str, object]:
     # other things a shopper says over a reply: none of them may cut it
     others = [at_level(say(w), 3000.0) for w in OTHER_TALK]
     result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
-    for echo_db in ECHO_LEVELS:
+    for name in rooms or list(ECHO_ROOMS):
+        setting = ECHO_ROOMS[name]
         hits = {w: 0 for w in words}
         tries = {w: 0 for w in words}
         false_cuts, reply_seconds, delays, computes, decoded, talk_cuts = 0, 0.0, [], [], 0, 0
@@ -210,7 +227,7 @@ def interrupt() -> dict[str, object]:
                     i = round((len(warm) / RATE + at) * RATE)
                     shopper[i : i + len(said)] = said[: len(shopper) - i]
                     end = at + spoken(said)[1]
-                room = Room(shopper, echo_db=echo_db, noise=fan_noise(), reply_level=level)
+                room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
                 spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
                 found: list[Spotted] = []
 
@@ -249,7 +266,7 @@ def interrupt() -> dict[str, object]:
                 delays.append(cut - end + found[-1].compute_seconds)
                 computes.append(found[-1].compute_seconds)
         ordered = sorted(delays)
-        result[f"echo {echo_db:+.0f} dB"] = {
+        result[name] = {
             "detected": {w: f"{hits[w]}/{tries[w]}" for w in words},
             "false_cuts_per_hour": round(false_cuts / (reply_seconds / 3600), 1),
             "false_cuts": false_cuts,
@@ -264,12 +281,41 @@ def interrupt() -> dict[str, object]:
             "other_talk_cut": f"{talk_cuts}/{len(replies)}",
             "segments_decoded": decoded,
         }
+    if rooms is None or "paced" in rooms:
+        # live: the microphone paced in real time, other talk decoded while the reply goes on
+        pauses, decoded = [], 0
+        for n, reply in enumerate(replies[:PACED]):
+            shopper = silence(len(reply) / RATE + 0.5)
+            said = others[n % len(others)]
+            i = round(min(0.6 + (n % 4) * 0.5, len(reply) / RATE - 1.0) * RATE)
+            shopper[i : i + len(said)] = said[: len(shopper) - i]
+            room = Room(shopper, noise=fan_noise(), reply_level=level, realtime=True)
+            spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
+            spotter.canceller.delay = round(0.045 * RATE)  # as if warmed by the greeting
+            fed: list[float] = []
+
+            def paced(piece: Samples, chunk: Samples, spotter: InterruptSpotter = spotter, fed: list[float] = fed) -> bool:
+                fed.append(time.perf_counter())
+                spotter.play(piece)
+                return spotter.hear(chunk)[1] is not None
+
+            spotter.start()
+            through(room, reply, paced)
+            decoded += spotter.decoded
+            pauses.append(max(b - a for a, b in zip(fed, fed[1:], strict=False)) - CHUNK / RATE)
+        result["live, other talk over 0 dB echo"] = {
+            "longest_reply_pause_ms": {
+                "median": round(statistics.median(pauses) * 1000),
+                "max": round(max(pauses) * 1000),
+            },
+            "segments_decoded": decoded,
+        }
     return result
 
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        found = interrupt() if sys.argv[2] == "interrupt" else measure(sys.argv[2])
+        found = interrupt(sys.argv[3:] or None) if sys.argv[2] == "interrupt" else measure(sys.argv[2])
         print(json.dumps(found, ensure_ascii=False))
         return
     engines = sys.argv[1:] or ["whisper", "vosk", "interrupt"]

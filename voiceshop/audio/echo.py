@@ -7,6 +7,16 @@ sharp even through a coloured room), then a normalised LMS filter over the delay
 the room's response and subtracts its estimate of the echo: what is left (the residual) is the
 shopper, the room's noise, and a little echo the filter did not catch.
 
+A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms,
+and the buffering changes while they play. The delay is found again every ``TRACK_EVERY`` over the
+last ``TRACK_WINDOW`` of sound, and a new one that two estimates in a row agree on replaces the old
+one (the room's response moved as a whole, so the filter learnt stays valid at the new delay).
+
+A microphone whose gain is set too high clips: where the echo is louder than its full scale it
+hears a flattened echo, which no linear filter explains. The canceller notices the level the
+microphone saturates at (many samples piled up at one peak), predicts the echo clipped at that level,
+and learns only from samples below it, so a few clipped peaks do not spoil the room's response.
+
 It also tells double talk from echo: a chunk is ``near_end`` (someone is speaking over the reply)
 when the residual is clearly louder than the echo the filter expected to leave behind (the echo
 estimate over the echo return loss enhancement it has been reaching). The filter adapts only on
@@ -28,8 +38,8 @@ from voiceshop.audio.pcm import RATE, Samples
 
 Floats = npt.NDArray[np.float64]
 
-MAX_DELAY = 0.25
-"""Seconds: the longest speaker-to-microphone delay looked for (buffers plus the room)."""
+MAX_DELAY = 0.6
+"""Seconds: the longest speaker-to-microphone delay looked for (a Bluetooth speaker's buffers plus the room)."""
 TAPS = 384
 """Filter length in samples (24 ms of the room's response after the direct sound)."""
 LEAD = 32
@@ -40,6 +50,26 @@ BLOCK = 16
 """Samples per filter update (the weights change every millisecond, not every sample)."""
 DELAY_AFTER = 0.5
 """Seconds of loud reference needed before the delay is estimated."""
+SHARP = 8.0
+"""A correlation peak this many times the mean is an echo (a few is noise)."""
+TRACK_EVERY = 0.25
+"""Seconds between two new estimates of the delay while a sound plays."""
+TRACK_WINDOW = 1.0
+"""Seconds of the microphone each new estimate looks at."""
+DOUBT_EVERY = 0.09
+"""... and while the residual is louder than the echo should leave (a moved delay, or someone speaking)."""
+MOVED = 8
+"""Samples: a new estimate this far from the delay in use is a move (closer is the same delay)."""
+VERIFY = 0.2
+"""Seconds of the latest sound a new delay is tried on: it is taken when the filter leaves less than
+``HALF`` of what it leaves at the delay in use (the shopper's voice is in both: no move)."""
+HALF = 0.5
+PILED = 4
+"""Samples of a chunk at its own peak (within ``FLAT``) that make that peak the microphone's full scale."""
+FLAT = 0.002
+"""How close to its peak a sample counts as piled up there (a clipped microphone gives one value)."""
+NEAR_FULL = 0.98
+"""Samples heard or expected above this share of the full scale are not learnt from (clipping)."""
 DOUBLE_TALK = 8.0
 """A residual this many times (in energy) the echo expected to remain is someone speaking (9 dB)."""
 FREEZE = 2.0
@@ -78,19 +108,32 @@ class EchoCanceller(Protocol):
         ...
 
 
-def estimate_delay(mic: Floats, reference: Floats, max_lag: int) -> tuple[int, float]:
-    """The lag (samples) at which ``reference`` best explains ``mic``, and how sharp the peak is
-    (its height over the mean height: a few is noise, tens is a clear echo)."""
+def correlate(mic: Floats, reference: Floats, max_lag: int) -> Floats:
+    """How well ``reference`` explains ``mic`` at each lag (samples, 0 to ``max_lag``), as the
+    height over the mean height: a few is noise, tens is a clear echo.
+
+    ``reference`` ends where ``mic`` ends; when it is longer, it holds what was played before the
+    microphone's window began (then every lag up to that lead is measured over the whole window)."""
+    lead = len(reference) - len(mic)
     n = 1 << int(np.ceil(np.log2(len(mic) + len(reference))))
     cross = np.fft.rfft(mic, n) * np.conj(np.fft.rfft(reference, n))
     cross /= np.abs(cross) + 1e-9  # PHAT: whiten, so the room's colour does not smear the peak
-    correlation = np.abs(np.fft.irfft(cross, n)[: max_lag + 1])
+    full = np.abs(np.fft.irfft(cross, n))
+    correlation = full[(np.arange(max_lag + 1) - lead) % n]  # lag L pairs mic[i] with reference[i + lead - L]
+    result: Floats = correlation / (np.mean(correlation) + 1e-12)
+    return result
+
+
+def estimate_delay(mic: Floats, reference: Floats, max_lag: int) -> tuple[int, float]:
+    """The lag at which ``reference`` best explains ``mic`` (see ``correlate``) and how sharp it is."""
+    correlation = correlate(mic, reference, max_lag)
     lag = int(np.argmax(correlation))
-    return lag, float(correlation[lag] / (np.mean(correlation) + 1e-12))
+    return lag, float(correlation[lag])
 
 
 class NlmsEchoCanceller:
-    """Delay by cross-correlation, then a block NLMS filter over the delayed reference."""
+    """Delay by cross-correlation (followed while it plays), then a block NLMS filter over the delayed
+    reference, its estimate clipped where the microphone clips."""
 
     def __init__(self, *, taps: int = TAPS, step: float = STEP, max_delay: float = MAX_DELAY) -> None:
         self.taps, self.step = taps, step
@@ -102,9 +145,14 @@ class NlmsEchoCanceller:
         """Residual energies of the background filter and of the one in use, over the last chunks learnt from."""
         self.delay: int | None = None
         """Samples from the speaker to the microphone, once estimated (kept from one sound to the next)."""
+        self.moves = 0
+        """How often the delay was found to have moved while a sound played."""
+        self.full_scale = 32767.0
+        """Where the microphone clips: int16's limit, or lower once its sound is seen piling up there."""
+        self._pile: tuple[float, int] = (0.0, 0)
         self.erle_db = 0.0
         """Echo return loss enhancement reached lately: how much quieter the residual is than the echo."""
-        self._near = False
+        self._near = self._doubt = False
         self._echoes: deque[float] = deque(maxlen=HOLD)
         self._levels: deque[float] = deque(maxlen=round(FLOOR_WINDOW * RATE / 480))
         self.start()
@@ -121,9 +169,10 @@ class NlmsEchoCanceller:
         pad = self.max_lag + self.taps + LEAD
         self._reference: Floats = np.zeros(pad)  # silence before the sound started
         self._origin = pad
-        self._heard: list[Floats] = []  # the microphone, kept until the delay is known
+        self._heard: Floats = np.zeros(0)  # the microphone lately, for the delay
         self._at = 0  # microphone samples seen since the start
-        self._near = False
+        self._tracked = 0  # ... when the delay was last estimated
+        self._near = self._doubt = False
 
     def play(self, samples: Samples) -> None:
         self._reference = np.concatenate([self._reference, samples.astype(np.float64)])
@@ -132,13 +181,11 @@ class NlmsEchoCanceller:
         mic = chunk.astype(np.float64)
         begin = self._at
         self._at += len(mic)
+        self._listen(mic)
         if self.delay is None:
-            self._heard.append(mic)
-            self._find_delay()
-            if self.delay is None:
-                self._near = False
-                return chunk
-        assert self.delay is not None
+            self._near = False
+            self._trim()
+            return chunk
         # window k (for microphone sample n) ends at reference sample n - delay + LEAD
         first = self._origin + begin - self.delay + LEAD - self.taps + 1
         need = first + len(mic) + self.taps - 1
@@ -146,7 +193,7 @@ class NlmsEchoCanceller:
             self._reference = np.concatenate([self._reference, np.zeros(need - len(self._reference))])
         reference = self._reference[first:need]
         windows = np.lib.stride_tricks.sliding_window_view(reference, self.taps)[:, ::-1]
-        estimate = windows @ self.weights
+        estimate = self._heard_as(windows @ self.weights)
         residual = mic - estimate
         echo_energy = float(np.mean(estimate**2))
         residual_energy = float(np.mean(residual**2))
@@ -159,7 +206,7 @@ class NlmsEchoCanceller:
         expected = left + NOISE_OVER_FLOOR * min(self._levels) + 1.0
         self.ratio = residual_energy / expected
         self._near = self.converged and residual_energy > DOUBLE_TALK * expected
-        doubt = self.converged and residual_energy > FREEZE * expected
+        self._doubt = doubt = self.converged and residual_energy > FREEZE * expected
         if float(np.mean(reference**2)) > 1.0 and not doubt:  # the speaker alone: something to learn from
             if echo_energy > 1.0 and mic_energy > 1.0:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
@@ -168,16 +215,24 @@ class NlmsEchoCanceller:
         self._trim()
         return np.clip(np.round(residual), -32768, 32767).astype(np.int16)
 
+    def _heard_as(self, echo: Floats) -> Floats:
+        """The echo as the microphone would give it: flattened at its full scale."""
+        return np.clip(echo, -self.full_scale, self.full_scale)
+
     def _learn(self, windows: Floats, mic: Floats, kept: float) -> None:
         """The background filter learns from the chunk; it becomes the one in use when it cancels more
         than the one in use did (``kept``: that one's residual energy). Double talk makes the background
         worse, not better, so the shopper's voice never reaches the filter in use; a background lost
-        in double talk starts again from the one in use."""
+        in double talk starts again from the one in use. Samples at or near the microphone's full scale
+        teach nothing (what the room did there was flattened away)."""
         left = 0.0
+        high = NEAR_FULL * self.full_scale
         for at in range(0, len(mic), BLOCK):
             x = windows[at : at + BLOCK]
-            e = mic[at : at + BLOCK] - x @ self._background
+            y = x @ self._background
+            e = mic[at : at + BLOCK] - self._heard_as(y)
             left += float(np.sum(e**2))
+            e = np.where((np.abs(mic[at : at + BLOCK]) < high) & (np.abs(y) < high), e, 0.0)
             power = float(np.sum(x[0] ** 2)) + self.taps * 100.0
             self._background += (self.step / len(x)) * (x.T @ e) / power
         self._scores.append((left, kept))
@@ -189,24 +244,66 @@ class NlmsEchoCanceller:
             self._background = self.weights.copy()
             self._scores.clear()
 
-    def _find_delay(self) -> None:
-        heard = np.concatenate(self._heard)
-        played = self._reference[self._origin : self._origin + len(heard)]
-        if len(played) < len(heard) or float(np.sum(np.abs(played) > 300)) < DELAY_AFTER * RATE * 0.5:
+    def _listen(self, mic: Floats) -> None:
+        """What the microphone says about itself and the delay: its full scale, when it clips, and
+        the delay, found at first and then again every ``TRACK_EVERY`` (see the module's docstring)."""
+        peak = float(np.max(np.abs(mic)))
+        if peak > 1000.0 and int(np.sum(np.abs(mic) >= peak * (1 - FLAT))) >= PILED:
+            level, seen = self._pile
+            self._pile = (level, seen + 1) if abs(level - peak) <= FLAT * peak else (peak, 1)
+            if self._pile[1] >= 3:  # the same flat top in three chunks: the microphone's limit
+                self.full_scale = min(32767.0, peak)
+        keep = round((4.0 if self.delay is None else TRACK_WINDOW) * RATE)
+        self._heard = np.concatenate([self._heard, mic])[-keep:]
+        every = TRACK_EVERY if not self._doubt else DOUBT_EVERY
+        if self.delay is not None and self._at - self._tracked < every * RATE:
             return
-        if len(heard) > 4 * RATE:  # never a clear echo: nothing to cancel, stop collecting
-            self._heard = []
+        heard = self._heard
+        played = self._reference[self._origin + self._at - len(heard) - self.max_lag : self._origin + self._at]
+        if len(heard) < DELAY_AFTER * RATE or float(np.sum(np.abs(played) > 300)) < DELAY_AFTER * RATE * 0.5:
             return
-        lag, sharpness = estimate_delay(heard, played, self.max_lag)
-        if sharpness >= 8.0:
+        self._tracked = self._at
+        correlation = correlate(heard, played, self.max_lag)
+        lag = int(np.argmax(correlation))
+        if correlation[lag] < SHARP:
+            if self.delay is None and len(heard) >= keep:  # never a clear echo: nothing to cancel
+                self._heard = np.zeros(0)
+            return
+        if self.delay is None:
             self.delay = lag
-            self._heard = []
+            return
+        # A move shows first as a peak beside the one at the delay in use (which fades as the window
+        # slides on): the best peaks away from it, and away from the span the filter covers (the
+        # room's own reflections are there), are tried too.
+        candidates = [lag]
+        for lo, hi in [(self.delay - MOVED, self.delay + MOVED + 1), (self.delay - LEAD, self.delay - LEAD + self.taps)]:
+            correlation[max(0, lo) : max(0, hi)] = 0.0
+            if correlation[other := int(np.argmax(correlation))] >= SHARP:
+                candidates.append(other)
+        recent = round(VERIFY * RATE)
+        for candidate in dict.fromkeys(candidates):
+            if abs(candidate - self.delay) > MOVED and self._misfit(candidate, recent) < HALF * self._misfit(
+                self.delay, recent
+            ):
+                # the room's response moved as a whole: the filter learnt is right at the new delay
+                self.delay = candidate
+                self.moves += 1
+                return
+
+    def _misfit(self, delay: int, count: int) -> float:
+        """What the filter in use leaves of the last ``count`` microphone samples at ``delay``."""
+        mic = self._heard[-count:]
+        first = self._origin + self._at - len(mic) - delay + LEAD - self.taps + 1
+        reference = self._reference[first : first + len(mic) + self.taps - 1]
+        reference = np.concatenate([reference, np.zeros(len(mic) + self.taps - 1 - len(reference))])
+        windows = np.lib.stride_tricks.sliding_window_view(reference, self.taps)[:, ::-1]
+        return float(np.sum((mic - self._heard_as(windows @ self.weights)) ** 2))
 
     def _trim(self) -> None:
-        """Forget reference the filter can no longer reach (a long reply must not grow without end)."""
-        if self.delay is None:
-            return
-        keep_from = self._origin + self._at - self.delay + LEAD - self.taps - RATE
+        """Forget reference the filter and the delay's estimate can no longer reach (a long reply must
+        not grow without end)."""
+        reach = max((self.delay or 0) - LEAD + self.taps, len(self._heard) + self.max_lag)
+        keep_from = self._origin + self._at - reach - RATE
         if keep_from > RATE:
             self._reference = self._reference[keep_from:]
             self._origin -= keep_from

@@ -10,14 +10,19 @@ a 10 s window, prompted with them), and counts only when the transcript is nothi
 language's stop or cancel phrases (``interrupt`` in ``language/<code>/words.yaml``): a word of the
 reply that the filter left behind would have to be heard as exactly "stop" to cut anything.
 
-Decoding blocks the speaker for its duration (about 0.3 s with Whisper on a loaded 2-core machine),
-and only when someone spoke over the reply: the reply pauses while it listens.
+Decoding (about 0.3 s with Whisper on a loaded 2-core machine) runs on a thread of its own, so the
+reply plays on smoothly while a segment is checked and stops only when a phrase is found: the loop
+asks ``hear`` for each chunk and gets the phrase at the first chunk after its decoding ended.
+A source faster than real time (a recording, a test's room) is not a live microphone: nobody hears
+the reply there, and the cut must land where the word ended on the audio's timeline whatever the
+machine's load, so the spotter waits for the decoding at once.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +47,11 @@ RESIDUAL_GAIN = 0.1
 """What is left of the reply away from double talk is turned down by this (20 dB)."""
 PAD = 0.2
 """Seconds of silence either side of what the recogniser hears."""
+AHEAD = 0.15
+"""Seconds the audio may run ahead of the clock over the last ``PACE_WINDOW`` and still be a live
+microphone's (a backlog caught up after a busy moment); more is a recording read as fast as it goes."""
+PACE_WINDOW = 1.0
+"""Seconds of audio over which the pace of the chunks is judged."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class Spotted:
     """The segment, on the reply's timeline (seconds since the reply started)."""
     transcript: Transcript
     compute_seconds: float
-    """Time spent decoding it (the speaker waited that long)."""
+    """Time spent decoding it (the reply played on meanwhile)."""
 
 
 class InterruptSpotter:
@@ -76,14 +86,27 @@ class InterruptSpotter:
         self.last: Transcript | None = None
         """What the recogniser made of the latest segment (for logs)."""
         self.decoded = 0
-        """Segments sent to the recogniser (each one paused the reply while it was decoded)."""
+        """Segments sent to the recogniser."""
+        self._decoder: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[Future[tuple[Transcript, float]], Utterance]] = deque()
+        self._pace: deque[tuple[float, float]] = deque(maxlen=round(PACE_WINDOW / CHUNK_S))
 
     def start(self) -> None:
-        """A reply starts playing."""
+        """A reply starts playing (what is still being decoded of the one before is dropped)."""
+        self.finish()
         self.canceller.start()
         self._endpointer.reset()
         self._endpointer.chunks_seen = 0
         self._heard.clear()
+        self._pace.clear()
+
+    def finish(self) -> Spotted | None:
+        """The reply has been played: the phrase in a segment still being decoded, if any."""
+        spotted = None
+        while self._pending:
+            found = self._result(*self._pending.popleft())
+            spotted = spotted or found
+        return spotted
 
     def play(self, samples: Samples) -> None:
         """What the speaker has just been given."""
@@ -96,16 +119,34 @@ class InterruptSpotter:
         near = self.canceller.near_end
         self._heard.append((residual, near))
         segment = self._endpointer.feed(residual, near=near)
-        if segment is None or segment.truncated or segment.duration > MAX_WORDS + SEGMENTS.pre_roll:
-            return residual, None
+        if segment is not None and not segment.truncated and segment.duration <= MAX_WORDS + SEGMENTS.pre_roll:
+            if self._decoder is None:
+                self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")
+            self._pending.append((self._decoder.submit(self._decode, self._words(segment)), segment))
+            self.decoded += 1
+        live = self._live()
+        while self._pending and (not live or self._pending[0][0].done()):
+            spotted = self._result(*self._pending.popleft())
+            if spotted is not None:
+                return residual, spotted
+        return residual, None
+
+    def _live(self) -> bool:
+        """Whether the chunks come in as a microphone gives them (see ``AHEAD``)."""
+        self._pace.append((self._endpointer.now, time.perf_counter()))
+        (audio, clock), (audio_now, clock_now) = self._pace[0], self._pace[-1]
+        return (audio_now - audio) - (clock_now - clock) <= AHEAD
+
+    def _decode(self, samples: Samples) -> tuple[Transcript, float]:
         started = time.perf_counter()
-        transcript = self.recognizer.spot(self._words(segment), self._phrases)
-        self.decoded += 1
+        transcript = self.recognizer.spot(samples, self._phrases)
+        return transcript, time.perf_counter() - started
+
+    def _result(self, decoding: Future[tuple[Transcript, float]], segment: Utterance) -> Spotted | None:
+        transcript, seconds = decoding.result()
         self.last = transcript
         kind = self.language.interruption(transcript.text)
-        if kind is None:
-            return residual, None
-        return residual, Spotted(kind, segment, transcript, time.perf_counter() - started)
+        return None if kind is None else Spotted(kind, segment, transcript, seconds)
 
     def _words(self, segment: Utterance) -> Samples:
         """What the recogniser hears of a segment: from just before its first chunk of double talk to

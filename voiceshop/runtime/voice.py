@@ -341,6 +341,12 @@ class VoiceLoop:
                 if cut is not None:
                     self.cut = reply
                     break
+            if cut is None and self._barge_in and self.spotter is not None:
+                # a phrase said near the reply's end may still be being decoded: it is heard all the same
+                spotted = self.spotter.finish()
+                if spotted is not None:
+                    playback.stop()
+                    cut, self.cut = spotted.kind, reply
             if cut is not None:
                 break
             playback.close()
@@ -355,6 +361,8 @@ class VoiceLoop:
             source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
             return None
         self.log(f"(reply cut short: {cut})")
+        if self.spotter is not None:
+            self.spotter.finish()  # the recogniser is the loop's again (what else was being checked is moot)
         self._endpointer.reset()
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
