@@ -32,6 +32,7 @@ printed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import resource
 import statistics
@@ -294,7 +295,9 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
             spotter.canceller.delay = round(0.045 * RATE)  # as if warmed by the greeting
             fed: list[float] = []
 
-            def paced(piece: Samples, chunk: Samples, spotter: InterruptSpotter = spotter, fed: list[float] = fed) -> bool:
+            def paced(
+                piece: Samples, chunk: Samples, spotter: InterruptSpotter = spotter, fed: list[float] = fed
+            ) -> bool:
                 fed.append(time.perf_counter())
                 spotter.play(piece)
                 return spotter.hear(chunk)[1] is not None
@@ -302,7 +305,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
             spotter.start()
             through(room, reply, paced)
             decoded += spotter.decoded
-            pauses.append(max(b - a for a, b in zip(fed, fed[1:], strict=False)) - CHUNK / RATE)
+            pauses.append(max(b - a for a, b in itertools.pairwise(fed)) - CHUNK / RATE)
         result["live, other talk over 0 dB echo"] = {
             "longest_reply_pause_ms": {
                 "median": round(statistics.median(pauses) * 1000),

@@ -52,7 +52,7 @@ DELAY_AFTER = 0.5
 """Seconds of loud reference needed before the delay is estimated."""
 SHARP = 8.0
 """A correlation peak this many times the mean is an echo (a few is noise)."""
-TRACK_EVERY = 0.25
+TRACK_EVERY = 0.5
 """Seconds between two new estimates of the delay while a sound plays."""
 TRACK_WINDOW = 1.0
 """Seconds of the microphone each new estimate looks at."""
@@ -211,7 +211,7 @@ class NlmsEchoCanceller:
             if echo_energy > 1.0 and mic_energy > 1.0:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
                 self.erle_db += 0.05 * (float(np.clip(erle, 0.0, 40.0)) - self.erle_db)
-            self._learn(windows, mic, float(np.sum(residual**2)))
+            self._learn(windows, mic, estimate, float(np.sum(residual**2)))
         self._trim()
         return np.clip(np.round(residual), -32768, 32767).astype(np.int16)
 
@@ -219,7 +219,7 @@ class NlmsEchoCanceller:
         """The echo as the microphone would give it: flattened at its full scale."""
         return np.clip(echo, -self.full_scale, self.full_scale)
 
-    def _learn(self, windows: Floats, mic: Floats, kept: float) -> None:
+    def _learn(self, windows: Floats, mic: Floats, estimate: Floats, kept: float) -> None:
         """The background filter learns from the chunk; it becomes the one in use when it cancels more
         than the one in use did (``kept``: that one's residual energy). Double talk makes the background
         worse, not better, so the shopper's voice never reaches the filter in use; a background lost
@@ -227,12 +227,15 @@ class NlmsEchoCanceller:
         teach nothing (what the room did there was flattened away)."""
         left = 0.0
         high = NEAR_FULL * self.full_scale
+        # far from the full scale (most chunks), nothing is clipped and nothing needs leaving out
+        loud = float(np.max(np.abs(mic))) > 0.5 * high or float(np.max(np.abs(estimate))) > 0.5 * high
         for at in range(0, len(mic), BLOCK):
             x = windows[at : at + BLOCK]
             y = x @ self._background
-            e = mic[at : at + BLOCK] - self._heard_as(y)
+            e = mic[at : at + BLOCK] - (self._heard_as(y) if loud else y)
             left += float(np.sum(e**2))
-            e = np.where((np.abs(mic[at : at + BLOCK]) < high) & (np.abs(y) < high), e, 0.0)
+            if loud:
+                e = np.where((np.abs(mic[at : at + BLOCK]) < high) & (np.abs(y) < high), e, 0.0)
             power = float(np.sum(x[0] ** 2)) + self.taps * 100.0
             self._background += (self.step / len(x)) * (x.T @ e) / power
         self._scores.append((left, kept))
@@ -276,7 +279,8 @@ class NlmsEchoCanceller:
         # slides on): the best peaks away from it, and away from the span the filter covers (the
         # room's own reflections are there), are tried too.
         candidates = [lag]
-        for lo, hi in [(self.delay - MOVED, self.delay + MOVED + 1), (self.delay - LEAD, self.delay - LEAD + self.taps)]:
+        span = self.delay - LEAD, self.delay - LEAD + self.taps
+        for lo, hi in [(self.delay - MOVED, self.delay + MOVED + 1), span]:
             correlation[max(0, lo) : max(0, hi)] = 0.0
             if correlation[other := int(np.argmax(correlation))] >= SHARP:
                 candidates.append(other)
