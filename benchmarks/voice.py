@@ -212,7 +212,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     # other things a shopper says over a reply: none of them may cut it
     others = [at_level(say(w), 3000.0) for w in OTHER_TALK]
     result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
-    for name in rooms or list(ECHO_ROOMS):
+    for name in [r for r in rooms or list(ECHO_ROOMS) if r in ECHO_ROOMS]:
         setting = ECHO_ROOMS[name]
         hits = {w: 0 for w in words}
         tries = {w: 0 for w in words}
@@ -302,8 +302,9 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
                 spotter.play(piece)
                 return spotter.hear(chunk)[1] is not None
 
-            spotter.start()
+            spotter.start(live=True)
             through(room, reply, paced)
+            spotter.finish()
             decoded += spotter.decoded
             pauses.append(max(b - a for a, b in itertools.pairwise(fed)) - CHUNK / RATE)
         result["live, other talk over 0 dB echo"] = {

@@ -68,6 +68,9 @@ class Speaker:
     """The speaker half of a simulated room (an ``AudioSink``): what was played, piece by piece.
     A room says what a played piece does to its microphone (``speaker``) and records a cut (``cut``)."""
 
+    live = False
+    """A simulated microphone gives its sound as fast as it is asked for (unless paced)."""
+
     def __init__(self) -> None:
         self.sounds: list[tuple[str, list[Samples]]] = []
 
@@ -125,7 +128,7 @@ class Room(Speaker):
         """(chunk, delay in samples): from that microphone chunk on, the echo arrives with that delay."""
         self.clip = 32767.0 if headroom_db is None else min(32767.0, speech_level * 10 ** (headroom_db / 20))
         """The microphone's full scale: louder sound is flattened there."""
-        self.realtime = realtime
+        self.realtime = self.live = realtime
         self.played = np.zeros(len(shopper) + RATE)
         if noise is not None:
             level = speech_level * 10 ** (-snr_db / 20) / max(rms(noise), 1.0)

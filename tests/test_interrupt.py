@@ -169,7 +169,7 @@ def test_talk_over_a_live_reply_is_decoded_while_the_reply_plays_on(whisper: Rec
     room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=rms(reply), realtime=True)
     timed = Timed(whisper)
     spotter = InterruptSpotter(timed, load("en"), NlmsEchoCanceller(), SileroVad())  # type: ignore[arg-type]
-    spotter.start()
+    spotter.start(live=True)
     fed: list[float] = []
 
     def hear(piece: Samples, chunk: Samples) -> bool:

@@ -10,12 +10,13 @@ a 10 s window, prompted with them), and counts only when the transcript is nothi
 language's stop or cancel phrases (``interrupt`` in ``language/<code>/words.yaml``): a word of the
 reply that the filter left behind would have to be heard as exactly "stop" to cut anything.
 
-Decoding (about 0.3 s with Whisper on a loaded 2-core machine) runs on a thread of its own, so the
-reply plays on smoothly while a segment is checked and stops only when a phrase is found: the loop
-asks ``hear`` for each chunk and gets the phrase at the first chunk after its decoding ended.
-A source faster than real time (a recording, a test's room) is not a live microphone: nobody hears
-the reply there, and the cut must land where the word ended on the audio's timeline whatever the
-machine's load, so the spotter waits for the decoding at once.
+From a live microphone, decoding (about 0.3 s with Whisper on a loaded 2-core machine) runs on a
+thread of its own, so the reply plays on smoothly while a segment is checked and stops only when a
+phrase is found: the loop asks ``hear`` for each chunk and gets the phrase at the first chunk after
+its decoding ended, and ``finish`` when the reply has been played. Sound that is not live (a
+recording, a test's room) comes faster than real time: nobody hears the reply pause there, and the
+cut must land where the word ended on the audio's timeline whatever the machine's load, so the
+spotter decodes at once.
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ RESIDUAL_GAIN = 0.1
 """What is left of the reply away from double talk is turned down by this (20 dB)."""
 PAD = 0.2
 """Seconds of silence either side of what the recogniser hears."""
-AHEAD = 0.15
-"""Seconds the audio may run ahead of the clock over the last ``PACE_WINDOW`` and still be a live
-microphone's (a backlog caught up after a busy moment); more is a recording read as fast as it goes."""
-PACE_WINDOW = 1.0
-"""Seconds of audio over which the pace of the chunks is judged."""
 
 
 @dataclass(frozen=True)
@@ -89,16 +85,18 @@ class InterruptSpotter:
         """Segments sent to the recogniser."""
         self._decoder: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future[tuple[Transcript, float]], Utterance]] = deque()
-        self._pace: deque[tuple[float, float]] = deque(maxlen=round(PACE_WINDOW / CHUNK_S))
+        self.live = False
+        """Whether the microphone is heard as it happens (see the module's docstring)."""
 
-    def start(self) -> None:
-        """A reply starts playing (what is still being decoded of the one before is dropped)."""
+    def start(self, *, live: bool = False) -> None:
+        """A reply starts playing, heard from a ``live`` source or not (what is still being decoded
+        of the one before is dropped)."""
         self.finish()
         self.canceller.start()
         self._endpointer.reset()
         self._endpointer.chunks_seen = 0
         self._heard.clear()
-        self._pace.clear()
+        self.live = live
 
     def finish(self) -> Spotted | None:
         """The reply has been played: the phrase in a segment still being decoded, if any."""
@@ -124,18 +122,11 @@ class InterruptSpotter:
                 self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")
             self._pending.append((self._decoder.submit(self._decode, self._words(segment)), segment))
             self.decoded += 1
-        live = self._live()
-        while self._pending and (not live or self._pending[0][0].done()):
+        while self._pending and (not self.live or self._pending[0][0].done()):
             spotted = self._result(*self._pending.popleft())
             if spotted is not None:
                 return residual, spotted
         return residual, None
-
-    def _live(self) -> bool:
-        """Whether the chunks come in as a microphone gives them (see ``AHEAD``)."""
-        self._pace.append((self._endpointer.now, time.perf_counter()))
-        (audio, clock), (audio_now, clock_now) = self._pace[0], self._pace[-1]
-        return (audio_now - audio) - (clock_now - clock) <= AHEAD
 
     def _decode(self, samples: Samples) -> tuple[Transcript, float]:
         started = time.perf_counter()

@@ -328,7 +328,7 @@ class VoiceLoop:
             self.log(f"assistant: {reply.text}")
             playback = self.sink.open("reply")
             if self.spotter is not None:
-                self.spotter.start()
+                self.spotter.start(live=source.live)
                 self._reply_start = self._endpointer.now
             for n, audio in enumerate(self._sentences(reply)):
                 if i == 0 and n == 0 and turn is not None:
