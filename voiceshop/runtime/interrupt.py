@@ -42,8 +42,11 @@ SEGMENTS = EndpointSettings(trailing_silence=0.24, max_length=2.0, min_speech=0.
 a second waited is a tenth more of the reply the shopper did not want."""
 
 WIDEN = 1
-"""Chunks either side of double talk heard in full: a word's soft start and end are quieter than the
-echo, so the canceller does not flag them; wider lets the reply's last syllable in ("hey stop")."""
+"""Chunks before double talk heard in full: a word's soft start is quieter than the echo, so the
+canceller does not flag it; wider lets the reply's last syllable in ("hey stop")."""
+TRAIL = 6
+"""Chunks after double talk heard in full: a word's ending ("-cel") fades under the echo for longer
+than its start, and what the suppressor leaves of the reply there is quiet."""
 RESIDUAL_GAIN = 0.1
 """What is left of the reply away from double talk is turned down by this (20 dB)."""
 PAD = 0.2
@@ -141,14 +144,14 @@ class InterruptSpotter:
 
     def _words(self, segment: Utterance) -> Samples:
         """What the recogniser hears of a segment: from just before its first chunk of double talk to
-        just after its last, the chunks far from any double talk turned down (what is left of the
+        a little after its last, the chunks far from any double talk turned down (what is left of the
         reply there would otherwise be words: "so cancel"), with a little silence either side."""
         first = round(segment.start / CHUNK_S)
         chunks = list(self._heard)[-(self._endpointer.chunks_seen - first) :][: round(segment.duration / CHUNK_S)]
         near = [i for i, (_, n) in enumerate(chunks) if n] or list(range(len(chunks)))
-        lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + WIDEN + 1)
+        lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + TRAIL + 1)
         kept = [
-            c if any(abs(i - j) <= WIDEN for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
+            c if any(-WIDEN <= i - j <= TRAIL for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
             for i, (c, _) in enumerate(chunks[lo:hi], start=lo)
         ]
         return np.concatenate([silence(PAD), *kept, silence(PAD)])
