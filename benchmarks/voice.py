@@ -21,7 +21,9 @@ Whisper model. Printed per echo level: detection rate (the right word), false cu
 audio (replies alone, and cuts of the wrong kind or before the word), how often the other talk cut a
 reply, and the time from the end of the word to the cut (median and p95): the trailing quiet that
 ends the word on the audio's timeline plus the recogniser's computing time. The canceller is warmed
-by one reply first, as the greeting does on a device.
+by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``) add a microphone
+that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
+time), the longest the speaker went without a piece while a segment was being decoded.
 
 False activations (``activations [HOURS]``): an hour (or HOURS) of sound that is not for the device
 (``tests.broadcast``: people talking in a dozen espeak-ng voices, speeds and pitches, some of it
@@ -44,6 +46,7 @@ printed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import resource
 import statistics
@@ -52,6 +55,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -159,6 +163,20 @@ def measure(engine: str) -> dict[str, object]:
     return result
 
 
+class Timed:
+    """A recogniser, with when each ``spot`` ran (on whichever thread)."""
+
+    def __init__(self, recognizer: Any) -> None:
+        self.recognizer = recognizer
+        self.spans: list[tuple[float, float]] = []
+
+    def spot(self, samples: Any, phrases: Any) -> Any:
+        started = time.perf_counter()
+        transcript = self.recognizer.spot(samples, phrases)
+        self.spans.append((started, time.perf_counter()))
+        return transcript
+
+
 INTERRUPT_REPLIES = [
     "Added two large lattes with soy milk and one blueberry muffin. Anything else?",
     "What size latte: small, medium or large, or one of four more?",
@@ -172,17 +190,31 @@ INTERRUPT_REPLIES = [
     "To interrupt me, say stop. Or say cancel.",
 ]
 OTHER_TALK = ["yes please", "hold on", "two lattes", "what did you say", "no", "make it a large"]
-ECHO_LEVELS = [-6.0, 0.0, 6.0, 12.0]
-"""dB of the reply's echo against the shopper's voice: +12 is a speaker right by the microphone."""
+ECHO_ROOMS: dict[str, dict[str, Any]] = {
+    "echo -6 dB": {"echo_db": -6.0},
+    "echo +0 dB": {"echo_db": 0.0},
+    "echo +6 dB": {"echo_db": 6.0},
+    "echo +12 dB": {"echo_db": 12.0},
+    "echo +6 dB, clipping microphone": {"echo_db": 6.0, "headroom_db": 10.0},
+    "echo +0 dB, 400 ms late": {"echo_db": 0.0, "delay": 0.4},
+    "echo +0 dB, 150 -> 300 ms late": {"echo_db": 0.0, "delay": 0.15, "moves": (1.5, 0.3)},
+}
+"""The rooms (``tests.room.Room`` settings): dB of the reply's echo against the shopper's voice (+12
+is a speaker right by the microphone), a microphone that clips 10 dB above the shopper's speech, a
+speaker 400 ms late (Bluetooth), and one whose delay doubles during the greeting (``moves``: seconds
+into the greeting, new delay)."""
+PACED = 10
+"""Replies with other talk over them played in real time, for the reply's longest pause."""
 
 
-def interrupt() -> dict[str, object]:
+def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     import os
 
     from tests.room import Room, at_level, rms, spoken, through
     from tests.speech import fan_noise, say
     from voiceshop.audio.echo import NlmsEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.source import CHUNK
     from voiceshop.audio.vad import SileroVad
     from voiceshop.language import load
     from voiceshop.runtime import Assistant
@@ -207,7 +239,8 @@ def interrupt() -> dict[str, object]:
     # other things a shopper says over a reply: none of them may cut it
     others = [at_level(say(w), 3000.0) for w in OTHER_TALK]
     result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
-    for echo_db in ECHO_LEVELS:
+    for name in [r for r in rooms or list(ECHO_ROOMS) if r in ECHO_ROOMS]:
+        setting = ECHO_ROOMS[name]
         hits = {w: 0 for w in words}
         tries = {w: 0 for w in words}
         false_cuts, reply_seconds, delays, computes, decoded, talk_cuts = 0, 0.0, [], [], 0, 0
@@ -222,7 +255,7 @@ def interrupt() -> dict[str, object]:
                     i = round((len(warm) / RATE + at) * RATE)
                     shopper[i : i + len(said)] = said[: len(shopper) - i]
                     end = at + spoken(said)[1]
-                room = Room(shopper, echo_db=echo_db, noise=fan_noise(), reply_level=level)
+                room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
                 spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
                 found: list[Spotted] = []
 
@@ -261,7 +294,7 @@ def interrupt() -> dict[str, object]:
                 delays.append(cut - end + found[-1].compute_seconds)
                 computes.append(found[-1].compute_seconds)
         ordered = sorted(delays)
-        result[f"echo {echo_db:+.0f} dB"] = {
+        result[name] = {
             "detected": {w: f"{hits[w]}/{tries[w]}" for w in words},
             "false_cuts_per_hour": round(false_cuts / (reply_seconds / 3600), 1),
             "false_cuts": false_cuts,
@@ -275,6 +308,43 @@ def interrupt() -> dict[str, object]:
             },
             "other_talk_cut": f"{talk_cuts}/{len(replies)}",
             "segments_decoded": decoded,
+        }
+    if rooms is None or "paced" in rooms:
+        # live: the microphone paced in real time, other talk decoded while the reply goes on
+        pauses, decodes = [], []
+        for n, reply in enumerate(replies[:PACED]):
+            shopper = silence(len(warm) / RATE + len(reply) / RATE + 0.5)
+            said = others[n % len(others)]
+            i = round((len(warm) / RATE + min(0.6 + (n % 4) * 0.5, len(reply) / RATE - 1.0)) * RATE)
+            shopper[i : i + len(said)] = said[: len(shopper) - i]
+            room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=level, realtime=True)
+            timed = Timed(recognizer)
+            spotter = InterruptSpotter(timed, language, NlmsEchoCanceller(), SileroVad())  # type: ignore[arg-type]
+            fed: list[float] = []
+
+            def paced(
+                piece: Samples, chunk: Samples, spotter: InterruptSpotter = spotter, fed: list[float] = fed
+            ) -> bool:
+                fed.append(time.perf_counter())
+                spotter.play(piece)
+                return spotter.hear(chunk)[1] is not None
+
+            for sound in (warm, reply):  # the greeting first, as on a device: the canceller learns the room
+                spotter.start(live=True)
+                through(room, sound, paced)
+                spotter.finish()
+            # the longest the speaker went without a piece while a segment was being decoded
+            for began, ended in timed.spans:
+                gaps = [b - a for a, b in itertools.pairwise(fed) if b > began and a < ended]
+                pauses.append(max(gaps, default=ended - began) - CHUNK / RATE)
+                decodes.append(ended - began)
+        result["live, other talk over 0 dB echo"] = {
+            "reply_pause_while_decoding_ms": {
+                "median": round(statistics.median(pauses) * 1000) if pauses else None,
+                "max": round(max(pauses) * 1000) if pauses else None,
+            },
+            "decoding_ms_median": round(statistics.median(decodes) * 1000) if decodes else None,
+            "segments_decoded": len(decodes),
         }
     return result
 
@@ -388,7 +458,7 @@ def main() -> None:
         return
 
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        found = interrupt() if sys.argv[2] == "interrupt" else measure(sys.argv[2])
+        found = interrupt(sys.argv[3:] or None) if sys.argv[2] == "interrupt" else measure(sys.argv[2])
         print(json.dumps(found, ensure_ascii=False))
         return
     engines = sys.argv[1:] or ["whisper", "vosk", "interrupt", "activations"]

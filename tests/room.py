@@ -5,10 +5,18 @@ reaches the microphone again ``delay`` seconds later (the sound card's buffers a
 duller (a low-pass) and with a short reverberant tail, mixed with the shopper's own timeline and the
 room's noise. The echo's loudness is given against the shopper's speech: ``echo_db=0`` is the reply
 heard as loud as the shopper, ``+6`` louder (a speaker next to the microphone).
+
+Real devices add what a linear echo canceller finds hard: a microphone whose gain is set too high
+clips (``headroom_db``: its full scale only that far above the shopper's speech), and a USB or
+Bluetooth speaker's buffers make the delay long (``delay=0.4``) and change it while it plays
+(``moves``: from a point on the microphone's timeline on, another delay). A room can also be paced
+like a live microphone (``realtime``), for what only shows in real time: the reply pausing while
+the loop is busy.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -20,7 +28,7 @@ from voiceshop.audio.source import CHUNK, split
 Floats = np.ndarray[tuple[int], np.dtype[np.float64]]
 
 
-def response(delay: float = 0.045, seed: int = 5) -> Floats:
+def response(delay: float = 0.0, seed: int = 5) -> Floats:
     """A room's impulse response with unit energy: the delayed direct sound, a low-pass, two early
     reflections and an exponentially decaying tail (about 20 ms)."""
     rng = np.random.default_rng(seed)
@@ -59,6 +67,9 @@ class _RoomPlayback:
 class Speaker:
     """The speaker half of a simulated room (an ``AudioSink``): what was played, piece by piece.
     A room says what a played piece does to its microphone (``speaker``) and records a cut (``cut``)."""
+
+    live = False
+    """A simulated microphone gives its sound as fast as it is asked for (unless paced)."""
 
     def __init__(self) -> None:
         self.sounds: list[tuple[str, list[Samples]]] = []
@@ -99,14 +110,25 @@ class Room(Speaker):
         echo_db: float = -6.0,
         speech_level: float = 3000.0,
         delay: float = 0.045,
+        moves: tuple[float, float] | None = None,
         noise: Samples | None = None,
         snr_db: float = 35.0,
         reply_level: float = 3000.0,
+        headroom_db: float | None = None,
+        realtime: bool = False,
     ) -> None:
         super().__init__()
         self.shopper = shopper.astype(np.float64)
         # the reply played at ``reply_level`` reaches the microphone ``echo_db`` from the shopper's speech
-        self.h = response(delay) * speech_level * 10 ** (echo_db / 20) / reply_level
+        self.response = response() * speech_level * 10 ** (echo_db / 20) / reply_level
+        """The room's response after the delay (the speaker and the air)."""
+        self.delay = round(delay * RATE)
+        """Samples from the speaker to the microphone (the buffers and the distance)."""
+        self.moves = None if moves is None else (round(moves[0] * RATE / CHUNK), round(moves[1] * RATE))
+        """(chunk, delay in samples): from that microphone chunk on, the echo arrives with that delay."""
+        self.clip = 32767.0 if headroom_db is None else min(32767.0, speech_level * 10 ** (headroom_db / 20))
+        """The microphone's full scale: louder sound is flattened there."""
+        self.realtime = self.live = realtime
         self.played = np.zeros(len(shopper) + RATE)
         if noise is not None:
             level = speech_level * 10 ** (-snr_db / 20) / max(rms(noise), 1.0)
@@ -114,6 +136,12 @@ class Room(Speaker):
         self.at = 0
         self.cuts: list[float] = []
         """Where (seconds on the microphone's timeline) a sound was cut."""
+
+    @property
+    def h(self) -> Floats:
+        """The whole impulse response from the speaker to the microphone, delay included (as it starts)."""
+        result: Floats = np.concatenate([np.zeros(self.delay), self.response])
+        return result
 
     def cut(self) -> None:
         self.cuts.append(self.at * CHUNK / RATE)
@@ -124,16 +152,32 @@ class Room(Speaker):
         end = min(len(self.played), start + len(samples))
         self.played[start:end] += samples[: end - start]
 
+    def echo(self, start: int, length: int) -> Floats:
+        """What the microphone hears of the speaker from sample ``start`` on."""
+        delay = self.delay
+        if self.moves is not None and start >= self.moves[0] * CHUNK:
+            delay = self.moves[1]
+        taps = len(self.response)
+        lo, hi = start - delay - taps + 1, start - delay + length
+        source = np.zeros(hi - lo)
+        a, b = max(lo, 0), min(hi, len(self.played))
+        if b > a:
+            source[a - lo : b - lo] = self.played[a:b]
+        echo: Floats = np.convolve(source, self.response)[taps - 1 : taps - 1 + length]
+        return echo
+
     def chunks(self) -> Iterator[Samples]:
         pieces = len(list(split(self.shopper.astype(np.int16))))
-        taps = len(self.h)
+        started, first = time.monotonic(), self.at
         while self.at < pieces:  # a microphone opened again goes on where it was
+            if self.realtime:  # the chunk has been captured only once its last sample was heard
+                time.sleep(max(0.0, started + (self.at - first + 1) * CHUNK / RATE - time.monotonic()))
             start = self.at * CHUNK
             near = self.shopper[start : start + CHUNK]
-            lo = max(0, start - taps + 1)
-            echo = np.convolve(self.played[lo : start + CHUNK], self.h)[start - lo : start - lo + len(near)]
+            echo = self.echo(start, len(near))
             self.at += 1
-            chunk = np.clip(np.round(near + echo), -32768, 32767).astype(np.int16)
+            heard = np.clip(near + echo, -self.clip, self.clip)
+            chunk = np.clip(np.round(heard), -32768, 32767).astype(np.int16)
             if len(chunk) < CHUNK:
                 chunk = np.concatenate([chunk, np.zeros(CHUNK - len(chunk), dtype=np.int16)])
             yield chunk

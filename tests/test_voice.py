@@ -145,6 +145,7 @@ class FlakyMicrophone:
     """Delivers a recording, but is unplugged once, half-way through."""
 
     name = "flaky"
+    live = False
 
     def __init__(self, samples: Samples, lost_at: float) -> None:
         self.samples = samples

@@ -105,6 +105,7 @@ class Microphone:
     def __init__(self, device: str | int | None = None) -> None:
         self.device = device
         self.name = f"microphone {device}" if device is not None else "microphone"
+        self.live = True
         self._queue: queue.Queue[tuple[Any, bool]] = queue.Queue()
         self._stream: Any = None
         _pick(device, output=False)  # fail now, not on the first chunk, when there is no microphone

@@ -27,6 +27,8 @@ class AudioSource(Protocol):
     """Sound in, as voiceshop PCM."""
 
     name: str
+    live: bool
+    """Whether the chunks come as they are heard (a microphone), not faster (a recording)."""
 
     def chunks(self) -> Iterator[Samples]:
         """``CHUNK``-sample pieces until the source ends (a microphone never does)."""
@@ -72,7 +74,7 @@ class SamplesSource:
     def __init__(self, samples: Samples, name: str = "audio", *, realtime: bool = False) -> None:
         self.samples = samples
         self.name = name
-        self.realtime = realtime
+        self.realtime = self.live = realtime
 
     def chunks(self) -> Iterator[Samples]:
         started = time.monotonic()
@@ -106,6 +108,7 @@ class PcmSource:
             raise AudioFormatError(f"raw PCM needs at least one channel, not {channels}")
         self.stream = stream
         self.name = "stdin"
+        self.live = False  # a pipe may be a recording: the reply may pause while "stop" is checked
         self.channels = channels
         self.width = width
         self._chunker = Chunker(rate)  # checks the rate now, not on the first read

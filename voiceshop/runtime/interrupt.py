@@ -10,14 +10,20 @@ a 10 s window, prompted with them), and counts only when the transcript is nothi
 language's stop or cancel phrases (``interrupt`` in ``language/<code>/words.yaml``): a word of the
 reply that the filter left behind would have to be heard as exactly "stop" to cut anything.
 
-Decoding blocks the speaker for its duration (about 0.3 s with Whisper on a loaded 2-core machine),
-and only when someone spoke over the reply: the reply pauses while it listens.
+From a live microphone, decoding (about 0.3 s with Whisper on a loaded 2-core machine) runs on a
+thread of its own, so the reply plays on smoothly while a segment is checked and stops only when a
+phrase is found: the loop asks ``hear`` for each chunk and gets the phrase at the first chunk after
+its decoding ended, and ``finish`` when the reply has been played. Sound that is not live (a
+recording, a test's room) comes faster than real time: nobody hears the reply pause there, and the
+cut must land where the word ended on the audio's timeline whatever the machine's load, so the
+spotter decodes at once.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +42,11 @@ SEGMENTS = EndpointSettings(trailing_silence=0.24, max_length=2.0, min_speech=0.
 a second waited is a tenth more of the reply the shopper did not want."""
 
 WIDEN = 1
-"""Chunks either side of double talk heard in full: a word's soft start and end are quieter than the
-echo, so the canceller does not flag them; wider lets the reply's last syllable in ("hey stop")."""
+"""Chunks before double talk heard in full: a word's soft start is quieter than the echo, so the
+canceller does not flag it; wider lets the reply's last syllable in ("hey stop")."""
+TRAIL = 6
+"""Chunks after double talk heard in full: a word's ending ("-cel") fades under the echo for longer
+than its start, and what the suppressor leaves of the reply there is quiet."""
 RESIDUAL_GAIN = 0.1
 """What is left of the reply away from double talk is turned down by this (20 dB)."""
 PAD = 0.2
@@ -53,7 +62,7 @@ class Spotted:
     """The segment, on the reply's timeline (seconds since the reply started)."""
     transcript: Transcript
     compute_seconds: float
-    """Time spent decoding it (the speaker waited that long)."""
+    """Time spent decoding it (the reply played on meanwhile)."""
 
 
 class InterruptSpotter:
@@ -76,14 +85,29 @@ class InterruptSpotter:
         self.last: Transcript | None = None
         """What the recogniser made of the latest segment (for logs)."""
         self.decoded = 0
-        """Segments sent to the recogniser (each one paused the reply while it was decoded)."""
+        """Segments sent to the recogniser."""
+        self._decoder: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[Future[tuple[Transcript, float]], Utterance]] = deque()
+        self.live = False
+        """Whether the microphone is heard as it happens (see the module's docstring)."""
 
-    def start(self) -> None:
-        """A reply starts playing."""
+    def start(self, *, live: bool = False) -> None:
+        """A reply starts playing, heard from a ``live`` source or not (what is still being decoded
+        of the one before is dropped)."""
+        self.finish()
         self.canceller.start()
         self._endpointer.reset()
         self._endpointer.chunks_seen = 0
         self._heard.clear()
+        self.live = live
+
+    def finish(self) -> Spotted | None:
+        """The reply has been played: the phrase in a segment still being decoded, if any."""
+        spotted = None
+        while self._pending:
+            found = self._result(*self._pending.popleft())
+            spotted = spotted or found
+        return spotted
 
     def play(self, samples: Samples) -> None:
         """What the speaker has just been given."""
@@ -96,27 +120,38 @@ class InterruptSpotter:
         near = self.canceller.near_end
         self._heard.append((residual, near))
         segment = self._endpointer.feed(residual, near=near)
-        if segment is None or segment.truncated or segment.duration > MAX_WORDS + SEGMENTS.pre_roll:
-            return residual, None
+        if segment is not None and not segment.truncated and segment.duration <= MAX_WORDS + SEGMENTS.pre_roll:
+            if self._decoder is None:
+                self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")
+            self._pending.append((self._decoder.submit(self._decode, self._words(segment)), segment))
+            self.decoded += 1
+        while self._pending and (not self.live or self._pending[0][0].done()):
+            spotted = self._result(*self._pending.popleft())
+            if spotted is not None:
+                return residual, spotted
+        return residual, None
+
+    def _decode(self, samples: Samples) -> tuple[Transcript, float]:
         started = time.perf_counter()
-        transcript = self.recognizer.spot(self._words(segment), self._phrases)
-        self.decoded += 1
+        transcript = self.recognizer.spot(samples, self._phrases)
+        return transcript, time.perf_counter() - started
+
+    def _result(self, decoding: Future[tuple[Transcript, float]], segment: Utterance) -> Spotted | None:
+        transcript, seconds = decoding.result()
         self.last = transcript
         kind = self.language.interruption(transcript.text)
-        if kind is None:
-            return residual, None
-        return residual, Spotted(kind, segment, transcript, time.perf_counter() - started)
+        return None if kind is None else Spotted(kind, segment, transcript, seconds)
 
     def _words(self, segment: Utterance) -> Samples:
         """What the recogniser hears of a segment: from just before its first chunk of double talk to
-        just after its last, the chunks far from any double talk turned down (what is left of the
+        a little after its last, the chunks far from any double talk turned down (what is left of the
         reply there would otherwise be words: "so cancel"), with a little silence either side."""
         first = round(segment.start / CHUNK_S)
         chunks = list(self._heard)[-(self._endpointer.chunks_seen - first) :][: round(segment.duration / CHUNK_S)]
         near = [i for i, (_, n) in enumerate(chunks) if n] or list(range(len(chunks)))
-        lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + WIDEN + 1)
+        lo, hi = max(0, near[0] - WIDEN), min(len(chunks), near[-1] + TRAIL + 1)
         kept = [
-            c if any(abs(i - j) <= WIDEN for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
+            c if any(-WIDEN <= i - j <= TRAIL for j in near) else (c * RESIDUAL_GAIN).astype(np.int16)
             for i, (c, _) in enumerate(chunks[lo:hi], start=lo)
         ]
         return np.concatenate([silence(PAD), *kept, silence(PAD)])

@@ -349,7 +349,7 @@ class VoiceLoop:
             self.log(f"assistant: {reply.text}")
             playback = self.sink.open("reply")
             if self.spotter is not None:
-                self.spotter.start()
+                self.spotter.start(live=source.live)
                 self._reply_start = self._endpointer.now
             for n, audio in enumerate(self._sentences(reply)):
                 if i == 0 and n == 0 and turn is not None:
@@ -362,6 +362,12 @@ class VoiceLoop:
                 if cut is not None:
                     self.cut = reply
                     break
+            if cut is None and self._barge_in and self.spotter is not None:
+                # a phrase said near the reply's end may still be being decoded: it is heard all the same
+                spotted = self.spotter.finish()
+                if spotted is not None:
+                    playback.stop()
+                    cut, self.cut = spotted.kind, reply
             if cut is not None:
                 break
             playback.close()
@@ -376,6 +382,8 @@ class VoiceLoop:
             source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
             return None
         self.log(f"(reply cut short: {cut})")
+        if self.spotter is not None:
+            self.spotter.finish()  # the recogniser is the loop's again (what else was being checked is moot)
         self._endpointer.reset()
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
