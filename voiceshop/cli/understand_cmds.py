@@ -14,7 +14,7 @@ from voiceshop.cli.voice_cmds import each_recording, heard_json
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
-from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.engines import open_recognizer, tune, understand_heard
 from voiceshop.shopfiles.loader import load_shop_folder
 
 
@@ -50,10 +50,10 @@ def _understand_audio(
     understander: Understander, files: list[Path], language: str, engine: str, model: Path | None, as_json: bool
 ) -> None:
     recognizer = open_recognizer(engine, language, model)
-    recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
+    tune(recognizer, understander)
     for path, samples in each_recording(files):
         heard = transcribe(recognizer, samples)
-        result = understander.understand_nbest(heard.nbest()) if heard.alternatives else understander.understand("")
+        result = understand_heard(understander, heard)
         if not as_json:
             typer.echo(f"{path}: heard {heard.text!r}")
             describe(result)

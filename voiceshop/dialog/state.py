@@ -54,6 +54,10 @@ class PendingItem(_Model):
     text: str = ""
     """The words the shopper used, to say back ("which toothpaste?")."""
     candidates: tuple[Choice, ...] = ()
+    doubted: bool = False
+    """Two recognisers heard different products: ``candidates`` are their readings."""
+    doubts: tuple[ChosenOption, ...] = ()
+    """Option choices two recognisers heard apart (every reading of each group): asked before adding."""
 
 
 QuestionKind = Literal[

@@ -25,6 +25,7 @@ from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
+from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
@@ -110,6 +111,10 @@ class Understander:
     def phrases(self) -> list[str]:
         """Shop phrases (products, options, coupons...) to bias a recognizer towards."""
         return self.lexicon.phrases()
+
+    def speech_rules(self) -> Rules:
+        """The grammar's sentences with the shop's phrases, as rules to hold a recognizer to (``sentences``)."""
+        return speech_rules(self.grammar, self.lexicon)
 
     # --- understanding --------------------------------------------------------------------------------
 

@@ -69,6 +69,11 @@ class ItemMention(_Model):
     candidates: tuple[Candidate, ...] = ()
     refused: bool = False
     """Said as not wanted ("not the bagel, the croissant", "without the fries"): what to take away."""
+    doubted: bool = False
+    """Two recognisers heard different products here; ``candidates`` are their readings, to ask which."""
+    doubts: tuple[OptionMention, ...] = ()
+    """Options two recognisers heard differently: every reading of each group (left out of
+    ``options``), so the dialog asks which was said."""
 
     @property
     def ambiguous(self) -> bool:

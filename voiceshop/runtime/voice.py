@@ -38,7 +38,7 @@ from typing import Literal
 import numpy as np
 from rapidfuzz import fuzz
 
-from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
+from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, NlmsEchoCanceller
 from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
 from voiceshop.audio.pcm import RATE, Samples
@@ -49,6 +49,7 @@ from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import LanguageError, MicrophoneLost
 from voiceshop.language import load as load_language
+from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
@@ -284,15 +285,20 @@ class VoiceLoop:
             self._open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
-        hypotheses = [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
-        self.log(f"heard: {said}")
+        hypotheses = self._hypotheses(transcript, woke)
+        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        self.log(f"heard: {said}" + (f" (and: {transcript.second.text})" if transcript.second is not None else ""))
         turn = self._record(utterance, transcript, "answered", said)
-        replies = self.assistant.hear_nbest(hypotheses)
+        replies = self.assistant.hear_nbest(hypotheses, second)
         cut = self._speak(replies, source, turn, detected)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
         self._after(replies, now)
         return True
+
+    def _hypotheses(self, transcript: Transcript, woke: bool) -> list[tuple[str, float]]:
+        """The readings of a transcript, without the wake phrase when the command began with it."""
+        return [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
 
     def _strip_wake(self, text: str) -> tuple[str, bool]:
         """The words after the wake phrase, and whether it was there (allowing a recogniser's slips)."""
@@ -462,4 +468,6 @@ class VoiceLoop:
             self.recognizer.set_vocabulary(
                 [*vocabulary, *self._wake, *interrupt], [self.settings.wake_phrase, *phrases]
             )
+            if isinstance(self.recognizer, GrammarRecognizer):
+                self.recognizer.set_grammar(self.assistant.speech_rules(), TOP)
             self._vocabulary_of = fingerprint
