@@ -22,6 +22,8 @@ SpeechRules = Mapping[str, Sequence[Sequence[str]]]
 """Rule name -> alternatives; each a sequence of words and ``<rule>`` references."""
 START, END = "<s>", "</s>"
 DISCOUNT = 0.5
+OPTIONAL = 0.7
+"""How often an optional part (a rule with an empty alternative) is left out of a sampled sentence."""
 MAX_DEPTH = 6
 """A recursive rule ("items": item and items) is not followed deeper than this."""
 
@@ -53,13 +55,16 @@ def _fill(rules: SpeechRules, seq: Sequence[str], rng: random.Random, said: list
             continue
         if depth >= MAX_DEPTH:  # the way out of a recursion: an alternative that does not refer back
             choice = min(alternatives, key=lambda a: (token in a, sum(is_ref(t) for t in a)))
+        elif () in alternatives and rng.random() < OPTIONAL:
+            choice = ()
         else:
             choice = alternatives[rng.randrange(len(alternatives))]
         _fill(rules, choice, rng, said, depth + 1)
 
 
-def arpa(sentences: Sequence[Sequence[str]], order: int = 3) -> str:
-    """A back-off model of ``sentences`` in ARPA format (log10 probabilities)."""
+def arpa(sentences: Sequence[Sequence[str]], order: int = 3, words: Sequence[str] = ()) -> str:
+    """A back-off model of ``sentences`` in ARPA format (log10 probabilities); ``words`` that no
+    sentence has are in it too, with the little probability left for unseen words."""
     counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(order + 1)]
     for sentence in sentences:
         padded = (START, *sentence, END)
@@ -69,7 +74,7 @@ def arpa(sentences: Sequence[Sequence[str]], order: int = 3) -> str:
                 if n == 1 and gram == (START,):
                     continue
                 counts[n][gram] += 1
-    vocabulary = sorted({g[0] for g in counts[1]} | {START})
+    vocabulary = sorted({g[0] for g in counts[1]} | {START} | set(words))
     probs: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
     backoff: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
     total = sum(counts[1].values())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from voiceshop.language import load as load_language
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.lexicon import Lexicon
 from voiceshop.nlu.numbers import ORDINALS, UNITS, number_words
@@ -55,15 +56,36 @@ def speech_rules(grammar: Grammar, lexicon: Lexicon) -> Rules:
         (ref("quantity"), ref("modifiers"), ref("product"), ref("extras")),
     )
     rules["items"] = ((ref("item"),), (ref("item"), "and", ref("items")))
+    # the templates lost their fillers ("can you", "please") when they were compiled: said before or
+    # after any sentence
+    rules["filler"] = ((), *grammar.fillers)
+    contracted = {words: word for word, words in load_language(grammar.language).contractions.items()}
     sentences: list[tuple[str, ...]] = []
     for template in grammar.templates:
         slots = template.slots
         if any(s.list_name in wild for s in slots):
             continue
-        sentences.append(tuple(ref(t.list_name) if isinstance(t, Slot) else t for t in template.tokens))
+        said = tuple(ref(t.list_name) if isinstance(t, Slot) else t for t in template.tokens)
+        for form in dict.fromkeys((said, _contract(said, contracted))):
+            sentences.append((ref("filler"), *form, ref("filler")))
     rules[TOP] = _unique(sentences)
     # a reference to a list this shop has nothing in (no coupons) is left for the recogniser to drop
     return rules
+
+
+def _contract(said: tuple[str, ...], contracted: dict[tuple[str, ...], str]) -> tuple[str, ...]:
+    """``said`` as people say it: "i would like" -> "i'd like" (understanding reads both the same)."""
+    out: list[str] = []
+    i = 0
+    while i < len(said):
+        two = tuple(said[i : i + 2])
+        if len(two) == 2 and two in contracted:
+            out.append(contracted[two])
+            i += 2
+        else:
+            out.append(said[i])
+            i += 1
+    return tuple(out)
 
 
 def _unique(seqs: Iterable[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
