@@ -229,7 +229,9 @@ class Database:
 
     def backup(self, to: Path) -> Path:
         """A consistent copy of the whole store in the file ``to``, taken while it is in use."""
-        raise StoreError(f"{self.location} is a {self.backend} store; back it up with the server's own tools (pg_dump)")
+        raise StoreError(
+            f"{self.location} is a {self.backend} store; back it up with the server's own tools (pg_dump)"
+        )
 
     def close(self) -> None:
         raise NotImplementedError
