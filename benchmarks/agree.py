@@ -147,7 +147,11 @@ def main() -> None:
         theirs = {} if args.fresh else load(BARISTA_CACHE / f"whisper-{whisper_key}-{condition}.json")
         counts: Counter[str] = Counter()
         wrong_agreed: list[tuple[str, str, str, str]] = []
+        args.cache.mkdir(parents=True, exist_ok=True)
         for i, name in enumerate(names):
+            if i % 20 == 19:  # a long run under load keeps what it has heard
+                mine_whisper.write_text(json.dumps(whisper, indent=0))
+                mine_sphinx.write_text(json.dumps(sphinx, indent=0))
             if name not in sphinx:
                 sphinx[name] = hear(engine("pocketsphinx"), recording(args.folder, name, condition, kitchen))
             if name not in whisper or (i < args.timed and whisper[name].get("seconds") is None):
@@ -174,7 +178,6 @@ def main() -> None:
                 counts["pair ok"] += fixed
             else:
                 counts["pair ok"] += alone
-        args.cache.mkdir(parents=True, exist_ok=True)
         mine_whisper.write_text(json.dumps(whisper, indent=0))
         mine_sphinx.write_text(json.dumps(sphinx, indent=0))
         timed = [whisper[n]["seconds"] for n in names if whisper[n].get("seconds") is not None]

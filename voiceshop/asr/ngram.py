@@ -69,20 +69,19 @@ def arpa(sentences: Sequence[Sequence[str]], order: int = 3, words: Sequence[str
     for sentence in sentences:
         padded = (START, *sentence, END)
         for n in range(1, order + 1):
-            for i in range(len(padded) - n + 1):
-                gram = padded[i : i + n]
-                if n == 1 and gram == (START,):
-                    continue
-                counts[n][gram] += 1
+            counts[n].update(zip(*(padded[i:] for i in range(n)), strict=False))  # counted in C
+    del counts[1][(START,)]
     vocabulary = sorted({g[0] for g in counts[1]} | {START} | set(words))
     probs: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
     backoff: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
     total = sum(counts[1].values())
     # unigrams: discounted counts, the mass taken spread over every word (none is impossible)
     spare = DISCOUNT * len(counts[1]) / total
-    for word in vocabulary:
+    said = [w for w in vocabulary if w != START]  # a sentence never goes on to its start
+    for word in said:
         c = counts[1].get((word,), 0)
-        probs[1][(word,)] = max(c - DISCOUNT, 0.0) / total + spare / len(vocabulary)
+        probs[1][(word,)] = max(c - DISCOUNT, 0.0) / total + spare / len(said)
+    probs[1][(START,)] = 1.0  # written as -99: ARPA's "never predicted"
     for n in range(2, order + 1):
         history: Counter[tuple[str, ...]] = Counter()
         followers: Counter[tuple[str, ...]] = Counter()

@@ -19,6 +19,8 @@ shop's words and phrases alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import tempfile
@@ -45,6 +47,8 @@ DECODER_SETTINGS: dict[str, Any] = {
     "loglevel": "FATAL",
 }
 _VARIANT = re.compile(r"\(\d+\)$")
+_SAMPLED: dict[str, list[tuple[str, ...]]] = {}
+"""The sentences sampled from the last grammar, by the grammar's hash."""
 
 
 def _pocketsphinx() -> ModuleType:
@@ -105,8 +109,11 @@ class PocketsphinxRecognizer:
         return word in self._lexicon
 
     def set_vocabulary(self, words: Sequence[str], phrases: Sequence[str]) -> None:
-        self._words = [w for w in normalise_words(words) if self.knows(w)]
-        self._phrases = [p for p in (" ".join(p.lower().split()) for p in phrases) if p]
+        known = [w for w in normalise_words(words) if self.knows(w)]
+        said = [p for p in (" ".join(p.lower().split()) for p in phrases) if p]
+        if self._settings is not None and (known, said) == (self._words, self._phrases):
+            return  # the same shop again: the model is as it was
+        self._words, self._phrases = known, said
         self._rebuild()
 
     def set_grammar(self, rules: Mapping[str, Sequence[Sequence[str]]], top: str) -> None:
@@ -152,7 +159,11 @@ class PocketsphinxRecognizer:
 
     def _sentences(self) -> list[tuple[str, ...]]:
         if self._rules is not None:
-            return sample(self._rules, self._top)
+            key = hashlib.sha256(json.dumps([self._top, self._rules], sort_keys=True).encode()).hexdigest()
+            if key not in _SAMPLED:  # the same shop again (another engine, a reloaded loop): sampled once
+                _SAMPLED.clear()
+                _SAMPLED[key] = sample(self._rules, self._top)
+            return _SAMPLED[key]
         return [tuple(p.split()) for p in self._phrases if all(self.knows(w) for w in p.split())]
 
     def take(self) -> tuple[Any, int]:
