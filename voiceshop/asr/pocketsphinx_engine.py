@@ -47,6 +47,10 @@ DECODER_SETTINGS: dict[str, Any] = {
     "loglevel": "FATAL",
 }
 _VARIANT = re.compile(r"\(\d+\)$")
+NO_SHOP = (
+    "pocketsphinx hears only a shop's sentences, and was given none; "
+    "use it where a shop is open (voiceshop run, voiceshop understand FILE.wav --engine pocketsphinx)"
+)
 _SAMPLED: dict[str, list[tuple[str, ...]]] = {}
 """The sentences sampled from the last grammar, by the grammar's hash."""
 
@@ -171,7 +175,7 @@ class PocketsphinxRecognizer:
         early decode and the stream still listening never share one."""
         with self._lock:
             if self._settings is None:
-                raise RecognizerError("pocketsphinx needs the shop's words first (set_vocabulary)")
+                raise RecognizerError(NO_SHOP)
             decoder = self._pool.pop() if self._pool else None
             settings, version = self._settings, self._version
         return (decoder if decoder is not None else self._ps.Decoder(**settings)), version
@@ -192,7 +196,7 @@ class PocketsphinxRecognizer:
         comes out as other words, not as a phrase)."""
         started = time.perf_counter()
         if self._settings is None:
-            raise RecognizerError("pocketsphinx needs the shop's words first (set_vocabulary)")
+            raise RecognizerError(NO_SHOP)
         key = tuple(sorted({" ".join(p.lower().split()) for p in phrases}))
         decoder = self._spotters.get(key)
         if decoder is None:
