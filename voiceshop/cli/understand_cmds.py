@@ -56,12 +56,15 @@ def _understand_audio(
         result = understand_heard(understander, heard)
         if not as_json:
             typer.echo(f"{path}: heard {heard.text!r}")
+            if heard.second is not None:
+                typer.echo(f"  and {heard.second.engine} heard {heard.second.text!r}")
             describe(result)
             continue
         line = {
             "file": str(path),
             **heard_json(heard),
             "transcript": heard.text,
+            **({"second": heard_json(heard.second)} if heard.second is not None else {}),
             "intent": result.intent,
             "understood_confidence": result.confidence,
             "items": [
@@ -70,6 +73,8 @@ def _understand_audio(
                     "name": i.name,
                     "quantity": i.quantity,
                     "options": [{"group": o.group, "choice": o.choice, "amount": o.amount} for o in i.options],
+                    # choices the two engines heard apart: the assistant would ask which
+                    "doubts": [{"group": o.group, "choice": o.choice} for o in i.doubts],
                 }
                 for i in result.items
             ],
