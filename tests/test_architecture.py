@@ -61,6 +61,7 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "sounddevice": ("audio",),
     "vosk": ("asr",),
     "faster_whisper": ("asr",),
+    "pocketsphinx": ("asr",),
     "pyttsx3": ("tts",),
     "fastapi": ("server",),
     "starlette": ("server",),

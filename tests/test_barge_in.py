@@ -28,8 +28,9 @@ from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime import Assistant
 from voiceshop.runtime import voice as voice_module
 from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.runtime.voice import VoiceLoop
 from voiceshop.storage import Database
 from voiceshop.tts.voice import Pyttsx3Voice
 

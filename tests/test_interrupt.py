@@ -26,8 +26,9 @@ from voiceshop.language import load
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
+from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import ListenSettings, VoiceLoop
+from voiceshop.runtime.voice import VoiceLoop
 from voiceshop.storage import Database
 from voiceshop.tts.voice import Pyttsx3Voice
 

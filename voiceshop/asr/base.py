@@ -8,9 +8,9 @@ confidences and times, so understanding can weigh what it heard.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from voiceshop.audio.pcm import Samples
 from voiceshop.audio.source import split
@@ -39,6 +39,8 @@ class Transcript:
     compute_seconds: float = 0.0
     """Time the engine spent after the last audio arrived (what the shopper waits for)."""
     extra: dict[str, str] = field(default_factory=dict)
+    second: Transcript | None = None
+    """What a second engine heard of the same sound (``--engine whisper+pocketsphinx``), to compare."""
 
     @property
     def text(self) -> str:
@@ -79,6 +81,17 @@ class Recognizer(Protocol):
         """A short stretch of sound (a second or two) checked for a few ``phrases``, as fast as the
         engine can: no alternatives, no word times. The transcript may hold other words than the
         phrases (or none): the caller decides what counts."""
+        ...
+
+
+@runtime_checkable
+class GrammarRecognizer(Recognizer, Protocol):
+    """An engine that can be held to the sentences of a grammar, not only to its words."""
+
+    def set_grammar(self, rules: Mapping[str, Sequence[Sequence[str]]], top: str) -> None:
+        """``rules``: name -> alternatives, each a sequence of words and ``<name>`` references (an empty
+        one makes the rule optional); ``top`` is the rule of a whole sentence. Called after
+        ``set_vocabulary``, again when the shop changes."""
         ...
 
 

@@ -14,7 +14,7 @@ from voiceshop.cli.voice_cmds import each_recording, heard_json
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
-from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.engines import open_recognizer, tune, understand_heard
 from voiceshop.shopfiles.loader import load_shop_folder
 
 
@@ -50,18 +50,21 @@ def _understand_audio(
     understander: Understander, files: list[Path], language: str, engine: str, model: Path | None, as_json: bool
 ) -> None:
     recognizer = open_recognizer(engine, language, model)
-    recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
+    tune(recognizer, understander)
     for path, samples in each_recording(files):
         heard = transcribe(recognizer, samples)
-        result = understander.understand_nbest(heard.nbest()) if heard.alternatives else understander.understand("")
+        result = understand_heard(understander, heard)
         if not as_json:
             typer.echo(f"{path}: heard {heard.text!r}")
+            if heard.second is not None:
+                typer.echo(f"  and {heard.second.engine} heard {heard.second.text!r}")
             describe(result)
             continue
         line = {
             "file": str(path),
             **heard_json(heard),
             "transcript": heard.text,
+            **({"second": heard_json(heard.second)} if heard.second is not None else {}),
             "intent": result.intent,
             "understood_confidence": result.confidence,
             "items": [
@@ -70,6 +73,8 @@ def _understand_audio(
                     "name": i.name,
                     "quantity": i.quantity,
                     "options": [{"group": o.group, "choice": o.choice, "amount": o.amount} for o in i.options],
+                    # choices the two engines heard apart: the assistant would ask which
+                    "doubts": [{"group": o.group, "choice": o.choice} for o in i.doubts],
                 }
                 for i in result.items
             ],

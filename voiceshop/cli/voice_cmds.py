@@ -25,8 +25,9 @@ from voiceshop.language import load as load_language
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
+from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import ListenSettings, VoiceLoop, echo_canceller
+from voiceshop.runtime.voice import VoiceLoop, echo_canceller
 from voiceshop.storage.privacy import prune_transcripts
 from voiceshop.tts.piper_voice import INSTALL as PIPER_INSTALL
 from voiceshop.tts.piper_voice import PiperVoice, piper_installed

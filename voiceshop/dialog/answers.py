@@ -152,7 +152,9 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         return proceed(state.model_copy(update={"question": None, "queue": (*parts, *state.queue)}), ctx)
     choice = _unattached(u, q.choices, q.group) or pick(u, q.choices, q.group)
     if choice is not None:
-        item = q.item.model_copy(update={"options": (*q.item.options, _chosen(q.group, choice.value))})
+        # a reading two recognisers were asked about keeps the amount it was heard with ("a lot of cream")
+        chosen = next((o for o in q.item.doubts if o.group == q.group and o.choice == choice.value), None)
+        item = q.item.model_copy(update={"options": (*q.item.options, chosen or _chosen(q.group, choice.value))})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
     return _unanswered(state, q, q.item, u, ctx)
 

@@ -29,6 +29,8 @@ def pending_from(mention: ItemMention) -> PendingItem:
         text=mention.text,
         candidates=tuple(Choice(value=c.value, name=speakable(c.name)) for c in mention.candidates),
         instead=mention.unsold is not None,
+        doubted=mention.doubted,
+        doubts=tuple(ChosenOption(group=o.group, choice=o.choice, amount=o.amount) for o in mention.doubts),
     )
 
 
@@ -213,6 +215,9 @@ def _complete(
     if product is None:
         notes.append(ctx.replies("not_found", what=item.text or item.sku))
         return None
+    doubt = doubt_question(ctx, item)
+    if doubt is not None:
+        return doubt
     item = _with_preferences(item, ctx, state)
     for group in ctx.catalog.groups_for(product):
         needed = group.kind is OptionKind.ONE_OF and group.required and group.default is None
@@ -260,11 +265,26 @@ def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> Pe
 
 def which_question(ctx: Context, item: PendingItem) -> Question:
     listed = _first_choices(ctx, [c.name for c in item.candidates])
-    if item.instead:
+    if item.doubted:  # two recognisers heard two products: which was said
+        text = ctx.replies("heard_which", choices=listed)
+    elif item.instead:
         text = ctx.replies("which_instead", choices=listed)
     else:
         text = ctx.replies("which_one", what=speakable(item.text) or ctx.replies("that"), choices=listed)
     return Question(kind="which", text=text, choices=item.candidates, item=item)
+
+
+def doubt_question(ctx: Context, item: PendingItem) -> Question | None:
+    """ "Large or medium?" for the first option two recognisers heard apart and no answer has settled;
+    an option question whose choices are just their readings."""
+    for doubt in item.doubts:
+        if any(o.group == doubt.group for o in item.options):
+            continue
+        readings = list(dict.fromkeys(o.choice for o in item.doubts if o.group == doubt.group))
+        choices = tuple(Choice(value=c, name=speakable(c)) for c in readings)
+        text = ctx.replies("heard_which", choices=say_list([c.name for c in choices], "or"))
+        return Question(kind="option", text=text, choices=choices, group=doubt.group, item=item)
+    return None
 
 
 def _first_choices(ctx: Context, names: Sequence[str]) -> str:

@@ -56,6 +56,10 @@ class PendingItem(_Model):
     candidates: tuple[Choice, ...] = ()
     instead: bool = False
     """Said as a kind the shop does not have ("an iced latte"): the candidates are offered instead."""
+    doubted: bool = False
+    """Two recognisers heard different products: ``candidates`` are their readings."""
+    doubts: tuple[ChosenOption, ...] = ()
+    """Option choices two recognisers heard apart (every reading of each group): asked before adding."""
 
 
 QuestionKind = Literal[

@@ -167,6 +167,11 @@ class Language:
                 out.append(token.replace("'", ""))
         return out
 
+    @property
+    def contractions(self) -> Mapping[str, tuple[str, ...]]:
+        """Contracted words and the words ``words`` expands them to: "i'd" -> ("i", "would")."""
+        return self._contractions
+
     def phrase(self, text: str) -> str:
         """The words of ``text`` single-spaced: the form spoken and written names are compared in."""
         return " ".join(self.words(text))

@@ -23,6 +23,7 @@ from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift
 from voiceshop.nlu.result import HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
+from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
 from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
 
@@ -107,6 +108,10 @@ class Understander:
     def phrases(self) -> list[str]:
         """Shop phrases (products, options, coupons...) to bias a recognizer towards."""
         return self.lexicon.phrases()
+
+    def speech_rules(self) -> Rules:
+        """The grammar's sentences with the shop's phrases, as rules to hold a recognizer to (``sentences``)."""
+        return speech_rules(self.grammar, self.lexicon)
 
     # --- understanding --------------------------------------------------------------------------------
 

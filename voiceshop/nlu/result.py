@@ -76,6 +76,11 @@ class ItemMention(_Model):
     unsold: str | None = None
     """A kind of product the shop does not have, as said ("iced latte" where there is a latte and
     iced coffee): no product is chosen, and the candidates are the product named and those of that kind."""
+    doubted: bool = False
+    """Two recognisers heard different products here; ``candidates`` are their readings, to ask which."""
+    doubts: tuple[OptionMention, ...] = ()
+    """Options two recognisers heard differently: every reading of each group (left out of
+    ``options``), so the dialog asks which was said."""
 
     @property
     def ambiguous(self) -> bool:

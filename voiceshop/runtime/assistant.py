@@ -40,6 +40,8 @@ from voiceshop.dialog.state import (
 )
 from voiceshop.errors import CustomerError, OrderNotFound, OutOfStock, StoreError, VoiceshopError
 from voiceshop.nlu import Grammar, Understander, Understanding, grammar_dir
+from voiceshop.nlu.agree import agree
+from voiceshop.nlu.sentences import Rules
 from voiceshop.nlu.text import clean_heard
 from voiceshop.storage import Database
 from voiceshop.storage.customers import CustomerRepository
@@ -169,7 +171,11 @@ class Assistant:
         """One thing the shopper said (a transcript, or a line typed in chat)."""
         return self.hear_nbest([(text, 1.0)])
 
-    def hear_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> list[Reply]:
+    def hear_nbest(
+        self, hypotheses: Sequence[tuple[str, float]], second: Sequence[tuple[str, float]] | None = None
+    ) -> list[Reply]:
+        """What a recogniser heard (best first); ``second``, what a second engine heard of the same
+        sound: a slot the two heard apart is asked about (``nlu.agree``)."""
         hypotheses = [(clean_heard(text), confidence) for text, confidence in hypotheses]
         state, fresh, expired = self._load()
         replies: list[Reply] = []
@@ -181,7 +187,11 @@ class Assistant:
             # the first words of a new session are a request: answer it rather than greet over it
             state = state.model_copy(update={"started": True})
         shop = self._shop()
-        understanding = understander_for(*shop).understand_nbest(list(hypotheses))
+        understander = understander_for(*shop)
+        understanding = understander.understand_nbest(list(hypotheses))
+        if second is not None:
+            other = understander.understand_nbest([(clean_heard(text), c) for text, c in second])
+            understanding = agree(understanding, other).understanding
         return replies + self._turn(state, Heard(understanding=understanding), shop)
 
     def reply(self, key: str, **fields: object) -> str:
@@ -217,6 +227,10 @@ class Assistant:
         """(every word understanding can use, the shop's phrases) for a recogniser."""
         understander = understander_for(*self._shop())
         return understander.vocabulary(), understander.phrases()
+
+    def speech_rules(self) -> Rules:
+        """The grammar's sentences with the shop's phrases, for a recogniser held to them (``TOP`` first)."""
+        return understander_for(*self._shop()).speech_rules()
 
     def hints(self) -> list[str]:
         """Phrases the next answer is likely to contain: the choices of the question just asked."""

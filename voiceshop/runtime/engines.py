@@ -1,9 +1,12 @@
-"""Choosing and opening a speech recogniser (``--engine auto|vosk|whisper``, ``--model PATH``) and a
-voice (``--tts auto|piper|espeak``, ``--voice``, ``--piper-voice``).
+"""Choosing and opening a speech recogniser (``--engine auto|vosk|whisper|pocketsphinx|whisper+pocketsphinx``,
+``--model PATH``) and a voice (``--tts auto|piper|espeak``, ``--voice``, ``--piper-voice``).
 
 ``auto`` takes Vosk when a Vosk model for the shop's language is installed (or shipped in a package),
 and otherwise the Whisper model that comes with voiceshop's dependencies, so a fresh machine can hear
-without downloading anything. Models are loaded once per process.
+without downloading anything. ``pocketsphinx`` (the optional extra, English model in its wheel) is held
+to the shop's grammar; ``whisper+pocketsphinx`` has both hear every command and asks about a slot they
+heard apart (``asr.agreeing``, ``nlu.agree``); ``--model`` then names the Whisper model. Models are
+loaded once per process.
 
 A voice is chosen the same way: a Piper voice named (``--voice NAME`` or ``--piper-voice NAME`` for
 one from ``voiceshop models list``, ``--piper-voice FILE.onnx`` for any other) is used as asked;
@@ -16,16 +19,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voiceshop.asr.base import Recognizer
+from voiceshop.asr.agreeing import AgreeingRecognizer
+from voiceshop.asr.base import GrammarRecognizer, Recognizer, Transcript
+from voiceshop.asr.pocketsphinx_engine import PocketsphinxRecognizer, packaged_model
 from voiceshop.asr.vosk_engine import VoskRecognizer, looks_like_vosk_model
 from voiceshop.asr.whisper_engine import WhisperRecognizer, looks_like_whisper_model
 from voiceshop.errors import ModelError, SpeechOutputError
 from voiceshop.models import ModelEntry, ModelStore, manifest
+from voiceshop.nlu import Understander, Understanding
+from voiceshop.nlu.agree import agree
+from voiceshop.nlu.sentences import TOP
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.piper_voice import INSTALL, PiperVoice, piper_installed
 from voiceshop.tts.voice import Pyttsx3Voice, VoiceSettings
 
-ENGINES = ("auto", "vosk", "whisper")
+ENGINES = ("auto", "vosk", "whisper", "pocketsphinx", "whisper+pocketsphinx")
+AGREEING = {"whisper+pocketsphinx": ("whisper", "pocketsphinx")}
+"""Engines made of two: the first leads, the second is held to the grammar."""
 _LOADED: dict[tuple[str, str, str], Recognizer] = {}
 
 
@@ -43,6 +53,16 @@ def pick_engine(engine: str, language: str, model: Path | None, store: ModelStor
     """Which engine and model folder ``--engine`` and ``--model`` come to."""
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if engine in AGREEING:
+        first, second = AGREEING[engine]
+        pick_engine(second, language, None, store)  # fails here, with its hint, when it cannot hear
+        return engine, pick_engine(first, language, model, store)[1]
+    if engine == "pocketsphinx":
+        if model is not None:
+            raise ModelError("--model names a Vosk or Whisper model; pocketsphinx uses the model in its package")
+        if language != "en":
+            raise ModelError(f"pocketsphinx's packaged model hears English only, not {language!r}")
+        return engine, packaged_model()
     if model is not None:
         if not model.is_dir():
             raise ModelError(f"--model {model}: no such folder; pass the folder of an unpacked model")
@@ -72,9 +92,36 @@ def open_recognizer(
     kind, path = pick_engine(engine, language, model, store)
     key = (kind, str(path), language)
     if key not in _LOADED:
-        recognizer: Recognizer = VoskRecognizer(path, language) if kind == "vosk" else WhisperRecognizer(path, language)
+        recognizer: Recognizer
+        if kind in AGREEING:
+            first, second = AGREEING[kind]
+            recognizer = AgreeingRecognizer(
+                open_recognizer(first, language, model, store), open_recognizer(second, language, None, store)
+            )
+        elif kind == "pocketsphinx":
+            recognizer = PocketsphinxRecognizer(language)
+        elif kind == "vosk":
+            recognizer = VoskRecognizer(path, language)
+        else:
+            recognizer = WhisperRecognizer(path, language)
         _LOADED[key] = recognizer
     return _LOADED[key]
+
+
+def tune(recognizer: Recognizer, understander: Understander) -> None:
+    """Hand a recogniser the shop's words and phrases, and, when it can be held to one, the grammar."""
+    recognizer.set_vocabulary(understander.vocabulary(), understander.phrases())
+    if isinstance(recognizer, GrammarRecognizer):
+        recognizer.set_grammar(understander.speech_rules(), TOP)
+
+
+def understand_heard(understander: Understander, heard: Transcript) -> Understanding:
+    """A transcript understood: its best-understood reading, checked against a second engine's when
+    it carries one (a slot they heard apart is left open to be asked, ``nlu.agree``)."""
+    found = understander.understand_nbest(heard.nbest()) if heard.alternatives else understander.understand("")
+    if heard.second is None:
+        return found
+    return agree(found, understander.understand_nbest(heard.second.nbest())).understanding
 
 
 VOICES = ("auto", "piper", "espeak")

@@ -33,15 +33,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import replace
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from voiceshop.asr.base import Recognizer, RecognizerStream, Transcript
+from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, NlmsEchoCanceller
-from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
+from voiceshop.audio.endpoint import Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
@@ -50,16 +49,15 @@ from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import LanguageError, MicrophoneLost
 from voiceshop.language import load as load_language
+from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
+from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
-Activation = Literal["wake", "phrase", "push", "always"]
-Outcome = Literal["answered", "woke", "ignored", "not_heard"]
-Cut = Literal["wake word", "stop", "cancel"]
 RECONNECT_EVERY = 1.0
 WAKE_PHRASE_MATCH = 65.0
 WAKE_WORD_MATCH = 80.0
@@ -73,48 +71,6 @@ calls it again and is heard as before."""
 def echo_canceller() -> EchoCanceller:
     """The echo canceller barge-in hears the microphone through (the played reply is its reference)."""
     return NlmsEchoCanceller()
-
-
-@dataclass(frozen=True)
-class ListenSettings:
-    activation: Activation = "wake"
-    wake_word: str = "okay nabu"
-    """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
-    wake_phrase: str = "hey shop"
-    """What ``phrase`` looks for at the start of a transcript."""
-    vad: bool = True
-    """Count only what a voice activity model takes for speech (music and fans start no command)."""
-    barge_in: bool = False
-    """Listen while a reply plays, and cut it on the wake word, "stop" or "cancel". Only for a live
-    microphone: a recording cannot hear the replies, and its timeline would run on under them."""
-    answer_window: float = 8.0
-    """Seconds after a question during which the answer needs no wake phrase."""
-    follow_up_window: float = 5.0
-    """Seconds after any other reply during which the shopper can go on without the wake phrase."""
-    command_window: float = 6.0
-    """Seconds after the bare wake phrase (or a press) during which a command is heard."""
-    earcons: bool = True
-    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
-
-
-@dataclass
-class HeardTurn:
-    """One command and what came of it (printed by ``voiceshop run``, checked by the tests)."""
-
-    utterance: Utterance
-    transcript: Transcript
-    outcome: Outcome
-    said: str = ""
-    """What reached the assistant (the transcript without the wake phrase)."""
-    replies: list[Reply] = field(default_factory=list)
-    latency: float = 0.0
-    """Seconds from the end of speech being detected to the reply starting to play."""
-    cut: bool = False
-    """The shopper cut a reply short (barge-in): the last reply was not heard in full."""
-    heard: float = 0.0
-    """Seconds of the replies played before the cut (all of them when not cut)."""
-    cut_by: Cut | None = None
-    """What cut the reply: the wake word, a stop phrase or a cancel phrase."""
 
 
 class VoiceLoop:
@@ -303,10 +259,11 @@ class VoiceLoop:
                 self._open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
-        hypotheses = [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
-        self.log(f"heard: {said}")
+        hypotheses = self._hypotheses(transcript, woke)
+        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        self.log(f"heard: {said}" + (f" (and: {transcript.second.text})" if transcript.second is not None else ""))
         turn = self._record(utterance, transcript, "answered", said)
-        replies = self.assistant.hear_nbest(hypotheses)
+        replies = self.assistant.hear_nbest(hypotheses, second)
         # the dialog counts the misunderstandings in a row; the loop, those since it was last called
         self._missed = self._missed + 1 if self.assistant.state().misses else 0
         cut = self._speak(replies, source, turn, detected)
@@ -314,6 +271,10 @@ class VoiceLoop:
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
         self._after(replies, now)
         return True
+
+    def _hypotheses(self, transcript: Transcript, woke: bool) -> list[tuple[str, float]]:
+        """The readings of a transcript, without the wake phrase when the command began with it."""
+        return [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
 
     def _strip_wake(self, text: str) -> tuple[str, bool]:
         """The words after the wake phrase, and whether it was there (allowing a recogniser's slips)."""
@@ -504,4 +465,6 @@ class VoiceLoop:
             self.recognizer.set_vocabulary(
                 [*vocabulary, *self._wake, *interrupt], [self.settings.wake_phrase, *phrases]
             )
+            if isinstance(self.recognizer, GrammarRecognizer):
+                self.recognizer.set_grammar(self.assistant.speech_rules(), TOP)
             self._vocabulary_of = fingerprint

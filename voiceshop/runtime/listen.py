@@ -1,0 +1,56 @@
+"""What the voice loop is told (``ListenSettings``) and what it reports per command (``HeardTurn``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from voiceshop.asr.base import Transcript
+from voiceshop.audio.endpoint import EndpointSettings, Utterance
+from voiceshop.dialog.state import Reply
+
+Activation = Literal["wake", "phrase", "push", "always"]
+Outcome = Literal["answered", "woke", "ignored", "not_heard"]
+Cut = Literal["wake word", "stop", "cancel"]
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    activation: Activation = "wake"
+    wake_word: str = "okay nabu"
+    """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
+    wake_phrase: str = "hey shop"
+    """What ``phrase`` looks for at the start of a transcript."""
+    vad: bool = True
+    """Count only what a voice activity model takes for speech (music and fans start no command)."""
+    barge_in: bool = False
+    """Listen while a reply plays, and cut it on the wake word, "stop" or "cancel". Only for a live
+    microphone: a recording cannot hear the replies, and its timeline would run on under them."""
+    answer_window: float = 8.0
+    """Seconds after a question during which the answer needs no wake phrase."""
+    follow_up_window: float = 5.0
+    """Seconds after any other reply during which the shopper can go on without the wake phrase."""
+    command_window: float = 6.0
+    """Seconds after the bare wake phrase (or a press) during which a command is heard."""
+    earcons: bool = True
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+
+
+@dataclass
+class HeardTurn:
+    """One command and what came of it (printed by ``voiceshop run``, checked by the tests)."""
+
+    utterance: Utterance
+    transcript: Transcript
+    outcome: Outcome
+    said: str = ""
+    """What reached the assistant (the transcript without the wake phrase)."""
+    replies: list[Reply] = field(default_factory=list)
+    latency: float = 0.0
+    """Seconds from the end of speech being detected to the reply starting to play."""
+    cut: bool = False
+    """The shopper cut a reply short (barge-in): the last reply was not heard in full."""
+    heard: float = 0.0
+    """Seconds of the replies played before the cut (all of them when not cut)."""
+    cut_by: Cut | None = None
+    """What cut the reply: the wake word, a stop phrase or a cancel phrase."""
