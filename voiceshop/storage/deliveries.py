@@ -306,3 +306,5 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # it runs, as another user
         return True
     return True
+
+
