@@ -43,33 +43,50 @@ CREATE FUNCTION voiceshop_place_order(
     OUT stock      INTEGER
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
+DECLARE
+    t       RECORD;
+    now_row RECORD;
+    changed BIGINT;
+    short   BIGINT;
+    left_   INTEGER;
+    ids     BIGINT[] := '{}';
+    takes   INTEGER[] := '{}';
 BEGIN
-    PERFORM 1 FROM products p JOIN json_to_recordset(p_products) AS t (id BIGINT, md5 TEXT, take INTEGER) ON t.id = p.id
-     WHERE p.stock IS NOT NULL
-     ORDER BY p.id FOR UPDATE OF p;
+    -- one product at a time, by primary key (a plan the session keeps; a handful of rows)
+    FOR t IN SELECT * FROM json_to_recordset(p_products) AS (id BIGINT, md5 TEXT, take INTEGER) LOOP
+        IF t.take IS NULL THEN
+            SELECT p.stock, p.active, md5(p.product_json) AS md5 INTO now_row FROM products p WHERE p.id = t.id;
+        ELSE
+            SELECT p.stock, p.active, md5(p.product_json) AS md5 INTO now_row FROM products p WHERE p.id = t.id
+               FOR UPDATE;
+        END IF;
+        IF changed IS NULL AND (now_row IS NULL OR now_row.active <> 1 OR now_row.md5 <> t.md5
+                                OR (now_row.stock IS NULL) <> (t.take IS NULL)) THEN
+            changed := t.id;
+        ELSIF short IS NULL AND now_row.stock < t.take THEN
+            short := t.id;
+            left_ := now_row.stock;
+        END IF;
+        IF t.take IS NOT NULL THEN
+            ids := ids || t.id;
+            takes := takes || t.take;
+        END IF;
+    END LOOP;
 
     SELECT o.id INTO order_id FROM orders o WHERE o.checkout_token = p_token;
     IF FOUND THEN
         outcome := 'exists';
         RETURN;
     END IF;
-
-    SELECT t.id INTO product_id
-      FROM json_to_recordset(p_products) AS t (id BIGINT, md5 TEXT, take INTEGER)
-      LEFT JOIN products p ON p.id = t.id
-     WHERE p.id IS NULL OR p.active <> 1 OR md5(p.product_json) <> t.md5 OR (p.stock IS NULL) <> (t.take IS NULL)
-     ORDER BY t.id LIMIT 1;
-    IF FOUND THEN
+    IF changed IS NOT NULL THEN
         outcome := 'changed';
+        product_id := changed;
         RETURN;
     END IF;
-
-    SELECT t.id, p.stock INTO product_id, stock
-      FROM json_to_recordset(p_products) AS t (id BIGINT, md5 TEXT, take INTEGER) JOIN products p ON p.id = t.id
-     WHERE p.stock < t.take
-     ORDER BY t.id LIMIT 1;
-    IF FOUND THEN
+    IF short IS NOT NULL THEN
         outcome := 'short';
+        product_id := short;
+        stock := left_;
         RETURN;
     END IF;
 
@@ -86,9 +103,9 @@ BEGIN
         RETURN;
     END IF;
 
-    UPDATE products p SET stock = p.stock - t.take
-      FROM json_to_recordset(p_products) AS t (id BIGINT, md5 TEXT, take INTEGER)
-     WHERE p.id = t.id AND t.take IS NOT NULL;
+    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+        UPDATE products p SET stock = p.stock - takes[i] WHERE p.id = ids[i];
+    END LOOP;
 
     INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity, unit_price)
     SELECT p_id, l.n, l.product_id, l.sku, l.name, l.options_json, l.quantity, l.unit_price
