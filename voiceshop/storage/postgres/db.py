@@ -3,12 +3,12 @@
 The only module that imports psycopg. The repositories' SQL is the same as for SQLite; here ``?``
 becomes ``%s``, rows answer by position and by name, and server errors become the store's errors.
 
-Guarantees, as in SQLite: every change is one transaction (READ COMMITTED); stock is decremented by
-a guarded UPDATE whose row lock makes concurrent checkouts wait for each other, so it never goes
-below zero; checkouts with the same token meet at the unique token of the order's INSERT, where the
-second waits for the first and then finds its order; a device that dies mid-transaction loses its
-connection and the server rolls it back. A checkout runs as a pipeline (``transaction(pipeline=True)``):
-three round trips to the server, not one per statement.
+Guarantees, as in SQLite: every change is one transaction (READ COMMITTED). A checkout is two
+statements: one read without locks, and one call of ``voiceshop_place_order`` (migration 0006), which
+locks the stocked products in id order, checks that token, products and stock are as read and
+writes the order, or nothing: stock never goes below zero; checkouts with the same token meet at the
+unique token of the order's INSERT, where the second waits for the first and then finds its order;
+a device that dies mid-transaction loses its connection and the server rolls it back.
 """
 
 from __future__ import annotations
