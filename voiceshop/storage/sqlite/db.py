@@ -5,20 +5,13 @@ The only module that uses sqlite3 (the test suite aside).
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on Windows: writers queue on SQLite's lock alone
-    fcntl = None  # type: ignore[assignment]
 
 from voiceshop.errors import SchemaTooNew, StoreDamaged, StoreError, StoreLocked
 from voiceshop.storage.db import RESTORE_HINT, SQLITE, TABLES, Cursor, Database, migrations, parse_target, utcnow
@@ -32,18 +25,8 @@ normal  the log is flushed at checkpoints only: a crash of voiceshop or of the d
         consistent); no wait for the disk per order. Chosen with ``sqlite:///PATH?synchronous=normal``.
 """
 BUSY_TIMEOUT_MS = 5_000
-# A writer waits this long in total for the write lock before giving up.
+# A writer waits this long in total (busy timeout plus our own retries) before giving up.
 LOCK_GIVE_UP_S = 15.0
-_WRITERS: dict[str, threading.Lock] = {}
-_WRITERS_LOCK = threading.Lock()
-
-
-def _writers(path: Path) -> threading.Lock:
-    """The lock this process's writers to the file ``path`` queue on (one per file, whatever the
-    connection)."""
-    key = os.path.realpath(path)
-    with _WRITERS_LOCK:
-        return _WRITERS.setdefault(key, threading.Lock())
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
@@ -250,94 +233,32 @@ class SQLiteDatabase(Database):
             self.conn.execute(f"RELEASE {savepoint}")
             return
         deadline = time.monotonic() + LOCK_GIVE_UP_S
-        # Writers take turns before they ask SQLite: the threads of this process on a lock of their
-        # own, the processes on the queue file (see _queue). SQLite's busy handler stays, for writers
-        # that do not queue (the sqlite3 shell, an older voiceshop).
-        writers = _writers(self.path)
-        if not writers.acquire(timeout=LOCK_GIVE_UP_S):
-            raise self._locked()
-        queued = None
-        try:
-            queued = self._queue(deadline)
-            self._begin_immediate(deadline)
-            self._depth = 1
-            try:
-                yield self.conn
-            except sqlite3.DatabaseError as exc:
-                self._rollback()
-                raise self._store_error(exc) or exc from None
-            except BaseException:
-                self._rollback()
-                raise
-            finally:
-                self._depth = 0
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                self._rollback()
-                raise self._store_error(exc) or exc from None
-        finally:
-            if queued is not None:
-                os.close(queued)  # and the next process in the queue goes
-            writers.release()
-
-    def _queue(self, deadline: float) -> int | None:
-        """Wait for this process's turn to write: an exclusive flock on ``<file>-writers``, held until
-        the transaction ends (the kernel lets go of it if the process dies). Returns the descriptor
-        to close, or None where there is no queue (a folder this user cannot write, no flock).
-
-        SQLite's own busy handler sleeps longer the longer a writer has waited (up to 100 ms at a
-        time), so under a steady stream of writes from other devices the writer that has waited
-        longest is the least likely to find the lock free: the unluckiest waited seconds. A process
-        blocked on the flock is woken the moment the holder lets go, with no polling; the wait runs
-        in a helper thread, so that it still gives up at the deadline (StoreLocked)."""
-        if fcntl is None:
-            return None
-        try:
-            fd = os.open(f"{self.path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            pass
-        except OSError:
-            os.close(fd)
-            return None
-        turn = threading.Event()
-        guard = threading.Lock()
-        abandoned = False
-
-        def wait() -> None:
-            with suppress(OSError):  # no flock after all: SQLite's lock alone
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            with guard:
-                if abandoned:
-                    os.close(fd)  # the writer gave up meanwhile: pass the turn on
-                else:
-                    turn.set()
-
-        threading.Thread(target=wait, name="voiceshop-sqlite-queue", daemon=True).start()
-        if turn.wait(max(0.0, deadline - time.monotonic())):
-            return fd
-        with guard:
-            if turn.is_set():
-                return fd
-            abandoned = True
-        raise self._locked()
-
-    def _begin_immediate(self, deadline: float) -> None:
         while True:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
-                return
+                break
             except sqlite3.OperationalError as exc:
                 if not _is_locked(exc):
                     raise self._store_error(exc) or exc from None
                 if time.monotonic() > deadline:
                     raise self._locked() from None
                 time.sleep(0.01)
+        self._depth = 1
+        try:
+            yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise self._store_error(exc) or exc from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise self._store_error(exc) or exc from None
 
     def _rollback(self) -> None:
         # nothing to roll back when SQLite already ended the transaction (a full disk, a damaged page)
