@@ -3,11 +3,9 @@ checkout transaction's rules. Tests that use ``db`` (or the repositories) run on
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -196,27 +194,6 @@ def test_locked_sqlite_gives_a_clear_error(db_path: Path, coffee: ShopBundle, mo
         other.execute("ROLLBACK")
         other.close()
     assert ShopRepository(db).load(coffee).added == 13  # and works once the lock is gone
-    db.close()
-
-
-def test_sqlite_writers_queue_for_their_turn(
-    db_path: Path, coffee: ShopBundle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Processes take turns on a flock of ``<file>-writers`` before SQLite's lock: a writer waits
-    for the turn another device holds, gives up at the deadline, and goes the moment it ends."""
-    db = Database(db_path)
-    queue = os.open(f"{db_path}-writers", os.O_RDWR)
-    fcntl.flock(queue, fcntl.LOCK_EX)  # another device's turn (SQLite's own lock is free)
-    monkeypatch.setattr(sqlitemod, "LOCK_GIVE_UP_S", 0.3)
-    try:
-        with pytest.raises(StoreLocked, match="locked by another process"):
-            ShopRepository(db).load(coffee)
-    except BaseException:
-        os.close(queue)
-        raise
-    monkeypatch.setattr(sqlitemod, "LOCK_GIVE_UP_S", 30.0)
-    threading.Timer(0.2, os.close, (queue,)).start()  # that device's turn ends (or it dies) meanwhile
-    assert ShopRepository(db).load(coffee).added == 13
     db.close()
 
 
