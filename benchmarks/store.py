@@ -17,7 +17,8 @@ fill). --no-sync stops waiting for the disk on both, to show what the code itsel
 
 The machine may be shared, so every run also prints the load average before it and the CPU time
 per order: the devices' own (user + system), and the throwaway PostgreSQL server's (all its
-processes). CPU per order is what the code costs; orders/s also shows what the machine had to spare.
+processes). CPU per order is what the code costs; orders/s also shows what the machine had to spare. It first
+prints what one disk flush costs under the temporary folder, which SQLite FULL pays once per order.
 Compare two trees back to back under the same load. Prints numbers; asserts nothing.
 """
 
@@ -186,6 +187,27 @@ def run_devices(target: Any, args_for: list[tuple[Any, ...]]) -> list[Any]:
     return results
 
 
+def disk_flush(folder: Path, n: int = 200) -> str:
+    """What one flush of the disk under ``folder`` costs now (fdatasync of a 4 KiB write, as a commit
+    with synchronous=FULL makes): SQLite FULL's orders/s follow it."""
+    path = folder / "flush-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    times = []
+    try:
+        for i in range(n):
+            os.pwrite(fd, os.urandom(4096), (i % 16) * 4096)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - t)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return (
+        f"disk flush (fdatasync, 4 KiB) under {folder.parent}: median {statistics.median(times) * 1000:.2f} ms, "
+        f"p95 {p95(times) * 1000:.2f} ms, max {max(times) * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
@@ -309,6 +331,7 @@ def main() -> None:
         postgres(not args.no_postgres and "postgresql" in args.only, args.pg_url, args.no_sync) as cluster,
     ):
         tmpdir = Path(tmp)
+        print(disk_flush(tmpdir), flush=True)
         small = tmpdir / "small-shop"
         write_shop(small, 1000)
         kinds = [

@@ -35,6 +35,7 @@ from voiceshop.errors import (
 from voiceshop.shopfiles import ShopBundle
 from voiceshop.storage import Database
 from voiceshop.storage import db as dbmod
+from voiceshop.storage.checkout import Draft, Written
 from voiceshop.storage.customers import CustomerRepository
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.storage.postgres import db as pgmod
@@ -417,6 +418,45 @@ def test_checkout_refusals(
         orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="d", customer="Zed")
     assert count(db, "orders") == 0
     assert stock(db, "PC-DIAPERS") == 6
+
+
+def test_a_product_changed_between_reading_and_writing_is_priced_again(
+    shops: ShopRepository,
+    orders: OrderRepository,
+    db: Database,
+    store_url: str,
+    corner: ShopBundle,
+    corner_shop: StoredShop,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A checkout prices from products read without locks and writes only if they are still as read:
+    the shop's files loaded again by another device in between make it read and price again."""
+
+    def reload(**change: object) -> None:
+        products = tuple(p.model_copy(update=change) if p.sku == "GRO-GUM" else p for p in corner.catalog.products)
+        catalog = corner.catalog.model_copy(update={"products": products})
+        with Database(store_url) as other:
+            ShopRepository(other).load(ShopBundle(corner.shop, catalog, corner.folder, corner.files))
+
+    write, writes = db.write_order, []
+
+    def racing(draft: Draft, change: dict[str, object]) -> Written:
+        writes.append(draft.token)
+        if len(writes) == 1:
+            reload(**change)  # after this checkout read the products, before it writes
+        return write(draft)
+
+    cart = cart_of(shops, corner_shop, ("GRO-GUM", 2))
+    monkeypatch.setattr(db, "write_order", lambda d: racing(d, {"name": "spearmint gum (new pack)"}))
+    placed = orders.place(corner_shop, cart, token="renamed")
+    assert placed.created and writes == ["renamed", "renamed"]  # refused as changed, then written
+    assert placed.order.lines[0].name == "spearmint gum (new pack)" and stock(db, "GRO-GUM") == 38
+
+    writes.clear()
+    monkeypatch.setattr(db, "write_order", lambda d: racing(d, {"price": 199}))
+    with pytest.raises(PriceChanged, match=r"from \$1\.29 to \$1\.99"):
+        orders.place(corner_shop, cart_of(shops, corner_shop, ("GRO-GUM", 1)), token="repriced")
+    assert writes == ["repriced"] and count(db, "orders") == 1 and stock(db, "GRO-GUM") == 40
 
 
 def test_product_removed_from_catalog_cannot_be_ordered(

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 from platformdirs import user_data_dir
 
 from voiceshop.errors import StoreDamaged, StoreError
+from voiceshop.storage.checkout import Draft, Written, write_statements
 
 DB_ENV = "VOICESHOP_DB"
 SQLITE = "sqlite"
@@ -204,10 +205,16 @@ class Database:
     def migrate(self) -> list[str]:
         raise NotImplementedError
 
-    def next_id(self, table: str) -> str:
-        """An SQL expression for the id of a row about to be inserted into ``table`` with it (so what
-        is derived from the id, an order's number, is written with the row)."""
+    def reserve_id(self, table: str) -> str | None:
+        """An SQL expression that takes the id of a row to be inserted into ``table`` later, outside
+        any transaction (so what is derived from the id, an order's number, is written with the row),
+        or None where an id is chosen only by the transaction that inserts the row."""
         raise NotImplementedError
+
+    def write_order(self, draft: Draft) -> Written:
+        """Write a priced checkout all or nothing, if what it was priced from still holds (see
+        storage/checkout.py); inside a transaction of this thread, it joins it as a savepoint."""
+        return write_statements(self, draft)
 
     def read_snapshot(self, c: Conn) -> None:
         """Make the transaction just begun on ``c`` read one consistent snapshot (for a copy)."""
@@ -229,9 +236,7 @@ class Database:
 
     def backup(self, to: Path) -> Path:
         """A consistent copy of the whole store in the file ``to``, taken while it is in use."""
-        raise StoreError(
-            f"{self.location} is a {self.backend} store; back it up with the server's own tools (pg_dump)"
-        )
+        raise StoreError(f"{self.location} is a {self.backend} store; back it up with the server's own tools (pg_dump)")
 
     def close(self) -> None:
         raise NotImplementedError

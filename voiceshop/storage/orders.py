@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from pydantic import TypeAdapter
 
 from voiceshop.commerce.cart import Cart, ChosenOption, compute_totals, price_item
-from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.commerce.money import format_money
 from voiceshop.commerce.order import (
     Order,
@@ -31,13 +31,34 @@ from voiceshop.errors import (
     PriceChanged,
     ProductNotFound,
     SpendingCapExceeded,
+    StoreLocked,
 )
-from voiceshop.storage.db import Conn, Database, Row, utcnow
-from voiceshop.storage.shops import ShopRepository, StoredShop
+from voiceshop.storage.checkout import Draft, DraftLine, Seen
+from voiceshop.storage.db import Conn, Database, utcnow
+from voiceshop.storage.shops import ShopRepository, StoredShop, parse_product
 
 _OPTIONS = TypeAdapter(tuple[ChosenOption, ...])
 _OUTBOX = "INSERT INTO outbox (topic, payload_json, created_at) VALUES (?, ?, ?)"
 _EVENT = "INSERT INTO order_events (order_id, status, at, note) VALUES (?, ?, ?, ?)"
+
+
+_ATTEMPTS = 3
+"""A checkout reads and prices again when a product changed meanwhile; this many times at most."""
+
+
+@dataclass
+class _Read:
+    """What a checkout read before pricing."""
+
+    earlier: int | None = None
+    """The order stored with the token."""
+    reserved: int | None = None
+    """A new order id from the back end's sequence."""
+    customer: tuple[int, str] | None = None
+    products: dict[str, tuple[int, Product, int | None]] = field(default_factory=dict)
+    """By SKU: row id, the product as loaded, the live stock (None: made to order)."""
+    product_json: dict[int, str] = field(default_factory=dict)
+    """By row id: the stored product as read."""
 
 
 @dataclass(frozen=True)
@@ -65,128 +86,136 @@ class OrderRepository:
     ) -> PlaceResult:
         """Place an order for a cart, all or nothing.
 
-        In one transaction: re-price every line from the stored catalog (refusing if a price changed
-        since the shopper heard it), check and decrement stock, insert the order, its lines, its first
-        status event and an outbox event. Retrying with the same ``token`` returns the first order.
+        Re-price every line from the stored catalog (refusing if a price changed since the shopper
+        heard it), then, in one transaction that first checks the products are as priced, decrement
+        stock and insert the order, its lines, its first status event and an outbox event. Retrying
+        with the same ``token`` returns the first order.
+
+        One read (the token, the customer, the products: one statement, no lock held while pricing)
+        and one write (``Database.write_order``: one statement to a PostgreSQL server). Should a
+        product change between the two (a catalog reloaded that moment), the cart is read and
+        priced again.
         """
         if not token:
             raise ValueError("a checkout token is required")
+        order_id: int | None = None
+        for _ in range(_ATTEMPTS):
+            seen = self._read(stored, token, customer, [line.sku for line in cart.lines], order_id is None)
+            if seen.earlier is not None:
+                return PlaceResult(self._load(self.db, seen.earlier), created=False)
+            order_id = order_id if seen.reserved is None else seen.reserved
+            draft = self._draft(stored, cart, token, delivery, coupon, customer, today, seen, order_id)
+            written = self.db.write_order(draft)
+            if written.outcome == "placed":
+                assert written.order is not None
+                return PlaceResult(written.order, created=True)
+            if written.outcome == "exists":
+                assert written.order_id is not None
+                return PlaceResult(self._load(self.db, written.order_id), created=False)
+            if written.outcome == "short":
+                sku, product = next((s, p) for s, (i, p, _) in seen.products.items() if i == written.product_id)
+                wanted = sum(line.quantity for line in cart.lines if line.sku == sku)
+                raise OutOfStock(sku, product.name, wanted, int(written.stock or 0))
+            # "changed": read and price again
+        raise StoreLocked(
+            "the shop's catalog kept changing while this order was checked out (is it being reloaded?); try again"
+        )
+
+    def _read(self, stored: StoredShop, token: str, customer: str | None, skus: list[str], reserve: bool) -> _Read:
+        """What a checkout prices from, in one statement: an order stored with the token, a new
+        order id where the back end takes it from a sequence, the customer, the products."""
+        parts = ["SELECT 0, id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS INTEGER) FROM orders"
+                 " WHERE checkout_token = ?"]  # fmt: skip
+        params: list[object] = [token]
+        new_id = self.db.reserve_id("orders") if reserve else None
+        if new_id is not None:
+            parts.append(f"SELECT 1, {new_id}, NULL, NULL, NULL")
+        if customer:
+            parts.append("SELECT 2, id, CAST(name AS TEXT), NULL, NULL FROM customers WHERE name = ?")
+            params.append(customer)
+        wanted = sorted(set(skus))
+        if wanted:
+            parts.append(
+                "SELECT 3, id, sku, product_json, stock FROM products WHERE shop_id = ? AND active = 1"
+                f" AND sku IN ({', '.join('?' for _ in wanted)})"
+            )
+            params += [stored.id, *wanted]
+        read = _Read()
+        for kind, row_id, name, product_json, stock in self.db.execute(" UNION ALL ".join(parts), params).fetchall():
+            if kind == 0:
+                read.earlier = int(row_id)
+            elif kind == 1:
+                read.reserved = int(row_id)
+            elif kind == 2:
+                read.customer = (int(row_id), str(name))
+            else:
+                read.products[str(name)] = (int(row_id), parse_product(product_json), stock)
+                read.product_json[int(row_id)] = str(product_json)
+        return read
+
+    def _draft(
+        self,
+        stored: StoredShop,
+        cart: Cart,
+        token: str,
+        delivery: DeliveryKind | str,
+        coupon: str | None,
+        customer: str | None,
+        today: date | None,
+        seen: _Read,
+        order_id: int | None,
+    ) -> Draft:
+        """The cart priced from the products as read, checked, as the rows to write."""
         shop = stored.shop
-        # Three trips to a PostgreSQL server (the reads; the order and the stock; the rest with the
-        # COMMIT), each sent as one pipeline; SQLite runs the same statements one after the other.
-        with self.db.transaction(pipeline=True) as c:
-            # A retry finds its first order here; two devices sending the same token at the same moment
-            # meet at the order's INSERT below (the unique token), where the second waits for the first.
-            # The new order's id comes with it, so its number is written with the order.
-            earlier = c.execute(
-                f"SELECT (SELECT id FROM orders WHERE checkout_token = ?), {self.db.next_id('orders')}", (token,)
+        if not cart.lines:
+            raise EmptyCart("the cart is empty; add something before checking out")
+        if customer is None:
+            customer_id, customer_name = None, None
+        elif seen.customer is None:
+            raise CustomerError(f"no customer called {customer!r}; add them with `voiceshop customers add`")
+        else:
+            customer_id, customer_name = seen.customer
+        found = seen.products
+        missing = [line.name for line in cart.lines if line.sku not in found]
+        if missing:
+            raise ProductNotFound(
+                f"no longer sold: {', '.join(missing)}; remove it from the cart",
+                code="no_longer_sold",
+                product=missing[0],
             )
-            who = c.execute("SELECT id, name FROM customers WHERE name = ?", (customer,)) if customer else None
-            products = self.shops.products_later(c, stored, [line.sku for line in cart.lines])
-            row = earlier.fetchone()
-            if row[0] is not None:
-                return PlaceResult(self._load(c, int(row[0])), created=False)
-            order_id, number = int(row[1]), order_number(int(row[1]))
-            if not cart.lines:
-                raise EmptyCart("the cart is empty; add something before checking out")
-            customer_id, customer_name = self._customer(customer, None if who is None else who.fetchone())
-            found = products()
-            missing = [line.name for line in cart.lines if line.sku not in found]
-            if missing:
-                raise ProductNotFound(
-                    f"no longer sold: {', '.join(missing)}; remove it from the cart",
-                    code="no_longer_sold",
-                    product=missing[0],
-                )
-            catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p, _ in found.values()))
-            lines = []
-            for line in cart.lines:
-                priced = price_item(catalog, line.sku, line.options, line.quantity)
-                if priced.unit_price != line.unit_price:
-                    was, now = (
-                        format_money(line.unit_price, shop.currency),
-                        format_money(priced.unit_price, shop.currency),
-                    )
-                    raise PriceChanged(
-                        f"the price of {priced.describe()} changed from {was} to {now}", product=line.name
-                    )
-                lines.append(priced)
-            totals = compute_totals(shop, cart.subtotal, delivery, coupon, today or datetime.now(UTC).date())
-            if shop.spending_cap is not None and totals.total > shop.spending_cap:
-                total, cap = format_money(totals.total, shop.currency), format_money(shop.spending_cap, shop.currency)
-                raise SpendingCapExceeded(
-                    f"the total {total} is over this shop's limit of {cap} per order",
-                    total=totals.total,
-                    cap=shop.spending_cap,
-                )
-            wanted = Counter[str]()
-            for line in lines:
-                wanted[line.sku] += line.quantity
-            # Made-to-order products (no stock) are neither updated nor locked. Stocked rows are locked
-            # in one order (by id), here as when an order is cancelled, so two transactions never wait
-            # for each other in a circle. The guard in WHERE is the real check: stock never goes below
-            # zero, whatever was read above.
-            taking = sorted((found[sku][0], sku, qty) for sku, qty in wanted.items() if found[sku][2] is not None)
-            now = utcnow()
-            # No row back: a device sending the same token committed its order while this one was
-            # being priced (the INSERT waited for it to finish).
-            inserted = c.execute(
-                "INSERT INTO orders (id, number, shop_id, customer_id, checkout_token, status, delivery, currency,"
-                " subtotal, discount, delivery_fee, total, coupon, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'placed', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (checkout_token) DO NOTHING RETURNING id",
-                (
-                    order_id,
-                    number,
-                    stored.id,
-                    customer_id,
-                    token,
-                    totals.delivery.value,
-                    shop.currency,
-                    totals.subtotal,
-                    totals.discount,
-                    totals.delivery_fee,
-                    totals.total,
-                    totals.coupon,
-                    now,
-                    now,
-                ),
+        catalog = Catalog(option_groups=stored.option_groups, products=tuple(p for _, p, _ in found.values()))
+        lines = []
+        for line in cart.lines:
+            priced = price_item(catalog, line.sku, line.options, line.quantity)
+            if priced.unit_price != line.unit_price:
+                was, now = format_money(line.unit_price, shop.currency), format_money(priced.unit_price, shop.currency)
+                raise PriceChanged(f"the price of {priced.describe()} changed from {was} to {now}", product=line.name)
+            lines.append(priced)
+        totals = compute_totals(shop, cart.subtotal, delivery, coupon, today or datetime.now(UTC).date())
+        if shop.spending_cap is not None and totals.total > shop.spending_cap:
+            total, cap = format_money(totals.total, shop.currency), format_money(shop.spending_cap, shop.currency)
+            raise SpendingCapExceeded(
+                f"the total {total} is over this shop's limit of {cap} per order",
+                total=totals.total,
+                cap=shop.spending_cap,
             )
-            taken = [
-                c.execute(
-                    "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
-                    (qty, product_id, qty),
-                )
-                for product_id, _, qty in taking
-            ]
-            first = inserted.fetchone()
-            # every answer read now (one wait), so no statement is left half-read (SQLite cannot commit then)
-            got = [cur.fetchone() is not None for cur in taken]
-            if first is None:
-                # that device's order is the one: what this transaction took goes back (it may be
-                # part of a larger one, so it is undone here rather than rolled back)
-                c.executemany(
-                    "UPDATE products SET stock = stock + ? WHERE id = ?",
-                    [(qty, product_id) for (product_id, _, qty), ok in zip(taking, got, strict=True) if ok],
-                )
-                row = c.execute("SELECT id FROM orders WHERE checkout_token = ?", (token,)).fetchone()
-                return PlaceResult(self._load(c, int(row["id"])), created=False)
-            for (product_id, sku, qty), ok in zip(taking, got, strict=True):
-                if not ok:
-                    left = c.execute("SELECT stock FROM products WHERE id = ?", (product_id,)).fetchone()[0]
-                    if left is not None:  # None: made to order since it was read, nothing to take
-                        raise OutOfStock(sku, found[sku][1].name, qty, int(left))
-            # the order as _load would read it back, without reading it back (fewer round trips)
-            order = Order(
-                number=number,
+        wanted = Counter[str]()
+        for line in lines:
+            wanted[line.sku] += line.quantity
+        now = utcnow()
+        order_lines = tuple(
+            OrderLine(sku=ln.sku, name=ln.name, options=ln.options, quantity=ln.quantity, unit_price=ln.unit_price)
+            for ln in lines
+        )
+
+        def build(new_id: int) -> Order:
+            # the order as _load would read it back, without reading it back
+            at = datetime.fromisoformat(now)
+            return Order(
+                number=order_number(new_id),
                 shop=shop.slug,
                 customer=customer_name,
-                lines=tuple(
-                    OrderLine(
-                        sku=ln.sku, name=ln.name, options=ln.options, quantity=ln.quantity, unit_price=ln.unit_price
-                    )
-                    for ln in lines
-                ),
+                lines=order_lines,
                 currency=shop.currency,
                 subtotal=totals.subtotal,
                 discount=totals.discount,
@@ -195,23 +224,31 @@ class OrderRepository:
                 delivery=totals.delivery,
                 coupon=totals.coupon,
                 status=OrderStatus.PLACED,
-                history=(StatusEvent(status=OrderStatus.PLACED, at=datetime.fromisoformat(now), note="order placed"),),
-                created_at=datetime.fromisoformat(now),
+                history=(StatusEvent(status=OrderStatus.PLACED, at=at, note="order placed"),),
+                created_at=at,
             )
-            # the writes that need no answer: sent with the COMMIT
-            c.execute(
-                "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, options_json, quantity, unit_price)"
-                " VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in lines),
-                [
-                    value
-                    for i, ln in enumerate(lines, start=1)
-                    for value in (order_id, i, found[ln.sku][0], ln.sku, ln.name,
-                                  _OPTIONS.dump_json(ln.options).decode(), ln.quantity, ln.unit_price)
-                ],
-            )  # fmt: skip
-            self._outbox(c, "order.placed", order.model_dump(mode="json"), now)
-            self._event(c, order_id, OrderStatus.PLACED, now, "order placed")
-        return PlaceResult(order, created=True)
+
+        # made-to-order products (no stock) are checked, neither taken from nor locked
+        products = [
+            Seen(found[sku][0], seen.product_json[found[sku][0]], None if found[sku][2] is None else qty)
+            for sku, qty in wanted.items()
+        ]
+        draft_lines = [
+            DraftLine(
+                found[ln.sku][0], ln.sku, ln.name, _OPTIONS.dump_json(ln.options).decode(), ln.quantity, ln.unit_price
+            )
+            for ln in lines
+        ]
+        return Draft(
+            token=token,
+            shop_id=stored.id,
+            customer_id=customer_id,
+            order_id=order_id,
+            at=now,
+            products=tuple(sorted(products, key=lambda s: s.product_id)),
+            lines=tuple(draft_lines),
+            build=build,
+        )
 
     def get(self, number: str) -> Order:
         row = self.db.execute("SELECT id FROM orders WHERE number = ?", (number.replace(" ", ""),)).fetchone()
@@ -303,16 +340,6 @@ class OrderRepository:
                 c, "order.status", {"number": order.number, "status": target.value, "from": current.value}, now
             )
         return order
-
-    @staticmethod
-    def _customer(name: str | None, row: Row) -> tuple[int | None, str | None]:
-        """The customer's id and name as stored (names match whatever their case), from the row the
-        name found."""
-        if name is None:
-            return None, None
-        if row is None:
-            raise CustomerError(f"no customer called {name!r}; add them with `voiceshop customers add`")
-        return int(row["id"]), str(row["name"])
 
     @staticmethod
     def _event(c: Conn, order_id: int, status: OrderStatus, at: str, note: str) -> None:

@@ -41,14 +41,14 @@ class StoredShop:
 
 
 @lru_cache(maxsize=4096)
-def _parse_product(product_json: str) -> Product:
+def parse_product(product_json: str) -> Product:
     # Products are frozen, and the stored text is the key: a changed product is parsed afresh, an
     # unchanged one (every checkout of it) is not parsed again.
     return Product.model_validate_json(product_json)
 
 
 def _product_from_row(row: Row) -> Product:
-    product = _parse_product(row["product_json"])
+    product = parse_product(row["product_json"])
     if product.stock != row["stock"]:
         product = product.model_copy(update={"stock": row["stock"]})
     return product
@@ -201,6 +201,6 @@ class ShopRepository:
         )
         # no copy of each product with its live stock (a checkout prices it, and reads the stock beside it)
         return lambda: {
-            str(row["sku"]): (int(row["id"]), _parse_product(row["product_json"]), row["stock"])
+            str(row["sku"]): (int(row["id"]), parse_product(row["product_json"]), row["stock"])
             for row in cur.fetchall()
         }

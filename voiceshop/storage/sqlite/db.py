@@ -142,10 +142,10 @@ class SQLiteDatabase(Database):
         # cut, not only a crash (see SYNCHRONOUS)
         self.conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
 
-    def next_id(self, table: str) -> str:
-        # one past the largest, as SQLite itself would choose: writers take turns, so no other
-        # transaction can take it before this one commits
-        return f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"
+    def reserve_id(self, table: str) -> None:
+        # no sequences: the writing transaction takes one past the largest, as SQLite itself would
+        # (writers take turns, so no other transaction can take it before this one commits)
+        return None
 
     def _locked(self) -> StoreLocked:
         return StoreLocked(

@@ -1,0 +1,4 @@
+-- version 6: PostgreSQL's checkout function (postgres/migrations/0006_checkout_function.sql). SQLite
+-- runs in the device's own process, so its checkout writes are plain statements in one BEGIN
+-- IMMEDIATE transaction (storage/checkout.py); its tables do not change, only its version, so that
+-- version 6 means the same tables in both back ends.
