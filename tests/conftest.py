@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import pg_cluster
+from tests.downloads import Files, serve
 from voiceshop.cli.app import app
 from voiceshop.shopfiles import ShopBundle, load_shop_folder
 from voiceshop.storage import Database
@@ -111,3 +112,13 @@ def vs(tmp_path: Path):  # type: ignore[no-untyped-def]
         return output
 
     return run
+
+
+@pytest.fixture
+def files() -> Iterator[Files]:
+    """A download server on 127.0.0.1 serving what the test puts in ``files.content``."""
+    f = Files()
+    server = serve(f)
+    f.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    yield f
+    server.shutdown()

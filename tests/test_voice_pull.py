@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import runner
-from tests.test_models import Files, serve
+from tests.downloads import Files
 from voiceshop.audio.pcm import RATE, read_wav
 from voiceshop.cli import models_cmds
 from voiceshop.cli.app import app
@@ -40,15 +39,6 @@ def joe() -> dict[str, bytes]:
     onnx = packaged_voice("en")
     assert onnx is not None
     return {f"{KEY}.onnx": onnx.read_bytes(), f"{KEY}.onnx.json": Path(f"{onnx}.json").read_bytes()}
-
-
-@pytest.fixture
-def files() -> Iterator[Files]:
-    f = Files()
-    server = serve(f)
-    f.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    yield f
-    server.shutdown()
 
 
 def voice_entry(files: Files, md5s: dict[str, str] | None = None) -> ModelEntry:
