@@ -15,6 +15,9 @@ from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.engines import open_recognizer
 
 pytestmark = needs_espeak
+HINTS = ["latte", "soy milk", "blueberry muffin", "large"]
+"""The shop's words, as the voice loop hears every command with them (``Assistant.hints``): without
+them Whisper may write "two large lattes" as "too large latin"."""
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def listen(early: EarlyDecoder, audio: np.ndarray) -> tuple[Utterance, int]:  # 
         if utterance is not None:
             return utterance, started
         if endpointer.in_speech and endpointer.quiet == EARLY_QUIET:
-            early.start(endpointer.speech_start, endpointer.speech_so_far, [])
+            early.start(endpointer.speech_start, endpointer.speech_so_far, HINTS)
             started += 1
     raise AssertionError("no command ended")
 
@@ -44,7 +47,7 @@ def test_the_early_transcript_is_the_one_of_the_whole_command(whisper: Recognize
     command, started = listen(early, np.concatenate([silence(0.5), say("two large soy lattes"), silence(1.5)]))
     heard = early.finish(command, never)
     assert started == 1 and early.used == 1
-    assert heard.text == transcribe(whisper, command.samples).text
+    assert heard.text == transcribe(whisper, command.samples, HINTS).text
     assert "large soy latte" in heard.text.lower()  # "two" or "2", as Whisper writes it
 
 
@@ -52,6 +55,6 @@ def test_speech_after_a_pause_is_decoded_again(whisper: Recognizer) -> None:
     early = EarlyDecoder(whisper)
     audio = np.concatenate([silence(0.5), say("two large lattes"), silence(0.3), say("and a muffin"), silence(1.5)])
     command, started = listen(early, audio)
-    heard = early.finish(command, lambda: transcribe(whisper, command.samples))
+    heard = early.finish(command, lambda: transcribe(whisper, command.samples, HINTS))
     assert started >= 2 and early.used == 1  # the decode made in the pause was dropped, the last one used
     assert "muffin" in heard.text.lower() and "two large" in heard.text.lower()
