@@ -14,11 +14,7 @@ from collections.abc import Sequence
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.tags import Tag
-from voiceshop.nlu.text import stem, words
-
-
-def _stems(name: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in words(name))
+from voiceshop.nlu.text import stem, stems
 
 
 def of_kind(word: str, product: Product, said: tuple[str, ...], catalog: Catalog) -> list[Product]:
@@ -28,7 +24,7 @@ def of_kind(word: str, product: Product, said: tuple[str, ...], catalog: Catalog
     wanted = (kind, *(stem(w) for w in said))
     found: list[Product] = []
     for p in catalog.products:
-        names = [_stems(n) for n in (p.name, *p.aliases)]
+        names = [stems(n) for n in (p.name, *p.aliases)]
         if wanted in names:
             return []  # "iced coffee" is a product: not a kind it lacks
         if p.sku != product.sku and any(len(n) > 1 and n[0] == kind for n in names):

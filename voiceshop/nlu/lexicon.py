@@ -18,7 +18,7 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.language import load
 from voiceshop.nlu.grammar import Grammar
 from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, TENS, UNITS, number_words
-from voiceshop.nlu.text import stem, words
+from voiceshop.nlu.text import stem, stems, words
 
 # When one phrase means several kinds of thing ("coffee": a product and a category), the first wins.
 KIND_PRIORITY = ("product", "option", "amount", "category", "brand", "coupon")
@@ -181,6 +181,6 @@ def _unit_of_name(name: str, names: list[str]) -> bool:
     for n in range(1, len(said) - 1):
         unit, rest = said[:n], said[n + 1 :]
         if said[n] in _OF and _LANGUAGE.unit(" ".join(unit)) is not None:
-            stems = tuple(stem(w) for w in rest)
-            return any(tuple(stem(w) for w in words(other)) == stems for other in names if other != name)
+            named = tuple(stem(w) for w in rest)
+            return any(stems(other) == named for other in names if other != name)
     return False

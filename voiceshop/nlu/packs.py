@@ -8,13 +8,10 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from voiceshop.commerce.catalog import Catalog, Product
-from voiceshop.language import load
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate
 from voiceshop.nlu.tags import HEADS, Tag
-from voiceshop.nlu.text import stem
-
-_LANGUAGE = load()
+from voiceshop.nlu.text import stems
 
 
 def adjacent(a: Tag, b: Tag) -> bool:
@@ -70,7 +67,7 @@ def with_packs(head: Tag, candidates: list[Candidate], catalog: Catalog) -> list
     more = [
         Candidate(value=p.sku, name=p.name, score=below)
         for p in catalog.products
-        if p.sku not in have and set(entity.words) <= {stem(w) for w in _LANGUAGE.words(p.name)}
+        if p.sku not in have and set(entity.words) <= set(stems(p.name))
     ]
     return [*candidates, *more]
 

@@ -28,6 +28,12 @@ def words(text: str) -> list[str]:
     return _LANGUAGE.words(text)
 
 
+def stems(text: str) -> tuple[str, ...]:
+    """A name's words as every stage compares them: normalised and singular ("Bags of Potatoes" ->
+    ("bag", "of", "potato"))."""
+    return tuple(stem(w) for w in words(text))
+
+
 MAX_HEARD = 1_000
 """Characters of one turn that are understood; a spoken or typed request is never longer."""
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
