@@ -12,7 +12,7 @@ synchronous=FULL, as in use):
   when exactly one order was placed, with exactly those items, options and delivery. Every third
   conversation is held out of tuning and reported on its own.
 
-    .venv/bin/python benchmarks/dialog.py [--scripted FOLDER] [--failures]
+    .venv/bin/python benchmarks/dialog.py [--scripted FOLDER] [--failures] [--held-out-failures]
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _lengths(indent: str, lengths: list[int]) -> None:
     )
 
 
-def scripted(folder: Path, failures: bool) -> None:
+def scripted(folder: Path, failures: bool, held_out_failures: bool = False) -> None:
     results: dict[str, list[bool]] = {"tuning": [], "held-out": []}
     lengths: list[int] = []
     per_order: list[int] = []
@@ -158,11 +158,12 @@ def scripted(folder: Path, failures: bool) -> None:
             want = intended(conv["intended"], out.catalog)
             got = [placed(o, out.catalog) for o in out.orders]
             ok = got == [want]
-            results["held-out" if n % HOLD_OUT == HOLD_OUT - 1 else "tuning"].append(ok)
+            held_out = n % HOLD_OUT == HOLD_OUT - 1
+            results["held-out" if held_out else "tuning"].append(ok)
             lengths += words_per_reply(out.replies)
             if ok:
                 per_order.append(out.turns)
-            if failures and not ok:
+            if not ok and (held_out_failures or (failures and not held_out)):
                 print(f"--- {conv['id']} ({conv.get('shopper', '')}): wanted {dict(want[0])} {want[1]}")
                 print(f"    got {[(dict(g[0]), g[1]) for g in got]}")
                 for said, reply in zip(["(start)", *conv["turns"]], out.replies, strict=False):
@@ -179,13 +180,14 @@ def scripted(folder: Path, failures: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scripted", type=Path, default=ROOT / "benchmarks" / "conversations" / "en")
-    parser.add_argument("--failures", action="store_true", help="print each scripted conversation that failed")
+    parser.add_argument("--failures", action="store_true", help="print each tuning conversation that failed")
+    parser.add_argument("--held-out-failures", action="store_true", help="print the held-out failures too")
     parser.add_argument("--only", choices=("golden", "scripted"), help="run one of the two sets")
     args = parser.parse_args()
     if args.only != "scripted":
         golden()
     if args.only != "golden":
-        scripted(args.scripted, args.failures)
+        scripted(args.scripted, args.failures, args.held_out_failures)
 
 
 if __name__ == "__main__":

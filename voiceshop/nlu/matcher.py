@@ -14,13 +14,14 @@ from collections.abc import Sequence
 
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
+from voiceshop.language import load as load_language
 from voiceshop.nlu.align import HEADS, Aligner, Tag
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
-from voiceshop.nlu.result import HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
+from voiceshop.nlu.result import AGREE, HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.sentences import Rules, speech_rules
@@ -48,6 +49,13 @@ SAID_TWICE_PENALTY = 0.95
 """Confidence factor of a request said twice in other words ("i'm done, you can check me out")."""
 SAID_TWICE_MAX = 14
 """Longest request (in symbols) searched for a request said twice."""
+ASIDE_PENALTY = 0.96
+"""Confidence factor per word of an aside said before or after a whole request that names nothing
+the shop has: "actually forget the onions, i've got some"."""
+ASIDE_UNSURE = 0.9
+"""Asides are looked for only when no reading is at least this sure."""
+AGREED_REST = 4
+"""Most words after an opening "yeah" that still leave the turn a yes ("yeah, sweet", "sure, too easy")."""
 NO_MARKS = Marks()
 
 
@@ -78,6 +86,8 @@ class Understander:
         self._units = self.lexicon.units()
         self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
+        self._small = frozenset(stem(w) for w in load_language(grammar.language).function_words("stop"))
+        """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
         self._asides = (self._light - used) | (self._light & marks)
@@ -133,7 +143,24 @@ class Understander:
             Mention(kind="agreement", value=" ".join(said[a:b]), text=" ".join(said[a:b]), score=1.0)
             for a, b in find_phrases(said, self.grammar.agreements)
         )
-        return found.model_copy(update={"mentions": agreed + mentions_of(tags, tokens)})
+        things = mentions_of(tags, tokens)
+        if found.intent is None and not things and self._opens_agreeing(tokens):
+            found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
+        return found.model_copy(update={"mentions": agreed + things})
+
+    def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
+        """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes
+        back: "yeah, sweet", "sure, yes", "yeah too easy" (the words after it match no sentence)."""
+        found = find_phrases(tokens, self.grammar.agreements)
+        if not found or found[0][0] != 0:
+            return False
+        rest = tokens[found[0][1] :]
+        agreeing = {w for phrase in self.grammar.agreements for w in phrase}
+        command = self.grammar.words - self.grammar.light_words - agreeing
+        if len(rest) > AGREED_REST or any(w in command or stem(w) in self._evidence.deciding for w in rest):
+            return False
+        against = (*self.grammar.negations, *self.grammar.corrections)
+        return not find_phrases(rest, against)
 
     def _read(self, text: str, tokens: list[str], heard: list[Tag], tags: list[Tag], marks: Marks) -> Understanding:
         fine = self._encode_input(tags, tokens, runs=False)
@@ -188,6 +215,9 @@ class Understander:
                         for h in self._index.hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
+        if not hits or max(h.confidence for h in hits) < ASIDE_UNSURE:
+            for reading in dict.fromkeys((fine, coarse)):
+                hits += self._aside_hits(reading)
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             seen: Seen = {}
             for reading, at in dict.fromkeys(((literal, 1.0), (fine, 1.0), (core, cost))):
@@ -359,6 +389,32 @@ class Understander:
                 query = before + self._index.code(UNKNOWN)
                 hits.append(Hit(index, self._index.quality(reading, query, index) * FALLBACK_FACTOR, reading, query, 4))
         return hits
+
+    def _aside_hits(self, encoding: tuple[Symbol, ...]) -> list[Hit]:
+        """A grammar sentence said word for word, with an aside before or after it that names no
+        shop thing ("make it three muffins, i forgot about my son", "my wife sent me, it says ...")."""
+        found: list[Hit] = []
+        n = len(encoding)
+        for k in range(2, n):
+            for part, aside in ((encoding[:k], encoding[k:]), (encoding[n - k :], encoding[: n - k])):
+                if any(s.name.startswith("{") for s in aside):
+                    continue
+                kept, cost = self._core(part, self._asides)
+                # the request itself said cleanly (no unknown word in it) and more than two words
+                if len(kept) < 3 or any(s.name == UNKNOWN for s in part) or not self._index.is_sentence(kept):
+                    continue
+                factor = cost
+                for s in aside:  # chatter is unknown and small words; a command word left out costs more
+                    small = s.name == UNKNOWN or s.name in self._light or s.name in self._small
+                    factor *= (ASIDE_PENALTY if small else UNEXPLAINED_PENALTY) ** len(s.tags)
+                found += [
+                    Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
+                    for h in self._index.hits(kept, 4)
+                    if h.query == self._sentences[h.template]
+                    and h.template not in self._wild_templates
+                    and h.template not in self._ordering
+                ]
+        return found
 
     def _said_twice(
         self, core: tuple[Symbol, ...], cost: float, seen: Seen

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 HESITATE = "Hesitate"
 """The intent of a turn that only buys time ("um", "let me think"): not a misunderstanding."""
+AGREE = "Yes"
+"""The intent of a turn that says yes."""
 
 
 class _Model(BaseModel):
