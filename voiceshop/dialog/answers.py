@@ -107,12 +107,15 @@ def pick(u: Understanding, choices: Sequence[Choice], group: str | None = None) 
     found = _by_ordinal(u, choices)
     if found is not None:
         return found
-    values = _mentioned(u)
-    if group is not None:
-        values = [v.partition(":")[2] for v in values if v.startswith(f"{group}:")]
-    hits = [c for c in choices if c.value in values]
-    if len(hits) == 1:
-        return hits[0]
+    # what the sentence's slots settled first: "small, i guess... no, medium" names both sizes, and
+    # its correction slot says which one stands
+    slots = [str(s.value) for s in u.slots.values() if s.value is not None]
+    for values in (slots, _mentioned(u)):
+        if group is not None:
+            values = [v.partition(":")[2] for v in values if v.startswith(f"{group}:")]
+        hits = [c for c in choices if c.value in values]
+        if len(hits) == 1:
+            return hits[0]
     return match_choice(u.text, choices)
 
 
@@ -243,7 +246,10 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     ):
         # "great, one of those and a wall charger", "yes, this one, also one water": the offer and
         # what is said with it (an offered product said again comes as said: "a small mocha then")
-        kept = tuple(o for o in offered if o.sku not in {i.sku for i in said})
+        # of several lines offered, those named are the ones chosen ("the cappuccino then" after
+        # "did you want latte and cappuccino?"); a single line offered is taken with what is added
+        named = len(offered) > 1 and len(more) < len(said)
+        kept = () if named else tuple(o for o in offered if o.sku not in {i.sku for i in said})
         return proceed(state.model_copy(update={"question": None, "queue": (*kept, *said, *state.queue)}), ctx)
     if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):  # "that's all" at "did you want...?"
         return _first(state, q, u, ctx)

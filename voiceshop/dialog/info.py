@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from voiceshop.commerce.cart import ChosenOption, price_item
+from voiceshop.commerce.catalog import PackSize
 from voiceshop.commerce.search import by_need
 from voiceshop.commerce.shop import WEEKDAYS
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import join, read_list, respond
-from voiceshop.dialog.speak import say_list, say_number, speakable
+from voiceshop.dialog.speak import LANGUAGE, say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
+from voiceshop.errors import VoiceshopError
 from voiceshop.nlu.result import Understanding
 
 
@@ -98,10 +101,10 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
         else:
             text = ctx.replies("few_left", product=name, count=say_number(product.stock))
     elif aspect in ("size", "details"):
-        pack = product.pack.describe()
+        pack = _pack(product.pack)
         description = speakable(product.description).rstrip(".")
         text = join(
-            description + "." if description else "",
+            description[:1].upper() + description[1:] + "." if description else "",
             ctx.replies("pack", product=name, pack=speakable(pack)) if pack != "single" else "",
             ctx.replies("price", product=name, price=ctx.money(product.price)),
         )
@@ -110,10 +113,41 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
         if product.options and state.detail == "full":
             groups = [g.name for g in ctx.catalog.groups_for(product)]
             text = join(text, ctx.replies("options_offered", groups=say_list(groups)))
-    question = Question(kind="offer", text=ctx.replies("offer_first", product=name), item=PendingItem(sku=product.sku))
-    if product.stock == 0:
-        return respond(state, text)
+    said = _options_said(u, product.sku, ctx)
+    offered = name
+    if said:  # "how much is a large mocha": that price, and the offer keeps the size
+        try:
+            line = price_item(ctx.catalog, product.sku, said)
+        except VoiceshopError:
+            said = ()
+        else:
+            offered = ctx.describe(line, count=False)
+            if aspect not in ("stock", "size", "details"):
+                text = ctx.replies("price", product=offered, price=ctx.money(line.unit_price))
+    if product.stock == 0 or any(line.sku == product.sku for line in state.cart.lines):
+        return respond(state, text)  # nothing to offer: sold out, or already in the cart
+    item = PendingItem(sku=product.sku, options=said)
+    question = Question(kind="offer", text=ctx.replies("offer_first", product=offered), item=item)
     return respond(state, text, question=question)
+
+
+def _pack(pack: PackSize) -> str:
+    """A pack as said: "fifty tablets", "six x three hundred thirty ml", "pack of four"."""
+    if pack.amount is not None and pack.unit and pack.amount != 1:
+        return pack.model_copy(update={"unit": LANGUAGE.plural(pack.unit)}).describe()
+    return pack.describe()
+
+
+def _options_said(u: Understanding, sku: str, ctx: Context) -> tuple[ChosenOption, ...]:
+    """The options of this product named in the question, each group once."""
+    product = ctx.catalog.product(sku)
+    groups = {g.name for g in ctx.catalog.groups_for(product)} if product else set()
+    said: dict[str, ChosenOption] = {}
+    for m in u.mentions:
+        group, _, choice = str(m.value).partition(":")
+        if m.kind == "option" and group in groups:
+            said.setdefault(group, ChosenOption(group=group, choice=choice))
+    return tuple(said.values())
 
 
 SAID_BACK = 3
