@@ -114,6 +114,7 @@ class Language:
             text = _mapping(data, "text")
             self._symbols = {str(k): f" {v} " for k, v in _mapping(text, "symbols").items()}
             self._contractions = {str(k): tuple(str(v).split()) for k, v in _mapping(text, "contractions").items()}
+            self._letter_plural = str(text.get("letter_plural") or "")
             plurals = _mapping(data, "plurals")
             self._singular = _rules(plurals, "singular")
             self._plural = _rules(plurals, "plural")
@@ -161,7 +162,10 @@ class Language:
                 out += [t for t in token.split(".") if t]  # "u.s.b" or a sentence end glued to a word
                 continue
             expanded = self._contractions.get(token)
-            if expanded:
+            plural = self._letter_plural
+            if plural and len(token) == 1 + len(plural) and token.endswith(plural):
+                out.append(token[0])  # a letter's plural: "double a's" are double a batteries
+            elif expanded:
                 out += expanded
             else:
                 out.append(token.replace("'", ""))

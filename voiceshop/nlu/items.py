@@ -303,6 +303,7 @@ def _resolve(
 ) -> ItemMention:
     assert d.head is not None
     candidates = product_candidates(d.head, catalog)
+    number = d.number
     unit = str(d.unit.value) if d.unit else _unit_in_name(tokens[d.head.start : d.head.end], units)
     if unit and d.size is not None:  # "a two liter of coke", "an 8 pack of AA batteries"
         size = int(d.size.value)
@@ -312,6 +313,19 @@ def _resolve(
     elif unit and " " in unit and len(candidates) > 1:  # "a six pack of coke" ("6 pack")
         count, _, name = unit.partition(" ")
         candidates = prefer_pack(candidates, int(count), name, catalog)
+    elif (
+        unit
+        and d.unit is not None
+        and d.count is None
+        and d.quantity is not None
+        and not d.quantity.weak
+        and d.quantity.end == d.unit.start
+    ):
+        # "twelve rolls of toilet paper" where a pack holds twelve rolls: that pack, once
+        size = int(d.quantity.value)
+        if any(fits(catalog.product(c.value), size, unit) for c in candidates):
+            candidates = prefer_pack(candidates, size, unit, catalog)
+            number = None
     chosen = pick(candidates)
     product = catalog.product(chosen.value) if chosen else None
     fit, unfit = _options(d.options, product, catalog, tokens)
@@ -327,8 +341,8 @@ def _resolve(
     return ItemMention(
         sku=product.sku if product else None,
         name=product.name if product else None,
-        quantity=d.number or 1,
-        quantity_said=d.number is not None,
+        quantity=number or 1,
+        quantity_said=number is not None,
         unit=unit,
         options=tuple(fit),
         unfit_options=tuple(unfit),

@@ -76,9 +76,11 @@ def number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
             continue
         if t.kind in ("word", "unknown") and word in HOMOPHONES and k + 1 < len(tags):
             m = k + 1
+            units = False  # "for cans of tuna": the plural may be the unit's
             while m < len(tags) and (tags[m].kind in ("option", "amount", "unit") or tags[m].value in OF):
+                units |= tags[m].kind == "unit" and _plural(tokens[tags[m].end - 1])
                 m += 1
             # "to lattes" is two; "i want to double shot espresso" is one: a number needs a plural
-            if m < len(tags) and tags[m].kind in HEADS and _plural(tokens[tags[m].end - 1]):
+            if m < len(tags) and tags[m].kind in HEADS and (units or _plural(tokens[tags[m].end - 1])):
                 out[k] = Tag(t.start, t.end, "quantity", HOMOPHONES[word], 0.8)
     return out

@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.language import load
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate
 from voiceshop.nlu.tags import HEADS, Tag
 from voiceshop.nlu.text import stems
+
+ARTICLES = load().function_words("articles")
 
 
 def adjacent(a: Tag, b: Tag) -> bool:
@@ -19,14 +22,14 @@ def adjacent(a: Tag, b: Tag) -> bool:
 
 
 def sizes(run: Sequence[Tag]) -> set[Tag]:
-    """Numbers said between an article and a unit: "a two liter", "a 4 pack" (one pack of that size)."""
+    """Numbers said between an article or another number and a unit: "a two liter", "the 4 pack" (a
+    pack of that size), "three two liter cokes" (three of that size)."""
     return {
         tag
         for before, tag, after in zip(run, run[1:], run[2:], strict=False)
         if tag.kind == "quantity"
         and not tag.weak
-        and before.kind == "quantity"
-        and before.weak
+        and (before.kind == "quantity" or (before.kind == "word" and before.value in ARTICLES))
         and after.kind == "unit"
         and adjacent(before, tag)
         and adjacent(tag, after)
