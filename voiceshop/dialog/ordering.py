@@ -16,7 +16,7 @@ from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, OptionError
-from voiceshop.nlu.result import ItemMention, Understanding
+from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 
 OPTION_CHOICES_READ = 3
 
@@ -369,6 +369,12 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     value = str(slot.value) if slot is not None and slot.value else ""
     group_name, _, choice = value.partition(":")
     index = target_line(state, u)
+    named = u.slots.get("product")
+    if index is None and choice and named is not None and named.value:
+        # "and the latte with almond milk" with no latte in the cart: the latte is wanted, so add it
+        option = OptionMention(group=group_name, choice=choice, amount=_amount(u), text=slot.text if slot else choice)
+        item = ItemMention(sku=str(named.value), quantity=1, options=(option,), text=named.text, score=u.confidence)
+        return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
     if index is None or not choice:
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]

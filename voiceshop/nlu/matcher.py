@@ -399,7 +399,7 @@ class Understander:
             for part, aside in ((encoding[:k], encoding[k:]), (encoding[n - k :], encoding[: n - k])):
                 if any(s.name.startswith("{") for s in aside):
                     continue
-                kept, cost = self._core(part, self._asides)
+                kept, cost = (part, 1.0) if self._index.is_sentence(part) else self._core(part, self._asides)
                 # the request itself said cleanly (no unknown word in it) and more than two words
                 if len(kept) < 3 or any(s.name == UNKNOWN for s in part) or not self._index.is_sentence(kept):
                     continue
