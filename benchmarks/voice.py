@@ -212,7 +212,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
 
     from tests.room import Room, at_level, rms, spoken, through
     from tests.speech import fan_noise, say
-    from voiceshop.audio.echo import NlmsEchoCanceller
+    from voiceshop.audio.echo import MdfEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
     from voiceshop.audio.source import CHUNK
     from voiceshop.audio.vad import SileroVad
@@ -256,7 +256,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
                     shopper[i : i + len(said)] = said[: len(shopper) - i]
                     end = at + spoken(said)[1]
                 room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
-                spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
+                spotter = InterruptSpotter(recognizer, language, MdfEchoCanceller(), SileroVad())
                 found: list[Spotted] = []
 
                 def hear(
@@ -319,7 +319,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
             shopper[i : i + len(said)] = said[: len(shopper) - i]
             room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=level, realtime=True)
             timed = Timed(recognizer)
-            spotter = InterruptSpotter(timed, language, NlmsEchoCanceller(), SileroVad())  # type: ignore[arg-type]
+            spotter = InterruptSpotter(timed, language, MdfEchoCanceller(), SileroVad())  # type: ignore[arg-type]
             fed: list[float] = []
 
             def paced(

@@ -11,8 +11,9 @@ import pytest
 
 from tests.room import Room, at_level, rms, spoken
 from tests.speech import fan_noise, needs_espeak, say
-from voiceshop.audio.echo import LATENCY, NlmsEchoCanceller, estimate_delay
+from voiceshop.audio.echo import MdfEchoCanceller, estimate_delay
 from voiceshop.audio.pcm import RATE, Samples, silence
+from voiceshop.audio.residual import LATENCY
 from voiceshop.audio.source import split
 from voiceshop.tts.voice import Pyttsx3Voice
 
@@ -23,11 +24,11 @@ REPLY = "Added two large lattes with soy milk and one blueberry muffin. Anything
 
 def run(
     shopper: Samples, reply: Samples, echo_db: float, **room: float | tuple[float, float]
-) -> tuple[NlmsEchoCanceller, Samples, list[bool], Room, Samples]:
+) -> tuple[MdfEchoCanceller, Samples, list[bool], Room, Samples]:
     """The reply played into a room where ``shopper`` is heard too; the canceller's residual and its
     double-talk flag per chunk, and what the microphone heard."""
     place = Room(shopper, echo_db=echo_db, noise=fan_noise(), reply_level=rms(reply), **room)  # type: ignore[arg-type]
-    canceller = NlmsEchoCanceller()
+    canceller = MdfEchoCanceller()
     canceller.start()
     mic = place.chunks()
     out, near, heard = [], [], []
