@@ -88,6 +88,19 @@ def test_the_reply_heard_back_is_cancelled_and_is_no_double_talk(
     assert longest_run(near) < 3  # a stray chunk at most: the spotter needs three in a row
 
 
+def test_a_speaker_right_by_the_microphone_is_cancelled_deep_within_two_seconds(reply: Samples) -> None:
+    """+12 dB: the reply's echo is four times as loud as the shopper's voice and its peaks clip the
+    microphone. The frequency-domain filter learns fast enough that in the reply's second second
+    (the delay is found after its first half second) what is left is more than 28 dB below what the
+    microphone heard, and in its third more than 44 dB (the time-domain NLMS filter before it: 22 and
+    36 dB)."""
+    shopper = silence(len(reply) / RATE + 0.1)
+    _, residual, _, _, heard = run(shopper, reply, 12.0)
+    late = np.concatenate([residual[LATENCY:], np.zeros(LATENCY, np.int16)])  # the suppressor's delay
+    depth = [erle_db(heard[: round(end * RATE)], late[: round(end * RATE)], since=end - 1.0) for end in (2.0, 3.0)]
+    assert depth[0] > 28.0 and depth[1] > 44.0, depth
+
+
 def test_a_delay_that_moves_while_the_reply_plays_is_followed(reply: Samples) -> None:
     """The speaker's buffering doubles 2 s into the reply (150 ms -> 300 ms): the canceller finds the
     new delay within a few tenths of a second, and the echo is no double talk meanwhile."""
