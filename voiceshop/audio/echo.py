@@ -3,9 +3,13 @@
 The device knows what it is playing, so the played samples are the reference: the microphone hears
 them again a little later (the sound card's buffers, the air), quieter and coloured by the room.
 ``MdfEchoCanceller`` finds that delay by cross-correlating the microphone with the reference (GCC-PHAT,
-sharp even through a coloured room), then a normalised LMS filter over the delayed reference learns
-the room's response and subtracts its estimate of the echo: what is left (the residual) is the
-shopper, the room's noise, and a little echo the filter did not catch.
+sharp even through a coloured room), then an adaptive filter over the delayed reference learns the
+room's response and subtracts its estimate of the echo: what is left (the residual) is the shopper,
+the room's noise, and a little echo the filter did not catch. The filter works in the frequency
+domain (``audio.mdf``: partitioned blocks, a step normalised per frequency bin): it learns the room
+in about a second and leaves the echo 40-50 dB down once learnt, where the time-domain NLMS filter
+before it took two and stopped near 30 (a speaker right by the microphone, +12 dB, is cancelled by
+28 dB in the reply's second second against 22, by 44 dB in its third against 36).
 
 A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms,
 and the buffering changes while they play. The delay is looked for up to ``MAX_DELAY`` and found
@@ -20,18 +24,20 @@ microphone saturates at (many samples piled up at one peak), predicts the echo c
 and learns only from samples below it, so a few clipped peaks do not spoil the room's response.
 
 What the filter leaves of the echo (more where the microphone clips, or while the filter is still
-learning) goes through a residual echo suppressor (``ResidualSuppressor``): band by band, the share
+learning) goes through a residual echo suppressor (``audio.residual``): band by band, the share
 of the filter's echo estimate that it leaves is learnt while nobody speaks, and bands that this
 explains are turned down. The residual comes ``LATENCY`` (15 ms) late for it.
 
 It also tells double talk from echo: a chunk is ``near_end`` (someone is speaking over the reply)
 when the residual is clearly louder than the echo the filter expected to leave behind (the echo
 estimate over the echo return loss enhancement it has been reaching), or, band by band, than what
-the suppressor expects to be left. The filter adapts only on chunks that are not near end, so the
-shopper's voice never teaches it to cancel the shopper.
+the suppressor expects to be left. The filter learns only from chunks whose residual is not even a
+little louder than expected (3 dB), and within those its step shrinks in the bands where the error
+is more than the echo it expects to leave, so the shopper's voice does not teach it to cancel the
+shopper; the filter that cancels is only replaced by the one that learns when that one does better.
 
 A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
-numpy: about 2 ms per 30 ms chunk on this machine.
+numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
 """
 
 from __future__ import annotations
@@ -190,7 +196,7 @@ class MdfEchoCanceller:
             return np.clip(np.round(passed), -32768, 32767).astype(np.int16)
         reference = self._aligned(self.delay, begin, len(mic))
         estimate, spectra = self.filter.estimate(reference, len(mic))
-        estimate = self._heard_as(estimate[: len(mic)])
+        estimate = self._heard_as(estimate)
         residual = mic - estimate
         echo_energy = float(np.mean(estimate**2))
         residual_energy = float(np.mean(residual**2))

@@ -85,26 +85,27 @@ class BlockFilter:
         result: Floats = parts.reshape(-1)
         return result
 
-    def _spectra(self, reference: Floats, length: int) -> Spectra:
+    def _spectra(self, reference: Floats, blocks: int) -> Spectra:
         """The reference windows every block of a chunk and every partition needs: window ``k`` is
         reference[k * block : (k + 2) * block], and block ``b`` sees window ``b + partitions - 1 - m``
         through partition ``m``."""
         n = self.block
-        count = length // n + self.partitions - 1
+        count = blocks + self.partitions - 1
         windows = np.lib.stride_tricks.sliding_window_view(reference[: (count + 1) * n], 2 * n)[::n]
         spectra: Spectra = np.fft.rfft(windows[:count], axis=1)
         return spectra
 
     def estimate(self, reference: Floats, length: int) -> tuple[Floats, Spectra]:
         """The foreground filter's echo estimate of the next ``length`` microphone samples, and the
-        reference's spectra (for ``learn``)."""
+        reference's spectra (for ``learn``). A last block that is not whole is estimated whole (the
+        reference covers it), and cut."""
         n, m = self.block, self.partitions
-        spectra = self._spectra(reference, length)
-        blocks = length // n
+        blocks = -(-length // n)
+        spectra = self._spectra(reference, blocks)
         # block b, partition j sees window b + m - 1 - j
         index = np.arange(blocks)[:, None] + (m - 1 - np.arange(m))[None, :]
         echo = np.einsum("bjk,jk->bk", spectra[index], self.weights)
-        estimate: Floats = np.fft.irfft(echo, 2 * n, axis=1)[:, n:].reshape(-1)
+        estimate: Floats = np.fft.irfft(echo, 2 * n, axis=1)[:, n:].reshape(-1)[:length]
         return estimate, spectra
 
     def learn(
@@ -116,7 +117,7 @@ class BlockFilter:
         full_scale: float,
         residual_echo: float,
     ) -> None:
-        """The background filter learns from the chunk, block by block; it becomes the foreground when
+        """The background filter learns from the chunk, block by block (whole blocks); it becomes the foreground when
         it cancels more than the foreground did (``kept``: that one's residual energy).
         ``residual_echo`` is the share of its echo estimate the filter is expected to leave (the
         inverse of the echo return loss enhancement it has been reaching; infinite until it has
@@ -135,7 +136,6 @@ class BlockFilter:
             e = np.where((np.abs(d) < high) & (np.abs(y) < high), e, 0.0)
             error = np.fft.rfft(np.concatenate([zeros, e]))
             self._power += SMOOTH * (np.abs(x[0]) ** 2 - self._power)
-            # of the error in each bin, the share that is echo the filter should still remove
             # of each bin's error, the share that is echo still to remove (all of it until it has learnt)
             rate = (
                 np.clip(residual_echo * np.abs(echo) ** 2 / (np.abs(error) ** 2 + 1e-9), SLOWEST, 1.0)
