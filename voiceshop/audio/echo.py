@@ -135,9 +135,11 @@ def estimate_delay(mic: Floats, reference: Floats, max_lag: int) -> tuple[int, f
 
 
 class MdfEchoCanceller:
-    """Delay by cross-correlation (followed while it plays), then a frequency-domain adaptive filter
-    over the delayed reference (``audio.mdf``), its estimate clipped where the microphone clips, and
-    the residual echo suppressor."""
+    """Delay by cross-correlation, a frequency-domain adaptive filter, residual echo suppression.
+
+    The delay is followed while a sound plays; the filter (``audio.mdf``) works over the reference
+    delayed by it, its estimate clipped where the microphone clips; the suppressor
+    (``audio.residual``) takes out what the filter leaves."""
 
     def __init__(self, *, max_delay: float = MAX_DELAY) -> None:
         self.filter = BlockFilter()
