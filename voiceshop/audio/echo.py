@@ -90,6 +90,11 @@ FLOOR_WINDOW = 2.0
 """Seconds over which the room's noise is the quietest residual heard (minimum statistics)."""
 NOISE_OVER_FLOOR = 2.0
 """The room's noise in a chunk, against the quietest chunk: the minimum sits below the mean."""
+ECHO_OVER_FLOOR = 100.0
+"""A chunk counts towards the echo return loss enhancement only when the microphone heard this many
+times the room's noise (20 dB): in quieter ones the residual is the room's noise, which the double-talk
+check counts apart, and the filter's 40-50 dB would read as far less (a "stop" whose "s" is 28 dB
+under the reply would then pass for echo)."""
 
 
 class EchoCanceller(Protocol):
@@ -220,9 +225,9 @@ class MdfEchoCanceller:
             residual_energy > DOUBLE_TALK * expected or unexplained > DOUBLE_TALK * (left_over + floor)
         )
         if loud and not doubt:  # the speaker alone: something to learn from
-            if echo_energy > 1.0 and mic_energy > 1.0:
+            if echo_energy > 1.0 and mic_energy > ECHO_OVER_FLOOR * floor:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
-                self.erle_db += 0.05 * (float(np.clip(erle, 0.0, 40.0)) - self.erle_db)
+                self.erle_db += 0.05 * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
             # until it has learnt, all of the error is echo still to remove
             remains = 10 ** (-self.erle_db / 10) if self.converged else np.inf
             kept = float(np.sum(residual**2))
