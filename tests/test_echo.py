@@ -123,3 +123,18 @@ def test_a_voice_over_the_reply_is_double_talk_and_comes_through(reply: Samples)
     late = residual[lo + LATENCY : hi + LATENCY]  # the suppressor holds the residual back a little
     kept = np.corrcoef(late.astype(float), shopper[lo:hi].astype(float))[0, 1]
     assert kept > 0.9  # the shopper's word is what is left, the reply is not
+
+
+def test_a_word_over_the_reply_does_not_lead_the_filter_astray(reply: Samples) -> None:
+    """A "stop" said 2.6 s into the reply, the echo 6 dB louder: in the half second after the word the
+    canceller leaves as little of the reply as when nobody spoke (the filter's step shrinks where the
+    error is not echo; with one step everywhere it leaves 17 dB more there)."""
+    word = at_level(say("stop"), 3000.0)
+    at, (_, end) = 2.6, spoken(word)
+    shopper = np.concatenate([silence(at), word, silence(len(reply) / RATE - at - len(word) / RATE + 0.1)])
+    after = slice(round((at + end + 0.1) * RATE) + LATENCY, round((at + end + 0.6) * RATE) + LATENCY)
+    left = [
+        float(np.mean(run(heard, reply, echo_db=6.0)[1][after].astype(float) ** 2))
+        for heard in (shopper, silence(len(shopper) / RATE))
+    ]
+    assert 10 * np.log10(left[0] / left[1]) < 3.0, left
