@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -163,6 +164,38 @@ def measure(engine: str) -> dict[str, object]:
     return result
 
 
+class Metered:
+    """An echo canceller, with the processor time its ``cancel`` took and, for sound played alone, how
+    much quieter it left what the microphone heard."""
+
+    def __init__(self, canceller: Any) -> None:
+        self.canceller = canceller
+        self.seconds, self.chunks = 0.0, 0
+        self.heard = self.left = 0.0
+        self.alone = False
+        """Whether nothing but the reply is in the room (its residual is echo the canceller left)."""
+
+    def play(self, samples: Any) -> None:
+        self.canceller.play(samples)
+
+    def cancel(self, chunk: Any) -> Any:
+        started = time.process_time()
+        residual = self.canceller.cancel(chunk)
+        self.seconds += time.process_time() - started
+        self.chunks += 1
+        if self.alone:
+            self.heard += float((chunk.astype(float) ** 2).sum())
+            self.left += float((residual.astype(float) ** 2).sum())
+        return residual
+
+    @property
+    def near_end(self) -> bool:
+        return bool(self.canceller.near_end)
+
+    def start(self) -> None:
+        self.canceller.start()
+
+
 class Timed:
     """A recogniser, with when each ``spot`` ran (on whichever thread)."""
 
@@ -212,7 +245,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
 
     from tests.room import Room, at_level, rms, spoken, through
     from tests.speech import fan_noise, say
-    from voiceshop.audio.echo import NlmsEchoCanceller
+    from voiceshop.audio.echo import MdfEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
     from voiceshop.audio.source import CHUNK
     from voiceshop.audio.vad import SileroVad
@@ -244,6 +277,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
         hits = {w: 0 for w in words}
         tries = {w: 0 for w in words}
         false_cuts, reply_seconds, delays, computes, decoded, talk_cuts = 0, 0.0, [], [], 0, 0
+        metered: list[Metered] = []
         for n, reply in enumerate(replies):
             for word in [None, "other", *words]:
                 # seconds into the reply the word starts (well inside it: after it, the word is a command)
@@ -256,7 +290,8 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
                     shopper[i : i + len(said)] = said[: len(shopper) - i]
                     end = at + spoken(said)[1]
                 room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
-                spotter = InterruptSpotter(recognizer, language, NlmsEchoCanceller(), SileroVad())
+                canceller = Metered(MdfEchoCanceller())
+                spotter = InterruptSpotter(recognizer, language, canceller, SileroVad())
                 found: list[Spotted] = []
 
                 def hear(
@@ -270,11 +305,13 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
 
                 for sound in (warm, reply):
                     spotter.start()
+                    canceller.alone = word is None and sound is reply
                     cut = through(room, sound, hear)
                     if cut is not None and sound is warm:
                         false_cuts += 1  # the shopper is quiet while the greeting plays
                         break
                 decoded += spotter.decoded
+                metered.append(canceller)
                 if word is None:
                     reply_seconds += len(reply) / RATE + len(warm) / RATE
                     false_cuts += cut is not None
@@ -308,6 +345,13 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
             },
             "other_talk_cut": f"{talk_cuts}/{len(replies)}",
             "segments_decoded": decoded,
+            # the replies alone, after the greeting: how much quieter the canceller left their echo
+            "echo_reduction_db": round(
+                10 * math.log10(sum(m.heard for m in metered) / max(sum(m.left for m in metered), 1.0)), 1
+            ),
+            "canceller_ms_per_chunk": round(
+                1000 * sum(m.seconds for m in metered) / max(sum(m.chunks for m in metered), 1), 2
+            ),
         }
     if rooms is None or "paced" in rooms:
         # live: the microphone paced in real time, other talk decoded while the reply goes on
@@ -319,7 +363,7 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
             shopper[i : i + len(said)] = said[: len(shopper) - i]
             room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=level, realtime=True)
             timed = Timed(recognizer)
-            spotter = InterruptSpotter(timed, language, NlmsEchoCanceller(), SileroVad())  # type: ignore[arg-type]
+            spotter = InterruptSpotter(timed, language, MdfEchoCanceller(), SileroVad())  # type: ignore[arg-type]
             fed: list[float] = []
 
             def paced(

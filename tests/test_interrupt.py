@@ -19,7 +19,7 @@ import pytest
 from tests.room import Room, at_level, rms, spoken, through
 from tests.speech import fan_noise, needs_espeak, say
 from voiceshop.asr.base import Recognizer, Transcript
-from voiceshop.audio.echo import NlmsEchoCanceller
+from voiceshop.audio.echo import MdfEchoCanceller
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.vad import SileroVad
 from voiceshop.language import load
@@ -120,7 +120,7 @@ REPLIES = [
 
 
 def spot(recognizer: Recognizer, room: Room, reply: Samples) -> tuple[float | None, list[Spotted]]:
-    spotter = InterruptSpotter(recognizer, load("en"), NlmsEchoCanceller(), SileroVad())
+    spotter = InterruptSpotter(recognizer, load("en"), MdfEchoCanceller(), SileroVad())
     spotter.start()
     found: list[Spotted] = []
 
@@ -169,7 +169,7 @@ def test_talk_over_a_live_reply_is_decoded_while_the_reply_plays_on(whisper: Rec
     shopper[at : at + len(said)] = said
     room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=rms(reply), realtime=True)
     timed = Timed(whisper)
-    spotter = InterruptSpotter(timed, load("en"), NlmsEchoCanceller(), SileroVad())  # type: ignore[arg-type]
+    spotter = InterruptSpotter(timed, load("en"), MdfEchoCanceller(), SileroVad())  # type: ignore[arg-type]
     spotter.start(live=True)
     fed: list[float] = []
 

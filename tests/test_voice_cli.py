@@ -110,7 +110,7 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs) -> None:
     else:
         assert "espeak-ng" in report["voice"] and "pip install 'voiceshop[piper]'" in report["voice"]
     barge_in = report["barge-in"]
-    assert "on with a microphone" in barge_in and "NlmsEchoCanceller" in barge_in and "stop: stop" in barge_in
+    assert "on with a microphone" in barge_in and "MdfEchoCanceller" in barge_in and "stop: stop" in barge_in
 
     other = lines_of(vs("doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de"))
     assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]

@@ -39,7 +39,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
-from voiceshop.audio.echo import EchoCanceller, NlmsEchoCanceller
+from voiceshop.audio.echo import EchoCanceller, MdfEchoCanceller
 from voiceshop.audio.endpoint import Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
@@ -70,7 +70,7 @@ calls it again and is heard as before."""
 
 def echo_canceller() -> EchoCanceller:
     """The echo canceller barge-in hears the microphone through (the played reply is its reference)."""
-    return NlmsEchoCanceller()
+    return MdfEchoCanceller()
 
 
 class VoiceLoop:
