@@ -20,6 +20,7 @@ from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
+from voiceshop.nlu.nbest import best_supported, said_twice
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import AGREE, HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import run_end, separator_before
@@ -45,8 +46,6 @@ OFFER_ITEMS = 0.45
 TRIM_PENALTY = 0.9
 TRIMS = ((0, 1), (0, 2), (0, 3), (1, 0), (2, 0))
 """(symbols left out at the start, at the end) tried when nothing fits the whole."""
-SAID_TWICE_PENALTY = 0.95
-"""Confidence factor of a request said twice in other words ("i'm done, you can check me out")."""
 SAID_TWICE_MAX = 14
 """Longest request (in symbols) searched for a request said twice."""
 ASIDE_PENALTY = 0.96
@@ -222,7 +221,7 @@ class Understander:
             seen: Seen = {}
             for reading, at in dict.fromkeys(((literal, 1.0), (fine, 1.0), (core, cost))):
                 if 4 <= len(reading) <= SAID_TWICE_MAX:
-                    hits += self._said_twice(reading, at, seen)
+                    hits += said_twice(reading, at, self._index, lambda part: self._sure_intents(part, seen))
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
@@ -267,30 +266,8 @@ class Understander:
         return found
 
     def understand_nbest(self, hypotheses: Sequence[tuple[str, float]]) -> Understanding:
-        """The best-supported reading of several recognizer hypotheses (text, confidence 0..1).
-
-        Each hypothesis is understood on its own; its score is the understanding's confidence weighted
-        by the recognizer's, and hypotheses that agree on intent and items support each other.
-        """
-        if not hypotheses:
-            return Understanding(text="", intent=None, confidence=0.0)
-        results = [(self.understand(text), asr) for text, asr in hypotheses]
-
-        def key(u: Understanding) -> tuple[object, ...]:
-            return (u.intent, tuple((i.sku, i.quantity) for i in u.items))
-
-        support: dict[tuple[object, ...], float] = {}
-        for u, asr in results:
-            if u.understood:
-                support[key(u)] = support.get(key(u), 0.0) + asr
-        total = sum(asr for _, asr in results) or 1.0
-
-        def score(pair: tuple[Understanding, float]) -> float:
-            u, asr = pair
-            agreement = support.get(key(u), 0.0) / total
-            return u.confidence * (0.5 + 0.5 * asr) * (0.75 + 0.25 * agreement)
-
-        return max(results, key=score)[0]
+        """The best-supported reading of several recognizer hypotheses (text, confidence 0..1)."""
+        return best_supported([(self.understand(text), asr) for text, asr in hypotheses])
 
     # --- encoding -------------------------------------------------------------------------------------
 
@@ -414,26 +391,6 @@ class Understander:
                     and h.template not in self._wild_templates
                     and h.template not in self._ordering
                 ]
-        return found
-
-    def _said_twice(
-        self, core: tuple[Symbol, ...], cost: float, seen: Seen
-    ) -> list[Hit]:
-        """One request said twice in other words ("i'm done, you can check me out", "yes, that's
-        right, go ahead"): both halves read as the same intent, each sure enough on its own. One half
-        must be a sentence of the grammar word for word (so that not every cut is searched);
-        ``seen`` keeps the sentences nearest to the halves already searched."""
-        found: list[Hit] = []
-        for cut in range(2, len(core) - 1):
-            halves = (core[:cut], core[cut:])
-            if not any(self._index.is_sentence(half) for half in halves):
-                continue
-            first, second = (self._sure_intents(half, seen) for half in halves)
-            for intent in first.keys() & second.keys():
-                a, b = first[intent], second[intent]
-                better = a if a.confidence >= b.confidence else b
-                confidence = min(a.confidence, b.confidence) * cost * SAID_TWICE_PENALTY
-                found.append(Hit(better.template, confidence, better.encoding, better.query, better.rank))
         return found
 
     def _sure_intents(self, part: tuple[Symbol, ...], seen: Seen) -> dict[str, Hit]:
