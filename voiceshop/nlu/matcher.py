@@ -145,7 +145,9 @@ class Understander:
         things = mentions_of(tags, tokens)
         if found.intent is None and not things and self._opens_agreeing(tokens):
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
-        return found.model_copy(update={"mentions": agreed + things})
+        opens = find_phrases(tokens, self.grammar.corrections)
+        corrects = bool(opens) and opens[0][0] == 0
+        return found.model_copy(update={"mentions": agreed + things, "corrects": corrects})
 
     def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
         """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes

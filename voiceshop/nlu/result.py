@@ -125,6 +125,8 @@ class Understanding(_Model):
     """The grammar sentence that matched, for debugging ("AddItems.yaml: <want> {items}")."""
     mentions: tuple[Mention, ...] = ()
     """Everything recognised in the words, in order, whether or not the intent's sentence used it."""
+    corrects: bool = False
+    """The turn opens by taking back what was said before ("no wait, two muffins", "actually ...")."""
 
     @property
     def understood(self) -> bool:
