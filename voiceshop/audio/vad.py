@@ -6,7 +6,7 @@ coffee machine, however loud, does not start a command; loudness alone cannot te
 
 It hears every 32 ms of sound for as long as the device is on, so what it costs is paid all day:
 
-- its ggml build computes each frame on OpenMP threads (as many as the machine has cores, up to 4),
+- its ggml build computes each frame on 4 OpenMP threads (whisper.cpp's default, whatever the cores),
   which for a model this small is all hand-over: the threads spin waiting for each other's share,
   and one frame took twice the CPU it takes on one thread, with the same answer to the last bit.
   OpenMP reads its thread limit once, when the library loads, so ``SileroVad`` loads it with
