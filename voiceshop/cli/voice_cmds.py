@@ -73,7 +73,9 @@ def run(
     rate: int = typer.Option(165, "--rate", help="Speaking rate in words per minute."),
     tts: str = TTS,
     piper_voice: str | None = PIPER_VOICE,
-    earcons: bool = typer.Option(True, "--earcons/--no-earcons", help="Short tones for listening / not heard."),
+    earcons: bool = typer.Option(
+        True, "--earcons/--no-earcons", help="Short tones for listening / not heard / done listening."
+    ),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
 ) -> None:

@@ -33,6 +33,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import replace
 
 import numpy as np
@@ -40,14 +41,14 @@ from rapidfuzz import fuzz
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, MdfEchoCanceller
-from voiceshop.audio.endpoint import Endpointer, Utterance
+from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
 from voiceshop.audio.vad import SileroVad, VoiceActivity
 from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
 from voiceshop.dialog.state import Reply
-from voiceshop.errors import LanguageError, MicrophoneLost
+from voiceshop.errors import LanguageError, MicrophoneLost, SpeechOutputError
 from voiceshop.language import load as load_language
 from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
@@ -146,6 +147,8 @@ class VoiceLoop:
                 if not reconnect:
                     raise
                 self.log(f"microphone: {lost}; trying again every {RECONNECT_EVERY:.0f} s")
+                with suppress(SpeechOutputError):  # a headset unplugged takes its speaker along
+                    self._speak([Reply(text="I can't hear the microphone. I'll say when I can again.")], source)
                 self._wait_for(source)
                 endpointer.reset()
                 self._speak([Reply(text="I can hear you again.")], source)
@@ -187,6 +190,8 @@ class VoiceLoop:
             if utterance is None:
                 if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
                     self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
+                if self.settings.activation != "always":
+                    self._ran_out(endpointer)
                 continue
             if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
@@ -371,6 +376,14 @@ class VoiceLoop:
         if self._speak(replies, source, turn, time.perf_counter()) is None:
             self._after(replies, self._endpointer.now)
 
+    def _ran_out(self, endpointer: Endpointer) -> None:
+        """Close a window that ran out with nothing said, with the "done listening" earcon: from the
+        moment no speech that starts later could still have begun inside it (its pre-roll)."""
+        ends = self._open_until + self.settings.endpoint.pre_roll + CHUNK_S
+        if self._open_until > 0 and ends < endpointer.now and not endpointer.in_speech:
+            self._open_until = 0.0
+            self._earcon("done_listening")
+
     def _given_up(self) -> bool:
         """Whether the turns since the last call went unheard or not understood too often to go on
         listening without the wake word (``MISSES_BEFORE_WAKE``); if so, no window stays open."""
@@ -378,6 +391,7 @@ class VoiceLoop:
             return False
         self._open_until = 0.0
         self.log(f"(not understood {self._missed} times in a row: listening for the wake word again)")
+        self._earcon("done_listening")
         return True
 
     def _after(self, replies: Sequence[Reply], now: float) -> None:
