@@ -60,8 +60,14 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
             pw = words(phrase)
             if not pw:
                 continue
-            # a choice named word for word beats any near spelling; the longer phrase is more specific
-            fit = 100 + len(pw) if _contains(said, pw) else fuzz.ratio(joined, " ".join(pw))
+            # a choice named word for word beats any near spelling; the longer phrase is more specific;
+            # the words said may also be part of one choice's name only ("triple a" of "triple a batteries")
+            if _contains(said, pw):
+                fit = 100.0 + len(pw)
+            elif len(pw) > len(said) and _contains(pw, said):
+                fit = float(ACCEPT + len(said))
+            else:
+                fit = fuzz.ratio(joined, " ".join(pw))
             best = max(best, fit)
         scored.append((best, choice))
     scored.sort(key=lambda sc: -sc[0])
@@ -188,7 +194,13 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0:
         item = item.model_copy(update={"quantity": quantity})
         return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
-    others = [pending_from(m) for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
+    # the thing asked about said again as vaguely ("the battery" at "which battery?") is no new item
+    waiting = {c.value for c in item.candidates}
+    said = [m for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
+    again = [m for m in said if m.sku is None and {c.value for c in m.candidates} <= waiting]
+    if u.intent == "AddItems" and said and len(again) == len(said):
+        return reask(state, ctx, u)
+    others = [pending_from(m) for m in said if m not in again]
     if u.intent == "AddItems" and others:
         return proceed(state.model_copy(update={"question": None, "queue": (*others, item, *state.queue)}), ctx)
     if u.intent in ("Checkout", "ChooseDelivery"):  # "that's it", "pick up": this one first
