@@ -377,6 +377,13 @@ def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decis
     if not isinstance(quantity, int) and u.items:
         quantity = u.items[0].quantity
     index = target_line(state, u)
+    change = str(u.slot("change") or "")
+    if index is not None and change:  # "one more", "one less", "double it": by so much
+        have = state.cart.lines[index].quantity
+        step = int(change[1:])
+        quantity = have * step if change[0] == "*" else have + step if change[0] == "+" else have - step
+        if quantity < 1:
+            return remove_item(state, u, ctx)
     if index is None or not isinstance(quantity, int):
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
