@@ -248,7 +248,28 @@ def build_items(
         if cur.count != 0:
             drafts.append(cur)
     covered = {k for t in run for k in range(t.start, t.end)}
-    return [_resolve(d, tokens, catalog, units, covered) for d in drafts]
+    items = [_resolve(d, tokens, catalog, units, covered) for d in drafts]
+    return _one_thing(items, drafts, breaks)
+
+
+def _one_thing(items: list[ItemMention], drafts: list[_Draft], breaks: list[int]) -> list[ItemMention]:
+    """A kind said and, with no "and" between, one product of it: one item, the product ("a battery
+    for my car key, a CR2032", "a CR2032 battery"). The kind's count stays when only it had one."""
+    out: list[ItemMention] = []
+    spans: list[tuple[int, int]] = []
+    for item, d in zip(items, drafts, strict=True):
+        span = (min(t.start for t in d.tags), max(t.end for t in d.tags))
+        if out and not any(spans[-1][1] <= b < span[0] for b in breaks):
+            before = out[-1]
+            vague, named = (before, item) if before.sku is None else (item, before)
+            if vague.sku is None and named.sku is not None and named.sku in {c.value for c in vague.candidates}:
+                if vague.quantity_said and not named.quantity_said:
+                    named = named.model_copy(update={"quantity": vague.quantity, "quantity_said": True})
+                out[-1], spans[-1] = named, (spans[-1][0], span[1])
+                continue
+        out.append(item)
+        spans.append(span)
+    return out
 
 
 def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | None]]) -> bool:
