@@ -246,6 +246,8 @@ class Aligner:
         best = ranked[0][1]
         keep = tuple((e, s) for e, s in ranked if s >= best - 0.1)
         head = keep[0][0]
+        if head.kind == "unit" and best < GOOD_SCORE:
+            return None  # a unit is a short word: "round" is not "pound", "little" not "litre"
         # A command word that only partly names a phrase ("card" in "pay by card" vs "sd card") stays a
         # word outside an item.
         weak = head.kind in ("unit", "amount") or (j - i == 1 and best < GOOD_SCORE and span[0] in self.command_words)
