@@ -239,6 +239,11 @@ def _stock(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
 
 
 def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
+    vague = q.lines[0] if len(q.lines) == 1 and q.lines[0].sku is None else None
+    one = pick(u, vague.candidates) if vague is not None and vague.candidates else None
+    if vague is not None and one is not None:  # "did you want batteries?" - "triple a"
+        item = vague.model_copy(update={"sku": one.value, "candidates": ()})
+        return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
     choice = pick(u, q.choices) if len(q.choices) > 1 else _by_ordinal(u, q.choices)
     if choice is not None:
         item = (q.item or PendingItem(text=choice.name)).model_copy(update={"sku": choice.value})

@@ -389,9 +389,7 @@ class Understander:
                 found += [
                     Hit(h.template, h.confidence * factor, h.encoding, h.query, h.rank)
                     for h in self._index.hits(kept, 4)
-                    if h.query == self._sentences[h.template]
-                    and h.template not in self._wild_templates
-                    and h.template not in self._ordering
+                    if h.query == self._sentences[h.template] and h.template not in self._wild_templates
                 ]
         return found
 
