@@ -26,6 +26,8 @@ ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 _LANGUAGE = load()
 CONNECTORS = _LANGUAGE.function_words("connectors")
 SEPARATORS = _LANGUAGE.function_words("separators")
+PURPOSE = _LANGUAGE.function_words("purpose")
+STOP = _LANGUAGE.function_words("stop")
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
 MAX_NARROW = 20
@@ -146,6 +148,8 @@ def build_items(
             corrected = corrected or tag.start in marks.corrections
             negated = negated or tag.start in marks.negations
             continue
+        if tag.kind in HEADS and cur.head is not None and not separated and _purpose(tag, run, tokens):
+            continue  # "d batteries for the big flashlight": what they are for
         if tag.kind in HEADS:
             before = cur.head
             if before is not None:
@@ -272,6 +276,26 @@ def _one_thing(items: list[ItemMention], drafts: list[_Draft], breaks: list[int]
     return out
 
 
+def _holds(product: Product | None, size: int, unit: str) -> bool:
+    """Whether one of ``product`` holds ``size`` ``unit`` ("6 rolls"): not a count of packs ("two packs")."""
+    return product is not None and product.pack.unit == unit and product.pack.amount == size
+
+
+def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str]) -> bool:
+    """Whether ``head`` follows a purpose word ("for"), with at most two small or unknown words between."""
+    tagged = {k for t in run for k in range(t.start, t.end)}
+    k = head.start - 1
+    for _ in range(3):
+        if k < 0:
+            return False
+        if tokens[k] in PURPOSE:
+            return k not in tagged or any(t.kind == "word" and t.start == k for t in run)
+        if k in tagged and not any(t.start <= k < t.end and t.kind == "word" and tokens[k] in STOP for t in run):
+            return False
+        k -= 1
+    return False
+
+
 def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | None]]) -> bool:
     """Whether ``more`` chooses differently in a one-value group than ``said`` ("large" vs "small")."""
     chosen = {_group_of(t): t.value for t, _ in said}
@@ -344,7 +368,7 @@ def _resolve(
     ):
         # "twelve rolls of toilet paper" where a pack holds twelve rolls: that pack, once
         size = int(d.quantity.value)
-        if any(fits(catalog.product(c.value), size, unit) for c in candidates):
+        if any(_holds(catalog.product(c.value), size, unit) for c in candidates):
             candidates = prefer_pack(candidates, size, unit, catalog)
             number = None
     chosen = pick(candidates)
