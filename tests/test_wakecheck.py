@@ -69,29 +69,29 @@ def test_the_check_confirms_the_phrase_and_rejects_talk_that_opens_like_it(whisp
 
 def test_the_loop_does_not_wake_on_a_fire_it_did_not_confirm(whisper: Recognizer, db: Database) -> None:
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
-    audio = np.concatenate([spoken(NEAR), spoken(REAL), silence(1.0)])
     detector = MicroWakeWordDetector("okay nabu")
-    assert len([c for c in split(audio) if detector.feed(c)]) == 2  # the model fires on both
+    assert len([c for c in split(spoken(NEAR)) if detector.feed(c)]) == 1  # the model fires on it
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), Silent())
     assert loop.wake_check is not None
-    loop.run(SamplesSource(audio))
-    woke = [t for t in loop.turns if t.outcome in ("woke", "rejected")]
-    assert [t.outcome for t in woke] == ["rejected", "woke"]
-    assert [t.transcript.extra["wake_check"] for t in woke] == ["rejected", "accepted"]
-    assert loop.turns[-1].outcome == "answered"
+    loop.run(SamplesSource(spoken(NEAR)))
+    assert [t.outcome for t in loop.turns if t.outcome != "ignored"] == ["rejected"]
+    assert loop.turns[0].transcript.extra["wake_check"] == "rejected"
+    unchecked = ListenSettings(wake_check=False)
+    off = VoiceLoop(Assistant(db, slug, device="k2"), whisper, Pyttsx3Voice(), Silent(), unchecked)
+    assert off.wake_check is None
 
 
 def test_the_command_said_in_the_same_breath_loses_nothing_to_the_check(whisper: Recognizer, db: Database) -> None:
     """The check takes the sound after the fire from the microphone and gives it back: the command
-    that follows the phrase without a pause reaches the recogniser exactly as without a check."""
+    that follows the phrase without a pause reaches the recogniser whole, sample for sample."""
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
-    heard = []
-    for check in (True, False):
-        settings = ListenSettings(wake_check=check)
-        loop = VoiceLoop(Assistant(db, slug, device=f"k{check}"), whisper, Pyttsx3Voice(), Silent(), settings)
-        assert (loop.wake_check is not None) == check
-        loop.run(SamplesSource(np.concatenate([spoken(REAL), silence(1.0)])))
-        assert [t.outcome for t in loop.turns] == ["woke", "answered"]
-        heard.append(loop.turns[-1].utterance)
-    assert np.array_equal(heard[0].samples, heard[1].samples) and heard[0].start == heard[1].start
-    assert "latte" in loop.turns[-1].said
+    audio = np.concatenate([spoken(REAL), silence(1.0)])
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), Silent())
+    loop.run(SamplesSource(audio))
+    assert [t.outcome for t in loop.turns] == ["woke", "answered"]
+    assert loop.turns[0].transcript.extra["wake_check"] == "accepted"
+    command = loop.turns[1].utterance
+    at = round(command.start * RATE)
+    assert at <= round(loop.turns[0].utterance.start * RATE) + CHUNK  # it starts where the fire was
+    assert np.array_equal(command.samples, audio[at : at + len(command.samples)])
+    assert "latte" in loop.turns[1].said
