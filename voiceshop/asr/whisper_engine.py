@@ -185,16 +185,18 @@ class WhisperRecognizer:
         prefix = model.get_prompt(tokenizer, tokenizer.encode(f" {spellings[0]}."), without_timestamps=True)
         free = model.model.generate(encoded, [prefix], beam_size=self.beam_size, max_length=len(prefix) + 25)
         readings = [free[0].sequences_ids[0], *(tokenizer.encode(f" {s}") for s in spellings)]
+        # all readings at once: the encoded sound repeated once per reading (a batch of one sound each)
+        batch = type(encoded).from_array(np.repeat(np.asarray(encoded), len(readings), axis=0))
+        results = model.model.generate(
+            batch,
+            [prefix + forced for forced in readings],
+            beam_size=1,
+            max_length=len(prefix) + 30,
+            return_logits_vocab=True,
+            suppress_blank=False,
+        )
         scored: list[tuple[float, str]] = []
-        for forced in readings:
-            result = model.model.generate(
-                encoded,
-                [prefix + forced],
-                beam_size=1,
-                max_length=len(prefix) + 30,
-                return_logits_vocab=True,
-                suppress_blank=False,
-            )[0]
+        for result in results:
             tokens = [*result.sequences_ids[0], tokenizer.eot]
             total = 0.0
             for token, logits in zip(tokens, result.logits[0], strict=False):
