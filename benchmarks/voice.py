@@ -33,7 +33,9 @@ laughter), made from a fixed seed, through the real voice loop with its default 
 "okay nabu" model, the VAD in front of the endpointer, Whisper after a wake-up) and a real SQLite
 store on the coffee bar. Every four minutes a real "okay nabu, <order>" is put in (over the room, a
 fan, music or the TV), so the benchmark cannot pass by hearing nothing. Printed: false wake-ups per
-hour (by kind of sound), the commands heard after them, orders placed per hour, how many of the true
+hour (by kind of sound), the fires the wake word's second check rejected (by kind; each checked fire
+with its score and what Whisper heard; the check's computing time; ``VOICESHOP_WAKE_CHECK=0`` runs
+the loop without the check), the commands heard after them, orders placed per hour, how many of the true
 wake-ups were found and their commands answered (by what was under them), the highest wake word
 probabilities outside them, and the loop's time per hour of audio (the stream's making apart).
 
