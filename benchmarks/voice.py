@@ -34,7 +34,9 @@ laughter), made from a fixed seed, through the real voice loop with its default 
 "okay nabu" model, the VAD in front of the endpointer, Whisper after a wake-up) and a real SQLite
 store on the coffee bar. Every four minutes a real "okay nabu, <order>" is put in (over the room, a
 fan, music or the TV), so the benchmark cannot pass by hearing nothing. Printed: false wake-ups per
-hour (by kind of sound), the commands heard after them, orders placed per hour, how many of the true
+hour (by kind of sound), the fires the wake word's second check rejected (by kind; each checked fire
+with its score and what Whisper heard; the check's computing time; ``VOICESHOP_WAKE_CHECK=0`` runs
+the loop without the check), the commands heard after them, orders placed per hour, how many of the true
 wake-ups were found and their commands answered (by what was under them), the highest wake word
 probabilities outside them, and the loop's time per hour of audio (the stream's making apart).
 
@@ -412,6 +414,7 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
     from voiceshop.audio.sink import Silent
     from voiceshop.runtime import Assistant
     from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.listen import ListenSettings
     from voiceshop.runtime.shops import open_shop
     from voiceshop.runtime.voice import VoiceLoop
     from voiceshop.storage import Database
@@ -440,7 +443,8 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(Path(folder) / "bench.db")
         slug = open_shop(db, str(ROOT / "examples" / "coffee-bar"))
-        loop = VoiceLoop(Assistant(db, slug, device="bench"), recognizer, Pyttsx3Voice(), Silent())
+        settings = ListenSettings(wake_check=os.environ.get("VOICESHOP_WAKE_CHECK", "1") != "0")
+        loop = VoiceLoop(Assistant(db, slug, device="bench"), recognizer, Pyttsx3Voice(), Silent(), settings)
         programme = Programme(hours * 3600, seed=SEED, wake_every=WAKE_EVERY)
         source = Watched(programme, loop)
         started = time.perf_counter()
@@ -451,15 +455,23 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
     assert loop.wake is not None
     audio_h = programme.pieces[-1].end / 3600
     wakes: dict[str, int] = {}
+    rejected: dict[str, int] = {}
+    checked: list[str] = []
     commands: list[str] = []
     found: set[float] = set()
     answered: set[float] = set()
     for turn in loop.turns:
         piece = programme.piece_at(turn.utterance.start)
+        if "wake_check" in turn.transcript.extra:
+            verdict = turn.transcript.extra
+            checked.append(f"{piece.kind} {verdict['wake_check']} {verdict['score']}: {turn.transcript.text!r}")
         if piece.kind == "wake":
-            (found if turn.outcome == "woke" else answered).add(piece.start)
+            if turn.outcome != "rejected":
+                (found if turn.outcome == "woke" else answered).add(piece.start)
         elif turn.outcome == "woke":
             wakes[piece.kind] = wakes.get(piece.kind, 0) + 1
+        elif turn.outcome == "rejected":
+            rejected[piece.kind] = rejected.get(piece.kind, 0) + 1
         elif turn.outcome in ("answered", "not_heard"):
             commands.append(f"{piece.kind}: {turn.said!r}")
     inserted = [p for p in programme.pieces if p.kind == "wake"]
@@ -472,6 +484,7 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
 
     others = sorted(((peak(p), p) for p in programme.pieces if p.kind != "wake"), key=lambda x: -x[0])
     false_wakes = sum(wakes.values())
+    costs = sorted(t.transcript.compute_seconds for t in loop.turns if "wake_check" in t.transcript.extra)
     return {
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "audio_hours": round(audio_h, 2),
@@ -480,6 +493,11 @@ def activations(hours: float = ACTIVATION_HOURS) -> dict[str, object]:
         "wake_word": f"{loop.wake.name} (cutoff {getattr(loop.wake, 'cutoff', '?')})",
         "false_wakeups_per_hour": round(false_wakes / audio_h, 2),
         "false_wakeups_by_kind": wakes,
+        "wake_check": loop.wake_check.name if loop.wake_check is not None else "off (VOICESHOP_WAKE_CHECK=0)",
+        "false_fires_rejected_by_check_by_kind": rejected,
+        "false_fires_per_hour_before_check": round((false_wakes + sum(rejected.values())) / audio_h, 2),
+        "check_ms_median_max": [round(statistics.median(costs) * 1000), round(costs[-1] * 1000)] if costs else None,
+        "checked_fires": checked,
         "commands_heard_after_false_wakeups": len(commands),
         "orders_per_hour": round(len(orders) / audio_h, 2),
         "orders": len(orders),

@@ -103,6 +103,9 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs) -> None:
     assert wake.startswith("ok") and "'okay nabu' (microWakeWord model okay_nabu.tflite, fires above 0.85" in wake
     assert "also packaged: hey jarvis, hey mycroft, alexa" in wake
     assert "Silero VAD, model ggml-silero-v" in report["voice activity"]
+    confirm = report["wake check"]  # on with Whisper (the engine a fresh machine has), else says why not
+    assert "on for 'okay nabu' with the whisper engine (--no-wake-check" in confirm or "--engine whisper" in confirm
+    assert "--no-wake-check" in vs("run", "--help")
     # the voice the loop itself picks: Piper where its extra and a voice for the language are here
     voice = open_voice("auto", "en")
     if isinstance(voice, PiperVoice):

@@ -54,6 +54,31 @@ class Transcript:
         return [(h.text, h.confidence) for h in self.alternatives if h.text]
 
 
+@dataclass(frozen=True)
+class PhraseOdds:
+    """How likely a recogniser finds that a stretch of sound opens with a phrase, against its own
+    best reading of it (``PhraseScorer``)."""
+
+    log_ratio: float
+    """Natural log of P(the phrase, then the engine's best continuation) / P(the engine's best
+    reading): 0 when the best reading opens with the phrase, below 0 the less likely it is."""
+    heard: str
+    """The engine's own best reading."""
+    phrase: str
+    """The spelling of the phrase that scored best."""
+    seconds: float = 0.0
+    """Computing time."""
+
+
+@runtime_checkable
+class PhraseScorer(Protocol):
+    """An engine that can score a given phrase against the sound (teacher-forced decoding)."""
+
+    def phrase_odds(self, samples: Samples, spellings: Sequence[str]) -> PhraseOdds:
+        """``spellings``: ways of writing one phrase ("okay nabu", "OK, Nabu"); the best one counts."""
+        ...
+
+
 class RecognizerStream(Protocol):
     def accept(self, samples: Samples) -> str | None:
         """Take the next piece of audio; return the partial transcript so far if the engine has one."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceshop.asr.base import Hypothesis, Transcript, Word
+from voiceshop.asr.base import Hypothesis, PhraseOdds, Transcript, Word
 from voiceshop.audio.pcm import Samples
 from voiceshop.errors import ModelError, RecognizerError
 
@@ -167,6 +167,50 @@ class WhisperRecognizer:
             return Transcript(alternatives=(), engine=self.name, compute_seconds=elapsed)
         heard = Hypothesis(text, round(min(1.0, math.exp(logprob)), 4))
         return Transcript(alternatives=(heard,), engine=self.name, compute_seconds=elapsed)
+
+    def phrase_odds(self, samples: Samples, spellings: Sequence[str]) -> PhraseOdds:
+        """The log-probability of the transcript opening with the best of ``spellings`` (forced, then
+        Whisper's own greedy continuation to the end of text) minus that of Whisper's free reading
+        (beam search), both prompted with the phrase and scored the same way, token by token from the
+        decoder's distributions. Whisper's free reading is what the sound most likely says: a phrase
+        nearly as likely as it is there; "okay now who" makes "okay nabu" far less likely."""
+        from faster_whisper.audio import pad_or_trim
+
+        started = time.perf_counter()
+        audio = (samples.astype(np.float32) / 32768.0)[:SPOT_WINDOW]
+        model, tokenizer = self._model, self._tokenizer
+        frames = SPOT_WINDOW // 160
+        features = model.feature_extractor(audio, padding=max(160, SPOT_WINDOW - len(audio)))
+        encoded = model.encode(pad_or_trim(features, frames))
+        prefix = model.get_prompt(tokenizer, tokenizer.encode(f" {spellings[0]}."), without_timestamps=True)
+        free = model.model.generate(encoded, [prefix], beam_size=self.beam_size, max_length=len(prefix) + 25)
+        readings = [free[0].sequences_ids[0], *(tokenizer.encode(f" {s}") for s in spellings)]
+        # all readings at once: the encoded sound repeated once per reading (a batch of one sound each)
+        batch = type(encoded).from_array(np.repeat(np.asarray(encoded), len(readings), axis=0))
+        results = model.model.generate(
+            batch,
+            [prefix + forced for forced in readings],
+            beam_size=1,
+            max_length=len(prefix) + 30,
+            return_logits_vocab=True,
+            suppress_blank=False,
+        )
+        scored: list[tuple[float, str]] = []
+        for result in results:
+            tokens = [*result.sequences_ids[0], tokenizer.eot]
+            total = 0.0
+            for token, logits in zip(tokens, result.logits[0], strict=False):
+                row = np.asarray(logits, dtype=np.float64)
+                top = float(row.max())
+                total += float(row[token]) - top - math.log(float(np.exp(row - top).sum()))
+            scored.append((total, tokenizer.decode(result.sequences_ids[0]).strip()))
+        best = max(range(1, len(scored)), key=lambda i: scored[i][0])
+        return PhraseOdds(
+            log_ratio=round(scored[best][0] - scored[0][0], 3),
+            heard=scored[0][1],
+            phrase=spellings[best - 1],
+            seconds=time.perf_counter() - started,
+        )
 
     def _max_new_tokens(self, audio: np.ndarray[Any, Any]) -> int:
         # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")

@@ -4,10 +4,16 @@ The only module that imports pymicro_wakeword (microWakeWord models run by Tenso
 models ship inside the package, so nothing is downloaded). It hears every 30 ms chunk for a few
 milliseconds of CPU, so the speech recogniser only runs after it fires. A detector is the small
 ``WakeWordDetector`` protocol: the voice loop, and the tests, need nothing else of it.
+
+Talk that merely opens like the phrase ("okay now who", "okay, Bruno") can score as high as the phrase
+itself, so a fire can be put to a second, slower check that runs only then: a ``WakeCheck`` hears the
+sound around the fire (``before`` seconds up to it, ``after`` seconds past it) and confirms or rejects
+it (``asr.wakecheck`` scores the phrase with the speech recogniser).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voiceshop.audio.pcm import RATE, Samples
@@ -25,6 +31,32 @@ class WakeWordDetector(Protocol):
 
     def feed(self, chunk: Samples) -> bool:
         """The next chunk of sound; True on the chunk where the wake word has just been said."""
+        ...
+
+
+@dataclass(frozen=True)
+class WakeVerdict:
+    """What a ``WakeCheck`` made of one fire."""
+
+    accepted: bool
+    score: float
+    """The check's own measure (accepted at or above its cutoff)."""
+    heard: str = ""
+    """What the check heard in the sound, for logs."""
+    seconds: float = 0.0
+    """Computing time the check took."""
+
+
+class WakeCheck(Protocol):
+    name: str
+    """How it checks, for logs and ``voiceshop doctor``."""
+    before: float
+    """Seconds of sound before the fire it hears."""
+    after: float
+    """Seconds of sound after the fire it waits for (the phrase's end can come a little after it)."""
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        """The sound from ``before`` seconds before the fire to ``after`` seconds past it."""
         ...
 
 

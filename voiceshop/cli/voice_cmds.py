@@ -11,6 +11,7 @@ import typer
 
 from voiceshop.asr.base import Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
+from voiceshop.asr.wakecheck import AFTER, BEFORE, MARGIN, LikelihoodWakeCheck
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
 from voiceshop.audio.endpoint import EndpointSettings
 from voiceshop.audio.pcm import Samples, read_wav, write_wav
@@ -61,6 +62,9 @@ def run(
     ),
     wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
     wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
+    wake_check: bool = typer.Option(
+        True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (Whisper) first."
+    ),
     barge_in: bool | None = typer.Option(
         None,
         "--barge-in/--no-barge-in",
@@ -94,6 +98,7 @@ def run(
         activation=activation,  # type: ignore[arg-type]  # checked above
         wake_word=wake_word,
         wake_phrase=wake_phrase,
+        wake_check=wake_check,
         vad=vad,
         barge_in=barge_in if barge_in is not None else barge_in_by_default(source, out),
         answer_window=answer_window,
@@ -270,6 +275,16 @@ def doctor(
             f"{detector.cutoff:.2f}, then not again for {REFRACTORY:.1f} s); also packaged: {others} (--wake-word)"
         )
 
+    def confirming() -> str:
+        how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
+        name, _ = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
+        if name != "whisper":
+            return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
+        return (
+            f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
+            f"log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s before the fire and {AFTER:g} s after"
+        )
+
     def activity() -> str:
         vad = SileroVad()
         threshold = EndpointSettings().vad_threshold
@@ -309,6 +324,7 @@ def doctor(
 
     check("sound devices", sound)
     check("wake word", wake)
+    check("wake check", confirming)
     check("voice activity", activity)
     check("vosk", lambda: engine("vosk"))
     check("whisper", lambda: engine("whisper"))

@@ -10,7 +10,8 @@ from voiceshop.audio.endpoint import EndpointSettings, Utterance
 from voiceshop.dialog.state import Reply
 
 Activation = Literal["wake", "phrase", "push", "always"]
-Outcome = Literal["answered", "woke", "ignored", "not_heard"]
+Outcome = Literal["answered", "woke", "ignored", "not_heard", "rejected"]
+"""``rejected``: the wake word model fired and its check (``ListenSettings.wake_check``) did not confirm it."""
 Cut = Literal["wake word", "stop", "cancel"]
 
 
@@ -19,6 +20,9 @@ class ListenSettings:
     activation: Activation = "wake"
     wake_word: str = "okay nabu"
     """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
+    wake_check: bool = True
+    """Confirm each fire of the wake word model with the recogniser before listening (``asr.wakecheck``;
+    with an engine that can score a phrase, Whisper): talk that opens like the phrase does not wake it."""
     wake_phrase: str = "hey shop"
     """What ``phrase`` looks for at the start of a transcript."""
     vad: bool = True

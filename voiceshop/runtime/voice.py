@@ -46,13 +46,14 @@ from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
 from voiceshop.audio.vad import SileroVad, VoiceActivity
-from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeWordDetector
+from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeCheck, WakeWordDetector
 from voiceshop.dialog.state import Reply
 from voiceshop.errors import LanguageError, MicrophoneLost, SpeechOutputError
 from voiceshop.language import load as load_language
 from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
+from voiceshop.runtime.confirm import Confirmer, Replay, default_check, transcript
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome
@@ -86,6 +87,7 @@ class VoiceLoop:
         wake: WakeWordDetector | None = None,
         vad: VoiceActivity | None = None,
         echo: EchoCanceller | None = None,
+        wake_check: WakeCheck | None = None,
     ) -> None:
         self.assistant = assistant
         self.recognizer = recognizer
@@ -103,7 +105,11 @@ class VoiceLoop:
         """Turns not understood since the device was last called (wake word, wake phrase, a press)."""
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
-        self._mic: Iterator[Samples] = iter(())
+        checks = self.settings.wake_check and self.settings.activation == "wake"
+        self.wake_check = (wake_check or default_check(recognizer, self.settings.wake_word)) if checks else None
+        """What confirms a fire of the wake word model (``--no-wake-check``: nothing, every fire wakes it)."""
+        self._confirmer = Confirmer(self.wake_check) if self.wake_check is not None else None
+        self._mic = Replay(())
         self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
         self._endpointer = Endpointer(self.settings.endpoint, self.vad)
         self._early = EarlyDecoder(recognizer)
@@ -165,14 +171,14 @@ class VoiceLoop:
     def _listen(self, source: AudioSource, endpointer: Endpointer) -> None:
         stream: RecognizerStream | None = None
         fed = 0
-        self._mic = iter(source.chunks())
+        self._mic = Replay(source.chunks())
         for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
                 self._missed = 0
                 self._open(endpointer.now, self.settings.command_window)
                 self._earcon("listening")
-            if self.wake is not None and self.wake.feed(chunk):
+            if self.wake is not None and self._woke_by(chunk):
                 endpointer.feed(chunk)  # keeps the timeline; the wake word itself is no command
                 endpointer.reset()
                 stream = None
@@ -207,15 +213,29 @@ class VoiceLoop:
         speech inside an open window does: the recogniser never hears the room otherwise)."""
         return self.settings.activation != "wake" or start <= self._open_until
 
-    def _woken(self, now: float, source: AudioSource, detected: float) -> None:
-        """The wake word model fired: open the window for a command, greet a new session."""
+    def _woke_by(self, chunk: Samples) -> bool:
         assert self.wake is not None
+        fired = self.wake.feed(chunk)
+        if self._confirmer is not None:
+            self._confirmer.hear(chunk)
+        return fired
+
+    def _woken(self, now: float, source: AudioSource, detected: float) -> None:
+        """The wake word model fired: if its check confirms it, open the window for a command and
+        greet a new session (the check's time counts in the shopper's wait, from ``detected``)."""
+        assert self.wake is not None
+        empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
+        verdict = self._confirmer.confirm(self._mic) if self._confirmer is not None else None
+        if verdict is not None and not verdict.accepted:
+            self._record(empty, transcript(verdict, "wake check"), "rejected", "")
+            self.log(f"(wake word not confirmed: heard {verdict.heard!r}, score {verdict.score:.1f})")
+            return
         self.log(f"(wake word: {self.wake.name})")
         self._missed = 0
         self._open(now, self.settings.command_window)
         self._earcon("listening")
-        empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
-        turn = self._record(empty, Transcript(alternatives=(), engine="wake word"), "woke", "")
+        heard = transcript(verdict, "wake word") if verdict is not None else Transcript((), engine="wake word")
+        turn = self._record(empty, heard, "woke", "")
         self._speak(self.assistant.start(), source, turn, detected)
 
     def _finish(self, utterance: Utterance, stream: RecognizerStream | None, now: float, source: AudioSource) -> bool:
