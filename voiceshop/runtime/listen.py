@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from rapidfuzz import fuzz
 
 from voiceshop.asr.base import Transcript
 from voiceshop.audio.endpoint import EndpointSettings, Utterance
 from voiceshop.dialog.state import Reply
+from voiceshop.nlu.text import words
 
 Activation = Literal["wake", "phrase", "push", "always"]
 Outcome = Literal["answered", "woke", "ignored", "not_heard", "rejected"]
@@ -58,3 +62,22 @@ class HeardTurn:
     """Seconds of the replies played before the cut (all of them when not cut)."""
     cut_by: Cut | None = None
     """What cut the reply: the wake word, a stop phrase or a cancel phrase."""
+
+
+WAKE_PHRASE_MATCH = 65.0
+WAKE_WORD_MATCH = 80.0
+
+
+def strip_phrase(text: str, phrase: Sequence[str]) -> tuple[str, bool]:
+    """The words after a wake phrase (its words ``phrase``), and whether it was there (allowing a
+    recogniser's slips)."""
+    heard = words(text)
+    n = len(phrase)
+    if n == 0 or len(heard) < n:
+        return " ".join(heard), False
+    # The last word of the phrase is the distinctive one ("shop"): it must be nearly right, while
+    # the phrase as a whole may slip ("case shop"); "they stop" is not a wake phrase.
+    whole = fuzz.ratio(" ".join(heard[:n]), " ".join(phrase))
+    if whole >= WAKE_PHRASE_MATCH and fuzz.ratio(heard[n - 1], phrase[-1]) >= WAKE_WORD_MATCH:
+        return " ".join(heard[n:]), True
+    return " ".join(heard), False

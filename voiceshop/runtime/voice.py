@@ -29,15 +29,13 @@ Either way the turn records that its reply was not heard in full (``HeardTurn.cu
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 
 import numpy as np
-from rapidfuzz import fuzz
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, MdfEchoCanceller
@@ -56,13 +54,12 @@ from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.confirm import Confirmer, Replay, default_check, transcript
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
-from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome
+from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome, strip_phrase
+from voiceshop.runtime.speaking import ahead
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
 RECONNECT_EVERY = 1.0
-WAKE_PHRASE_MATCH = 65.0
-WAKE_WORD_MATCH = 80.0
 MISSES_BEFORE_WAKE = 2
 """Turns in a row not understood (or with nothing recognised) since the device was last called, after
 which it listens for the wake word again rather than go on without it: a TV or a conversation that
@@ -302,17 +299,7 @@ class VoiceLoop:
         return [(self._strip_wake(h)[0] or h, c) for h, c in transcript.nbest()] if woke else transcript.nbest()
 
     def _strip_wake(self, text: str) -> tuple[str, bool]:
-        """The words after the wake phrase, and whether it was there (allowing a recogniser's slips)."""
-        heard = words(text)
-        n = len(self._wake)
-        if n == 0 or len(heard) < n:
-            return " ".join(heard), False
-        # The last word of the phrase is the distinctive one ("shop"): it must be nearly right, while
-        # the phrase as a whole may slip ("case shop"); "they stop" is not a wake phrase.
-        whole = fuzz.ratio(" ".join(heard[:n]), " ".join(self._wake))
-        if whole >= WAKE_PHRASE_MATCH and fuzz.ratio(heard[n - 1], self._wake[-1]) >= WAKE_WORD_MATCH:
-            return " ".join(heard[n:]), True
-        return " ".join(heard), False
+        return strip_phrase(text, self._wake)
 
     def _open(self, now: float, seconds: float) -> None:
         self._open_until = max(self._open_until, now + seconds)
@@ -337,7 +324,7 @@ class VoiceLoop:
             if self.spotter is not None:
                 self.spotter.start(live=source.live)
                 self._reply_start = self._endpointer.now
-            for n, audio in enumerate(self._sentences(reply)):
+            for n, audio in enumerate(ahead(self.voice, reply)):
                 if i == 0 and n == 0 and turn is not None:
                     turn.latency = time.perf_counter() - since
                 if self._barge_in:
@@ -430,24 +417,6 @@ class VoiceLoop:
     @property
     def _barge_in(self) -> bool:
         return self.settings.barge_in and self.wake is not None
-
-    def _sentences(self, reply: Reply) -> Iterator[Samples]:
-        """The reply's sound piece by piece; the pieces after the first are synthesised while it plays."""
-        made: queue.Queue[Samples | Exception | None] = queue.Queue()
-
-        def synthesise() -> None:
-            try:
-                for piece in self.voice.sentences(reply.text, pace=reply.pace, volume=reply.volume):
-                    made.put(piece)
-            except Exception as exc:  # handed to the loop, which reports it like any other failure
-                made.put(exc)
-            made.put(None)
-
-        threading.Thread(target=synthesise, daemon=True, name="voiceshop-tts").start()
-        while (piece := made.get()) is not None:
-            if isinstance(piece, Exception):
-                raise piece
-            yield piece
 
     def _play_piece(self, audio: Samples, playback: Playback) -> float:
         playback.write(audio)
