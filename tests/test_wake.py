@@ -50,7 +50,10 @@ def fires_at(phrase: str, audio: Samples) -> list[float]:
     return [i * len(c) / RATE for i, c in enumerate(split(audio)) if detector.feed(c)]
 
 
-@pytest.mark.parametrize(("phrase", "voice"), [("okay nabu", "en-us"), ("okay nabu", "en-us+m3"), ("alexa", "en-us")])
+@pytest.mark.parametrize(
+    ("phrase", "voice"),
+    [("okay nabu", "en-us"), ("okay nabu", "en-us+m3"), ("alexa", "en-us"), ("hey mycroft", "en-gb")],
+)
 def test_the_packaged_model_fires_once_on_its_wake_word(phrase: str, voice: str) -> None:
     spoken = say(phrase, voice)
     audio = np.concatenate([silence(1.0), spoken, silence(1.0)])
@@ -114,6 +117,18 @@ def test_the_recogniser_runs_only_after_the_wake_word(
     assert all(t.transcript.text == "" for t in loop.turns[:2])
     # what was understood, not the recognizer's spelling ("lattes", "lattices" both name the lattes)
     assert Assistant(db, slug, device="kiosk").understand(loop.turns[-1].said).items[0].sku == "DRK-LATTE"
+
+
+def test_speech_from_the_very_start_of_the_stream_needs_the_wake_word(
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+) -> None:
+    db, slug = coffee_db
+    counting = CountingRecognizer(whisper)
+    audio = np.concatenate([say("two large lattes please", "en-us"), silence(2.0)])  # talk from sample 0
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), counting, Pyttsx3Voice(), WavFolder(tmp_path))
+    loop.run(SamplesSource(audio))
+    assert [t.outcome for t in loop.turns] == ["ignored"]
+    assert counting.heard == []
 
 
 def test_wake_word_and_command_in_one_breath(

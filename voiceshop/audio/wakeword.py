@@ -101,6 +101,7 @@ class MicroWakeWordDetector:
         """The latest probability the model gave (for logs and tuning)."""
         self._seen = 0
         self._quiet_until = 0
+        self._armed = True
 
     def feed(self, chunk: Samples) -> bool:
         self._seen += len(chunk)
@@ -111,12 +112,15 @@ class MicroWakeWordDetector:
             if probability is None:
                 continue
             heard.append(float(probability))
-            if heard[-1] > self.cutoff and self._seen >= self._quiet_until:
+            if heard[-1] > self.cutoff and self._seen >= self._quiet_until and self._armed:
                 fired = True
         if heard:
             # the model runs once per 30 ms (three 10 ms feature frames); the other calls answer 0.0
             # while it gathers frames, so the chunk's probability is the largest answer, not the last
             self.probability = max(heard)
+            # one phrase, one fire: it fires again only once its probability has fallen below the
+            # cutoff ("hey mycroft" stays above it for 1.4 s, longer than the refractory period)
+            self._armed = not fired and (self._armed or self.probability <= self.cutoff)
         if fired:
             self._quiet_until = self._seen + round(REFRACTORY * RATE)
         return fired

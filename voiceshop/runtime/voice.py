@@ -60,6 +60,8 @@ from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
 RECONNECT_EVERY = 1.0
+CLOSED = float("-inf")
+"""The listening window's end when none is open: sound from the very start of a stream is not in it."""
 MISSES_BEFORE_WAKE = 2
 """Turns in a row not understood (or with nothing recognised) since the device was last called, after
 which it listens for the wake word again rather than go on without it: a TV or a conversation that
@@ -94,7 +96,7 @@ class VoiceLoop:
         self.log = log or (lambda line: None)
         self.turns: list[HeardTurn] = []
         self._pressed = threading.Event()
-        self._open_until = 0.0
+        self._open_until = CLOSED
         self._vocabulary_of: str | None = None
         self._wake = words(self.settings.wake_phrase) if self.settings.activation == "phrase" else []
         self._ended = False
@@ -360,12 +362,12 @@ class VoiceLoop:
         self._endpointer.reset()
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
-            self._open_until = 0.0
+            self._open_until = CLOSED
             self._missed = 0
             self._earcon("listening")
             self._open(self._endpointer.now, self.settings.command_window)
         elif cut == "stop":
-            self._open_until = 0.0  # quiet means quiet: nothing more is taken without the wake word
+            self._open_until = CLOSED  # quiet means quiet: nothing more is taken without the wake word
         elif spotted is not None:
             self._interrupted(spotted, source)
         return cut
@@ -379,7 +381,7 @@ class VoiceLoop:
         utterance = replace(spotted.utterance, start=at + spotted.utterance.start, end=at + spotted.utterance.end)
         turn = self._record(utterance, spotted.transcript, "answered", said)
         replies = self.assistant.hear_nbest(spotted.transcript.nbest())
-        self._open_until = 0.0
+        self._open_until = CLOSED
         if self._speak(replies, source, turn, time.perf_counter()) is None:
             self._after(replies, self._endpointer.now)
 
@@ -387,8 +389,8 @@ class VoiceLoop:
         """Close a window that ran out with nothing said, with the "done listening" earcon: from the
         moment no speech that starts later could still have begun inside it (its pre-roll)."""
         ends = self._open_until + self.settings.endpoint.pre_roll + CHUNK_S
-        if self._open_until > 0 and ends < endpointer.now and not endpointer.in_speech:
-            self._open_until = 0.0
+        if self._open_until > CLOSED and ends < endpointer.now and not endpointer.in_speech:
+            self._open_until = CLOSED
             self._earcon("done_listening")
 
     def _given_up(self) -> bool:
@@ -396,7 +398,7 @@ class VoiceLoop:
         listening without the wake word (``MISSES_BEFORE_WAKE``); if so, no window stays open."""
         if self._missed < MISSES_BEFORE_WAKE or self.settings.activation == "always":
             return False
-        self._open_until = 0.0
+        self._open_until = CLOSED
         self.log(f"(not understood {self._missed} times in a row: listening for the wake word again)")
         self._earcon("done_listening")
         return True
@@ -405,7 +407,7 @@ class VoiceLoop:
         """The windows a finished answer leaves open (none after a goodbye, nor after turns in a row
         that were not understood)."""
         if any(r.end for r in replies):
-            self._open_until = 0.0
+            self._open_until = CLOSED
             self._ended = True
         elif self._given_up():
             return
