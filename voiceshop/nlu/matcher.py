@@ -85,6 +85,9 @@ class Understander:
         self._units = self.lexicon.units()
         self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
+        agreeing = {w for phrase in grammar.agreements for w in phrase}
+        self._telling = grammar.words - grammar.light_words - agreeing
+        """Command words that say more than yes: after an opening "yeah" they make the turn another request."""
         self._small = frozenset(stem(w) for w in load_language(grammar.language).function_words("stop"))
         """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
@@ -156,9 +159,7 @@ class Understander:
         if not found or found[0][0] != 0:
             return False
         rest = tokens[found[0][1] :]
-        agreeing = {w for phrase in self.grammar.agreements for w in phrase}
-        command = self.grammar.words - self.grammar.light_words - agreeing
-        if len(rest) > AGREED_REST or any(w in command or stem(w) in self._evidence.deciding for w in rest):
+        if len(rest) > AGREED_REST or any(w in self._telling or stem(w) in self._evidence.deciding for w in rest):
             return False
         against = (*self.grammar.negations, *self.grammar.corrections)
         return not find_phrases(rest, against)
