@@ -147,6 +147,8 @@ class Grammar:
     agreements: tuple[tuple[str, ...], ...] = ()
     """Phrases that take what was just offered ("yes", "one of those", "that one"), found anywhere:
     "great, one of those and a wall charger" takes the offer and adds the charger."""
+    choice_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    """Other words for an option choice a shop names plainly: ("large",) -> ("big", "biggest")."""
     needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     """What a need is also looked up as: "headache" -> "pain" (a free search says both)."""
     hesitations: tuple[tuple[str, ...], ...] = ()
@@ -201,6 +203,8 @@ class Grammar:
             builder.agreements.update(tuple(words(w)) for w in f.agreements)
             for need, looked_up in f.needs.items():
                 builder.needs[tuple(words(need))] = tuple(words(looked_up))
+            for choice, others in f.choice_words.items():
+                builder.choice_words[tuple(words(choice))] = tuple(others)
             for heard, meant in f.homophones.items():
                 more = [meant] if isinstance(meant, str) else meant
                 builder.homophones[heard] = tuple(dict.fromkeys([*builder.homophones.get(heard, ()), *more]))
@@ -224,6 +228,7 @@ class Grammar:
             negations=_longest_first(builder.negations),
             hesitations=_longest_first(builder.hesitations),
             needs=builder.needs,
+            choice_words=builder.choice_words,
             agreements=_longest_first(builder.agreements),
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
@@ -329,6 +334,8 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that take what was just offered ("yes", "one of those")."""
     needs: dict[str, str] = {}
     """voiceshop's addition: a need and the words it is also looked up as ("headache": "pain")."""
+    choice_words: dict[str, list[str]] = {}
+    """voiceshop's addition: other ways to say an option choice a shop names plainly ("large": "big")."""
     sound_rules: list[tuple[str, str]] = []
     """voiceshop's addition: spellings of one sound, merged for a sound key ("ph" -> "f")."""
     sound_silent: str = ""
@@ -351,6 +358,7 @@ class _Builder:
     corrections: set[tuple[str, ...]] = field(default_factory=set)
     negations: set[tuple[str, ...]] = field(default_factory=set)
     hesitations: set[tuple[str, ...]] = field(default_factory=set)
+    choice_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     agreements: set[tuple[str, ...]] = field(default_factory=set)
     templates: list[Template] = field(default_factory=list)

@@ -82,7 +82,9 @@ class Lexicon:
         for group in catalog.option_groups:
             for choice in group.choices:
                 add("option", f"{group.name}:{choice.name}", choice.name)
-                for alias in [*choice.aliases, *_short_names(group.name, [c.name for c in group.choices], choice.name)]:
+                short = _short_names(group.name, [c.name for c in group.choices], choice.name)
+                others = grammar.choice_words.get(tuple(words(choice.name)), ())
+                for alias in [*choice.aliases, *short, *others]:
                     add("option", f"{group.name}:{choice.name}", alias, False)
             for amount in group.amounts:
                 for i, name in enumerate((amount.name, *amount.aliases)):
