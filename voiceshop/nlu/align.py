@@ -23,7 +23,7 @@ from voiceshop.nlu.sound import SoundKey
 from voiceshop.nlu.tags import HEADS, Tag
 from voiceshop.nlu.text import stem
 
-__all__ = ["HEADS", "STOP", "Aligner", "Tag"]
+__all__ = ["ARTICLES", "HEADS", "STOP", "Aligner", "Tag"]
 
 _LANGUAGE = load()
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".

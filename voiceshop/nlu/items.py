@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
-from voiceshop.nlu.align import HEADS, Tag
+from voiceshop.nlu.align import HEADS, STOP, Tag
 from voiceshop.nlu.kinds import unsold_kind
-from voiceshop.nlu.packs import fits, in_names, prefer_pack, sizes, with_packs
+from voiceshop.nlu.packs import fits, holds, in_names, prefer_pack, sizes, with_packs
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
 
@@ -27,7 +27,6 @@ _LANGUAGE = load()
 CONNECTORS = _LANGUAGE.function_words("connectors")
 SEPARATORS = _LANGUAGE.function_words("separators")
 PURPOSE = _LANGUAGE.function_words("purpose")
-STOP = _LANGUAGE.function_words("stop")
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
 MAX_NARROW = 20
@@ -92,6 +91,7 @@ def build_items(
     corrected = negated = False
     breaks = [t.start for t in run if t.kind == "word" and t.value in SEPARATORS]
     sized, named = sizes(run), in_names(run, tokens)
+    covered = {k for t in run for k in range(t.start, t.end)}
     if run and run[0].start - 1 in marks.covered:
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
         just_before = range(max(0, run[0].start - 3), run[0].start)
@@ -148,7 +148,7 @@ def build_items(
             corrected = corrected or tag.start in marks.corrections
             negated = negated or tag.start in marks.negations
             continue
-        if tag.kind in HEADS and cur.head is not None and not separated and _purpose(tag, run, tokens):
+        if tag.kind in HEADS and cur.head is not None and not separated and _purpose(tag, run, tokens, covered):
             continue  # "d batteries for the big flashlight": what they are for
         if tag.kind in HEADS:
             before = cur.head
@@ -251,7 +251,6 @@ def build_items(
         cur.tags += [t for t, _ in pending.options]
         if cur.count != 0:
             drafts.append(cur)
-    covered = {k for t in run for k in range(t.start, t.end)}
     items = [_resolve(d, tokens, catalog, units, covered) for d in drafts]
     return _one_thing(items, drafts, breaks)
 
@@ -276,14 +275,9 @@ def _one_thing(items: list[ItemMention], drafts: list[_Draft], breaks: list[int]
     return out
 
 
-def _holds(product: Product | None, size: int, unit: str) -> bool:
-    """Whether one of ``product`` holds ``size`` ``unit`` ("6 rolls"): not a count of packs ("two packs")."""
-    return product is not None and product.pack.unit == unit and product.pack.amount == size
-
-
-def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str]) -> bool:
-    """Whether ``head`` follows a purpose word ("for"), with at most two small or unknown words between."""
-    tagged = {k for t in run for k in range(t.start, t.end)}
+def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[int]) -> bool:
+    """Whether ``head`` follows a purpose word ("for"), with at most two small or unknown words
+    between (``tagged``: the positions the run's tags cover)."""
     k = head.start - 1
     for _ in range(3):
         if k < 0:
@@ -368,7 +362,7 @@ def _resolve(
     ):
         # "twelve rolls of toilet paper" where a pack holds twelve rolls: that pack, once
         size = int(d.quantity.value)
-        if any(_holds(catalog.product(c.value), size, unit) for c in candidates):
+        if any(holds(catalog.product(c.value), size, unit) for c in candidates):
             candidates = prefer_pack(candidates, size, unit, catalog)
             number = None
     chosen = pick(candidates)

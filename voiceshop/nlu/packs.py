@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from voiceshop.commerce.catalog import Catalog, Product
-from voiceshop.language import load
+from voiceshop.nlu.align import ARTICLES
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate
 from voiceshop.nlu.tags import HEADS, Tag
 from voiceshop.nlu.text import stems
-
-ARTICLES = load().function_words("articles")
 
 
 def adjacent(a: Tag, b: Tag) -> bool:
@@ -80,8 +78,13 @@ def fits(product: Product | None, size: int, unit: str) -> bool:
     if product is None:
         return False
     if product.pack.amount is not None and product.pack.unit == unit:
-        return product.pack.amount == size
+        return holds(product, size, unit)
     return product.pack.count == size
+
+
+def holds(product: Product | None, size: int, unit: str) -> bool:
+    """Whether one of ``product`` holds ``size`` ``unit`` ("6 rolls"): not a count of packs ("two packs")."""
+    return product is not None and product.pack.unit == unit and product.pack.amount == size
 
 
 def prefer_pack(candidates: list[Candidate], size: int, unit: str, catalog: Catalog) -> list[Candidate]:
