@@ -16,6 +16,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import HEADS, Aligner, Tag
+from voiceshop.nlu.clauses import within_clauses
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
@@ -27,7 +28,7 @@ from voiceshop.nlu.runs import run_end, separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
-from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, stem, words
+from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, looked_up, stem, words
 
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
@@ -102,6 +103,7 @@ class Understander:
         bare = [i for i, t in enumerate(grammar.templates) if t.tokens == (Slot("items", "items"),)]
         self._items_template = bare[0] if bare else None
         ordering = grammar.templates[bare[0]].intent if bare else None
+        self._ordering_intent = ordering
         self._ordering = frozenset(i for i, t in enumerate(grammar.templates) if t.intent == ordering)
         support = frozenset(
             stem(w) for t in grammar.templates if t.intent == ordering for w in t.tokens if isinstance(w, str)
@@ -128,6 +130,12 @@ class Understander:
     # --- understanding --------------------------------------------------------------------------------
 
     def understand(self, text: str) -> Understanding:
+        whole = self._understand(text)
+        if whole.intent is not None and whole.confidence >= ASIDE_UNSURE:
+            return whole
+        return within_clauses(text, whole, self._understand, ACCEPT, ASIDE_UNSURE, self._ordering_intent)
+
+    def _understand(self, text: str) -> Understanding:
         said = join_spelled(words(text))
         tokens, _ = drop_phrases(said, self.grammar.fillers)
         thinking, _ = drop_phrases(said, self.grammar.hesitations)
@@ -472,7 +480,8 @@ class Understander:
             elif token.list_name in self.wildcards or symbol.name == UNKNOWN:
                 used.update(k for t in symbol.tags for k in range(t.start, t.end))
                 wild = token.list_name in self.wildcards
-                value = self._looked_up(said) if wild else None
+                needs, command_words = self.grammar.needs, self.aligner.command_words
+                value = looked_up(said, needs, self._need_phrases, command_words) if wild else None
                 slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
                 slots[token.name] = slot_value(token.list_name, symbol.tags[-1], said, self.catalog)
@@ -486,12 +495,3 @@ class Understander:
             alternatives=others,
             template=template.source,
         )
-
-    def _looked_up(self, said: str) -> str:
-        """Free words without the grammar's own ("to wash my clothes with" -> "wash clothes"), and
-        what the needs among them are also looked up as ("a headache" -> "headache pain")."""
-        heard = words(said)
-        found = find_phrases(heard, self._need_phrases)
-        extra = [w for start, end in found for w in self.grammar.needs[tuple(heard[start:end])]]
-        telling = [w for w in heard if stem(w) not in self.aligner.command_words]
-        return " ".join([*(telling or heard), *extra])

@@ -41,9 +41,7 @@ class Sentences:
         """Whether ``encoding`` is one of the sentences word for word."""
         return "".join(self.code(s.name) for s in encoding) in self._whole
 
-    def hits(
-        self, encoding: tuple[Symbol, ...], rank: int, seen: Seen | None = None
-    ) -> list[Hit]:
+    def hits(self, encoding: tuple[Symbol, ...], rank: int, seen: Seen | None = None) -> list[Hit]:
         """The grammar sentences nearest to ``encoding``; ``seen`` keeps the search per query."""
         query = "".join(self.code(s.name) for s in encoding)
         found = seen.get(query) if seen is not None else None

@@ -9,12 +9,12 @@ spelled-out letters ("s a v e") joined into one word, and phrases found or dropp
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 
 from voiceshop.language import load
 
-__all__ = ["clean_heard", "drop_phrases", "find_phrases", "is_text", "join_spelled", "stem", "words"]
+__all__ = ["clean_heard", "drop_phrases", "find_phrases", "is_text", "join_spelled", "looked_up", "stem", "words"]
 
 _LANGUAGE = load()
 _LETTER = re.compile(r"^[a-z]$")
@@ -105,3 +105,17 @@ def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tup
     dropped = {k for start, end in find_phrases(tokens, phrases) for k in range(start, end)}
     where = [i for i in range(len(tokens)) if i not in dropped]
     return [tokens[i] for i in where], where
+
+
+def looked_up(
+    said: str,
+    needs: Mapping[tuple[str, ...], tuple[str, ...]],
+    need_phrases: tuple[tuple[str, ...], ...],
+    command_words: Collection[str],
+) -> str:
+    """Free words without the grammar's own ("to wash my clothes with" -> "wash clothes"), and what
+    the needs among them are also looked up as ("a headache" -> "headache pain")."""
+    heard = words(said)
+    extra = [w for start, end in find_phrases(heard, need_phrases) for w in needs[tuple(heard[start:end])]]
+    telling = [w for w in heard if stem(w) not in command_words]
+    return " ".join([*(telling or heard), *extra])
