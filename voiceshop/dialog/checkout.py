@@ -221,9 +221,7 @@ def _locked(customer: Customer, ctx: Context) -> str:
     return ""
 
 
-def check_pin(
-    state: DialogState, digits: str, ctx: Context
-) -> tuple[DialogState, Customer | None, PinVerdict, str]:
+def check_pin(state: DialogState, digits: str, ctx: Context) -> tuple[DialogState, Customer | None, PinVerdict, str]:
     """Verify a PIN said for the customer the question is about.
 
     Returns the state, the customer record to save (failures counted, lock set), the verdict, and
@@ -256,9 +254,7 @@ def check_pin(
 def pin_refused(state: DialogState, verdict: PinVerdict, save: Customer | None, text: str) -> Decision:
     """The reply to a PIN that was not right: the question stays unless purchases are now locked."""
     actions = (SaveCustomer(customer=save),) if save is not None else ()
-    return respond(
-        state, text, keep_question=state.question is not None, actions=actions, pin_wrong=verdict == "wrong"
-    )
+    return respond(state, text, keep_question=state.question is not None, actions=actions, pin_wrong=verdict == "wrong")
 
 
 def pin_answer(state: DialogState, digits: str, ctx: Context) -> Decision:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from voiceshop.commerce.cart import Cart, CartLine
-from voiceshop.commerce.catalog import Catalog, OptionKind
+from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.commerce.customer import Customer
 from voiceshop.commerce.order import Order
 from voiceshop.commerce.shop import Shop
@@ -97,6 +97,26 @@ class Context:
         return say_list([self.describe(line, full=full) for line in cart.lines])
 
 
+def counted_name(product: Product, name: str, quantity: int) -> str:
+    """``name`` after a count: "two lattes"; a name already in the plural is counted in packs when one
+    unit holds several or an amount ("one pack of paper towels"), else said by a singular alias when
+    it is one ("one banana", "two bananas")."""
+    last = name.rpartition(" ")[2]
+    if LANGUAGE.singular(last) == last:
+        return LANGUAGE.plural(name) if quantity > 1 else name
+    if product.pack.count > 1 or product.pack.amount is not None:
+        (container,) = LANGUAGE.function_words("container")
+        packs = f"{container} of {name}"
+        return LANGUAGE.plural(packs) if quantity > 1 else packs
+    if quantity == 1:
+        head = name.split()[:-1]
+        for alias in (speakable(a) for a in product.aliases):
+            words = alias.split()
+            if words[:-1] == head and words[-1] != last and LANGUAGE.singular(last) == LANGUAGE.singular(words[-1]):
+                return alias
+    return name
+
+
 def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count: bool = True) -> str:
     product = catalog.product(line.sku)
     groups = {g.name: g for g in catalog.groups_for(product)} if product else {}
@@ -112,7 +132,7 @@ def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count
         elif full or group.default is None or opt.choice != group.default:
             after.append(speakable(opt.choice))
     name = speakable(line.name)
-    noun = LANGUAGE.plural(name) if line.quantity > 1 else name
+    noun = counted_name(product, name, line.quantity) if count and product else name
     text = " ".join([say_number(line.quantity), *before, noun] if count else [*before, noun])
     if after:
         text += ", " + ", ".join(after) + ("," if extras else "")

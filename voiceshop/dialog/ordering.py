@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog.context import Context
+from voiceshop.dialog.incart import kept, recounted
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
@@ -54,39 +55,15 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     state, notes = _refused(state, u, ctx, notes)
     mentions = [m for m in u.items if not m.refused]
     if u.corrects:  # "no wait, two muffins": the muffins in the cart, two of them, not two more
-        state, mentions, notes = _recounted(state, mentions, ctx, notes)
+        state, mentions, notes = recounted(state, mentions, ctx, notes)
+    if u.only:  # "vegetable oil only" after adding one: that one, not one more
+        mentions, notes = kept(state, mentions, ctx, notes)
     items = [pending_from(m) for m in mentions]
     if not items and len(mentions) < len(u.items):
         return respond(state, join(*notes), question=anything_else(ctx))  # only counts changed
     if not items:
         return respond(state, join(*notes, ctx.replies("what_else")))
     return proceed(state.model_copy(update={"queue": tuple(items)}), ctx, notes=notes)
-
-
-def _recounted(
-    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
-) -> tuple[DialogState, list[ItemMention], list[str]]:
-    """A correction that names a product in the cart with a new count sets that line's count; the
-    other items are still to add."""
-    rest: list[ItemMention] = []
-    for m in mentions:
-        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
-        said = {(o.group, o.choice) for o in m.options}
-        if not m.quantity_said or len(lines) != 1:
-            rest.append(m)
-            continue
-        line = state.cart.lines[lines[0]]
-        if not said <= {(o.group, o.choice) for o in line.options}:
-            rest.append(m)
-            continue
-        try:
-            cart = state.cart.set_quantity(lines[0], m.quantity)
-        except CartError:
-            rest.append(m)
-            continue
-        state = state.with_cart(cart, lines[0])
-        notes = [*notes, ctx.replies("changed", item=ctx.describe(cart.lines[lines[0]]))]
-    return state, rest, notes
 
 
 def share_out(state: DialogState, u: Understanding, ctx: Context) -> Decision | None:

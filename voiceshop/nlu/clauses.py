@@ -51,15 +51,17 @@ def within_clauses(
         return whole
     alone = [understand(p) for p in parts]
     things = [k for k, found in enumerate(alone) if _names_things(found)]
-    # A run that is understood starts and ends with a clause that names a thing or is understood
-    # alone; a clause that names a thing is never left out.
+    # A run that is understood starts with the turn or a clause that names a thing or is understood
+    # alone, and ends with one or with the turn; a clause that names a thing is never left out.
     telling = [k for k, found in enumerate(alone) if k in things or _understood(found, accept)]
     if not telling:
         return whole
     first, last = (things[0], things[-1]) if things else (len(parts), -1)
     best: tuple[tuple[float, int], Understanding] | None = None
-    for i in (k for k in telling if k <= first):
-        for j in (k + 1 for k in telling if k >= max(i, last)):
+    starts = sorted({0, *telling})
+    ends = sorted({len(parts), *(k + 1 for k in telling)})
+    for i in (k for k in starts if k <= first):
+        for j in (k for k in ends if k > max(i, last)):
             if (i, j) == (0, len(parts)):
                 continue
             found = alone[i] if j == i + 1 else understand(" ".join(parts[i:j]))

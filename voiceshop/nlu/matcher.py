@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
-from voiceshop.nlu.align import HEADS, Aligner, Tag
+from voiceshop.nlu.align import Aligner, Tag
 from voiceshop.nlu.clauses import within_clauses
+from voiceshop.nlu.encoding import NO_MARKS, encode
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
@@ -24,7 +25,7 @@ from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import AGREE, HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
-from voiceshop.nlu.runs import run_end, separator_before
+from voiceshop.nlu.runs import separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
@@ -56,7 +57,6 @@ ASIDE_UNSURE = 0.9
 """Asides are looked for only when no reading is at least this sure."""
 AGREED_REST = 4
 """Most words after an opening "yeah" that still leave the turn a yes ("yeah, sweet", "sure, too easy")."""
-NO_MARKS = Marks()
 
 
 class Understander:
@@ -91,6 +91,8 @@ class Understander:
         """Command words that say more than yes: after an opening "yeah" they make the turn another request."""
         self._small = frozenset(stem(w) for w in load_language(grammar.language).function_words("stop"))
         """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
+        self._only = frozenset(load_language(grammar.language).function_words("only"))
+        self._more = frozenset(load_language(grammar.language).function_words("one_before"))
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
         self._asides = (self._light - used) | (self._light & marks)
@@ -158,7 +160,9 @@ class Understander:
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)
         corrects = bool(opens) and opens[0][0] == 0
-        return found.model_copy(update={"mentions": agreed + things, "corrects": corrects})
+        counted = any(m.kind == "quantity" for m in things) or not self._more.isdisjoint(said)
+        only = not counted and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
+        return found.model_copy(update={"mentions": agreed + things, "corrects": corrects, "only": only})
 
     def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
         """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes
@@ -173,10 +177,10 @@ class Understander:
         return not find_phrases(rest, against)
 
     def _read(self, text: str, tokens: list[str], heard: list[Tag], tags: list[Tag], marks: Marks) -> Understanding:
-        fine = self._encode_input(tags, tokens, runs=False)
-        coarse = self._encode_input(tags, tokens, runs=True, marks=marks)
+        fine = self._encode(tags, tokens, runs=False)
+        coarse = self._encode(tags, tokens, runs=True, marks=marks)
         plain = self._as_words(tags, tokens)
-        literal = self._encode_input(plain, tokens, runs=False)
+        literal = self._encode(plain, tokens, runs=False)
         hits: list[Hit] = []
         # In this order, so that of two equally good readings the plainer one wins (ties are rare).
         for rank, encoding in enumerate(dict.fromkeys((literal, fine, coarse))):
@@ -184,7 +188,7 @@ class Understander:
         if tags != heard:
             # Words read as a sound-alike item may have been free words after all ("anything for a bad
             # cough"): sentences that capture any words still see them as said.
-            as_said = self._encode_input(self._as_words(heard, tokens), tokens, runs=False)
+            as_said = self._encode(self._as_words(heard, tokens), tokens, runs=False)
             hits += [h for h in self._index.hits(as_said, 0) if h.template in self._wild_templates]
         items_first = self._items_first(coarse, tokens, marks)
         if items_first is not None:
@@ -236,7 +240,7 @@ class Understander:
         if not hits or max(h.confidence for h in hits) < ACCEPT:
             # Nothing fits: words heard only nearly like command words may be a name for a wildcard
             # to take ("this is ben" is not "been"). A fallback, and a little less sure for it.
-            exact = self._encode_input(near_words_unknown(plain, tokens), tokens, runs=False)
+            exact = self._encode(near_words_unknown(plain, tokens), tokens, runs=False)
             hits += [
                 Hit(h.template, h.confidence * FALLBACK_FACTOR, h.encoding, h.query, h.rank)
                 for h in self._index.hits(exact, 4)
@@ -412,41 +416,10 @@ class Understander:
                     best[intent] = h
         return best
 
-    def _encode_input(
+    def _encode(
         self, tags: list[Tag], tokens: Sequence[str], *, runs: bool, marks: Marks = NO_MARKS
     ) -> tuple[Symbol, ...]:
-        symbols: list[Symbol] = []
-        k = 0
-        while k < len(tags):
-            tag = tags[k]
-            end = run_end(tags, k, marks.covered) if runs else k
-            if end > k or (runs and tag.kind in HEADS):
-                symbols.append(Symbol(ITEMS, tuple(tags[k : end + 1])))
-                k = end + 1
-                continue
-            if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
-                symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
-                k += 2
-                continue
-            if tag.weak:
-                for i in range(tag.start, tag.end):
-                    word = stem(tokens[i])
-                    name = word if word in self.aligner.command_words else UNKNOWN
-                    symbols.append(Symbol(name, (Tag(i, i + 1, "word" if name != UNKNOWN else "unknown", word, 1.0),)))
-            elif tag.kind == "word":
-                symbols.append(Symbol(str(tag.value), (tag,)))
-            elif tag.kind == "unknown":
-                symbols.append(Symbol(UNKNOWN, (tag,)))
-            else:
-                symbols.append(Symbol(slot_symbol(tag.kind), (tag,)))
-            k += 1
-        merged: list[Symbol] = []
-        for s in symbols:
-            if s.name == UNKNOWN and merged and merged[-1].name == UNKNOWN:
-                merged[-1] = Symbol(UNKNOWN, merged[-1].tags + s.tags)
-            else:
-                merged.append(s)
-        return tuple(merged)
+        return encode(tags, tokens, self.aligner.command_words, runs=runs, marks=marks)
 
     # --- scoring and slots ----------------------------------------------------------------------------
 

@@ -127,6 +127,8 @@ class Understanding(_Model):
     """Everything recognised in the words, in order, whether or not the intent's sentence used it."""
     corrects: bool = False
     """The turn opens by taking back what was said before ("no wait, two muffins", "actually ...")."""
+    only: bool = False
+    """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
 
     @property
     def understood(self) -> bool:

@@ -306,5 +306,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # it runs, as another user
         return True
     return True
-
-

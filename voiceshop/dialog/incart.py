@@ -1,0 +1,58 @@
+"""Items said of lines already in the cart: a correction's new count ("no wait, two muffins") and a
+turn that limits what it names ("vegetable oil only") change or say back those lines instead of adding.
+"""
+
+from __future__ import annotations
+
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.state import DialogState
+from voiceshop.errors import CartError
+from voiceshop.nlu.result import ItemMention
+
+__all__ = ["kept", "recounted"]
+
+
+def recounted(
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+) -> tuple[DialogState, list[ItemMention], list[str]]:
+    """A correction that names a product in the cart with a new count sets that line's count; the
+    other items are still to add."""
+    rest: list[ItemMention] = []
+    for m in mentions:
+        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
+        said = {(o.group, o.choice) for o in m.options}
+        if not m.quantity_said or len(lines) != 1:
+            rest.append(m)
+            continue
+        line = state.cart.lines[lines[0]]
+        if not said <= {(o.group, o.choice) for o in line.options}:
+            rest.append(m)
+            continue
+        try:
+            cart = state.cart.set_quantity(lines[0], m.quantity)
+        except CartError:
+            rest.append(m)
+            continue
+        state = state.with_cart(cart, lines[0])
+        notes = [*notes, ctx.replies("changed", item=ctx.describe(cart.lines[lines[0]]))]
+    return state, rest, notes
+
+
+def kept(
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+) -> tuple[list[ItemMention], list[str]]:
+    """Of a turn that limits what it names, the items already in the cart, said without a count, are
+    those lines, said back; the others are still to add."""
+    rest: list[ItemMention] = []
+    for m in mentions:
+        said = {(o.group, o.choice) for o in m.options}
+        lines = [
+            ln
+            for ln in state.cart.lines
+            if ln.sku == m.sku and said <= {(o.group, o.choice) for o in ln.options} and not m.quantity_said
+        ]
+        if lines:
+            notes = [*notes, ctx.replies("kept", item=ctx.describe(lines[-1]))]
+        else:
+            rest.append(m)
+    return rest, notes

@@ -1,0 +1,60 @@
+"""A transcript's tags as the symbols the matcher compares with the grammar's sentences.
+
+A command word stays a word, a stretch of items becomes ``{items}`` (when runs are read), an amount
+with its option one ``{option}``, a thing its slot, an unknown word ``?`` (neighbouring unknown words
+are one ``?``). A thing heard only weakly is read as its words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from voiceshop.nlu.align import HEADS, Tag
+from voiceshop.nlu.items import Marks
+from voiceshop.nlu.runs import run_end
+from voiceshop.nlu.sentence_codes import ITEMS, UNKNOWN
+from voiceshop.nlu.symbols import Symbol, slot_symbol
+from voiceshop.nlu.text import stem
+
+__all__ = ["NO_MARKS", "encode"]
+
+NO_MARKS = Marks()
+
+
+def encode(
+    tags: list[Tag], tokens: Sequence[str], command_words: Collection[str], *, runs: bool, marks: Marks = NO_MARKS
+) -> tuple[Symbol, ...]:
+    """``tags`` as symbols; with ``runs``, items said together are one ``{items}`` (a correction or
+    refusal in ``marks`` may stand inside a run)."""
+    symbols: list[Symbol] = []
+    k = 0
+    while k < len(tags):
+        tag = tags[k]
+        end = run_end(tags, k, marks.covered) if runs else k
+        if end > k or (runs and tag.kind in HEADS):
+            symbols.append(Symbol(ITEMS, tuple(tags[k : end + 1])))
+            k = end + 1
+            continue
+        if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
+            symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
+            k += 2
+            continue
+        if tag.weak:
+            for i in range(tag.start, tag.end):
+                word = stem(tokens[i])
+                name = word if word in command_words else UNKNOWN
+                symbols.append(Symbol(name, (Tag(i, i + 1, "word" if name != UNKNOWN else "unknown", word, 1.0),)))
+        elif tag.kind == "word":
+            symbols.append(Symbol(str(tag.value), (tag,)))
+        elif tag.kind == "unknown":
+            symbols.append(Symbol(UNKNOWN, (tag,)))
+        else:
+            symbols.append(Symbol(slot_symbol(tag.kind), (tag,)))
+        k += 1
+    merged: list[Symbol] = []
+    for s in symbols:
+        if s.name == UNKNOWN and merged and merged[-1].name == UNKNOWN:
+            merged[-1] = Symbol(UNKNOWN, merged[-1].tags + s.tags)
+        else:
+            merged.append(s)
+    return tuple(merged)
