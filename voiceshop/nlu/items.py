@@ -252,12 +252,15 @@ def build_items(
         if cur.count != 0:
             drafts.append(cur)
     items = [_resolve(d, tokens, catalog, units, covered) for d in drafts]
-    return _one_thing(items, drafts, breaks)
+    return _one_thing(items, drafts, breaks, catalog)
 
 
-def _one_thing(items: list[ItemMention], drafts: list[_Draft], breaks: list[int]) -> list[ItemMention]:
+def _one_thing(
+    items: list[ItemMention], drafts: list[_Draft], breaks: list[int], catalog: Catalog
+) -> list[ItemMention]:
     """A kind said and, with no "and" between, one product of it: one item, the product ("a battery
-    for my car key, a CR2032", "a CR2032 battery"). The kind's count stays when only it had one."""
+    for my car key, a CR2032", "a CR2032 battery", "rice, the basmati", "butter, unsalted"). The
+    first one's count stays when only it had one."""
     out: list[ItemMention] = []
     spans: list[tuple[int, int]] = []
     for item, d in zip(items, drafts, strict=True):
@@ -265,14 +268,37 @@ def _one_thing(items: list[ItemMention], drafts: list[_Draft], breaks: list[int]
         if out and not any(spans[-1][1] <= b < span[0] for b in breaks):
             before = out[-1]
             vague, named = (before, item) if before.sku is None else (item, before)
-            if vague.sku is None and named.sku is not None and named.sku in {c.value for c in vague.candidates}:
+            kind = vague.sku is None and named.sku is not None and named.sku in {c.value for c in vague.candidates}
+            # "rice, the basmati": a second product that only narrows the first, said without a count
+            # of its own before it ("two cokes, one diet" are two)
+            counted = d.quantity is not None and d.head is not None and d.quantity.start < d.head.start
+            if not kind and not counted and _narrows(before, item, catalog):
+                kind, vague, named = True, before, item
+            if kind:
                 if vague.quantity_said and not named.quantity_said:
-                    named = named.model_copy(update={"quantity": vague.quantity, "quantity_said": True})
+                    unit = named.unit or vague.unit
+                    named = named.model_copy(update={"quantity": vague.quantity, "quantity_said": True, "unit": unit})
                 out[-1], spans[-1] = named, (spans[-1][0], span[1])
                 continue
         out.append(item)
         spans.append(span)
     return out
+
+
+def _narrows(before: ItemMention, item: ItemMention, catalog: Catalog) -> bool:
+    """Whether ``item`` names, by what sets it apart only, one kind of the product said just before:
+    "basmati" after "rice" is the basmati rice."""
+    product = catalog.product(item.sku) if item.sku else None
+    if product is None or before.sku is None or before.sku == item.sku:
+        return False
+    first = catalog.product(before.sku)
+    named = {stem(w) for n in (first.name, *first.aliases) for w in n.lower().split()} if first else set()
+    said = {stem(w) for w in before.text.split()} & named - STOP  # "bags of rice": "rice"
+    mine = {stem(w) for w in item.text.split()}
+    names = (product.name, *product.aliases)
+    # one name holds both what was said before and what is said now: "basmati" and "rice"
+    both = said | mine
+    return bool(said) and not said & mine and any(both <= {stem(w) for w in n.lower().split()} for n in names)
 
 
 def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[int]) -> bool:
