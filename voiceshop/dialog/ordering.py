@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceshop.commerce.cart import ChosenOption, price_item
+from voiceshop.commerce.cart import ChosenOption, compute_totals, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.incart import kept, recounted
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
-from voiceshop.errors import CartError, OptionError
+from voiceshop.errors import CartError, CouponError, OptionError
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 
 OPTION_CHOICES_READ = 3
@@ -451,6 +451,23 @@ def undo(state: DialogState, ctx: Context) -> Decision:
     return respond(state, ctx.replies("undone", items=ctx.describe_cart(cart)))
 
 
+def _cart_total(state: DialogState, ctx: Context) -> str:
+    """What the cart comes to: once pickup or delivery is chosen, the order's total as the read-back
+    said it (with the fee and any discount), so the two never differ."""
+    if state.delivery is not None:
+        try:
+            t = compute_totals(ctx.shop, state.cart.subtotal, state.delivery, state.coupon, ctx.now.date())
+        except (CartError, CouponError):
+            t = None
+        option = ctx.shop.delivery_option(state.delivery)
+        if t is not None and option is not None and (t.delivery_fee or t.discount):
+            if t.delivery_fee:
+                fee = ctx.money(t.delivery_fee)
+                return ctx.replies("cart_total_with_fee", total=ctx.money(t.total), fee=fee, delivery=option.name)
+            return ctx.replies("cart_total", total=ctx.money(t.total))
+    return ctx.replies("cart_total", total=ctx.money(state.cart.subtotal))
+
+
 def read_cart(state: DialogState, ctx: Context) -> Decision:
     cart = state.cart
     if not cart.lines:
@@ -459,7 +476,7 @@ def read_cart(state: DialogState, ctx: Context) -> Decision:
     entries = [
         ctx.describe(line, full=full) + (f" {ctx.money(line.line_total)}" if full else "") for line in cart.lines
     ]
-    total = ctx.replies("cart_total", total=ctx.money(cart.subtotal))
+    total = _cart_total(state, ctx)
     if len(entries) <= 4:
         return read_list(state, ctx, ctx.replies("cart_has"), entries, after=total)
     return read_list(state, ctx, join(total, ctx.replies("cart_has")), entries)
