@@ -18,7 +18,7 @@ from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
 from voiceshop.nlu.kinds import unsold_kind
-from voiceshop.nlu.packs import fits, holds, in_names, prefer_pack, sizes, with_packs
+from voiceshop.nlu.packs import fits, holds, in_names, in_packs, prefer_pack, sizes, with_packs
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, ItemMention, OptionMention, SlotValue
 from voiceshop.nlu.text import stem
 
@@ -391,8 +391,13 @@ def _resolve(
         if any(holds(catalog.product(c.value), size, unit) for c in candidates):
             candidates = prefer_pack(candidates, size, unit, catalog)
             number = None
+    counted = d.unit is None and d.count is None and d.quantity is not None and not d.quantity.weak
+    if counted and number:  # "six eggs": of the six and the twelve pack, the six
+        candidates = prefer_pack(candidates, number, "", catalog)
     chosen = pick(candidates)
     product = catalog.product(chosen.value) if chosen else None
+    if counted and number and product is not None and in_packs(product, number):
+        number //= product.pack.count  # "twelve eggs", "two dozen eggs" where a pack holds twelve: packs
     fit, unfit = _options(d.options, product, catalog, tokens)
     unsold = unsold_kind(d.head, product, tokens, covered, catalog)
     if unsold is not None and product is not None:  # "an iced latte": the latte or the iced drinks

@@ -82,6 +82,13 @@ def fits(product: Product | None, size: int, unit: str) -> bool:
     return product.pack.count == size
 
 
+def in_packs(product: Product, count: int) -> bool:
+    """Whether ``count`` things are whole packs of ``product`` (twelve or twenty four eggs in packs of
+    twelve), for a product sold by count in packs of several."""
+    per = product.pack.count
+    return per > 1 and product.pack.amount is None and count >= per and count % per == 0
+
+
 def holds(product: Product | None, size: int, unit: str) -> bool:
     """Whether one of ``product`` holds ``size`` ``unit`` ("6 rolls"): not a count of packs ("two packs")."""
     return product is not None and product.pack.unit == unit and product.pack.amount == size
