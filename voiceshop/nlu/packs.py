@@ -12,7 +12,7 @@ from voiceshop.nlu.align import ARTICLES
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate
 from voiceshop.nlu.tags import HEADS, Tag
-from voiceshop.nlu.text import stems
+from voiceshop.nlu.text import stem, stems
 
 
 def adjacent(a: Tag, b: Tag) -> bool:
@@ -84,9 +84,12 @@ def fits(product: Product | None, size: int, unit: str) -> bool:
 
 def in_packs(product: Product, count: int) -> bool:
     """Whether ``count`` things are whole packs of ``product`` (twelve or twenty four eggs in packs of
-    twelve), for a product sold by count in packs of several."""
+    twelve), for a product sold by count in packs of several and named by what the pack holds ("large
+    eggs"); a product named in the singular ("coin battery", a pack of two) is counted as sold."""
     per = product.pack.count
-    return per > 1 and product.pack.amount is None and count >= per and count % per == 0
+    last = product.name.lower().rpartition(" ")[2]
+    whole = per > 1 and product.pack.amount is None and count >= per and count % per == 0
+    return whole and stem(last) != last
 
 
 def holds(product: Product | None, size: int, unit: str) -> bool:
