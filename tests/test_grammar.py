@@ -19,6 +19,7 @@ from voiceshop.nlu import Grammar, Understander, grammar_dir
 from voiceshop.nlu.grammar import SHOP_LISTS, Slot, Template
 from voiceshop.nlu.lexicon import NUMBER_WORDS, coupon_phrases
 from voiceshop.nlu.numbers import number_words, ordinal_words
+from voiceshop.nlu.packs import in_packs
 
 
 def grammar_of(text: str) -> Grammar:
@@ -149,7 +150,10 @@ def sampled_sentence(draw: Any, shop: str) -> tuple[Template, str, dict[str, Any
                 quantity = draw(st.integers(2, 30))
                 name, sku = draw(st.sampled_from(phrases["product"]))
                 words += (["and"] if n else []) + [number_words(quantity), name]
-                items.append((sku, quantity))
+                product = u.catalog.product(sku)
+                # "twelve large eggs" where a pack holds twelve: one pack
+                packs = product is not None and in_packs(product, quantity)
+                items.append((sku, quantity // product.pack.count if packs and product else quantity))
         elif kind == "quantity":
             value = draw(st.integers(2, 99))
             words.append(number_words(value))

@@ -82,13 +82,18 @@ def fits(product: Product | None, size: int, unit: str) -> bool:
     return product.pack.count == size
 
 
+COUNTED_PACK = 6
+"""Packs of this many or more are counted in what they hold ("twelve eggs" is one dozen); a small pack
+is as often counted in packs ("three matches" for three boxes of three)."""
+
+
 def in_packs(product: Product, count: int) -> bool:
     """Whether ``count`` things are whole packs of ``product`` (twelve or twenty four eggs in packs of
     twelve), for a product sold by count in packs of several and named by what the pack holds ("large
     eggs"); a product named in the singular ("coin battery", a pack of two) is counted as sold."""
     per = product.pack.count
     last = product.name.lower().rpartition(" ")[2]
-    whole = per > 1 and product.pack.amount is None and count >= per and count % per == 0
+    whole = per >= COUNTED_PACK and product.pack.amount is None and count >= per and count % per == 0
     return whole and stem(last) != last
 
 
