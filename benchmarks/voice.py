@@ -200,6 +200,10 @@ class Metered:
     def start(self) -> None:
         self.canceller.start()
 
+    def finish(self) -> None:
+        if hasattr(self.canceller, "finish"):  # the tree before kept echo paths has none
+            self.canceller.finish()
+
 
 class Timed:
     """A recogniser, with when each ``spot`` ran (on whichever thread)."""
@@ -403,7 +407,9 @@ STARTUP_AT = (0.3, 0.8, 1.3)
 FIRST_REPLIES = 5
 """First replies tried per room (the greeting, then the first of ``INTERRUPT_REPLIES``)."""
 STALE_SHIFT = 0.2
-"""Seconds the speaker's delay moved since a stale path was kept (a Bluetooth speaker paired again)."""
+"""Seconds the speaker's delay moved since a stale path was kept (a Bluetooth speaker paired again):
+later, or earlier where later would be past the longest delay looked for."""
+MAX_DELAY = 0.6
 
 
 def startup(rooms: list[str] | None = None) -> dict[str, object]:
@@ -417,7 +423,6 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     from tests.room import Room, at_level, rms, through
     from tests.speech import fan_noise, say
     from voiceshop.audio.echo import MdfEchoCanceller
-    from voiceshop.audio.echo_path import PathFile
     from voiceshop.audio.pcm import RATE, Samples, silence
     from voiceshop.audio.vad import SileroVad
     from voiceshop.language import load
@@ -429,6 +434,8 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     from voiceshop.tts.voice import Pyttsx3Voice
 
     warm_path = hasattr(MdfEchoCanceller, "snapshot")  # the tree before kept paths has none
+    if warm_path:
+        from voiceshop.audio.echo_path import PathFile
     recognizer = open_recognizer("whisper", "en")
     folder = Path(tempfile.mkdtemp())
     db = Database(folder / "bench.db")
@@ -439,7 +446,8 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     voice = Pyttsx3Voice()
     greeting = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
     firsts = [greeting, *(voice.synthesize(t) for t in INTERRUPT_REPLIES[: FIRST_REPLIES - 1])]
-    training = voice.synthesize(INTERRUPT_REPLIES[-2])  # what a previous start's canceller learnt the room on
+    # what a previous start's canceller learnt the room on: two replies
+    training = [voice.synthesize(INTERRUPT_REPLIES[-2]), voice.synthesize(INTERRUPT_REPLIES[-4])]
     level = rms(greeting)
     stop = at_level(say("stop"), 3000.0)
     other = at_level(say("two lattes"), 3000.0)
@@ -447,17 +455,20 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
 
     def keep(setting: dict[str, Any], file: Path) -> str:
         """A previous start in a room like ``setting``: what its canceller kept."""
-        room = Room(silence(len(training) / RATE + 0.5), noise=fan_noise(), reply_level=level, **setting)
-        canceller = MdfEchoCanceller(kept=PathFile(file))  # type: ignore[call-arg]
-        canceller.start()
+        room = Room(
+            silence(sum(len(t) for t in training) / RATE + 0.5), noise=fan_noise(), reply_level=level, **setting
+        )
+        canceller = MdfEchoCanceller(kept=PathFile(file))
 
         def learn(piece: Samples, chunk: Samples) -> bool:
             canceller.play(piece)
             canceller.cancel(chunk)
             return False
 
-        through(room, training, learn)
-        canceller.finish()  # type: ignore[attr-defined]
+        for sound in training:
+            canceller.start()
+            through(room, sound, learn)
+            canceller.finish()
         return f"kept at {canceller.erle_db:.0f} dB" if file.exists() else "nothing kept"
 
     def first(
@@ -471,7 +482,7 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         if kept is not None:
             trial = folder / "trial.json"
             shutil.copyfile(kept, trial)  # each start reads the same kept path
-            canceller = MdfEchoCanceller(kept=PathFile(trial))  # type: ignore[call-arg]
+            canceller = MdfEchoCanceller(kept=PathFile(trial))
         else:
             canceller = MdfEchoCanceller()
         spotter = InterruptSpotter(recognizer, language, canceller, SileroVad())
@@ -489,19 +500,23 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         spotter.finish()
         return cut, (found[-1] if found else None)
 
-    for name in [r for r in rooms or list(ECHO_ROOMS) if r in ECHO_ROOMS]:
+    kinds = [k for k in rooms or [] if k in ("cold", "warm", "stale")] or ["cold", "warm", "stale"]
+    for name in [r for r in [r for r in rooms or [] if r in ECHO_ROOMS] or list(ECHO_ROOMS)]:
         setting = ECHO_ROOMS[name]
         starts: dict[str, Path | None] = {"cold": None}
         notes = {}
         if warm_path:
-            for kind, shift in (("warm", 0.0), ("stale", STALE_SHIFT)):
+            for kind, shift in [(k, s) for k, s in (("warm", 0.0), ("stale", STALE_SHIFT)) if k in kinds]:
                 file = folder / f"{kind}.json"
                 file.unlink(missing_ok=True)
-                moved = {**setting, "delay": setting.get("delay", 0.045) + shift}
+                late = setting.get("delay", 0.045)
+                moved = {**setting, "delay": late + shift if late + shift < MAX_DELAY else late - shift}
                 notes[kind] = keep(moved, file)
                 starts[kind] = file if file.exists() else None
         row: dict[str, object] = {}
         for kind, kept in starts.items():
+            if kind not in kinds:
+                continue
             if kind != "cold" and kept is None:
                 row[kind] = notes[kind]
                 continue

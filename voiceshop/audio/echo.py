@@ -345,7 +345,7 @@ class MdfEchoCanceller:
         if loud and not doubt:  # the speaker alone: something to learn from
             if echo_energy > 1.0 and mic_energy > ECHO_OVER_FLOOR * floor:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
-                self.erle_db += 0.05 * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
+                self.erle_db += (0.05 if self.converged else 0.2) * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
             # until it has learnt, all of the error is echo still to remove
             remains = 10 ** (-self.erle_db / 10) if self.converged else np.inf
             kept = float(np.sum(residual**2))
