@@ -115,7 +115,8 @@ under the reply would then pass for echo)."""
 PACE = 0.05
 """How fast the echo return loss enhancement estimate follows each chunk's, once converged."""
 COLD_PACE = 0.2
-"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer)."""
+"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer; the
+filter's own step still follows one at ``PACE``)."""
 TRIAL = 10
 """Chunks of loud sound a kept echo path is tried on before it is trusted (0.3 s or more)."""
 KEEP_DB = 20.0
@@ -196,6 +197,9 @@ class MdfEchoCanceller:
         self._pile: tuple[float, int] = (0.0, 0)
         self.erle_db = 0.0
         """Echo return loss enhancement reached lately: how much quieter the residual is than the echo."""
+        self._learning_db = 0.0
+        """... followed at ``PACE`` from the start, for the filter's step: the filter learns at its
+        fastest for as long as before, and settles as deep (a step cut down early settles 5 dB higher)."""
         self._near = self._doubt = False
         self.suppressor = ResidualSuppressor()
         self._reference: Floats = np.zeros(0)
@@ -279,6 +283,7 @@ class MdfEchoCanceller:
         self.filter.weights = weights
         self.filter.reset_background()
         self.delay, self.erle_db = path.delay, path.erle_db
+        self._learning_db = path.erle_db
         self.suppressor.leak = np.array(path.leak, dtype=np.float64)
         self._trial = []
         self.cold_because = None
@@ -288,7 +293,7 @@ class MdfEchoCanceller:
     def forget(self, why: str) -> None:
         """Back to knowing nothing of the room (the delay, the filter, how deep it cancels)."""
         self.filter = BlockFilter(block=self.filter.block, partitions=self.filter.partitions)
-        self.delay, self.erle_db, self._trial = None, 0.0, None
+        self.delay, self.erle_db, self._learning_db, self._trial = None, 0.0, 0.0, None
         self.suppressor.leak = np.ones_like(self.suppressor.leak)
         self.cold_because, self._due = why, True
 
@@ -355,10 +360,11 @@ class MdfEchoCanceller:
         if loud and not doubt:  # the speaker alone: something to learn from
             if echo_energy > 1.0 and mic_energy > ECHO_OVER_FLOOR * floor:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
-                pace = PACE if self.converged else COLD_PACE
-                self.erle_db += pace * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
+                erle = float(np.clip(erle, 0.0, 50.0))
+                self.erle_db += (PACE if self.converged else COLD_PACE) * (erle - self.erle_db)
+                self._learning_db += PACE * (erle - self._learning_db)
             # until it has learnt, all of the error is echo still to remove
-            remains = 10 ** (-self.erle_db / 10) if self.converged else np.inf
+            remains = 10 ** (-self._learning_db / 10) if self._learning_db >= CONVERGED_DB else np.inf
             kept = float(np.sum(residual**2))
             self._learnt += len(mic)
             self.filter.learn(spectra, mic, kept, full_scale=self.full_scale, residual_echo=remains)
@@ -395,6 +401,7 @@ class MdfEchoCanceller:
         if len(self._stuck) == self._stuck.maxlen and len(doubted) >= STUCK_SHARE * len(self._stuck):
             measured = 10 * np.log10((sum(h for h, _ in doubted) + 1.0) / (sum(r for _, r in doubted) + 1.0))
             self.erle_db = min(self.erle_db, max(float(measured), 0.0))
+            self._learning_db = min(self._learning_db, self.erle_db)
             self._stuck.clear()
 
     def _aligned(self, delay: int, begin: int, length: int) -> Floats:
