@@ -453,8 +453,9 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     voice = Pyttsx3Voice()
     greeting = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
     firsts = [greeting, *(voice.synthesize(t) for t in INTERRUPT_REPLIES[: FIRST_REPLIES - 1])]
-    # what a previous start's canceller learnt the room on: two replies
-    training = [voice.synthesize(INTERRUPT_REPLIES[-2]), voice.synthesize(INTERRUPT_REPLIES[-4])]
+    # what a previous start's canceller learnt the room on: three replies (the room whose delay moves
+    # during the first has been followed, and cancelled 20 dB deep, only by the end of the third)
+    training = [voice.synthesize(t) for t in (INTERRUPT_REPLIES[-2], INTERRUPT_REPLIES[-4], INTERRUPT_REPLIES[-3])]
     level = rms(greeting)
     stop = at_level(say("stop"), 3000.0)
     other = at_level(say("two lattes"), 3000.0)
