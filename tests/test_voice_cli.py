@@ -97,7 +97,7 @@ def test_devices_doctor_and_models(vs: Vs, tmp_path: Path, monkeypatch: pytest.M
     assert "unknown engine" in vs("transcribe", str(tmp_path / "x.wav"), "--engine", "sphinx", code=1)
 
 
-def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs) -> None:
+def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> None:
     report = lines_of(vs("doctor"))
     wake = report["wake word"]
     assert wake.startswith("ok") and "'okay nabu' (microWakeWord model okay_nabu.tflite, fires above 0.85" in wake
@@ -115,7 +115,12 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs) -> None:
     barge_in = report["barge-in"]
     assert "on with a microphone" in barge_in and "MdfEchoCanceller" in barge_in and "stop: stop" in barge_in
 
-    other = lines_of(vs("doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de"))
+    damaged = tmp_path / "echo-path.json"
+    damaged.write_text("{not the room")
+    other = lines_of(
+        vs("doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de", "--echo-path", str(damaged))
+    )
+    assert f"{damaged} is damaged" in other["barge-in"] and "heard once the room is learnt" in other["barge-in"]
     assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]
     assert "espeak-ng" in other["voice"] and "because asked for with --tts espeak" in other["voice"]
     assert "none for 'de', so only the wake word cuts a reply" in other["barge-in"]

@@ -37,6 +37,21 @@ little louder than expected (3 dB), and within those its step shrinks in the ban
 is more than the echo it expects to leave, so the shopper's voice does not teach it to cancel the
 shopper; the filter that cancels is only replaced by the one that learns when that one does better.
 
+The device does not move, so what the canceller has learnt (the delay, the filter, how deep it
+cancels, what the suppressor leaves per band) is kept in a small file when a sound ends with the
+filter converged (``audio.echo_path``), and read back at the next start: the first reply after
+start-up is heard through a canceller that already knows the room, and a "stop" over the greeting is
+heard. A kept path is on trial over the first ``TRIAL`` chunks of loud sound: if the filter, in most of
+them, leaves more than the microphone heard (it adds an echo that is not there: the speaker or the
+room changed, a Bluetooth speaker came back with another delay), it is dropped and the room learnt
+again from nothing, as on a first start; a voice over the reply does not do that (the shopper's voice
+is left in, the echo still taken out). A path the filter cancels less deeply than it was kept with
+shows as a residual louder than expected in most chunks: loud sound mostly doubted for much longer
+than anyone's interruption (``STUCK``) is the room, and the depth expected is lowered to what is
+measured there.
+Until the filter has converged, the depth estimate follows it four times faster than after
+(``COLD_PACE``): a first start tells a word from echo from about 0.9 s into its first sound, not 1.3 s.
+
 A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
 numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
 """
@@ -49,6 +64,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from voiceshop.audio.echo_path import EchoPath, PathFile
 from voiceshop.audio.mdf import BlockFilter
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.residual import ResidualSuppressor
@@ -96,6 +112,23 @@ ECHO_OVER_FLOOR = 100.0
 times the room's noise (20 dB): in quieter ones the residual is the room's noise, which the double-talk
 check counts apart, and the filter's 40-50 dB would read as far less (a "stop" whose "s" is 28 dB
 under the reply would then pass for echo)."""
+PACE = 0.05
+"""How fast the echo return loss enhancement estimate follows each chunk's, once converged."""
+COLD_PACE = 0.2
+"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer; the
+filter's own step still follows one at ``PACE``)."""
+TRIAL = 10
+"""Chunks of loud sound a kept echo path is tried on before it is trusted (0.3 s or more)."""
+KEEP_DB = 20.0
+"""Echo return loss enhancement the filter must have reached for its path to be kept."""
+KEEP_EVERY = 10.0
+"""Seconds of sound learnt from between two writes of the kept path (the first is written at once)."""
+STUCK = 4.0
+"""Seconds of loud sound (the latest) that, when mostly doubted, say the doubt is the room and not a
+voice (an interruption is at most 2 s): the depth expected is lowered to the one measured there."""
+STUCK_SHARE = 0.6
+"""... the share of those chunks doubted (an echo the filter cancels too little of is doubted in most
+of them; it is not in the quiet ones between words)."""
 
 
 class EchoCanceller(Protocol):
@@ -114,6 +147,10 @@ class EchoCanceller(Protocol):
 
     def start(self) -> None:
         """A new sound starts: the reference and the microphone are counted from here again."""
+        ...
+
+    def finish(self) -> None:
+        """The sound has been played out (a canceller that keeps what it learnt keeps it now)."""
         ...
 
 
@@ -147,7 +184,7 @@ class MdfEchoCanceller:
     delayed by it, its estimate clipped where the microphone clips; the suppressor
     (``audio.residual``) takes out what the filter leaves."""
 
-    def __init__(self, *, max_delay: float = MAX_DELAY) -> None:
+    def __init__(self, *, max_delay: float = MAX_DELAY, kept: PathFile | None = None) -> None:
         self.filter = BlockFilter()
         self.taps = self.filter.taps
         self.max_lag = round(max_delay * RATE)
@@ -160,13 +197,38 @@ class MdfEchoCanceller:
         self._pile: tuple[float, int] = (0.0, 0)
         self.erle_db = 0.0
         """Echo return loss enhancement reached lately: how much quieter the residual is than the echo."""
+        self._learning_db = 0.0
+        """... followed at ``PACE`` from the start, for the filter's step: the filter learns at its
+        fastest for as long as before, and settles as deep (a step cut down early settles 5 dB higher)."""
         self._near = self._doubt = False
         self.suppressor = ResidualSuppressor()
         self._reference: Floats = np.zeros(0)
         self._origin = self._at = 0
+        self._heard: Floats = np.zeros(0)
         self._echoes: deque[float] = deque(maxlen=HOLD)
         self._levels: deque[float] = deque(maxlen=round(FLOOR_WINDOW * RATE / 480))
+        self.kept = kept
+        """Where the echo path is kept from one start to the next (None: learnt anew every start)."""
+        self.cold_because: str | None = "no echo path kept" if kept is None else None
+        """Why the canceller started (or went back to) knowing nothing of the room; None when it
+        started from a kept path that is in use."""
+        self._trial: list[bool] | None = None
+        """While a kept path is on trial: per loud chunk, whether the filter added to what was heard."""
+        self._learnt = 0
+        """Samples of sound learnt from since the path was last kept."""
+        self._due = True
+        """Whether the kept file does not hold what has been learnt (kept as soon as it is deep enough)."""
+        self._retry: EchoPath | None = None
+        """A kept path dropped on trial, tried once more at the delay found next (only the delay moved)."""
+        self._stuck: deque[tuple[bool, float, float]] = deque(maxlen=round(STUCK * RATE / 480))
+        """The latest chunks of loud sound: whether doubted, the microphone's energy and the residual's."""
         self.start()
+        if kept is not None:
+            found = kept.load()
+            if found is None:
+                self.cold_because = kept.problem or f"no echo path kept in {kept.path} yet"
+            else:
+                self.restore(found)
 
     @property
     def near_end(self) -> bool:
@@ -176,6 +238,72 @@ class MdfEchoCanceller:
     def converged(self) -> bool:
         return self.delay is not None and self.erle_db >= CONVERGED_DB
 
+    @property
+    def on_trial(self) -> bool:
+        """Whether a kept echo path is in use but not yet confirmed by the sound heard."""
+        return self._trial is not None
+
+    def snapshot(self, *, trusted: bool = False) -> EchoPath | None:
+        """What has been learnt of the room, once it is worth keeping (deep, and not on trial unless
+        ``trusted``)."""
+        if self.delay is None or self.erle_db < KEEP_DB or (self.on_trial and not trusted):
+            return None
+        return EchoPath(
+            rate=RATE,
+            block=self.filter.block,
+            partitions=self.filter.partitions,
+            delay=self.delay,
+            erle_db=self.erle_db,
+            weights=[[(float(w.real), float(w.imag)) for w in part] for part in self.filter.weights],
+            leak=[float(x) for x in self.suppressor.leak],
+        )
+
+    def restore(self, path: EchoPath) -> bool:
+        """Start from a kept path (on trial, see the module's docstring); False, and ``cold_because``,
+        when it was learnt at another rate, block or filter size, or is not a converged filter."""
+        bins = self.filter.block + 1
+        if path.rate != RATE or path.block != self.filter.block or path.partitions != self.filter.partitions:
+            self.cold_because = (
+                f"the kept echo path is for {path.rate} Hz in blocks of {path.block} x {path.partitions}, "
+                f"not {RATE} Hz in {self.filter.block} x {self.filter.partitions}"
+            )
+            return False
+        if (
+            len(path.weights) != self.filter.partitions
+            or any(len(part) != bins for part in path.weights)
+            or len(path.leak) != len(self.suppressor.leak)
+            or path.delay > self.max_lag
+            or path.erle_db < CONVERGED_DB
+            or not all(0.0 <= x <= 1.0 for x in path.leak)
+        ):
+            self.cold_because = "the kept echo path does not describe a filter that had learnt a room"
+            return False
+        weights = np.array([[complex(re, im) for re, im in part] for part in path.weights])
+        self.filter = BlockFilter(block=path.block, partitions=path.partitions)
+        self.filter.weights = weights
+        self.filter.reset_background()
+        self.delay, self.erle_db = path.delay, path.erle_db
+        self._learning_db = path.erle_db
+        self.suppressor.leak = np.array(path.leak, dtype=np.float64)
+        self._trial = []
+        self.cold_because = None
+        self._due = False
+        return True
+
+    def forget(self, why: str) -> None:
+        """Back to knowing nothing of the room (the delay, the filter, how deep it cancels)."""
+        self.filter = BlockFilter(block=self.filter.block, partitions=self.filter.partitions)
+        self.delay, self.erle_db, self._learning_db, self._trial = None, 0.0, 0.0, None
+        self.suppressor.leak = np.ones_like(self.suppressor.leak)
+        self.cold_because, self._due = why, True
+
+    def finish(self) -> None:
+        if self.kept is None or (not self._due and self._learnt < KEEP_EVERY * RATE):
+            return
+        path = self.snapshot()
+        if path is not None and self.kept.save(path):
+            self._learnt, self._due = 0, False
+
     def start(self) -> None:
         pad = self.max_lag + self.taps + LEAD
         # what was played just before may still be on its way (a speaker 400 ms late): it stays the
@@ -183,7 +311,7 @@ class MdfEchoCanceller:
         before = self._reference[: self._origin + self._at][-pad:]
         self._reference = np.concatenate([np.zeros(pad - len(before)), before])
         self._origin = pad
-        self._heard: Floats = np.zeros(0)  # the microphone lately, for the delay
+        self._heard = np.zeros(0)  # the microphone lately, for the delay
         self._at = 0  # microphone samples seen since the start
         self._tracked = 0  # ... when the delay was last estimated
         self._near = self._doubt = False
@@ -198,10 +326,7 @@ class MdfEchoCanceller:
         self._at += len(mic)
         self._listen(mic)
         if self.delay is None:  # nothing to cancel yet; the suppressor only holds it back
-            self._near = False
-            self._trim()
-            passed, _, _ = self.suppressor.process(mic, np.zeros(len(mic)), learn=False)
-            return np.clip(np.round(passed), -32768, 32767).astype(np.int16)
+            return self._passed(mic)
         reference = self._aligned(self.delay, begin, len(mic))
         estimate, spectra = self.filter.estimate(reference, len(mic))
         estimate = self._heard_as(estimate)
@@ -209,6 +334,9 @@ class MdfEchoCanceller:
         echo_energy = float(np.mean(estimate**2))
         residual_energy = float(np.mean(residual**2))
         mic_energy = float(np.mean(mic**2))
+        loud = float(np.mean(reference[-len(mic) :] ** 2)) > 1.0
+        if self._trial is not None and loud and echo_energy > 1.0 and not self._tried(residual_energy > mic_energy):
+            return self._passed(mic)
         self._levels.append(residual_energy)
         self._echoes.append(echo_energy)
         # What the residual would hold without anyone speaking: the echo the filter leaves, and the room.
@@ -217,24 +345,64 @@ class MdfEchoCanceller:
         expected = left + NOISE_OVER_FLOOR * min(self._levels) + 1.0
         self.ratio = residual_energy / expected
         self._doubt = doubt = self.converged and residual_energy > FREEZE * expected
-        loud = float(np.mean(reference[-len(mic) :] ** 2)) > 1.0
+        if loud:
+            self._follow_doubt(doubt, mic_energy, residual_energy)
         cleaned, unexplained, left_over = self.suppressor.process(residual, estimate, learn=loud and not doubt)
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
         self.explained = (unexplained, left_over, floor)
-        self._near = self.converged and (
+        # a kept path on trial that adds to what was heard is wrong, not a voice (a voice is left in,
+        # the echo still taken out)
+        added = self._trial is not None and residual_energy > mic_energy
+        self._near = (self.converged and not added) and (
             residual_energy > DOUBLE_TALK * expected or unexplained > DOUBLE_TALK * (left_over + floor)
         )
         if loud and not doubt:  # the speaker alone: something to learn from
             if echo_energy > 1.0 and mic_energy > ECHO_OVER_FLOOR * floor:
                 erle = 10 * np.log10(mic_energy / (residual_energy + 1.0))
-                self.erle_db += 0.05 * (float(np.clip(erle, 0.0, 50.0)) - self.erle_db)
+                erle = float(np.clip(erle, 0.0, 50.0))
+                self.erle_db += (PACE if self.converged else COLD_PACE) * (erle - self.erle_db)
+                self._learning_db += PACE * (erle - self._learning_db)
             # until it has learnt, all of the error is echo still to remove
-            remains = 10 ** (-self.erle_db / 10) if self.converged else np.inf
+            remains = 10 ** (-self._learning_db / 10) if self._learning_db >= CONVERGED_DB else np.inf
             kept = float(np.sum(residual**2))
+            self._learnt += len(mic)
             self.filter.learn(spectra, mic, kept, full_scale=self.full_scale, residual_echo=remains)
         self._trim()
         return np.clip(np.round(cleaned), -32768, 32767).astype(np.int16)
+
+    def _passed(self, mic: Floats) -> Samples:
+        """A chunk heard while nothing can be cancelled: as it is, held back as the suppressor would."""
+        self._near = False
+        self._trim()
+        passed, _, _ = self.suppressor.process(mic, np.zeros(len(mic)), learn=False)
+        return np.clip(np.round(passed), -32768, 32767).astype(np.int16)
+
+    def _tried(self, added: bool) -> bool:
+        """One loud chunk heard through a kept path on trial (``added``: the filter left more than the
+        microphone heard); False when the path has just been dropped."""
+        assert self._trial is not None
+        self._trial.append(added)
+        if len(self._trial) < TRIAL:
+            return True
+        if sum(self._trial) * 2 > len(self._trial):
+            kept = self.snapshot(trusted=True)
+            self.forget("the kept echo path no longer fits (the speaker, its delay or the room changed)")
+            self._retry = kept
+            return False
+        self._trial = None
+        return True
+
+    def _follow_doubt(self, doubt: bool, heard: float, left: float) -> None:
+        """Loud sound mostly doubted for ``STUCK`` is no voice but a filter that cancels less deeply
+        than it is thought to: the depth expected becomes what was measured in the doubted chunks."""
+        self._stuck.append((doubt, heard, left))
+        doubted = [(h, r) for d, h, r in self._stuck if d]
+        if len(self._stuck) == self._stuck.maxlen and len(doubted) >= STUCK_SHARE * len(self._stuck):
+            measured = 10 * np.log10((sum(h for h, _ in doubted) + 1.0) / (sum(r for _, r in doubted) + 1.0))
+            self.erle_db = min(self.erle_db, max(float(measured), 0.0))
+            self._learning_db = min(self._learning_db, self.erle_db)
+            self._stuck.clear()
 
     def _aligned(self, delay: int, begin: int, length: int) -> Floats:
         """The reference the filter needs for ``length`` microphone samples from ``begin`` on at
@@ -279,6 +447,12 @@ class MdfEchoCanceller:
             return
         if self.delay is None:
             self.delay = lag
+            kept, self._retry = self._retry, None
+            if kept is not None and abs(lag - kept.delay) > MOVED:
+                # a speaker whose buffering changed since the path was kept (paired again): the room's
+                # response is likely the same, now at another delay; on trial again
+                self.restore(kept.model_copy(update={"delay": lag}))
+                self._due = True
             return
         # A move shows first as a peak beside the one at the delay in use (which fades as the window
         # slides on): the best peaks away from it, and away from the span the filter covers (the
@@ -297,6 +471,8 @@ class MdfEchoCanceller:
                 # the room's response moved as a whole: the filter learnt is right at the new delay
                 self.delay = candidate
                 self.moves += 1
+                if self._trial is not None:  # a kept path is tried again at its new delay
+                    self._trial, self._due = [], True
                 return
 
     def _misfit(self, delay: int, count: int) -> float:

@@ -79,6 +79,11 @@ class BlockFilter:
         share = np.exp(-1.2 * np.arange(partitions) / partitions)
         self._share: Floats = share / share.sum()
 
+    def reset_background(self) -> None:
+        """The learning filter starts again from the one that cancels (a filter set from outside)."""
+        self._background = self.weights.copy()
+        self._scores.clear()
+
     def response(self) -> Floats:
         """The foreground filter as an impulse response (``taps`` samples)."""
         parts = np.fft.irfft(self.weights, 2 * self.block, axis=1)[:, : self.block]

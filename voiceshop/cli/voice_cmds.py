@@ -5,16 +5,19 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from platformdirs import user_data_dir
 
 from voiceshop.asr.base import Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
 from voiceshop.asr.wakecheck import AFTER, BEFORE, MARGIN, LikelihoodWakeCheck
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
+from voiceshop.audio.echo_path import PathFile
 from voiceshop.audio.endpoint import EndpointSettings
-from voiceshop.audio.pcm import Samples, read_wav, write_wav
+from voiceshop.audio.pcm import RATE, Samples, read_wav, write_wav
 from voiceshop.audio.sink import AudioSink, WavFolder
 from voiceshop.audio.source import AudioSource, PcmSource, WavSource
 from voiceshop.audio.vad import SileroVad
@@ -42,6 +45,13 @@ PIPER_VOICE = typer.Option(
     None,
     "--piper-voice",
     help="A Piper voice: a name from `voiceshop models list`, or any voice's .onnx file (its .onnx.json beside it).",
+)
+ECHO_PATH = typer.Option(
+    None,
+    "--echo-path",
+    envvar="VOICESHOP_ECHO_PATH",
+    help="File the echo canceller keeps the room it learnt in, for barge-in from the first reply "
+    "(default: echo-path.json in your data folder; only with a live microphone).",
 )
 VOICE_HELP = "A Piper voice from `voiceshop models list`, or an espeak-ng voice id or name (doctor lists them)."
 
@@ -82,6 +92,7 @@ def run(
     ),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
+    echo_path: Path | None = ECHO_PATH,
 ) -> None:
     """Listen, understand, act and answer aloud, until Ctrl-C (or until a WAV input ends)."""
     if activation not in ("wake", "phrase", "push", "always"):
@@ -105,6 +116,8 @@ def run(
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
+    # only a live microphone and speaker are a room: a recording's echo path is not the device's
+    kept = (echo_path or default_echo_path()) if source == "mic" and out is None else None
     loop = VoiceLoop(
         assistant,
         recognizer,
@@ -112,6 +125,7 @@ def run(
         sink,
         settings,
         typer.echo,
+        echo=echo_canceller(kept) if settings.barge_in else None,
     )
     how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
         activation, "just speak"
@@ -125,6 +139,11 @@ def run(
         typer.echo("\nvoiceshop: stopped", err=True)
     finally:
         heard_from.close()
+
+
+def default_echo_path() -> Path:
+    """Where the echo canceller keeps the room it learnt: the user's data folder."""
+    return Path(user_data_dir("voiceshop", appauthor=False)) / "echo-path.json"
 
 
 def barge_in_by_default(source: str, out: Path | None) -> bool:
@@ -237,6 +256,7 @@ def doctor(
     ),
     tts: str = TTS,
     piper_voice: str | None = PIPER_VOICE,
+    echo_path: Path | None = ECHO_PATH,
 ) -> None:
     """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
@@ -319,7 +339,19 @@ def doctor(
         return (
             f"{default} with a microphone, off with --input FILE or --out DIR (--no-barge-in); echo canceller "
             f"{type(canceller).__name__} ({what}; built in); it needs the wake word model and the "
-            f"language's interrupting phrases ({words})"
+            f"language's interrupting phrases ({words}); {room(echo_path or default_echo_path())}"
+        )
+
+    def room(path: Path) -> str:
+        kept_file = PathFile(path)
+        kept = kept_file.load()
+        if kept is None:
+            why = kept_file.problem or f"no room kept in {path} yet (it is, once a reply has been cancelled)"
+            return f"{why}; the first reply after start-up is heard once the room is learnt (about 1.5 s)"
+        when = datetime.fromtimestamp(kept.saved, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return (
+            f"the room learnt is kept in {path} ({kept.delay / RATE * 1000:.0f} ms late, echo "
+            f"{kept.erle_db:.0f} dB down, {when}), so a 'stop' over the first reply is heard"
         )
 
     check("sound devices", sound)

@@ -107,6 +107,7 @@ class InterruptSpotter:
         while self._pending:
             found = self._result(*self._pending.popleft())
             spotted = spotted or found
+        self.canceller.finish()
         return spotted
 
     def play(self, samples: Samples) -> None:

@@ -34,11 +34,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, MdfEchoCanceller
+from voiceshop.audio.echo_path import PathFile
 from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
@@ -69,9 +71,10 @@ woke it by mistake is not listened to for as long as it goes on. A shopper it di
 calls it again and is heard as before."""
 
 
-def echo_canceller() -> EchoCanceller:
-    """The echo canceller barge-in hears the microphone through (the played reply is its reference)."""
-    return MdfEchoCanceller()
+def echo_canceller(kept: Path | None = None) -> EchoCanceller:
+    """The echo canceller barge-in hears the microphone through (the played reply is its reference),
+    keeping the room it learns in the file ``kept`` from one start to the next."""
+    return MdfEchoCanceller(kept=PathFile(kept) if kept is not None else None)
 
 
 class VoiceLoop:
