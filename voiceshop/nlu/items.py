@@ -267,7 +267,8 @@ def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[i
             return False
         if tokens[k] in PURPOSE:
             return k not in tagged or any(t.kind == "word" and t.start == k for t in run)
-        if k in tagged and not any(t.start <= k < t.end and t.kind == "word" and tokens[k] in STOP for t in run):
+        small = (t for t in run if t.start <= k < t.end and (t.kind == "word" or t.weak))  # "for a salad"
+        if k in tagged and not any(tokens[k] in STOP for _ in small):
             return False
         k -= 1
     return False
