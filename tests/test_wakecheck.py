@@ -3,6 +3,7 @@ does not, and the voice loop records a fire it did not confirm without waking.""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,9 @@ def test_the_packaged_phrases_and_their_spellings_are_data_beside_the_models() -
     assert written_as("Okay, Nabu") == ["okay naboo"]
     assert written_as("alexa") == [] and written_as("hey shop") == []
     assert all(MicroWakeWordDetector(name).name == name for name in wake_word_names())  # each model loads
+    root = Path(__file__).resolve().parent.parent
+    packaged = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "audio/wake_words.toml" in packaged["voiceshop"]  # installed with the package, not only in a checkout
 
 
 def test_the_check_confirms_the_phrase_and_rejects_talk_that_opens_like_it(whisper: Recognizer) -> None:
