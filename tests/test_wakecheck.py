@@ -3,6 +3,7 @@ does not, and the voice loop records a fire it did not confirm without waking.""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from voiceshop.asr.wakecheck import AFTER, BEFORE, LikelihoodWakeCheck, spelling
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import Silent
 from voiceshop.audio.source import CHUNK, SamplesSource, split
-from voiceshop.audio.wakeword import MicroWakeWordDetector
+from voiceshop.audio.wakeword import MicroWakeWordDetector, wake_word_names, written_as
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.listen import ListenSettings
@@ -55,6 +56,17 @@ def around_peak(audio: Samples) -> Samples:
 def test_the_phrase_is_written_the_ways_a_recogniser_writes_it() -> None:
     assert spellings("okay nabu") == ["okay nabu", "okay naboo", "Okay nabu", "Okay Nabu", "Okay, Nabu", "OK Nabu"]
     assert spellings("Alexa") == ["alexa", "Alexa"]
+
+
+def test_the_packaged_phrases_and_their_spellings_are_data_beside_the_models() -> None:
+    """``audio/wake_words.toml`` names each packaged model and how a recogniser may write its phrase."""
+    assert wake_word_names() == ["okay nabu", "hey jarvis", "hey mycroft", "alexa"]
+    assert written_as("Okay, Nabu") == ["okay naboo"]
+    assert written_as("alexa") == [] and written_as("hey shop") == []
+    assert all(MicroWakeWordDetector(name).name == name for name in wake_word_names())  # each model loads
+    root = Path(__file__).resolve().parent.parent
+    packaged = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "audio/wake_words.toml" in packaged["voiceshop"]  # installed with the package, not only in a checkout
 
 
 def test_the_check_confirms_the_phrase_and_rejects_talk_that_opens_like_it(whisper: Recognizer) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from voiceshop.asr.base import PhraseScorer
 from voiceshop.audio.pcm import Samples
-from voiceshop.audio.wakeword import WakeVerdict
+from voiceshop.audio.wakeword import WakeVerdict, written_as
 
 MARGIN = 4.5
 """The phrase is accepted when its log-likelihood is at most this far below the best reading's (a
@@ -24,16 +24,15 @@ talk), it kept 69 of 70 fires on the phrase and rejected 17 of 45 on near misses
 rejected 24 of the 45 but lost 3 of the 70."""
 BEFORE = 2.0
 AFTER = 0.25
-SPELLINGS = {"okay nabu": ["okay naboo"]}
-"""Spellings the recogniser may prefer for a packaged phrase, besides the phrase's own words."""
 
 
 def spellings(phrase: str) -> list[str]:
-    """The phrase, as the recogniser might write it: capitals, a comma after a greeting, "OK"."""
+    """The phrase, as the recogniser might write it: its own words, those ``audio/wake_words.toml`` lists
+    for a packaged phrase ("okay naboo"), capitals, a comma after a greeting, "OK"."""
     words = phrase.lower().replace(",", " ").split()
     if not words:
         return []
-    found = [" ".join(words), *SPELLINGS.get(" ".join(words), [])]
+    found = [" ".join(words), *written_as(phrase)]
     capital = [w[0].upper() + w[1:] for w in words]
     found += [" ".join([capital[0], *words[1:]]), " ".join(capital)]
     if len(words) > 1:

@@ -13,14 +13,20 @@ it (``asr.wakecheck`` scores the phrase with the speech recogniser).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Protocol
 
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.errors import AudioError
 
-WAKE_WORDS = {"okay nabu": "okay_nabu", "hey jarvis": "hey_jarvis", "hey mycroft": "hey_mycroft", "alexa": "alexa"}
-"""The packaged models, by the phrase that wakes them."""
+PACKAGED: dict[str, Any] = tomllib.loads(
+    resources.files("voiceshop.audio").joinpath("wake_words.toml").read_text(encoding="utf-8")
+)
+"""The packaged models by the phrase that wakes them, as ``wake_words.toml`` (package data) describes them."""
+WAKE_WORDS = {phrase: str(entry["model"]) for phrase, entry in PACKAGED.items()}
+"""The packaged models' names, by the phrase that wakes them."""
 REFRACTORY = 1.0
 """Seconds after firing during which the same wake word does not fire again (it stays high a while)."""
 
@@ -62,6 +68,12 @@ class WakeCheck(Protocol):
 
 def wake_word_names() -> list[str]:
     return list(WAKE_WORDS)
+
+
+def written_as(phrase: str) -> list[str]:
+    """Other ways a speech recogniser writes a packaged phrase ("okay naboo"); none for another phrase."""
+    entry = PACKAGED.get(" ".join(phrase.lower().replace(",", " ").split()), {})
+    return [str(w) for w in entry.get("written", [])]
 
 
 class MicroWakeWordDetector:
