@@ -409,6 +409,15 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
         return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
+    some = u.slot("some")
+    if isinstance(some, int) and 0 < some < line.quantity:  # "make one of the espressos a triple"
+        try:
+            cart = state.cart.set_quantity(index, line.quantity - some).add(new.model_copy(update={"quantity": some}))
+        except CartError as exc:
+            return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
+        both = say_list([ctx.describe(cart.lines[index]), ctx.describe(new.model_copy(update={"quantity": some}))])
+        focus = next(i for i, ln in enumerate(cart.lines) if ln.same_item(new))
+        return respond(state.with_cart(cart, focus), ctx.replies("changed", item=both))
     cart = state.cart.replace(index, new)
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
 
