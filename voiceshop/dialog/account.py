@@ -263,7 +263,7 @@ def recommend(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     item = PendingItem(sku=offered[0], text=names[0])
     question = Question(
         kind="offer",
-        text=ctx.replies("offer_first", product=names[0]),
+        text=ctx.replies("offer_first", item=ctx.counted(offered[0], names[0], 1)),
         item=item,
         choices=tuple(Choice(value=s, name=n) for s, n in zip(offered, names, strict=True)),
     )

@@ -93,6 +93,18 @@ class Context:
         """A cart line as said: "two large lattes with soy milk"."""
         return describe_line(self.catalog, line, full=full, count=count)
 
+    def counted(self, sku: str, name: str, quantity: int) -> str:
+        """``quantity`` of a product as said: "one latte", "one pack of paper towels"."""
+        product = self.catalog.product(sku)
+        return f"{say_number(quantity)} {counted_name(product, name, quantity) if product else name}"
+
+    def price_of(self, name: str, price: int) -> str:
+        """ "The latte is ...", "The antacid tablets are ..."."""
+        last = name.rpartition(" ")[2]
+        return self.replies(
+            "price" if LANGUAGE.singular(last) == last else "price_plural", product=name, price=self.money(price)
+        )
+
     def describe_cart(self, cart: Cart, *, full: bool = False) -> str:
         return say_list([self.describe(line, full=full) for line in cart.lines])
 

@@ -106,10 +106,10 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
         text = join(
             description[:1].upper() + description[1:] + "." if description else "",
             ctx.replies("pack", product=name, pack=speakable(pack)) if pack != "single" else "",
-            ctx.replies("price", product=name, price=ctx.money(product.price)),
+            ctx.price_of(name, product.price),
         )
     else:
-        text = ctx.replies("price", product=name, price=ctx.money(product.price))
+        text = ctx.price_of(name, product.price)
         if product.options and state.detail == "full":
             groups = [g.name for g in ctx.catalog.groups_for(product)]
             text = join(text, ctx.replies("options_offered", groups=say_list(groups)))
@@ -123,11 +123,13 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
         else:
             offered = ctx.describe(line, count=False)
             if aspect not in ("stock", "size", "details"):
-                text = ctx.replies("price", product=offered, price=ctx.money(line.unit_price))
+                text = ctx.price_of(offered, line.unit_price)
     if product.stock == 0 or any(line.sku == product.sku for line in state.cart.lines):
         return respond(state, text)  # nothing to offer: sold out, or already in the cart
     item = PendingItem(sku=product.sku, options=said)
-    question = Question(kind="offer", text=ctx.replies("offer_first", product=offered), item=item)
+    question = Question(
+        kind="offer", text=ctx.replies("offer_first", item=ctx.counted(product.sku, offered, 1)), item=item
+    )
     return respond(state, text, question=question)
 
 
