@@ -258,9 +258,9 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     agreed = any(m.kind == "agreement" for m in u.mentions)
     said = tuple(pending_from(m) for m in u.items if (m.sku or m.candidates) and not m.refused)
     more = [i for i in said if i.sku not in {o.sku for o in offered}]
-    if said and (
-        (u.intent == "AddItems" and (agreed or len(more) < len(said))) or (not u.understood and agreed and more)
-    ):
+    # "and a box of plasters" after "did you want orange juice?": going on from it takes it
+    going_on = agreed or len(more) < len(said) or (q.unsure and u.continues)
+    if said and ((u.intent == "AddItems" and going_on) or (not u.understood and agreed and more)):
         # "great, one of those and a wall charger", "yes, this one, also one water": the offer and
         # what is said with it (an offered product said again comes as said: "a small mocha then")
         # of several lines offered, those named are the ones chosen ("the cappuccino then" after

@@ -93,6 +93,7 @@ class Understander:
         """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
         self._only = frozenset(load_language(grammar.language).function_words("only"))
         self._more = frozenset(load_language(grammar.language).function_words("one_before"))
+        self._going_on = frozenset(load_language(grammar.language).function_words("separators"))
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
         self._asides = (self._light - used) | (self._light & marks)
@@ -162,7 +163,9 @@ class Understander:
         corrects = bool(opens) and opens[0][0] == 0
         counted = any(m.kind == "quantity" for m in things) or not self._more.isdisjoint(said)
         only = not counted and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
-        return found.model_copy(update={"mentions": agreed + things, "corrects": corrects, "only": only})
+        continues = tokens[0] in self._going_on
+        update = {"mentions": agreed + things, "corrects": corrects, "only": only, "continues": continues}
+        return found.model_copy(update=update)
 
     def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
         """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes

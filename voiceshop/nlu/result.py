@@ -128,6 +128,8 @@ class Understanding(_Model):
     corrects: bool = False
     """The turn opens by taking back what was said before ("no wait, two muffins", "actually ...")."""
     only: bool = False
+    continues: bool = False
+    """The turn opens by going on from what was said before ("and a box of plasters", "also ...")."""
     """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
 
     @property
