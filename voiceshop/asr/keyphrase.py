@@ -1,0 +1,33 @@
+"""The wake word's second check with the engines that spot a phrase rather than score it (Vosk, pocketsphinx).
+
+Whisper checks a fire by a likelihood ratio against its own reading (``asr.wakecheck``). Vosk and
+pocketsphinx cannot score a given sentence against the sound that way, but each can spot one phrase
+by its own means (``KeyphraseSpotter``): pocketsphinx by keyphrase search, the phrase's path against
+a loop of any phones; Vosk by a grammar of the phrase and "anything else" (``[unk]``), with the
+confidence of each of its words. ``KeyphraseWakeCheck`` puts that behind the same ``WakeCheck`` the
+Whisper check is, over the same sound (``wakecheck.BEFORE`` seconds before the fire, ``AFTER`` past
+it), so the voice loop does not care which engine checks.
+"""
+
+from __future__ import annotations
+
+from voiceshop.asr.base import KeyphraseSpotter
+from voiceshop.asr.wakecheck import AFTER, BEFORE
+from voiceshop.audio.pcm import Samples
+from voiceshop.audio.wakeword import WakeVerdict
+
+
+class KeyphraseWakeCheck:
+    """Confirms a fire when the engine spots the phrase in the sound around it."""
+
+    before = BEFORE
+    after = AFTER
+
+    def __init__(self, spotter: KeyphraseSpotter, phrase: str) -> None:
+        self.spotter = spotter
+        self.phrase = " ".join(phrase.lower().replace(",", " ").split())
+        self.name = spotter.keyphrase_method(self.phrase)  # raises when the engine cannot say the phrase
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        spot = self.spotter.spot_keyphrase(samples, self.phrase)
+        return WakeVerdict(accepted=spot.found, score=spot.score, heard=spot.heard, seconds=spot.seconds)
