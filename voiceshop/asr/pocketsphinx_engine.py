@@ -51,14 +51,17 @@ NO_SHOP = (
     "pocketsphinx hears only a shop's sentences, and was given none; "
     "use it where a shop is open (voiceshop run, voiceshop understand FILE.wav --engine pocketsphinx)"
 )
-KEYPHRASE_LADDER = (0, 10, 20, 30, 40)
+KEYPHRASE_LADDER = (5, 15, 25)
 """Keyphrase thresholds (powers of ten: how much likelier the phrase's path must be than the best path
-through any phones) a wake check tries, from ``KEYPHRASE_ACCEPT`` up while the phrase is found and down
-while it is not: the highest one it is found at is the check's score."""
-KEYPHRASE_ACCEPT = 20
-"""The threshold a fire's phrase must pass. On the packaged Piper voice at three paces, "okay nabu"
-(alone or with a command after it) was found up to 1e25-1e40, the near misses "okay now who" and
-"okay number two" up to 1e15 at most, "okay now" and "okay, can do" not even at 1e-30."""
+through any phones) a wake check tries: ``KEYPHRASE_ACCEPT`` first, then one step up if the phrase was
+found there, one down if not. The highest one it is found at is the check's score (the lowest step
+less ten when none)."""
+KEYPHRASE_ACCEPT = 15
+"""The threshold a fire's phrase must pass. On the packaged Piper voice (six renderings of each, the
+2 s before the wake word model's peak and 0.5 s after), "okay nabu" alone or with a command after it
+("two lattes please", "what is in my cart", "stop") was found at 1e15-1e40 (4 of 24 only up to 1e15),
+"okay now who" up to 1e15 once and 1e5 at most otherwise, "okay number two" at 1e5 at most, and
+"okay now, listen", "okay, now you", "okay, a new one", "okay, can do", "okay Bruno" not at all."""
 PRONUNCIATIONS = {"nabu": ["N AA B UW"], "mycroft": ["M AY K R AO F T"]}
 """Words of the packaged wake phrases that CMUdict does not have."""
 _SAMPLED: dict[str, list[tuple[str, ...]]] = {}

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from voiceshop.asr.base import Transcript
+from voiceshop.asr.base import KeyphraseSpotter, Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
+from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import AFTER, BEFORE, MARGIN, LikelihoodWakeCheck
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
 from voiceshop.audio.endpoint import EndpointSettings
@@ -63,7 +64,7 @@ def run(
     wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
     wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
     wake_check: bool = typer.Option(
-        True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (Whisper) first."
+        True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (over replies too)."
     ),
     barge_in: bool | None = typer.Option(
         None,
@@ -237,6 +238,7 @@ def doctor(
     ),
     tts: str = TTS,
     piper_voice: str | None = PIPER_VOICE,
+    engine_name: str = ENGINE,
 ) -> None:
     """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
@@ -276,13 +278,22 @@ def doctor(
         )
 
     def confirming() -> str:
-        how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
-        name, _ = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
-        if name != "whisper":
-            return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
-        return (
-            f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
-            f"log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s before the fire and {AFTER:g} s after"
+        name, _ = pick_engine(engine_name, language, None)  # the engine `voiceshop run` would take
+        def hears(after: float) -> str:
+            return f"it hears {BEFORE:g} s before the fire and {after:g} s after, over a reply too"
+
+        if name.split("+")[0] == "whisper":  # two engines agreeing check with the leading one
+            how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
+            return (
+                f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
+                f"log-likelihood of {MARGIN:g}; {hears(AFTER)}"
+            )
+        recognizer = open_recognizer(name, language)
+        if not isinstance(recognizer, KeyphraseSpotter):
+            raise VoiceshopError(f"none with the {name} engine: every fire of the wake word wakes the device")
+        check = KeyphraseWakeCheck(recognizer, wake_word)  # says why when the engine cannot say the phrase
+        return f"on for {wake_word!r} with the {name} engine (--no-wake-check turns it off): {check.name}; " + hears(
+            check.after
         )
 
     def activity() -> str:
