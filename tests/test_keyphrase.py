@@ -137,9 +137,13 @@ def test_each_engine_checks_by_its_own_means() -> None:
 @needs_pocketsphinx
 def test_the_loop_with_pocketsphinx_does_not_wake_on_a_near_miss(db: Database) -> None:
     slug = open_shop(db, COFFEE)
-    audio = spoken(NEAR[0])
-    detector = MicroWakeWordDetector("okay nabu")
-    assert any(detector.feed(c) for c in split(audio))  # the model fires on it
+
+    def fires(audio: Samples) -> bool:
+        detector = MicroWakeWordDetector("okay nabu")
+        return any(detector.feed(c) for c in split(audio))
+
+    # Piper says it a little differently each time: a rendering the model fires on (most are)
+    audio = next(a for a in (spoken(NEAR[0], pace) for pace in (0, -1, 1, 0, -1, 1)) if fires(a))
     recognizer: Recognizer = open_recognizer("pocketsphinx", "en")
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), recognizer, Pyttsx3Voice(), Silent())
     assert isinstance(loop.wake_check, KeyphraseWakeCheck)
