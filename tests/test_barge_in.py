@@ -149,9 +149,14 @@ def test_the_reply_heard_back_does_not_cut_itself(db: Database, whisper: Recogni
     assert room.replies() == pytest.approx(full, abs=CHUNK / RATE)
 
 
-def test_talk_that_wakes_the_model_over_a_reply_turns_it_down_not_off(db: Database, whisper: Recognizer) -> None:
-    """A fire the check rejects: the reply dips while it is checked, then plays on, whole, at full volume."""
+@pytest.mark.parametrize("live", [False, True])
+def test_talk_that_wakes_the_model_over_a_reply_turns_it_down_not_off(
+    db: Database, whisper: Recognizer, live: bool
+) -> None:
+    """A fire the check rejects: the reply dips while it is checked, then plays on, whole, at full
+    volume. From a live microphone the check runs on a thread while the reply plays on."""
     room = EchoRoom(shopper(echo_wake=False, over=(NEAR_MISS * 0.5).astype(np.int16)), echo=0.1)
+    room.live = live
     loop = run(db, room, whisper)
     assert room.cuts == 0 and not any(t.cut for t in loop.turns)
     # (the rest of the talk, after the reply, is heard in its answer window)
@@ -159,6 +164,8 @@ def test_talk_that_wakes_the_model_over_a_reply_turns_it_down_not_off(db: Databa
     assert loop.turns[2].transcript.extra["wake_check"] == "rejected"
     full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
     assert room.replies()[:2] == pytest.approx(full, abs=CHUNK / RATE)
+    if live:
+        return  # the room gives its sound as fast as it is asked for: the reply may end before the verdict
     turned = gains(room, ADDED, 1)
     ducked = np.nonzero(turned < 0.5)[0]
     assert len(ducked) >= round(AFTER * RATE / CHUNK) - 1 and np.all(turned[ducked] == pytest.approx(DUCK, abs=0.02))

@@ -29,7 +29,8 @@ from voiceshop.audio.wakeword import MicroWakeWordDetector
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
-from voiceshop.runtime.confirm import default_check
+from voiceshop.runtime.confirm import Confirmer, default_check
+from voiceshop.runtime.ducking import DUCK, ReplyWake
 from voiceshop.runtime.engines import open_recognizer, open_voice
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
@@ -150,3 +151,22 @@ def test_the_loop_with_pocketsphinx_does_not_wake_on_a_near_miss(db: Database) -
     loop.run(SamplesSource(audio))
     assert [t.outcome for t in loop.turns if t.outcome != "ignored"] == ["rejected"]
     assert loop.turns[0].transcript.extra["wake_check"] == "rejected"
+
+
+@needs_piper
+@needs_pocketsphinx
+def test_over_a_reply_only_the_check_trusted_there_holds_a_fire() -> None:
+    """pocketsphinx hears too little of the shopper in what the echo canceller leaves of a reply (see
+    ``KeyphraseWakeCheck.over_replies``): there its fire cuts at once; Whisper's turns the reply down
+    and waits for its check."""
+    audio = spoken("okay nabu")
+    for recognizer, waits in ((PocketsphinxRecognizer(), False), (open_recognizer("whisper", "en"), True)):
+        check = default_check(recognizer, "okay nabu")
+        assert check is not None
+        over = ReplyWake(MicroWakeWordDetector("okay nabu"), Confirmer(check))
+        over.start(live=False)
+        for chunk in split(audio):  # up to the fire
+            heard = over.hear(chunk)
+            if heard.cut or over.checking:
+                break
+        assert heard.cut is not waits and over.checking is waits and over.gain_to == (DUCK if waits else 1.0)

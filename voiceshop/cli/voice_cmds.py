@@ -279,8 +279,9 @@ def doctor(
 
     def confirming() -> str:
         name, _ = pick_engine(engine_name, language, None)  # the engine `voiceshop run` would take
-        def hears(after: float) -> str:
-            return f"it hears {BEFORE:g} s before the fire and {after:g} s after, over a reply too"
+        def hears(after: float, over_replies: bool = True) -> str:
+            where = "over a reply too" if over_replies else "not over a reply, where a fire cuts it at once"
+            return f"it hears {BEFORE:g} s before the fire and {after:g} s after, {where}"
 
         if name.split("+")[0] == "whisper":  # two engines agreeing check with the leading one
             how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
@@ -293,7 +294,7 @@ def doctor(
             raise VoiceshopError(f"none with the {name} engine: every fire of the wake word wakes the device")
         check = KeyphraseWakeCheck(recognizer, wake_word)  # says why when the engine cannot say the phrase
         return f"on for {wake_word!r} with the {name} engine (--no-wake-check turns it off): {check.name}; " + hears(
-            check.after
+            check.after, check.over_replies
         )
 
     def activity() -> str:

@@ -74,9 +74,11 @@ class ReplyWake:
         return self._checking
 
     def start(self, *, live: bool) -> None:
-        """Replies start playing (at full volume), heard from a ``live`` source or not."""
+        """Replies start playing (at full volume), heard from a ``live`` source or not (a check left
+        over from replies a lost microphone broke off is dropped)."""
         self.gain = self.gain_to = 1.0
         self.live = live
+        self.drop()
 
     def turn(self, piece: Samples) -> Samples:
         """The next piece to play, at the reply's gain."""
@@ -90,7 +92,7 @@ class ReplyWake:
         if self._checking:
             self._held.append(chunk)
             return self._decided()
-        if self.confirmer is None:
+        if self.confirmer is None or not getattr(self.confirmer.check, "over_replies", True):
             return Heard(cut=fired)
         self.confirmer.hear(chunk)
         if fired:

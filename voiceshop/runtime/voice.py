@@ -353,6 +353,7 @@ class VoiceLoop:
                     cut, self.cut = spotted.kind, reply
             over = self._over_reply  # a wake word said as the replies ended is checked as over them
             if cut is None and i == len(replies) - 1 and over and over.checking and self._wake_heard(over.finish()):
+                playback.stop()
                 cut, self.cut = "wake word", reply
             if cut is not None:
                 break
