@@ -325,7 +325,7 @@ class VoiceLoop:
         heard = 0.0
         cut: Cut | None = None
         spotted: Spotted | None = None
-        if self._over_reply is not None:
+        if self._barge_in and self._over_reply is not None:
             self._over_reply.start(live=source.live)
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
