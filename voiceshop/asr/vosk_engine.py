@@ -26,7 +26,10 @@ MIN_COVERAGE = 0.5
 UNKNOWN = "[unk]"
 KEYPHRASE_CONFIDENCE = 0.9
 """A wake phrase counts as found when each of its words was heard with at least this confidence (the
-share of the lattice that holds the word there)."""
+share of the lattice that holds the word there). Set on the Korean model (the only Vosk model this
+project's tests can install: a two-word phrase said came out at 1.0, another word in its place at 0 or
+at 0.87-0.89); not yet measured on English speech (``benchmarks/voice.py wake-checks`` does, where
+``vosk-en-us-small`` has been pulled)."""
 SOUNDALIKES = {"nabu": ["naboo", "nah boo", "na boo"], "mycroft": ["my croft", "microsoft"]}
 """Ways to write a packaged wake phrase's odd word with words a model's lexicon may have instead."""
 FILLERS = 400
