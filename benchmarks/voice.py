@@ -468,6 +468,7 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
 
         def __init__(self, check: Any) -> None:
             self.check_, self.name, self.before, self.after = check, check.name, check.before, check.after
+            self.over_replies = getattr(check, "over_replies", True)
             self.verdicts: list[Any] = []
 
         def check(self, samples: Samples) -> Any:
