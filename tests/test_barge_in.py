@@ -19,14 +19,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.broadcast import speak
 from tests.room import Speaker
 from tests.speech import needs_espeak, say
 from voiceshop.asr.base import Recognizer
+from voiceshop.asr.wakecheck import AFTER
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.source import CHUNK, split
 from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime import Assistant
 from voiceshop.runtime import voice as voice_module
+from voiceshop.runtime.ducking import DUCK
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
@@ -37,6 +40,8 @@ from voiceshop.tts.voice import Pyttsx3Voice
 pytestmark = needs_espeak
 
 GREETING = "Hi, welcome to The Daily Grind. What can I get you?"
+NEAR_MISS = speak("okay now, listen, our manager keeps saying they are building flats", "en-us", 128, 45)
+"""Talk the wake word model fires on as surely as on the phrase (test_wakecheck.py's)."""
 ADDED = "Added two large lattes with soy milk and one blueberry muffin. Anything else?"
 
 
@@ -71,9 +76,9 @@ class EchoRoom(Speaker):
             yield chunk
 
 
-def shopper(echo_wake: bool) -> Samples:
+def shopper(echo_wake: bool, over: Samples | None = None) -> Samples:
     """Wake word, then an order after the greeting; during the reply to the order, "okay nabu" again
-    (when ``echo_wake``) and then "say that again"."""
+    (when ``echo_wake``) and then "say that again", or ``over`` (other talk)."""
     voice = Pyttsx3Voice()
     greeting, added = (len(voice.synthesize(t)) / RATE for t in (GREETING, ADDED))
     order = say("two large soy lattes and a blueberry muffin")
@@ -82,9 +87,23 @@ def shopper(echo_wake: bool) -> Samples:
     parts += [silence(1.7)]
     if echo_wake:
         parts += [say("okay nabu"), silence(0.5), say("say that again"), silence(added + 2.0)]
+    elif over is not None:
+        parts += [over, silence(added + 2.0)]
     else:
         parts += [silence(added + 2.0)]
     return np.concatenate(parts)
+
+
+def gains(room: EchoRoom, text: str, n: int) -> Samples:
+    """The gain each 30 ms of the ``n``-th reply was played at, against the reply as synthesised (1
+    where the reply is quiet)."""
+    played = np.concatenate([pieces for label, pieces in room.sounds if label == "reply"][n])
+    made = np.concatenate(list(Pyttsx3Voice().sentences(text)))  # as the loop plays it, sentence by sentence
+    out = []
+    for piece, original in zip(split(played), split(made), strict=False):
+        level = float(np.abs(original.astype(np.float64)).sum())
+        out.append(float(np.abs(piece).sum()) / level if level > 1000 * len(original) / CHUNK else 1.0)
+    return np.asarray(out)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +128,10 @@ def test_the_wake_word_over_a_reply_cuts_it_at_once(db: Database, whisper: Recog
     full = len(Pyttsx3Voice().synthesize(ADDED)) / RATE
     assert cut.cut and 0.5 < cut.heard < full - 1.0
     assert room.cuts == 1 and room.replies()[1] == pytest.approx(cut.heard, abs=CHUNK / RATE)
+    # from the fire to the cut (the sound the check waits for) the reply was turned down, not before
+    turned = gains(room, ADDED, 1)
+    held = round(AFTER * RATE / CHUNK)
+    assert np.all(turned[-held + 1 :] == pytest.approx(DUCK, abs=0.02)) and np.all(turned[: -held - 2] > 0.98)
     # the cut opened the window: "say that again" is heard without waking the device again, and the
     # reply the shopper cut short is said again, whole this time
     assert answered[1].replies[0].text == ADDED and not answered[1].cut
@@ -124,6 +147,29 @@ def test_the_reply_heard_back_does_not_cut_itself(db: Database, whisper: Recogni
     assert [t.outcome for t in loop.turns] == ["woke", "answered"]
     full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
     assert room.replies() == pytest.approx(full, abs=CHUNK / RATE)
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_talk_that_wakes_the_model_over_a_reply_turns_it_down_not_off(
+    db: Database, whisper: Recognizer, live: bool
+) -> None:
+    """A fire the check rejects: the reply dips while it is checked, then plays on, whole, at full
+    volume. From a live microphone the check runs on a thread while the reply plays on."""
+    room = EchoRoom(shopper(echo_wake=False, over=(NEAR_MISS * 0.5).astype(np.int16)), echo=0.1)
+    room.live = live
+    loop = run(db, room, whisper)
+    assert room.cuts == 0 and not any(t.cut for t in loop.turns)
+    # (the rest of the talk, after the reply, is heard in its answer window)
+    assert [t.outcome for t in loop.turns][:3] == ["woke", "answered", "rejected"]
+    assert loop.turns[2].transcript.extra["wake_check"] == "rejected"
+    full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
+    assert room.replies()[:2] == pytest.approx(full, abs=CHUNK / RATE)
+    if live:
+        return  # the room gives its sound as fast as it is asked for: the reply may end before the verdict
+    turned = gains(room, ADDED, 1)
+    ducked = np.nonzero(turned < 0.5)[0]
+    assert len(ducked) >= round(AFTER * RATE / CHUNK) - 1 and np.all(turned[ducked] == pytest.approx(DUCK, abs=0.02))
+    assert np.all(turned[ducked[-1] + 2 :] > 0.98) and ducked[-1] + 2 < len(turned)  # full volume again
 
 
 class UnpluggedRoom(EchoRoom):

@@ -105,6 +105,10 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
     assert "Silero VAD, model ggml-silero-v" in report["voice activity"]
     confirm = report["wake check"]  # on with Whisper (the engine a fresh machine has), else says why not
     assert "on for 'okay nabu' with the whisper engine (--no-wake-check" in confirm or "--engine whisper" in confirm
+    # with another engine, that engine's own check (pocketsphinx is a dev dependency)
+    sphinx = lines_of(vs("doctor", "--engine", "pocketsphinx", "--wake-word", "hey jarvis"))["wake check"]
+    assert sphinx.startswith("ok") and "with the pocketsphinx engine" in sphinx, sphinx
+    assert "keyphrase search for 'hey jarvis'" in sphinx and "0.5 s after, not over a reply" in sphinx
     assert "--no-wake-check" in vs("run", "--help")
     # the voice the loop itself picks: Piper where its extra and a voice for the language are here
     voice = open_voice("auto", "en")

@@ -79,6 +79,32 @@ class PhraseScorer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PhraseSpot:
+    """Whether an engine found a phrase in a stretch of sound (``KeyphraseSpotter``), and how surely."""
+
+    found: bool
+    score: float
+    """The engine's own measure (found at or above its cutoff; see the engine's ``keyphrase_method``)."""
+    heard: str
+    """What the engine heard, for logs."""
+    seconds: float = 0.0
+    """Computing time."""
+
+
+@runtime_checkable
+class KeyphraseSpotter(Protocol):
+    """An engine that spots one phrase in a short sound by its own means (pocketsphinx: keyphrase
+    search against a phone loop; Vosk: a grammar of the phrase and "anything else", word confidences)."""
+
+    def keyphrase_method(self, phrase: str) -> str:
+        """How it spots ``phrase``, for logs and ``voiceshop doctor``; raises ``RecognizerError`` when
+        it cannot (a word of the phrase its model cannot say)."""
+        ...
+
+    def spot_keyphrase(self, samples: Samples, phrase: str) -> PhraseSpot: ...
+
+
 class RecognizerStream(Protocol):
     def accept(self, samples: Samples) -> str | None:
         """Take the next piece of audio; return the partial transcript so far if the engine has one."""

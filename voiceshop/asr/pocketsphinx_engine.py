@@ -31,7 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from voiceshop.asr.base import Hypothesis, Transcript, Word, normalise_words
+from voiceshop.asr.base import Hypothesis, PhraseSpot, Transcript, Word, normalise_words
 from voiceshop.asr.ngram import SpeechRules, arpa, is_ref, sample
 from voiceshop.audio.pcm import Samples
 from voiceshop.errors import ModelError, RecognizerError
@@ -51,6 +51,19 @@ NO_SHOP = (
     "pocketsphinx hears only a shop's sentences, and was given none; "
     "use it where a shop is open (voiceshop run, voiceshop understand FILE.wav --engine pocketsphinx)"
 )
+KEYPHRASE_LADDER = (5, 15, 25)
+"""Keyphrase thresholds (powers of ten: how much likelier the phrase's path must be than the best path
+through any phones) a wake check tries: ``KEYPHRASE_ACCEPT`` first, then one step up if the phrase was
+found there, one down if not. The highest one it is found at is the check's score (the lowest step
+less ten when none)."""
+KEYPHRASE_ACCEPT = 15
+"""The threshold a fire's phrase must pass. On the packaged Piper voice (six renderings of each, the
+2 s before the wake word model's peak and 0.5 s after), "okay nabu" alone or with a command after it
+("two lattes please", "what is in my cart", "stop") was found at 1e15-1e40 (4 of 24 only up to 1e15),
+"okay now who" up to 1e15 once and 1e5 at most otherwise, "okay number two" at 1e5 at most, and
+"okay now, listen", "okay, now you", "okay, a new one", "okay, can do", "okay Bruno" not at all."""
+PRONUNCIATIONS = {"nabu": ["N AA B UW"], "mycroft": ["M AY K R AO F T"]}
+"""Words of the packaged wake phrases that CMUdict does not have."""
 _SAMPLED: dict[str, list[tuple[str, ...]]] = {}
 """The sentences sampled from the last grammar, by the grammar's hash."""
 
@@ -104,6 +117,9 @@ class PocketsphinxRecognizer:
         self._version = 0
         self._spotters: dict[tuple[str, ...], Any] = {}
         self._vocabulary: frozenset[str] = frozenset()
+        self._keyphrases: dict[str, Any] = {}
+        """A decoder per wake phrase, with a keyphrase search per threshold of ``KEYPHRASE_LADDER``."""
+        self._keyphrase_lock = threading.Lock()
         self.build_seconds = 0.0
         """Time the last vocabulary or grammar took to compile into the engine's model."""
 
@@ -213,6 +229,70 @@ class PocketsphinxRecognizer:
         text = hyp.hypstr.strip() if hyp is not None else ""
         heard = (Hypothesis(text=text, confidence=1.0),) if text else ()
         return Transcript(alternatives=heard, engine=self.name, compute_seconds=time.perf_counter() - started)
+
+    # --- a wake phrase's second check ----------------------------------------------------------------
+
+    def keyphrase_method(self, phrase: str) -> str:
+        self._pronounce(phrase)
+        return (
+            f"pocketsphinx keyphrase search for {phrase!r} against a loop of any phones "
+            f"(found at 1e{KEYPHRASE_ACCEPT} or likelier)"
+        )
+
+    def _pronounce(self, phrase: str) -> list[str]:
+        lines = []
+        for word in dict.fromkeys(phrase.split()):
+            said = self._lexicon.get(word) or PRONUNCIATIONS.get(word)
+            if not said:
+                raise RecognizerError(f"pocketsphinx cannot pronounce {word!r} of the wake phrase {phrase!r}")
+            lines += [f"{word}{f'({i + 1})' if i else ''} {p}" for i, p in enumerate(said)]
+        return lines
+
+    def spot_keyphrase(self, samples: Samples, phrase: str) -> PhraseSpot:
+        """Keyphrase search over the whole sound (its own cepstral mean, so one check does not depend on
+        the sound checked before it), at the thresholds of ``KEYPHRASE_LADDER`` needed to place it."""
+        started = time.perf_counter()
+        audio = samples.astype("<i2").tobytes()
+        with self._keyphrase_lock:
+            decoder = self._keyphrases.get(phrase) or self._keyphrase_decoder(phrase)
+
+            def found(exponent: int) -> bool:
+                decoder.activate_search(f"kws{exponent}")
+                decoder.start_utt()
+                decoder.process_raw(audio, False, True)
+                hit = decoder.hyp() is not None
+                decoder.end_utt()
+                return bool(hit)
+
+            at = KEYPHRASE_LADDER.index(KEYPHRASE_ACCEPT)
+            score: float
+            if found(KEYPHRASE_ACCEPT):
+                while at + 1 < len(KEYPHRASE_LADDER) and found(KEYPHRASE_LADDER[at + 1]):
+                    at += 1
+                score = KEYPHRASE_LADDER[at]
+            else:
+                while at > 0 and not found(KEYPHRASE_LADDER[at - 1]):
+                    at -= 1
+                score = KEYPHRASE_LADDER[at - 1] if at > 0 else KEYPHRASE_LADDER[0] - 10
+        accepted = score >= KEYPHRASE_ACCEPT
+        return PhraseSpot(
+            found=accepted, score=score, heard=phrase if accepted else "", seconds=time.perf_counter() - started
+        )
+
+    def _keyphrase_decoder(self, phrase: str) -> Any:
+        folder = Path(self._files.name)
+        name = re.sub(r"[^a-z0-9]+", "-", phrase)
+        dictionary = folder / f"wake-{name}.dict"
+        dictionary.write_text("\n".join(self._pronounce(phrase)) + "\n", encoding="utf-8")
+        decoder = self._ps.Decoder(
+            hmm=self.model_path, dict=str(dictionary), keyphrase=phrase, kws_threshold=1.0, loglevel="FATAL"
+        )
+        for exponent in KEYPHRASE_LADDER:
+            keys = folder / f"wake-{name}-{exponent}.kws"
+            keys.write_text(f"{phrase} /1e{exponent}/\n", encoding="utf-8")
+            decoder.add_kws(f"kws{exponent}", str(keys))
+        self._keyphrases[phrase] = decoder
+        return decoder
 
 
 class _SphinxStream:

@@ -59,6 +59,7 @@ numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS 
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -490,3 +491,9 @@ class MdfEchoCanceller:
         if keep_from > RATE:
             self._reference = self._reference[keep_from:]
             self._origin -= keep_from
+
+
+def echo_canceller(kept: Path | None = None) -> EchoCanceller:
+    """The echo canceller barge-in hears the microphone through (the played reply is its reference),
+    keeping the room it learns in the file ``kept`` from one start to the next."""
+    return MdfEchoCanceller(kept=PathFile(kept) if kept is not None else None)

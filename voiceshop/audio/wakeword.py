@@ -59,7 +59,9 @@ class WakeCheck(Protocol):
     before: float
     """Seconds of sound before the fire it hears."""
     after: float
-    """Seconds of sound after the fire it waits for (the phrase's end can come a little after it)."""
+    """Seconds of sound after the fire it waits for (the phrase's end can come a little after it).
+    A check may also say ``over_replies = False``: it is not to be trusted on what the echo canceller
+    leaves of a reply, so a fire over a reply cuts it without the check (``runtime.ducking``)."""
 
     def check(self, samples: Samples) -> WakeVerdict:
         """The sound from ``before`` seconds before the fire to ``after`` seconds past it."""

@@ -11,10 +11,12 @@ from pathlib import Path
 import typer
 from platformdirs import user_data_dir
 
-from voiceshop.asr.base import Transcript
+from voiceshop.asr.base import KeyphraseSpotter, Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
+from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import AFTER, BEFORE, MARGIN, LikelihoodWakeCheck
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
+from voiceshop.audio.echo import echo_canceller
 from voiceshop.audio.echo_path import PathFile
 from voiceshop.audio.endpoint import EndpointSettings
 from voiceshop.audio.pcm import RATE, Samples, read_wav, write_wav
@@ -31,7 +33,7 @@ from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import VoiceLoop, echo_canceller
+from voiceshop.runtime.voice import VoiceLoop
 from voiceshop.storage.privacy import prune_transcripts
 from voiceshop.tts.piper_voice import INSTALL as PIPER_INSTALL
 from voiceshop.tts.piper_voice import PiperVoice, piper_installed
@@ -73,7 +75,7 @@ def run(
     wake_word: str = typer.Option("okay nabu", "--wake-word", help=f"Wake word model: {', '.join(WAKE_WORDS)}."),
     wake_phrase: str = typer.Option("hey shop", "--wake-phrase", help="What starts a command in phrase mode."),
     wake_check: bool = typer.Option(
-        True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (Whisper) first."
+        True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (over replies too)."
     ),
     barge_in: bool | None = typer.Option(
         None,
@@ -257,6 +259,7 @@ def doctor(
     tts: str = TTS,
     piper_voice: str | None = PIPER_VOICE,
     echo_path: Path | None = ECHO_PATH,
+    engine_name: str = ENGINE,
 ) -> None:
     """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
@@ -296,13 +299,24 @@ def doctor(
         )
 
     def confirming() -> str:
-        how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
-        name, _ = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
-        if name != "whisper":
-            return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
-        return (
-            f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
-            f"log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s before the fire and {AFTER:g} s after"
+        name, _ = pick_engine(engine_name, language, None)  # the engine `voiceshop run` would take
+
+        def hears(after: float, over_replies: bool = True) -> str:
+            where = "over a reply too" if over_replies else "not over a reply, where a fire cuts it at once"
+            return f"it hears {BEFORE:g} s before the fire and {after:g} s after, {where}"
+
+        if name.split("+")[0] == "whisper":  # two engines agreeing check with the leading one
+            how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
+            return (
+                f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
+                f"log-likelihood of {MARGIN:g}; {hears(AFTER)}"
+            )
+        recognizer = open_recognizer(name, language)
+        if not isinstance(recognizer, KeyphraseSpotter):
+            raise VoiceshopError(f"none with the {name} engine: every fire of the wake word wakes the device")
+        check = KeyphraseWakeCheck(recognizer, wake_word)  # says why when the engine cannot say the phrase
+        return f"on for {wake_word!r} with the {name} engine (--no-wake-check turns it off): {check.name}; " + hears(
+            check.after, check.over_replies
         )
 
     def activity() -> str:

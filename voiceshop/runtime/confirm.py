@@ -14,11 +14,14 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from voiceshop.asr.base import Hypothesis, PhraseScorer, Transcript
+from voiceshop.asr.agreeing import AgreeingRecognizer
+from voiceshop.asr.base import Hypothesis, KeyphraseSpotter, PhraseScorer, Transcript
+from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.source import CHUNK
 from voiceshop.audio.wakeword import WakeCheck, WakeVerdict
+from voiceshop.errors import RecognizerError
 
 
 class Replay:
@@ -52,6 +55,16 @@ class Confirmer:
         """Every chunk the wake word model hears, in order (up to and including a fire's)."""
         self._recent.append(chunk)
 
+    @property
+    def recent(self) -> list[Samples]:
+        """The chunks heard up to now, as many as the check hears before a fire."""
+        return list(self._recent)
+
+    @property
+    def after(self) -> int:
+        """Chunks after a fire the check hears."""
+        return self._after
+
     def confirm(self, mic: Replay) -> WakeVerdict:
         """The wake word model has just fired: check the sound around it. The chunks taken after the
         fire go back to ``mic``, unheard by the loop so far."""
@@ -73,5 +86,17 @@ def transcript(verdict: WakeVerdict, engine: str) -> Transcript:
 
 
 def default_check(recognizer: object, phrase: str) -> WakeCheck | None:
-    """The check the loop runs for a wake word when the recogniser can score a phrase (Whisper)."""
-    return LikelihoodWakeCheck(recognizer, phrase) if isinstance(recognizer, PhraseScorer) else None
+    """The check the loop runs for a wake word, by the recogniser's own means: Whisper scores the phrase
+    against its own reading (``LikelihoodWakeCheck``), Vosk and pocketsphinx spot it
+    (``KeyphraseWakeCheck``); two engines agreeing check with the leading one. None when the engine can
+    do neither (or cannot say a word of the phrase; ``voiceshop doctor`` says why)."""
+    if isinstance(recognizer, AgreeingRecognizer):
+        return default_check(recognizer.first, phrase) or default_check(recognizer.second, phrase)
+    if isinstance(recognizer, PhraseScorer):
+        return LikelihoodWakeCheck(recognizer, phrase)
+    if isinstance(recognizer, KeyphraseSpotter):
+        try:
+            return KeyphraseWakeCheck(recognizer, phrase)
+        except RecognizerError:
+            return None
+    return None

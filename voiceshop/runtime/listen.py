@@ -25,8 +25,9 @@ class ListenSettings:
     wake_word: str = "okay nabu"
     """The packaged wake word model ``wake`` listens for (``audio.wakeword.WAKE_WORDS``)."""
     wake_check: bool = True
-    """Confirm each fire of the wake word model with the recogniser before listening (``asr.wakecheck``;
-    with an engine that can score a phrase, Whisper): talk that opens like the phrase does not wake it."""
+    """Confirm each fire of the wake word model with the recogniser before listening or cutting a reply
+    (Whisper: ``asr.wakecheck``; Vosk, pocketsphinx: ``asr.keyphrase``): talk that opens like the phrase
+    does not wake it."""
     wake_phrase: str = "hey shop"
     """What ``phrase`` looks for at the start of a transcript."""
     vad: bool = True

@@ -24,7 +24,8 @@ pieces the microphone is heard through an echo canceller that takes the reply's 
   (it cancels the question or the cart action under way).
 
 Either way the turn records that its reply was not heard in full (``HeardTurn.cut``), and
-``VoiceLoop.cut`` keeps the reply so "repeat" can say it whole.
+``VoiceLoop.cut`` keeps the reply so "repeat" can say it whole. A wake word over a reply is checked as
+any other: the reply is turned down at the fire and cut only if the check confirms it (``runtime.ducking``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,11 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
-from voiceshop.audio.echo import EchoCanceller, MdfEchoCanceller
-from voiceshop.audio.echo_path import PathFile
+from voiceshop.audio.echo import EchoCanceller, echo_canceller
 from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
@@ -54,6 +53,7 @@ from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.confirm import Confirmer, Replay, default_check, transcript
+from voiceshop.runtime.ducking import Heard, ReplyWake
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome, strip_phrase
@@ -69,12 +69,6 @@ MISSES_BEFORE_WAKE = 2
 which it listens for the wake word again rather than go on without it: a TV or a conversation that
 woke it by mistake is not listened to for as long as it goes on. A shopper it did not understand twice
 calls it again and is heard as before."""
-
-
-def echo_canceller(kept: Path | None = None) -> EchoCanceller:
-    """The echo canceller barge-in hears the microphone through (the played reply is its reference),
-    keeping the room it learns in the file ``kept`` from one start to the next."""
-    return MdfEchoCanceller(kept=PathFile(kept) if kept is not None else None)
 
 
 class VoiceLoop:
@@ -107,10 +101,13 @@ class VoiceLoop:
         """Turns not understood since the device was last called (wake word, wake phrase, a press)."""
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
-        checks = self.settings.wake_check and self.settings.activation == "wake"
+        checks = self.settings.wake_check and self.wake is not None
         self.wake_check = (wake_check or default_check(recognizer, self.settings.wake_word)) if checks else None
-        """What confirms a fire of the wake word model (``--no-wake-check``: nothing, every fire wakes it)."""
+        """What confirms a fire of the wake word model, over a reply too (``--no-wake-check``: none)."""
+        if checks and self.wake_check is None:
+            self.log(f"(wake check: none with the {recognizer.name} engine; every fire of the wake word counts)")
         self._confirmer = Confirmer(self.wake_check) if self.wake_check is not None else None
+        self._over_reply = ReplyWake(self.wake, self._confirmer) if self.wake is not None else None
         self._mic = Replay(())
         self.vad = vad if vad is not None or not self.settings.vad else SileroVad()
         self._endpointer = Endpointer(self.settings.endpoint, self.vad)
@@ -323,6 +320,8 @@ class VoiceLoop:
         heard = 0.0
         cut: Cut | None = None
         spotted: Spotted | None = None
+        if self._barge_in and self._over_reply is not None:
+            self._over_reply.start(live=source.live)
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
             playback = self.sink.open("reply")
@@ -335,7 +334,8 @@ class VoiceLoop:
                 if self._barge_in:
                     played, cut, spotted = self._play_listening(audio, playback)
                 else:
-                    played = self._play_piece(audio, playback)
+                    playback.write(audio)
+                    played = len(audio) / RATE
                 heard += played
                 if cut is not None:
                     self.cut = reply
@@ -346,6 +346,10 @@ class VoiceLoop:
                 if spotted is not None:
                     playback.stop()
                     cut, self.cut = spotted.kind, reply
+            over = self._over_reply  # a wake word said as the replies ended is checked as over them
+            if cut is None and i == len(replies) - 1 and over and over.checking and self._wake_heard(over.finish()):
+                playback.stop()
+                cut, self.cut = "wake word", reply
             if cut is not None:
                 break
             playback.close()
@@ -360,6 +364,8 @@ class VoiceLoop:
             source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
             return None
         self.log(f"(reply cut short: {cut})")
+        if self._over_reply is not None:  # stopped while a fire was checked: what it held was the reply's time
+            self._endpointer.skip(self._over_reply.drop())
         if self.spotter is not None:
             self.spotter.finish()  # the recogniser is the loop's again (what else was being checked is moot)
         self._endpointer.reset()
@@ -423,38 +429,48 @@ class VoiceLoop:
     def _barge_in(self) -> bool:
         return self.settings.barge_in and self.wake is not None
 
-    def _play_piece(self, audio: Samples, playback: Playback) -> float:
-        playback.write(audio)
-        return len(audio) / RATE
-
     def _play_listening(self, audio: Samples, playback: Playback) -> tuple[float, Cut | None, Spotted | None]:
         """Play ``audio`` a chunk at a time, hearing the microphone between chunks: the seconds played
         (all of it unless something cut it), what cut it, and the stop or cancel phrase if one did."""
-        assert self.wake is not None
+        assert self._over_reply is not None
         played = 0
         for piece in split(audio):
+            piece = self._over_reply.turn(piece)
             playback.write(piece)
             played += len(piece)
             if self.spotter is not None:
-                self.spotter.play(piece)
+                self.spotter.play(piece)  # the canceller's reference is what was played, turned down or not
             try:
                 heard = next(self._mic, None)
             except MicrophoneLost:
                 playback.stop()  # the loop waits for the microphone; the speaker must not hang on
                 raise
-            self._endpointer.skip()
             if heard is None:
+                self._endpointer.skip()
                 continue
             spotted = None
             if self.spotter is not None:
                 heard, spotted = self.spotter.hear(heard)  # the wake word hears it without the reply
-            if self.wake.feed(heard):
+            if self._wake_heard(self._over_reply.hear(heard)):
                 playback.stop()
                 return min(played, len(audio)) / RATE, "wake word", None
             if spotted is not None:
                 playback.stop()
                 return min(played, len(audio)) / RATE, spotted.kind, spotted
         return len(audio) / RATE, None, None
+
+    def _wake_heard(self, heard: Heard) -> bool:
+        """What a chunk heard over a reply did for the wake word (``ReplyWake.hear``); whether it cuts the reply."""
+        self._endpointer.skip(heard.passed)
+        if heard.held:
+            self._mic.give_back(heard.held)
+        verdict = heard.verdict
+        if verdict is not None and not verdict.accepted:
+            now = self._endpointer.now
+            empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
+            self._record(empty, transcript(verdict, "wake check"), "rejected", "")
+            self.log(f"(wake word over the reply not confirmed: heard {verdict.heard!r}, score {verdict.score:.1f})")
+        return heard.cut
 
     def _earcon(self, name: str) -> None:
         if self.settings.earcons:
