@@ -28,7 +28,15 @@ from voiceshop.errors import LanguageError, VoiceshopError
 from voiceshop.language import load as load_language
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
-from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
+from voiceshop.runtime.engines import (
+    ENGINES,
+    VOICES,
+    open_recognizer,
+    open_voice,
+    open_wake_check,
+    pick_engine,
+)
+from voiceshop.runtime.engines import wake_check_model as wake_check_model_path
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop, echo_canceller
@@ -55,6 +63,13 @@ ECHO_PATH = typer.Option(
 )
 VOICE_HELP = "A Piper voice from `voiceshop models list`, or an espeak-ng voice id or name (doctor lists them)."
 
+WAKE_CHECK_MODEL = typer.Option(
+    None,
+    "--wake-check-model",
+    help="Whisper model that checks each wake word (a name from `voiceshop models list`, e.g. whisper-base, "
+    "or a folder); default: the command recogniser (Whisper tiny.en).",
+)
+
 
 def run(
     ctx: typer.Context,
@@ -75,6 +90,7 @@ def run(
     wake_check: bool = typer.Option(
         True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (Whisper) first."
     ),
+    wake_check_model: str | None = WAKE_CHECK_MODEL,
     barge_in: bool | None = typer.Option(
         None,
         "--barge-in/--no-barge-in",
@@ -116,6 +132,7 @@ def run(
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
+    checks = settings.wake_check and settings.activation == "wake"
     # only a live microphone and speaker are a room: a recording's echo path is not the device's
     kept = (echo_path or default_echo_path()) if source == "mic" and out is None else None
     loop = VoiceLoop(
@@ -126,6 +143,7 @@ def run(
         settings,
         typer.echo,
         echo=echo_canceller(kept) if settings.barge_in else None,
+        wake_check=open_wake_check(wake_word, wake_check_model) if wake_check_model and checks else None,
     )
     how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
         activation, "just speak"
@@ -257,6 +275,7 @@ def doctor(
     tts: str = TTS,
     piper_voice: str | None = PIPER_VOICE,
     echo_path: Path | None = ECHO_PATH,
+    wake_check_model: str | None = WAKE_CHECK_MODEL,
 ) -> None:
     """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
@@ -297,11 +316,16 @@ def doctor(
 
     def confirming() -> str:
         how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
-        name, _ = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
-        if name != "whisper":
+        name, path = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
+        if wake_check_model:
+            path = wake_check_model_path(wake_check_model)
+            scorer = f"the Whisper model {wake_check_model} ({path}, --wake-check-model)"
+        elif name != "whisper":
             return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
+        else:
+            scorer = f"the command recogniser's Whisper model ({path}; another: --wake-check-model)"
         return (
-            f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
+            f"on for {wake_word!r} with {scorer} (--no-wake-check turns it off): {how}, within a "
             f"log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s before the fire and {AFTER:g} s after"
         )
 
