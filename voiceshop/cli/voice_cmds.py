@@ -316,17 +316,17 @@ def doctor(
 
     def confirming() -> str:
         how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
-        name, path = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
         if wake_check_model:
-            path = wake_check_model_path(wake_check_model)
-            scorer = f"the Whisper model {wake_check_model} ({path}, --wake-check-model)"
-        elif name != "whisper":
-            return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
+            scorer = f"the Whisper model {wake_check_model_path(wake_check_model)} (--wake-check-model)"
         else:
-            scorer = f"the command recogniser's Whisper model ({path}; another: --wake-check-model)"
+            name, _ = pick_engine("auto", language, None)  # the engine `voiceshop run` would take
+            if name != "whisper":
+                return f"off with the {name} engine: it needs --engine whisper, which can score a phrase ({how})"
+            scorer = "the whisper engine"
         return (
-            f"on for {wake_word!r} with {scorer} (--no-wake-check turns it off): {how}, within a "
-            f"log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s before the fire and {AFTER:g} s after"
+            f"on for {wake_word!r} with {scorer} (--no-wake-check turns it off; --wake-check-model picks "
+            f"another Whisper model): {how}, within a log-likelihood of {MARGIN:g}; it hears {BEFORE:g} s "
+            f"before the fire and {AFTER:g} s after"
         )
 
     def activity() -> str:
