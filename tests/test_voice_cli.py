@@ -12,6 +12,7 @@ import pytest
 from tests.speech import conversation, needs_espeak, say
 from tests.test_voice import ORDER
 from voiceshop.audio.pcm import RATE, read_wav, write_wav
+from voiceshop.models import manifest
 from voiceshop.runtime.engines import open_voice
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
@@ -121,9 +122,14 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
 
     damaged = tmp_path / "echo-path.json"
     damaged.write_text("{not the room")
+    tiny = manifest().get("whisper-tiny-en").package_path()
     other = lines_of(
-        vs("doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de", "--echo-path", str(damaged))
-    )
+        vs(
+            "doctor", "--tts", "espeak", "--wake-word", "alexa", "--language", "de", "--echo-path", str(damaged),
+            "--wake-check-model", str(tiny),
+        )
+    )  # fmt: skip
+    assert f"on for 'alexa' with the Whisper model {tiny} (--wake-check-model)" in other["wake check"]
     assert f"{damaged} is damaged" in other["barge-in"] and "heard once the room is learnt" in other["barge-in"]
     assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]
     assert "espeak-ng" in other["voice"] and "because asked for with --tts espeak" in other["voice"]

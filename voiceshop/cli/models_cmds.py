@@ -33,6 +33,7 @@ def list_models(folder: Path | None = DIR, as_json: bool = typer.Option(False, "
     for entry in manifest().models:
         status = store.status(entry)
         size = f"{entry.download_size / 1e6:.0f} MB" if entry.download_size else "in package"
+        size = f"in {len(entry.parts)} packages" if entry.parts else size
         rows.append(
             [
                 entry.name,

@@ -30,7 +30,15 @@ from voiceshop.errors import LanguageError, VoiceshopError
 from voiceshop.language import load as load_language
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
-from voiceshop.runtime.engines import ENGINES, VOICES, open_recognizer, open_voice, pick_engine
+from voiceshop.runtime.engines import (
+    ENGINES,
+    VOICES,
+    open_recognizer,
+    open_voice,
+    open_wake_check,
+    pick_engine,
+)
+from voiceshop.runtime.engines import wake_check_model as wake_check_model_path
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
@@ -57,6 +65,13 @@ ECHO_PATH = typer.Option(
 )
 VOICE_HELP = "A Piper voice from `voiceshop models list`, or an espeak-ng voice id or name (doctor lists them)."
 
+WAKE_CHECK_MODEL = typer.Option(
+    None,
+    "--wake-check-model",
+    help="Whisper model that checks each wake word (a name from `voiceshop models list`, e.g. whisper-base, "
+    "or a folder); default: the command recogniser (Whisper tiny.en).",
+)
+
 
 def run(
     ctx: typer.Context,
@@ -77,6 +92,7 @@ def run(
     wake_check: bool = typer.Option(
         True, "--wake-check/--no-wake-check", help="Confirm each wake word with the recogniser (over replies too)."
     ),
+    wake_check_model: str | None = WAKE_CHECK_MODEL,
     barge_in: bool | None = typer.Option(
         None,
         "--barge-in/--no-barge-in",
@@ -118,6 +134,7 @@ def run(
         earcons=earcons,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
+    checks = settings.wake_check and settings.activation == "wake"
     # only a live microphone and speaker are a room: a recording's echo path is not the device's
     kept = (echo_path or default_echo_path()) if source == "mic" and out is None else None
     loop = VoiceLoop(
@@ -128,6 +145,7 @@ def run(
         settings,
         typer.echo,
         echo=echo_canceller(kept) if settings.barge_in else None,
+        wake_check=open_wake_check(wake_word, wake_check_model) if wake_check_model and checks else None,
     )
     how = {"wake": f'say "{wake_word}"', "phrase": f'say "{wake_phrase}"', "push": "press Enter"}.get(
         activation, "just speak"
@@ -260,6 +278,7 @@ def doctor(
     piper_voice: str | None = PIPER_VOICE,
     echo_path: Path | None = ECHO_PATH,
     engine_name: str = ENGINE,
+    wake_check_model: str | None = WAKE_CHECK_MODEL,
 ) -> None:
     """What works on this machine for voice, what `voiceshop run` would use, and how to fix what does not."""
     problems = 0
@@ -299,17 +318,22 @@ def doctor(
         )
 
     def confirming() -> str:
-        name, _ = pick_engine(engine_name, language, None)  # the engine `voiceshop run` would take
-
         def hears(after: float, over_replies: bool = True) -> str:
             where = "over a reply too" if over_replies else "not over a reply, where a fire cuts it at once"
             return f"it hears {BEFORE:g} s before the fire and {after:g} s after, {where}"
 
+        how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
+        # with --wake-check-model no command engine is needed to check; else the one `voiceshop run` would take
+        name = "whisper" if wake_check_model else pick_engine(engine_name, language, None)[0]
         if name.split("+")[0] == "whisper":  # two engines agreeing check with the leading one
-            how = f"{LikelihoodWakeCheck.__doc__}".strip().rstrip(".").lower()
+            scorer = (
+                f"the Whisper model {wake_check_model_path(wake_check_model)} (--wake-check-model)"
+                if wake_check_model
+                else "the whisper engine"
+            )
             return (
-                f"on for {wake_word!r} with the whisper engine (--no-wake-check turns it off): {how}, within a "
-                f"log-likelihood of {MARGIN:g}; {hears(AFTER)}"
+                f"on for {wake_word!r} with {scorer} (--no-wake-check turns it off; --wake-check-model picks "
+                f"another Whisper model): {how}, within a log-likelihood of {MARGIN:g}; {hears(AFTER)}"
             )
         recognizer = open_recognizer(name, language)
         if not isinstance(recognizer, KeyphraseSpotter):

