@@ -100,10 +100,8 @@ class Context:
 
     def price_of(self, name: str, price: int) -> str:
         """ "The latte is ...", "The antacid tablets are ..."."""
-        last = name.rpartition(" ")[2]
-        return self.replies(
-            "price" if LANGUAGE.singular(last) == last else "price_plural", product=name, price=self.money(price)
-        )
+        key = "price_plural" if LANGUAGE.is_plural(name) else "price"
+        return self.replies(key, product=name, price=self.money(price))
 
     def describe_cart(self, cart: Cart, *, full: bool = False) -> str:
         return say_list([self.describe(line, full=full) for line in cart.lines])
@@ -113,15 +111,14 @@ def counted_name(product: Product, name: str, quantity: int) -> str:
     """``name`` after a count: "two lattes"; a name already in the plural is counted in packs when one
     unit holds several or an amount ("one pack of paper towels"), else said by a singular alias when
     it is one ("one banana", "two bananas")."""
-    last = name.rpartition(" ")[2]
-    if LANGUAGE.singular(last) == last:
+    if not LANGUAGE.is_plural(name):
         return LANGUAGE.plural(name) if quantity > 1 else name
     if product.pack.count > 1 or product.pack.amount is not None:
         (container,) = LANGUAGE.function_words("container")
         packs = f"{container} of {name}"
         return LANGUAGE.plural(packs) if quantity > 1 else packs
     if quantity == 1:
-        head = name.split()[:-1]
+        head, last = name.split()[:-1], name.rpartition(" ")[2]
         for alias in (speakable(a) for a in product.aliases):
             words = alias.split()
             if words[:-1] == head and words[-1] != last and LANGUAGE.singular(last) == LANGUAGE.singular(words[-1]):

@@ -4,6 +4,7 @@ turn that limits what it names ("vegetable oil only") change or say back those l
 
 from __future__ import annotations
 
+from voiceshop.commerce.cart import CartLine
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.state import DialogState
 from voiceshop.errors import CartError
@@ -20,12 +21,7 @@ def recounted(
     rest: list[ItemMention] = []
     for m in mentions:
         lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
-        said = {(o.group, o.choice) for o in m.options}
-        if not m.quantity_said or len(lines) != 1:
-            rest.append(m)
-            continue
-        line = state.cart.lines[lines[0]]
-        if not said <= {(o.group, o.choice) for o in line.options}:
+        if not m.quantity_said or len(lines) != 1 or not _said_of(m, state.cart.lines[lines[0]]):
             rest.append(m)
             continue
         try:
@@ -45,14 +41,14 @@ def kept(
     those lines, said back; the others are still to add."""
     rest: list[ItemMention] = []
     for m in mentions:
-        said = {(o.group, o.choice) for o in m.options}
-        lines = [
-            ln
-            for ln in state.cart.lines
-            if ln.sku == m.sku and said <= {(o.group, o.choice) for o in ln.options} and not m.quantity_said
-        ]
+        lines = [ln for ln in state.cart.lines if ln.sku == m.sku and _said_of(m, ln) and not m.quantity_said]
         if lines:
             notes = [*notes, ctx.replies("kept", item=ctx.describe(lines[-1]))]
         else:
             rest.append(m)
     return rest, notes
+
+
+def _said_of(m: ItemMention, line: CartLine) -> bool:
+    """Whether ``m`` may name ``line``: the same product, and every option said is the line's."""
+    return m.sku == line.sku and {(o.group, o.choice) for o in m.options} <= {(o.group, o.choice) for o in line.options}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceshop.commerce.cart import ChosenOption, compute_totals, price_item
+from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.incart import kept, recounted
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
@@ -463,18 +464,17 @@ def undo(state: DialogState, ctx: Context) -> Decision:
 def _cart_total(state: DialogState, ctx: Context) -> str:
     """What the cart comes to: once pickup or delivery is chosen, the order's total as the read-back
     said it (with the fee and any discount), so the two never differ."""
-    if state.delivery is not None:
-        try:
-            t = compute_totals(ctx.shop, state.cart.subtotal, state.delivery, state.coupon, ctx.now.date())
-        except (CartError, CouponError):
-            t = None
-        option = ctx.shop.delivery_option(state.delivery)
-        if t is not None and option is not None and (t.delivery_fee or t.discount):
-            if t.delivery_fee:
-                fee = ctx.money(t.delivery_fee)
-                return ctx.replies("cart_total_with_fee", total=ctx.money(t.total), fee=fee, delivery=option.name)
-            return ctx.replies("cart_total", total=ctx.money(t.total))
-    return ctx.replies("cart_total", total=ctx.money(state.cart.subtotal))
+    try:
+        t = totals(state, ctx) if state.delivery is not None else None
+    except (CartError, CouponError):
+        t = None
+    if t is None:
+        return ctx.replies("cart_total", total=ctx.money(state.cart.subtotal))
+    option = ctx.shop.delivery_option(t.delivery)
+    if t.delivery_fee and option is not None:
+        fee = ctx.money(t.delivery_fee)
+        return ctx.replies("cart_total_with_fee", total=ctx.money(t.total), fee=fee, delivery=option.name)
+    return ctx.replies("cart_total", total=ctx.money(t.total))
 
 
 def read_cart(state: DialogState, ctx: Context) -> Decision:

@@ -209,6 +209,11 @@ class Language:
                 return m.expand(replacement)
         return word
 
+    def is_plural(self, name: str) -> bool:
+        """Whether a name is in the plural: its last word has a singular of its own ("paper towels")."""
+        last = name.lower().rpartition(" ")[2]
+        return self.singular(last) != last
+
     def plural(self, name: str) -> str:
         """A name in the plural: "latte" -> "lattes", "pack of batteries" -> "packs of batteries"."""
         head, tail = name, ""

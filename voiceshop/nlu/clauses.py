@@ -9,7 +9,8 @@ order is kept; the wish for a read-back is met by the read-back at checkout anyw
 
 Only an order may leave out clauses before it at a comma: before any other request a clause that is
 not understood is more likely the thing it is about ("a long black, large, ta" is no change of size).
-Before other requests only whole sentences may be left out ("Ah well. Delivery please, the regular one.").
+Before other requests only whole sentences may be left out ("Oh well. Delivery please, nothing fancy."),
+and no clause left out may be understood on its own ("sorry, can you read the order back" is no "sorry?").
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def within_clauses(
 ) -> Understanding:
     """The best reading of a run of ``text``'s clauses, or ``whole`` when no run is understood.
 
-    ``understand`` reads one piece of text (without this search); a reading counts from ``accept``;
-    a left-out clause understood at ``sure`` or more asks for something of its own, and so does not
-    leave out except beside an order (intent ``ordering`` with items); a request other than an
-    order must itself be ``sure``.
+    ``understand`` reads one piece of text (without this search); a reading counts from ``accept``.
+    Beside an order (intent ``ordering`` with items) a left-out clause only has to name no shop
+    thing; beside any other request it must not be understood at all, and the request itself must be
+    ``sure``.
     """
     parts = [p for p in _CLAUSE_END.split(text.strip()) if p]
     if not 2 <= len(parts) <= MAX_CLAUSES:

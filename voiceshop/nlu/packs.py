@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.language import load
 from voiceshop.nlu.align import ARTICLES
 from voiceshop.nlu.numbers import parse_quantity
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate
 from voiceshop.nlu.tags import HEADS, Tag
-from voiceshop.nlu.text import stem, stems
+from voiceshop.nlu.text import stems
 
 
 def adjacent(a: Tag, b: Tag) -> bool:
@@ -82,6 +83,7 @@ def fits(product: Product | None, size: int, unit: str) -> bool:
     return product.pack.count == size
 
 
+_LANGUAGE = load()
 COUNTED_PACK = 6
 """Packs of this many or more are counted in what they hold ("twelve eggs" is one dozen); a small pack
 is as often counted in packs ("three matches" for three boxes of three)."""
@@ -92,9 +94,8 @@ def in_packs(product: Product, count: int) -> bool:
     twelve), for a product sold by count in packs of several and named by what the pack holds ("large
     eggs"); a product named in the singular ("coin battery", a pack of two) is counted as sold."""
     per = product.pack.count
-    last = product.name.lower().rpartition(" ")[2]
     whole = per >= COUNTED_PACK and product.pack.amount is None and count >= per and count % per == 0
-    return whole and stem(last) != last
+    return whole and _LANGUAGE.is_plural(product.name)
 
 
 def holds(product: Product | None, size: int, unit: str) -> bool:
