@@ -13,7 +13,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from voiceshop.audio.pcm import Samples, mix_at_snr, read_wav_bytes, silence
+from voiceshop.audio.pcm import RATE, Samples, mix_at_snr, read_wav_bytes, silence
+from voiceshop.audio.source import CHUNK, split
+from voiceshop.audio.wakeword import MicroWakeWordDetector
 
 ESPEAK = shutil.which("espeak-ng")
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (scripts/setup.sh installs it)")
@@ -81,3 +83,15 @@ def music(seconds: float = 6.0, seed: int = 3) -> Samples:
         bars.append(note)
     tune = np.concatenate(bars)
     return (tune / np.abs(tune).max() * 12000).astype(np.int16)
+
+
+def around_wake_peak(audio: Samples, before: float, after: float) -> Samples:
+    """The sound a wake check hears if "okay nabu" fired where the model's probability is highest:
+    ``before`` seconds up to that chunk's end and ``after`` seconds past it."""
+    detector = MicroWakeWordDetector("okay nabu")
+    probabilities = []
+    for chunk in split(audio):
+        detector.feed(chunk)
+        probabilities.append(detector.probability)
+    end = (int(np.argmax(probabilities)) + 1) * CHUNK
+    return audio[max(0, end - round(before * RATE)) : end + round(after * RATE)]

@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.speech import needs_espeak, say
+from tests.speech import around_wake_peak, needs_espeak, say
 from voiceshop.asr.agreeing import AgreeingRecognizer
 from voiceshop.asr.base import KeyphraseSpotter, Recognizer
 from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.pocketsphinx_engine import PocketsphinxRecognizer, installed
 from voiceshop.asr.vosk_engine import VoskRecognizer
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
-from voiceshop.audio.pcm import RATE, Samples, silence
+from voiceshop.audio.pcm import Samples, silence
 from voiceshop.audio.sink import Silent
-from voiceshop.audio.source import CHUNK, SamplesSource, split
+from voiceshop.audio.source import SamplesSource, split
 from voiceshop.audio.wakeword import MicroWakeWordDetector
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
@@ -60,25 +60,18 @@ def spoken(text: str, pace: int = 0) -> Samples:
     return np.concatenate([silence(1.0), piper().synthesize(text, pace=pace), silence(1.0)])
 
 
-def around_peak(audio: Samples, check: KeyphraseWakeCheck) -> Samples:
-    """The sound the loop would check if the model fired where its probability is highest."""
-    detector = MicroWakeWordDetector("okay nabu")
-    probabilities = []
-    for chunk in split(audio):
-        detector.feed(chunk)
-        probabilities.append(detector.probability)
-    end = (int(np.argmax(probabilities)) + 1) * CHUNK
-    return audio[max(0, end - round(check.before * RATE)) : end + round(check.after * RATE)]
-
-
 def spots_the_phrase_not_near_misses(engine: KeyphraseSpotter) -> None:
     """Piper says a phrase a little differently each time: of the six renderings of the real phrases
     (three paces each) at least four must pass (about one in fifteen does not); no near miss may."""
     check = KeyphraseWakeCheck(engine, "okay nabu")
-    verdicts = [check.check(around_peak(spoken(text, pace), check)) for text in REAL for pace in (-1, 0, 1)]
+    verdicts = [
+        check.check(around_wake_peak(spoken(text, pace), check.before, check.after))
+        for text in REAL
+        for pace in (-1, 0, 1)
+    ]
     assert sum(v.accepted for v in verdicts) >= 4, verdicts
     for text in NEAR:
-        verdict = check.check(around_peak(spoken(text), check))
+        verdict = check.check(around_wake_peak(spoken(text), check.before, check.after))
         assert not verdict.accepted, (text, verdict)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.broadcast import speak
-from tests.speech import needs_espeak
+from tests.speech import around_wake_peak, needs_espeak
 from voiceshop.asr.base import PhraseScorer, Recognizer
 from voiceshop.asr.wakecheck import AFTER, BEFORE, LikelihoodWakeCheck, spellings
 from voiceshop.audio.pcm import RATE, Samples, silence
@@ -42,17 +42,6 @@ def spoken(line: tuple[str, str, int, int]) -> Samples:
     return np.clip(audio, -32768, 32767).astype(np.int16)
 
 
-def around_peak(audio: Samples) -> Samples:
-    """The sound the loop would check if the model fired where its probability is highest."""
-    detector = MicroWakeWordDetector("okay nabu")
-    probabilities = []
-    for chunk in split(audio):
-        detector.feed(chunk)
-        probabilities.append(detector.probability)
-    end = (int(np.argmax(probabilities)) + 1) * CHUNK
-    return audio[max(0, end - round(BEFORE * RATE)) : end + round(AFTER * RATE)]
-
-
 def test_the_phrase_is_written_the_ways_a_recogniser_writes_it() -> None:
     assert spellings("okay nabu") == ["okay nabu", "okay naboo", "Okay nabu", "Okay Nabu", "Okay, Nabu", "OK Nabu"]
     assert spellings("Alexa") == ["alexa", "Alexa"]
@@ -72,8 +61,8 @@ def test_the_packaged_phrases_and_their_spellings_are_data_beside_the_models() -
 def test_the_check_confirms_the_phrase_and_rejects_talk_that_opens_like_it(whisper: Recognizer) -> None:
     assert isinstance(whisper, PhraseScorer)
     check = LikelihoodWakeCheck(whisper, "okay nabu")
-    real = check.check(around_peak(spoken(REAL)))
-    near = check.check(around_peak(spoken(NEAR)))
+    real = check.check(around_wake_peak(spoken(REAL), BEFORE, AFTER))
+    near = check.check(around_wake_peak(spoken(NEAR), BEFORE, AFTER))
     assert real.accepted, real
     assert not near.accepted and "nabu" not in near.heard.lower(), near
     assert near.score < real.score - check.margin
