@@ -260,6 +260,25 @@ PACED = 10
 """Replies with other talk over them played in real time, for the reply's longest pause."""
 
 
+def _interrupt_recognizer() -> tuple[Any, Any]:
+    """Whisper with the coffee bar's words and "stop"/"cancel", as the loop hands them over a reply,
+    and the language those come from."""
+    from voiceshop.language import load
+    from voiceshop.runtime import Assistant
+    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.shops import open_shop
+    from voiceshop.storage import Database
+
+    recognizer = open_recognizer("whisper", "en")
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(Path(folder) / "bench.db")
+        vocabulary, phrases = Assistant(db, open_shop(db, str(ROOT / "examples" / "coffee-bar"))).vocabulary()
+        db.close()
+    language = load("en")
+    recognizer.set_vocabulary([*vocabulary, *language.interrupt_words.words], phrases)
+    return recognizer, language
+
+
 def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     import os
 
@@ -269,21 +288,10 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
     from voiceshop.audio.pcm import RATE, Samples, silence
     from voiceshop.audio.source import CHUNK
     from voiceshop.audio.vad import SileroVad
-    from voiceshop.language import load
-    from voiceshop.runtime import Assistant
-    from voiceshop.runtime.engines import open_recognizer
     from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
-    from voiceshop.runtime.shops import open_shop
-    from voiceshop.storage import Database
     from voiceshop.tts.voice import Pyttsx3Voice
 
-    recognizer = open_recognizer("whisper", "en")
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(Path(folder) / "bench.db")
-        vocabulary, phrases = Assistant(db, open_shop(db, str(ROOT / "examples" / "coffee-bar"))).vocabulary()
-        db.close()
-    language = load("en")
-    recognizer.set_vocabulary([*vocabulary, *language.interrupt_words.words], phrases)
+    recognizer, language = _interrupt_recognizer()
     voice = Pyttsx3Voice()
     warm = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
     replies = [voice.synthesize(t) for t in INTERRUPT_REPLIES]
@@ -436,24 +444,14 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     from voiceshop.audio.echo import MdfEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
     from voiceshop.audio.vad import SileroVad
-    from voiceshop.language import load
-    from voiceshop.runtime import Assistant
-    from voiceshop.runtime.engines import open_recognizer
     from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
-    from voiceshop.runtime.shops import open_shop
-    from voiceshop.storage import Database
     from voiceshop.tts.voice import Pyttsx3Voice
 
     warm_path = hasattr(MdfEchoCanceller, "snapshot")  # the tree before kept paths has none
     if warm_path:
         from voiceshop.audio.echo_path import PathFile
-    recognizer = open_recognizer("whisper", "en")
+    recognizer, language = _interrupt_recognizer()
     folder = Path(tempfile.mkdtemp())
-    db = Database(folder / "bench.db")
-    vocabulary, phrases = Assistant(db, open_shop(db, str(ROOT / "examples" / "coffee-bar"))).vocabulary()
-    db.close()
-    language = load("en")
-    recognizer.set_vocabulary([*vocabulary, *language.interrupt_words.words], phrases)
     voice = Pyttsx3Voice()
     greeting = voice.synthesize("Hi, welcome to The Daily Grind. What can I get you?")
     firsts = [greeting, *(voice.synthesize(t) for t in INTERRUPT_REPLIES[: FIRST_REPLIES - 1])]

@@ -207,3 +207,12 @@ def through(room: Room, reply: Samples, hear: Callable[[Samples, Samples], bool]
         if hear(piece, chunk):
             return (n + 1) * CHUNK / RATE
     return None
+
+
+def longest_run(flags: list[bool]) -> int:
+    """The most flags in a row that are set (chunks in a row the canceller took for a voice)."""
+    best = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best

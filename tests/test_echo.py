@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.room import Room, at_level, rms, spoken
+from tests.room import Room, at_level, longest_run, rms, spoken
 from tests.speech import fan_noise, needs_espeak, say
 from voiceshop.audio.echo import MdfEchoCanceller, estimate_delay
 from voiceshop.audio.pcm import RATE, Samples, silence
@@ -51,14 +51,6 @@ def erle_db(heard: Samples, residual: Samples, since: float) -> float:
 @pytest.fixture(scope="module")
 def reply() -> Samples:
     return at_level(Pyttsx3Voice().synthesize(REPLY), 3000.0)
-
-
-def longest_run(flags: list[bool]) -> int:
-    best = run_ = 0
-    for f in flags:
-        run_ = run_ + 1 if f else 0
-        best = max(best, run_)
-    return best
 
 
 def test_the_delay_is_found_by_cross_correlation(reply: Samples) -> None:

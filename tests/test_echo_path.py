@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.room import Room, at_level, rms, spoken, through
+from tests.room import Room, at_level, longest_run, rms, spoken, through
 from tests.speech import fan_noise, needs_espeak, say
 from voiceshop.asr.base import Recognizer
 from voiceshop.audio.echo import MdfEchoCanceller
@@ -76,14 +76,6 @@ def double_talk(canceller: MdfEchoCanceller, place: Room, reply: Samples) -> lis
     flags: list[bool] = []
     through(place, reply, lambda p, c: _heard(canceller, p, c) or flags.append(canceller.near_end) or False)
     return flags
-
-
-def longest_run(flags: list[bool]) -> int:
-    best = run = 0
-    for flag in flags:
-        run = run + 1 if flag else 0
-        best = max(best, run)
-    return best
 
 
 @pytest.fixture(scope="module")
