@@ -1,4 +1,4 @@
-"""Golden multi-turn conversations over both example shops: every reply, and what ends up stored.
+"""Golden multi-turn conversations over the example shops: every reply, and what ends up stored.
 
 Each file in tests/conversations/ is a specification (see tests/conversations.py for the format).
 """
@@ -12,10 +12,10 @@ import pytest
 
 from tests.conversations import files, load, run
 
-SHOPS = ("coffee-bar", "corner-store")
+SHOPS = ("coffee-bar", "corner-store", "noodle-bar")
 
 
-def test_there_are_enough_conversations_over_both_shops() -> None:
+def test_there_are_enough_conversations_over_every_shop() -> None:
     specs = [load(p) for p in files()]
     assert len(specs) >= 40
     assert {s["shop"] for s in specs} == set(SHOPS)

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from voiceshop.commerce.cart import Cart, ChosenOption
 from voiceshop.commerce.shop import DeliveryKind
-from voiceshop.dialog import account, checkout, ordering
+from voiceshop.dialog import account, alongside, checkout, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
@@ -160,11 +160,19 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         )
         return proceed(state.model_copy(update={"question": None, "queue": (*parts, *state.queue)}), ctx)
     choice = _unattached(u, q.choices, q.group) or pick(u, q.choices, q.group)
+    also = alongside.also_said(u, q.item, q.group, ctx)  # "large, hot": the spice too
     if choice is not None:
         # a reading two recognisers were asked about keeps the amount it was heard with ("a lot of cream")
         chosen = next((o for o in q.item.doubts if o.group == q.group and o.choice == choice.value), None)
-        item = q.item.model_copy(update={"options": (*q.item.options, chosen or _chosen(q.group, choice.value))})
-        return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
+        options = (*q.item.options, chosen or _chosen(q.group, choice.value), *also)
+        queue = _answered(q.item.model_copy(update={"options": options}), u, state)
+        if alongside.for_every(u):  # "both regular": the dishes waiting behind it too
+            queue = (queue[0], *alongside.shared(queue[1:], q.group, choice.value, ctx))
+        return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
+    if also and u.intent == "ChangeOption":  # "double shot" at "what size espresso?": kept, and asked again
+        item = q.item.model_copy(update={"options": (*q.item.options, *also)})
+        noted = ctx.replies("kept", item=say_list([o.choice for o in also]))
+        return respond(state, noted, question=q.model_copy(update={"item": item}))
     return _unanswered(state, q, q.item, u, ctx)
 
 
@@ -255,7 +263,8 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     quantity = u.slot("quantity") if u.intent == "ChangeQuantity" else None
     usual = u.intent == "Reorder" and u.slot("which") == "usual" and bool(q.lines)
     offered = q.lines or ((q.item,) if q.item is not None else ())
-    agreed = any(m.kind == "agreement" for m in u.mentions)
+    declined = any(m.kind == "decline" for m in u.mentions)  # "ok, leave that then, a chow mein"
+    agreed = not declined and any(m.kind == "agreement" for m in u.mentions)
     said = tuple(pending_from(m) for m in u.items if (m.sku or m.candidates) and not m.refused)
     more = [i for i in said if i.sku not in {o.sku for o in offered}]
     # "and a box of plasters" after "did you want orange juice?": going on from it takes it

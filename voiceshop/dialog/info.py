@@ -103,11 +103,14 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
     elif aspect in ("size", "details"):
         pack = _pack(product.pack)
         description = speakable(product.description).rstrip(".")
+        asked = "query" in u.slots  # "does it have nuts in it": not answered by its price
         text = join(
             description[:1].upper() + description[1:] + "." if description else "",
             ctx.replies("pack", product=name, pack=speakable(pack)) if pack != "single" else "",
             ctx.price_of(name, product.price),
         )
+        if asked and not description:
+            text = ctx.replies("no_details", product=name)
     else:
         text = ctx.price_of(name, product.price)
         if product.options and state.detail == "full":

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.dialog import alongside
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.incart import kept, recounted
@@ -395,17 +396,15 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
     product = ctx.catalog.product(line.sku)
-    group = ctx.catalog.group(group_name)
-    if product is None or group is None or group.name not in product.options:
-        return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
-    if group.kind is OptionKind.ONE_OF:
-        options = [o for o in line.options if o.group != group.name]
-        options.append(ChosenOption(group=group.name, choice=choice))
-    else:
-        options = [o for o in line.options if not (o.group == group.name and _same(o.choice, choice))]
-        if len([o for o in options if o.group == group.name]) >= group.max_choices:
-            options = [o for o in options if o.group != group.name]
-        options.append(ChosenOption(group=group.name, choice=choice, amount=_amount(u)))
+    options = list(line.options)
+    readings = u.options or ((value, *(c.value for c in slot.candidates if c.value != value)),) if slot else ()
+    for said in readings:  # "with egg and sweetcorn": each of them, as this product takes it
+        taken = next((r for r in said if product is not None and r.partition(":")[0] in product.options), said[0])
+        group_name, _, choice = taken.partition(":")
+        group = ctx.catalog.group(group_name)
+        if product is None or group is None or group.name not in product.options:
+            return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
+        options = alongside.chosen_on(options, group, choice, _amount(u))
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
@@ -421,10 +420,6 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return respond(state.with_cart(cart, focus), ctx.replies("changed", item=both))
     cart = state.cart.replace(index, new)
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
-
-
-def _same(a: str, b: str) -> bool:
-    return normalize_phrase(a) == normalize_phrase(b)
 
 
 def _amount(u: Understanding) -> str | None:

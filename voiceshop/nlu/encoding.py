@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.items import Marks
 from voiceshop.nlu.runs import run_end
@@ -19,13 +20,15 @@ from voiceshop.nlu.text import stem
 __all__ = ["NO_MARKS", "encode"]
 
 NO_MARKS = Marks()
+_SEPARATORS = load().function_words("separators")
 
 
 def encode(
     tags: list[Tag], tokens: Sequence[str], command_words: Collection[str], *, runs: bool, marks: Marks = NO_MARKS
 ) -> tuple[Symbol, ...]:
     """``tags`` as symbols; with ``runs``, items said together are one ``{items}`` (a correction or
-    refusal in ``marks`` may stand inside a run)."""
+    refusal in ``marks`` may stand inside a run). Options said together, side by side or joined by
+    "and", are one ``{option}``."""
     symbols: list[Symbol] = []
     k = 0
     while k < len(tags):
@@ -52,9 +55,21 @@ def encode(
             symbols.append(Symbol(slot_symbol(tag.kind), (tag,)))
         k += 1
     merged: list[Symbol] = []
+    option = slot_symbol("option")
     for s in symbols:
         if s.name == UNKNOWN and merged and merged[-1].name == UNKNOWN:
             merged[-1] = Symbol(UNKNOWN, merged[-1].tags + s.tags)
+        elif s.name == option and merged and merged[-1].name == option:
+            merged[-1] = Symbol(option, merged[-1].tags + s.tags)  # "large, hot": options said together
+        elif (
+            s.name == option
+            and len(merged) > 1
+            and merged[-2].name == option
+            and merged[-1].name in _SEPARATORS
+            and not runs
+        ):
+            # "with tofu and bean sprouts": one option slot of several
+            merged[-2:] = [Symbol(option, merged[-2].tags + merged[-1].tags + s.tags)]
         else:
             merged.append(s)
     return tuple(merged)

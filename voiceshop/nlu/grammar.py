@@ -145,6 +145,8 @@ class Grammar:
     negations: tuple[tuple[str, ...], ...] = ()
     """Phrases that refuse the option after them ("no", "without", "hold the")."""
     agreements: tuple[tuple[str, ...], ...] = ()
+    declines: tuple[tuple[str, ...], ...] = ()
+    """Phrases that turn down what was offered ("leave that", "not that one")."""
     """Phrases that take what was just offered ("yes", "one of those", "that one"), found anywhere:
     "great, one of those and a wall charger" takes the offer and adds the charger."""
     choice_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
@@ -201,6 +203,7 @@ class Grammar:
             builder.negations.update(tuple(words(w)) for w in f.negations)
             builder.hesitations.update(tuple(words(w)) for w in f.hesitations)
             builder.agreements.update(tuple(words(w)) for w in f.agreements)
+            builder.declines.update(tuple(words(w)) for w in f.declines)
             for need, looked_up in f.needs.items():
                 builder.needs[tuple(words(need))] = tuple(words(looked_up))
             for choice, others in f.choice_words.items():
@@ -230,6 +233,7 @@ class Grammar:
             needs=builder.needs,
             choice_words=builder.choice_words,
             agreements=_longest_first(builder.agreements),
+            declines=_longest_first(builder.declines),
         )
         seen: set[tuple[str, tuple[Token, ...], tuple[tuple[str, str], ...]]] = set()
         for tpl in builder.templates:
@@ -332,6 +336,8 @@ class GrammarFile(_FileModel):
     """voiceshop's addition: phrases that only buy time ("um", "let me think")."""
     agreements: list[str] = []
     """voiceshop's addition: phrases that take what was just offered ("yes", "one of those")."""
+    declines: list[str] = []
+    """voiceshop's addition: phrases that turn down what was just offered ("leave that")."""
     needs: dict[str, str] = {}
     """voiceshop's addition: a need and the words it is also looked up as ("headache": "pain")."""
     choice_words: dict[str, list[str]] = {}
@@ -361,6 +367,7 @@ class _Builder:
     choice_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     needs: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     agreements: set[tuple[str, ...]] = field(default_factory=set)
+    declines: set[tuple[str, ...]] = field(default_factory=set)
     templates: list[Template] = field(default_factory=list)
 
     def parse(self, text: str, where: tuple[str, str]) -> Expression | None:

@@ -153,8 +153,9 @@ class Understander:
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         found = self._read(text, tokens, heard, tags, marks)
         agreed = tuple(
-            Mention(kind="agreement", value=" ".join(said[a:b]), text=" ".join(said[a:b]), score=1.0)
-            for a, b in find_phrases(said, self.grammar.agreements)
+            Mention(kind=kind, value=" ".join(said[a:b]), text=" ".join(said[a:b]), score=1.0)
+            for kind, phrases in (("agreement", self.grammar.agreements), ("decline", self.grammar.declines))
+            for a, b in find_phrases(said, phrases)
         )
         things = mentions_of(tags, tokens)
         if found.intent is None and not things and self._opens_agreeing(tokens):
@@ -433,6 +434,7 @@ class Understander:
         sentence = self._sentences[hit.template]
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
         items: list[ItemMention] = []
+        options: list[tuple[str, ...]] = []
         used: set[int] = set()
         pairs = aligned(sentence, hit.query)
         aligned_input = {j for _, j in pairs}
@@ -461,6 +463,10 @@ class Understander:
                 slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
                 slots[token.name] = slot_value(token.list_name, symbol.tags[-1], said, self.catalog)
+                if token.list_name == "option":
+                    several = [t for t in symbol.tags if t.kind == "option"]
+                    if len(several) > 1:
+                        options = [_readings(slot_value("option", t, said, self.catalog)) for t in several]
         return Understanding(
             text=text,
             intent=template.intent,
@@ -470,4 +476,11 @@ class Understander:
             words=tuple(tokens[k] for k in sorted(used)),
             alternatives=others,
             template=template.source,
+            options=tuple(o for o in options if o),
         )
+
+
+def _readings(slot: SlotValue) -> tuple[str, ...]:
+    """An option slot's "group:choice" readings, best first."""
+    found = [str(slot.value)] if slot.value else []
+    return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))

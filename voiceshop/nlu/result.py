@@ -95,7 +95,7 @@ class Mention(_Model):
 
     kind: str
     """product, option, delivery, coupon, quantity, ordinal, digits, a grammar list's name, or
-    agreement ("yes", "one of those": what was offered is taken)."""
+    agreement ("yes", "one of those": what was offered is taken), decline ("leave that": it is not)."""
     value: str | int
     """SKU, "group:choice", list value, coupon code or number."""
     text: str
@@ -128,9 +128,13 @@ class Understanding(_Model):
     corrects: bool = False
     """The turn opens by taking back what was said before ("no wait, two muffins", "actually ...")."""
     only: bool = False
+    """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
     continues: bool = False
     """The turn opens by going on from what was said before ("and a box of plasters", "also ...")."""
-    """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
+    options: tuple[tuple[str, ...], ...] = ()
+    """The options of an option slot that several options filled together ("with tofu and bean
+    sprouts", "large, hot"), each as its "group:choice" readings, best first ("egg": a topping or
+    egg noodles); the slot itself holds the last of them."""
 
     @property
     def understood(self) -> bool:

@@ -1,0 +1,89 @@
+"""Options said alongside an answer: "large, hot" at "what size?", "both regular" for two dishes.
+
+An answer to "what size ramen?" may say more than the size: another option of the same dish
+("large, hot"), or that the size is for every dish waiting ("both regular", "all regular only").
+What the item's product takes is kept with it; what it does not take is left to the rest of the
+dialog. The words that say "every one" are language data (``function_words: every`` in words.yaml).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from voiceshop.commerce.cart import ChosenOption
+from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.speak import LANGUAGE
+from voiceshop.dialog.state import PendingItem
+from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.text import words
+
+EVERY = LANGUAGE.function_words("every")
+
+
+def free_options(u: Understanding) -> list[tuple[str, str]]:
+    """(group, choice) of every option said in ``u`` outside the items it names, in order."""
+    claimed = Counter(f"{o.group}:{o.choice}" for item in u.items for o in item.options)
+    free = []
+    for m in u.mentions:
+        value = str(m.value)
+        if m.kind != "option":
+            continue
+        if claimed[value]:
+            claimed[value] -= 1
+            continue
+        group, _, choice = value.partition(":")
+        free.append((group, choice))
+    return free
+
+
+def also_said(u: Understanding, item: PendingItem, asked: str, ctx: Context) -> tuple[ChosenOption, ...]:
+    """The options besides the one asked for that ``u`` gives ``item``: of groups its product takes
+    and it has no choice in yet, one each ("large, hot": hot)."""
+    product = ctx.catalog.product(item.sku) if item.sku else None
+    if product is None:
+        return ()
+    have = {o.group for o in item.options} | {asked}
+    found: dict[str, ChosenOption] = {}
+    for group, choice in free_options(u):
+        if group in product.options and group not in have and group not in found and _offers(ctx, group, choice):
+            found[group] = ChosenOption(group=group, choice=choice)
+    return tuple(found.values())
+
+
+def for_every(u: Understanding) -> bool:
+    """Whether the turn says its choice is for every item ("both regular", "all of them large")."""
+    return not EVERY.isdisjoint(words(u.text))
+
+
+def shared(queue: tuple[PendingItem, ...], group: str, choice: str, ctx: Context) -> tuple[PendingItem, ...]:
+    """``queue`` with ``choice`` given to every item whose product takes it and that has no choice
+    of ``group`` yet."""
+    out = []
+    for item in queue:
+        product = ctx.catalog.product(item.sku) if item.sku else None
+        takes = product is not None and group in product.options and _offers(ctx, group, choice)
+        if takes and all(o.group != group for o in item.options):
+            item = item.model_copy(update={"options": (*item.options, ChosenOption(group=group, choice=choice))})
+        out.append(item)
+    return tuple(out)
+
+
+def chosen_on(options: list[ChosenOption], group: OptionGroup, choice: str, amount: str | None) -> list[ChosenOption]:
+    """A line's ``options`` with ``choice`` of ``group`` chosen: it replaces the group's choice (one
+    of), or joins the add-ons, the oldest making way when the group is full."""
+    if group.kind is OptionKind.ONE_OF:
+        return [*(o for o in options if o.group != group.name), ChosenOption(group=group.name, choice=choice)]
+    kept = [o for o in options if not (o.group == group.name and _same(o.choice, choice))]
+    if len([o for o in kept if o.group == group.name]) >= group.max_choices:
+        kept = [o for o in kept if o.group != group.name]
+    return [*kept, ChosenOption(group=group.name, choice=choice, amount=amount)]
+
+
+def _same(a: str, b: str) -> bool:
+    return normalize_phrase(a) == normalize_phrase(b)
+
+
+def _offers(ctx: Context, group: str, choice: str) -> bool:
+    g = ctx.catalog.group(group)
+    return g is not None and any(c.name == choice for c in g.choices)
