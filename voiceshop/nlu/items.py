@@ -28,6 +28,7 @@ _LANGUAGE = load()
 CONNECTORS = _LANGUAGE.function_words("connectors")
 SEPARATORS = _LANGUAGE.function_words("separators")
 PURPOSE = _LANGUAGE.function_words("purpose")
+EVERY = _LANGUAGE.function_words("every")
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
 MAX_NARROW = 20
@@ -250,12 +251,25 @@ def build_items(
             cur.tags.append(pending.quantity)
         cur.options += pending.options  # "... and sugar": trailing options belong to the last item
         cur.tags += [t for t, _ in pending.options]
+        _share(cur, drafts, tokens)
         if cur.count != 0:
             drafts.append(cur)
     items = [_resolve(d, tokens, catalog, units, covered) for d in drafts]
     spans = [(min(t.start for t in d.tags), max(t.end for t in d.tags)) for d in drafts]
     counted = [d.quantity is not None and d.head is not None and d.quantity.start < d.head.start for d in drafts]
     return one_thing(items, spans, counted, breaks, catalog)
+
+
+def _share(last: _Draft, drafts: list[_Draft], tokens: Sequence[str]) -> None:
+    """Options said after the last item with "both" or "all" before them are every item's: "a mocha
+    and a cappuccino, both medium" (an item that already has a choice of that group keeps it)."""
+    assert last.head is not None
+    # from the head's second word: a sound-alike head may have taken the word ("cappuccino both")
+    after = last.head.start + 1
+    shared = [(t, a) for t, a in last.options if t.start > after and not EVERY.isdisjoint(tokens[after : t.start])]
+    for d in drafts:
+        have = {_group_of(t) for t, _ in d.options}
+        d.options += [(t, a) for t, a in shared if _group_of(t) not in have]
 
 
 def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[int]) -> bool:
