@@ -105,7 +105,11 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if handler is None:
         return _miss(state, u, ctx)
     decision = handler(state.model_copy(update={"listing": None}), u, ctx)
-    return _understood(_checkout_slots(u, _resume(state, decision, ctx), ctx))
+    decision = _checkout_slots(u, _resume(state, decision, ctx), ctx)
+    asked = decision.state.question
+    if u.finished and asked is not None and asked.kind == "anything_else":  # "..., that's it, pick up"
+        decision = checkout.checkout(decision.state.model_copy(update={"question": None}), ctx)
+    return _understood(decision)
 
 
 ASKING = frozenset({"ShopInfo", "ProductInfo", "Search", "OrderStatus", "Recommend", "CancelOrder", "Reorder"})

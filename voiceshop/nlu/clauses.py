@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from voiceshop.nlu.result import Understanding
 
-__all__ = ["within_clauses"]
+__all__ = ["ends_done", "within_clauses"]
 
 _CLAUSE_END = re.compile(r"(?<=[.!?;,])\s+")
 _SENTENCE_END = re.compile(r"[.!?]$")
@@ -88,3 +88,21 @@ def _understood(found: Understanding, accept: float) -> bool:
 
 def _names_things(found: Understanding) -> bool:
     return bool(found.items) or any(m.kind not in NOT_THINGS and m.score >= THING_SCORE for m in found.mentions)
+
+
+def ends_done(
+    text: str, understand: Callable[[str], Understanding], sure: float, finish: str, along: frozenset[str]
+) -> bool:
+    """Whether the last clauses of ``text`` say, each sure on its own, that the order is complete
+    ("..., that's it, pick up"): intent ``finish`` among them, the others of ``along``, and no shop
+    thing named in them (the clauses before them hold the order)."""
+    parts = [p for p in _CLAUSE_END.split(text.strip()) if p]
+    if not 2 <= len(parts) <= MAX_CLAUSES:
+        return False
+    seen: set[str | None] = set()
+    for part in reversed(parts[1:]):
+        found = understand(part)
+        if found.intent not in along | {finish} or found.confidence < sure or found.items:
+            break
+        seen.add(found.intent)
+    return finish in seen

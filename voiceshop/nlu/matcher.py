@@ -16,7 +16,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
-from voiceshop.nlu.clauses import within_clauses
+from voiceshop.nlu.clauses import ends_done, within_clauses
 from voiceshop.nlu.encoding import NO_MARKS, encode
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
@@ -55,6 +55,9 @@ ASIDE_PENALTY = 0.96
 the shop has: "actually forget the onions, i've got some"."""
 ASIDE_UNSURE = 0.9
 """Asides are looked for only when no reading is at least this sure."""
+FINISH = "Checkout"
+FINISH_ALONG = frozenset({"ChooseDelivery"})
+"""An order's last clauses that say it is complete: "that's it", with a delivery beside it ("pick up")."""
 AGREED_REST = 4
 """Most words after an opening "yeah" that still leave the turn a yes ("yeah, sweet", "sure, too easy")."""
 
@@ -134,9 +137,12 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         whole = self._understand(text)
-        if whole.intent is not None and whole.confidence >= ASIDE_UNSURE:
-            return whole
-        return within_clauses(text, whole, self._understand, ACCEPT, ASIDE_UNSURE, self._ordering_intent)
+        if whole.intent is None or whole.confidence < ASIDE_UNSURE:
+            whole = within_clauses(text, whole, self._understand, ACCEPT, ASIDE_UNSURE, self._ordering_intent)
+        if whole.intent == self._ordering_intent and whole.items:
+            finished = ends_done(text, self._understand, ASIDE_UNSURE, FINISH, FINISH_ALONG)
+            whole = whole.model_copy(update={"finished": finished})
+        return whole
 
     def _understand(self, text: str) -> Understanding:
         said = join_spelled(words(text))

@@ -131,6 +131,9 @@ class Understanding(_Model):
     """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
     continues: bool = False
     """The turn opens by going on from what was said before ("and a box of plasters", "also ...")."""
+    finished: bool = False
+    """An order that ends by saying it is complete ("two lattes, that's it, pick up"): the checkout
+    comes next, with no "anything else?"."""
     options: tuple[tuple[str, ...], ...] = ()
     """The options of an option slot that several options filled together ("with tofu and bean
     sprouts", "large, hot"), each as its "group:choice" readings, best first ("egg": a topping or
