@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from voiceshop.commerce.cart import ChosenOption
+from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.speak import LANGUAGE
-from voiceshop.dialog.state import PendingItem
+from voiceshop.dialog.respond import respond
+from voiceshop.dialog.speak import LANGUAGE, say_list
+from voiceshop.dialog.state import Decision, DialogState, PendingItem
+from voiceshop.errors import OptionError
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
@@ -78,6 +80,30 @@ def chosen_on(options: list[ChosenOption], group: OptionGroup, choice: str, amou
     if len([o for o in kept if o.group == group.name]) >= group.max_choices:
         kept = [o for o in kept if o.group != group.name]
     return [*kept, ChosenOption(group=group.name, choice=choice, amount=amount)]
+
+
+def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding, ctx: Context) -> Decision | None:
+    """ "Make all of them thin", "both with oat milk": the choice on every line whose product takes it
+    (None when the turn does not say every one, or fewer than two lines take it)."""
+    if not for_every(u) or u.slot("product"):
+        return None
+    cart, changed = state.cart, []
+    for index, line in enumerate(state.cart.lines):
+        product = ctx.catalog.product(line.sku)
+        taken = next((r for r in readings if product is not None and r.partition(":")[0] in product.options), None)
+        group = ctx.catalog.group(taken.partition(":")[0]) if taken else None
+        if taken is None or group is None:
+            continue
+        options = chosen_on(list(line.options), group, taken.partition(":")[2], None)
+        try:
+            new = price_item(ctx.catalog, line.sku, options, line.quantity)
+        except OptionError:
+            continue
+        cart = cart.replace(index, new)
+        changed.append(ctx.describe(new))
+    if len(changed) < 2:
+        return None
+    return respond(state.with_cart(cart, state.focus), ctx.replies("changed", item=say_list(changed)))
 
 
 def _same(a: str, b: str) -> bool:

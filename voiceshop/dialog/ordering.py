@@ -394,10 +394,13 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
     if index is None or not choice:
         return _no_target(state, ctx, u)
+    readings = u.options or ((value, *(c.value for c in slot.candidates if c.value != value)),) if slot else ()
+    every = alongside.change_every(state, readings[0], u, ctx) if len(readings) == 1 else None
+    if every is not None:
+        return every
     line = state.cart.lines[index]
     product = ctx.catalog.product(line.sku)
     options = list(line.options)
-    readings = u.options or ((value, *(c.value for c in slot.candidates if c.value != value)),) if slot else ()
     for said in readings:  # "with egg and sweetcorn": each of them, as this product takes it
         taken = next((r for r in said if product is not None and r.partition(":")[0] in product.options), said[0])
         group_name, _, choice = taken.partition(":")
