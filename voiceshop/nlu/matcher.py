@@ -96,6 +96,8 @@ class Understander:
         """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
         self._only = frozenset(load_language(grammar.language).function_words("only"))
         self._more = frozenset(load_language(grammar.language).function_words("one_before"))
+        self._refer_open = load_language(grammar.language).function_words("refer_open")
+        self._refer_one = load_language(grammar.language).function_words("refer_one")
         self._going_on = frozenset(load_language(grammar.language).function_words("separators"))
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
@@ -170,6 +172,14 @@ class Understander:
         corrects = bool(opens) and opens[0][0] == 0
         counted = any(m.kind == "quantity" for m in things) or not self._more.isdisjoint(said)
         only = not counted and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
+        # "the blueberry one": its "one" is no count
+        ones = [m for m in things if m.kind == "quantity"]
+        refers = tokens[0] in self._refer_open and not self._refer_one.isdisjoint(tokens[2:])
+        if refers and ones and all(m.value == 1 and m.text in self._refer_one for m in ones):
+            only = True
+            found = found.model_copy(
+                update={"items": tuple(i.model_copy(update={"quantity_said": False}) for i in found.items)}
+            )
         continues = tokens[0] in self._going_on
         update = {"mentions": agreed + things, "corrects": corrects, "only": only, "continues": continues}
         return found.model_copy(update=update)
