@@ -12,7 +12,8 @@ from voiceshop.tts.base import Synthesizer
 
 
 def ahead(voice: Synthesizer, reply: Reply) -> Iterator[Samples]:
-    """The reply's sound piece by piece; the pieces after the first are synthesised while it plays."""
+    """The reply's sound piece by piece. Its synthesis starts now, before the first piece is asked for
+    (the caller opens the speaker meanwhile); the pieces after the first are made while it plays."""
     made: queue.Queue[Samples | Exception | None] = queue.Queue()
 
     def synthesise() -> None:
@@ -24,6 +25,10 @@ def ahead(voice: Synthesizer, reply: Reply) -> Iterator[Samples]:
         made.put(None)
 
     threading.Thread(target=synthesise, daemon=True, name="voiceshop-tts").start()
+    return _pieces(made)
+
+
+def _pieces(made: queue.Queue[Samples | Exception | None]) -> Iterator[Samples]:
     while (piece := made.get()) is not None:
         if isinstance(piece, Exception):
             raise piece
