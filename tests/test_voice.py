@@ -81,13 +81,47 @@ def check_order_placed(db: Database, loop: VoiceLoop, out: Path) -> None:
         assert info.rate == RATE and len(samples) > RATE // 2 and np.abs(samples).max() > 1000
 
 
+class Committed(WavFolder):
+    """Replies into files, noting for each reply (by its first words) how many orders another
+    connection to the store saw, committed, when its synthesis started and when it reached the sink."""
+
+    def __init__(self, folder: Path, db_path: Path) -> None:
+        super().__init__(folder)
+        self.db_path = db_path
+        self.made: list[tuple[str, int]] = []
+        self.played: list[int] = []
+
+    def orders(self) -> int:
+        other = Database(self.db_path)  # in the thread that asks (replies are made on one of their own)
+        try:
+            return len(OrderRepository(other).list())
+        finally:
+            other.close()
+
+    def sentences(self, text: str, *, pace: int = 0, volume: int = 0) -> Iterator[Samples]:
+        self.made.append((text, self.orders()))
+        return Pyttsx3Voice().sentences(text, pace=pace, volume=volume)
+
+    def open(self, label: str = "sound") -> Playback:
+        if label == "reply":
+            self.played.append(self.orders())
+        return super().open(label)
+
+
 def test_a_spoken_order_is_stored_and_answered(
-    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path, db_path: Path
 ) -> None:
-    loop = run_loop(coffee_db, whisper, conversation(ORDER), tmp_path)
+    db, slug = coffee_db
+    sink = Committed(tmp_path, db_path)
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, sink, sink)  # type: ignore[arg-type]
+    loop.run(SamplesSource(conversation(ORDER)))
     assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "answered", "answered"]
-    check_order_placed(coffee_db[0], loop, tmp_path)
+    check_order_placed(db, loop, tmp_path)
     assert (tmp_path / "001-listening.wav").is_file()  # the earcon after the wake phrase
+    # "your order is placed" was being made while the order was still being committed, and said after
+    placed = [n for n, (text, _) in enumerate(sink.made) if "order is placed" in text]
+    assert [sink.made[n][1] for n in placed] == [0] and sink.played[placed[0]] == 1
+    assert len(sink.made) == len(sink.played)  # each reply made once
 
 
 def test_the_same_order_in_a_noisy_room(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:

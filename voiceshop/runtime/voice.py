@@ -58,7 +58,7 @@ from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, strip_phrase
 from voiceshop.runtime.playing import PlaysListening
-from voiceshop.runtime.speaking import ahead
+from voiceshop.runtime.speaking import Ahead
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
@@ -288,10 +288,11 @@ class VoiceLoop(PlaysListening):
         second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
         self.log(f"heard: {said}" + (f" (and: {transcript.second.text})" if transcript.second is not None else ""))
         turn = self._record(utterance, transcript, "answered", said)
-        replies = self.assistant.hear_nbest(hypotheses, second)
+        made = Ahead(self.voice)
+        replies = self.assistant.hear_nbest(hypotheses, second, ready=made.start)
         # the dialog counts the misunderstandings in a row; the loop, those since it was last called
         self._missed = self._missed + 1 if self.assistant.state().misses else 0
-        cut = self._speak(replies, source, turn, detected)
+        cut = self._speak(replies, source, turn, detected, made)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
         self._after(replies, now)
@@ -310,9 +311,15 @@ class VoiceLoop(PlaysListening):
     # --- speaking -----------------------------------------------------------------------------------
 
     def _speak(
-        self, replies: Sequence[Reply], source: AudioSource, turn: HeardTurn | None = None, since: float = 0.0
+        self,
+        replies: Sequence[Reply],
+        source: AudioSource,
+        turn: HeardTurn | None = None,
+        since: float = 0.0,
+        made: Ahead | None = None,
     ) -> Cut | None:
-        """Say ``replies``; what cut them short, if anything did (see the module's docstring)."""
+        """Say ``replies`` (the first maybe made ahead, ``made``); what cut them short, if anything did (see
+        the module's docstring)."""
         heard = 0.0
         cut: Cut | None = None
         spotted: Spotted | None = None
@@ -320,7 +327,7 @@ class VoiceLoop(PlaysListening):
             self._over_reply.start(live=source.live)
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
-            pieces = ahead(self.voice, reply)  # made while the speaker opens
+            pieces = (made or Ahead(self.voice)).pieces(reply)  # made while the speaker opens
             playback = self.sink.open("reply")
             if self.spotter is not None:
                 self.spotter.start(live=source.live)
