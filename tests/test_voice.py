@@ -7,17 +7,19 @@ replies land as WAV files.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.room import spoken
 from tests.speech import conversation, kitchen_noise, needs_espeak, noisy, say
-from voiceshop.asr.base import Recognizer
-from voiceshop.asr.whisper_engine import unrepeated, window_frames
+from voiceshop.asr.base import Recognizer, transcribe
+from voiceshop.asr.whisper_engine import WhisperRecognizer, certainty, unrepeated, window_frames
 from voiceshop.audio.pcm import RATE, Samples, read_wav, silence, write_wav
 from voiceshop.audio.sink import Playback, Silent, WavFolder
 from voiceshop.audio.source import SamplesSource, WavSource
@@ -307,6 +309,27 @@ def test_whisper_hears_a_short_command_in_a_short_window() -> None:
     with a second to spare; a long recording still gets Whisper's full 30 s."""
     assert window_frames(3 * RATE) == 1000 and window_frames(9 * RATE) == 1000
     assert window_frames(9 * RATE + 1) == 2000 and window_frames(25 * RATE) == 3000
+
+
+def test_whisper_is_as_sure_of_words_it_spelled_two_ways_as_of_their_sum(
+    whisper: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper splits a short answer between "Yes" and "yes": that is no doubt about the word, and
+    no reason to hear it again in the full 30 s window (the shopper would wait for it)."""
+    same = {"That's all": ([1, 2, 3], math.log(0.5)), "that's all": ([4, 5, 6], math.log(0.5))}
+    assert certainty(same) == pytest.approx((2 * 0.5**4) ** (1 / 4))
+    assert certainty({**same, "that's oil": ([7, 8, 9], math.log(0.5))}) == certainty(same)
+    assert certainty({"that's oil": ([7, 8, 9], math.log(0.5)), **same}) == pytest.approx(0.5)
+    windows: list[int] = []
+    decode = WhisperRecognizer._decode
+
+    def counted(self: WhisperRecognizer, audio: Any, prompt: str, frames: int) -> Any:
+        windows.append(frames)
+        return decode(self, audio, prompt, frames)
+
+    monkeypatch.setattr(WhisperRecognizer, "_decode", counted)
+    heard = transcribe(whisper, np.concatenate([silence(0.3), say("yes"), silence(0.15)]), ["yes", "no"])
+    assert heard.text.lower() == "yes" and windows == [1000]
 
 
 def test_whisper_running_in_a_loop_is_heard_once() -> None:

@@ -159,6 +159,8 @@ class Assistant:
             with db.transaction() as c:
                 db.set_setting(c, key, customer)
         self.default_customer = db.get_setting(key)
+        self._ahead: tuple[tuple[Understander, tuple[tuple[str, float], ...], object], Understanding] | None = None
+        """Readings understood ahead of their turn, and what of them (``understand_ahead``; used once)."""
 
     # -- turns -----------------------------------------------------------------------------------
 
@@ -197,12 +199,42 @@ class Assistant:
             # the first words of a new session are a request: answer it rather than greet over it
             state = state.model_copy(update={"started": True})
         shop = self._shop()
-        understander = understander_for(*shop)
+        understanding = self._understand(understander_for(*shop), hypotheses, second)
+        return replies + self._turn(state, Heard(understanding=understanding), shop, ready=ready)
+
+    def understander(self) -> Understander:
+        """The shop's compiled understanding as it is now (for ``understand_ahead``)."""
+        return understander_for(*self._shop())
+
+    def understand_ahead(
+        self,
+        understander: Understander,
+        hypotheses: Sequence[tuple[str, float]],
+        second: Sequence[tuple[str, float]] | None = None,
+    ) -> None:
+        """Understand readings before their turn, on any thread (nothing is read from the store): the
+        next ``hear_nbest`` of the same readings, with the shop unchanged, uses it rather than
+        understanding them again. A voice loop understands a command while it waits to be sure the
+        shopper has finished."""
+        hypotheses = [(clean_heard(text), c) for text, c in hypotheses]
+        self._ahead = None
+        self._ahead = ((understander, tuple(hypotheses), second), self._understand(understander, hypotheses, second))
+
+    def _understand(
+        self,
+        understander: Understander,
+        hypotheses: Sequence[tuple[str, float]],
+        second: Sequence[tuple[str, float]] | None,
+    ) -> Understanding:
+        """``hypotheses`` (cleaned) understood, agreed with ``second``'s understanding if given."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (understander, tuple(hypotheses), second):
+            return ahead[1]  # understood ahead, of these very readings by this very understander
         understanding = understander.understand_nbest(list(hypotheses))
         if second is not None:
             other = understander.understand_nbest([(clean_heard(text), c) for text, c in second])
             understanding = agree(understanding, other).understanding
-        return replies + self._turn(state, Heard(understanding=understanding), shop, ready=ready)
+        return understanding
 
     def reply(self, key: str, **fields: object) -> str:
         """A reply text of the shop's language that a channel says itself (a limit it keeps)."""

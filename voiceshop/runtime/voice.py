@@ -195,7 +195,7 @@ class VoiceLoop(PlaysListening):
                 fed += len(pending)
             if utterance is None:
                 if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
-                    self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
+                    self._decode_early(endpointer)
                 if self.settings.activation != "always":
                     self._ran_out(endpointer)
                 continue
@@ -284,8 +284,7 @@ class VoiceLoop(PlaysListening):
                 self._open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
-        hypotheses = self._hypotheses(transcript, woke)
-        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        hypotheses, second = self._readings(transcript)
         self.log(f"heard: {said}" + (f" (and: {transcript.second.text})" if transcript.second is not None else ""))
         turn = self._record(utterance, transcript, "answered", said)
         made = Ahead(self.voice)
@@ -297,6 +296,23 @@ class VoiceLoop(PlaysListening):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
         self._after(replies, now)
         return True
+
+    def _decode_early(self, endpointer: Endpointer) -> None:
+        """Decode the command under way, and understand it, while the endpointer waits to be sure it
+        has ended (``runtime.early``); the understanding is used if the turn hears the same readings."""
+        understander = self.assistant.understander()
+
+        def understand(transcript: Transcript) -> None:
+            if self._strip_wake(transcript.text)[0]:
+                self.assistant.understand_ahead(understander, *self._readings(transcript))
+
+        self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints(), understand)
+
+    def _readings(self, transcript: Transcript) -> tuple[list[tuple[str, float]], list[tuple[str, float]] | None]:
+        """What the assistant hears of a transcript: its readings, and a second engine's."""
+        woke = self._strip_wake(transcript.text)[1]
+        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        return self._hypotheses(transcript, woke), second
 
     def _hypotheses(self, transcript: Transcript, woke: bool) -> list[tuple[str, float]]:
         """The readings of a transcript, without the wake phrase when the command began with it."""
