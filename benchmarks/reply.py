@@ -8,13 +8,16 @@ timed by wrapping the loop's own parts (nothing in voiceshop is changed for it),
 in the processor time of the thread that ran them, so a figure means something on a shared machine:
 
 - ``decode_wait``: what was left of the decode when the endpointer was sure (it starts early, in the
-  trailing quiet); ``decode`` and ``decode_cpu``: the whole early decode, and the share of it
-  that ran after the endpointer was sure; ``redecoded``: how many went to Whisper's full 30 s window;
-- ``understand``, ``policy``, ``store`` (the turn's transaction, commit and its fsync included),
-  ``hear``: all of ``Assistant.hear_nbest``;
-- ``after_hear``: from then to the first sentence's synthesis starting (the session read again,
-  opening the sink);
-- ``synth``: the first sentence's synthesis (espeak-ng) until its first piece is made;
+  trailing quiet); ``decode`` and ``decode_cpu``: the whole early decode (and its understanding, in a
+  tree that understands there) and its processor time, the whole process's (Whisper computes on
+  threads of its own; the loop's own work meanwhile is a few milliseconds); ``redecoded_in_30s``:
+  the answers whose command went to Whisper's full 30 s window;
+- ``understand``, ``policy``, ``store`` (the turn's transaction, its commit and fsync included) and
+  ``hear`` (all of ``Assistant.hear_nbest``), counted after the endpointer was sure;
+- ``after_hear``: from ``hear``'s end to the first reply's synthesis starting (below zero: it started
+  before the turn was committed);
+- ``synth``: that synthesis until its first piece is made (``synth_cpu``: the loop's side; espeak-ng
+  is a process of its own);
 - ``to_sink``: from then to the first sample written to the sink;
 - ``total``: end of speech to the first sample at the sink (the loop's own ``HeardTurn.latency``
   is printed as ``loop``).
@@ -61,15 +64,18 @@ class Trace:
         with self._lock:
             self.marks.append((label, time.perf_counter()))
 
-    def wrap(self, owner: Any, name: str, label: str) -> None:
+    def wrap(self, owner: Any, name: str, label: str, *, process: bool = False) -> None:
+        """``process``: the processor time of the whole process (an engine computing on threads of its own)."""
         original = getattr(owner, name)
+        clock = time.process_time if process else time.thread_time
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start, cpu = time.perf_counter(), time.thread_time()
+            start, cpu = time.perf_counter(), clock()
             try:
                 return original(*args, **kwargs)
             finally:
-                self.span(label, start, cpu)
+                with self._lock:
+                    self.spans.append((label, start, time.perf_counter(), clock() - cpu))
 
         setattr(owner, name, timed)
 
@@ -149,7 +155,7 @@ def run(rounds: int) -> dict[str, object]:
 
     trace = Trace()
     trace.wrap(early.EarlyDecoder, "finish", "decode_wait")
-    trace.wrap(early.EarlyDecoder, "_decode", "decode")
+    trace.wrap(early.EarlyDecoder, "_decode", "decode", process=True)
     trace.wrap(Understander, "understand_nbest", "understand")
     trace.wrap(assistant, "decide", "policy")
     trace.wrap_context(SQLiteDatabase, "transaction", "store")
