@@ -11,7 +11,7 @@ import pytest
 
 from tests.speech import conversation, needs_espeak, noisy, say
 from voiceshop.audio.endpoint import Endpointer, EndpointSettings, Utterance
-from voiceshop.audio.pcm import RATE, Resampler, Samples, level_db, read_wav, silence, tone, wav_bytes
+from voiceshop.audio.pcm import RATE, Resampler, Samples, WavStream, level_db, read_wav, silence, tone, wav_bytes
 from voiceshop.audio.source import CHUNK, PcmSource, SamplesSource, WavSource
 from voiceshop.errors import AudioFormatError
 
@@ -115,6 +115,19 @@ def test_streaming_resampler_equals_one_call(rate_in: int) -> None:
     assert len(joined) == len(whole)
     np.testing.assert_allclose(joined, whole, atol=0.05)
     assert abs(len(whole) - round(len(signal) * RATE / rate_in)) <= 2
+
+
+@pytest.mark.parametrize("piece", [1, 3, 1000])
+def test_a_wav_arriving_in_pieces_is_the_same_sound_as_the_whole_file(piece: int) -> None:
+    data = bytearray(encode(sine(440, 22_050, 0.5, 2), 22_050, 24))
+    data[4:8] = data[40:44] = struct.pack("<I", 0x7FFFF000)  # as a program writing to a pipe: "length unknown"
+    stream = WavStream("pipe")
+    pieces = [stream.feed(bytes(data[i : i + piece])) for i in range(0, len(data), piece)]
+    whole = read_wav(io.BytesIO(encode(sine(440, 22_050, 0.5, 2), 22_050, 24)))[0]
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+    assert stream.info is not None and stream.info.rate == 22_050
+    with pytest.raises(AudioFormatError, match="not a WAV file"):
+        WavStream("pipe").feed(b"usage: espeak-ng [options]")
 
 
 def test_downsampling_does_not_fold_high_sound_into_speech() -> None:

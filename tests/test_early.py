@@ -3,16 +3,28 @@ is used only when it was made of exactly the audio the command ended with, so it
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from tests.speech import needs_espeak, say
+from tests.speech import conversation, needs_espeak, say
 from voiceshop.asr.base import Recognizer, Transcript, transcribe
 from voiceshop.audio.endpoint import Endpointer, Utterance
 from voiceshop.audio.pcm import silence
-from voiceshop.audio.source import split
+from voiceshop.audio.sink import Silent
+from voiceshop.audio.source import SamplesSource, split
+from voiceshop.nlu import Understander, Understanding
+from voiceshop.runtime import Assistant
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.engines import open_recognizer
+from voiceshop.runtime.listen import ListenSettings
+from voiceshop.runtime.shops import open_shop
+from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.storage import Database
+from voiceshop.tts.voice import Pyttsx3Voice
 
 pytestmark = needs_espeak
 HINTS = ["latte", "soy milk", "blueberry muffin", "large"]
@@ -58,3 +70,29 @@ def test_speech_after_a_pause_is_decoded_again(whisper: Recognizer) -> None:
     heard = early.finish(command, lambda: transcribe(whisper, command.samples, HINTS))
     assert started >= 2 and early.used == 1  # the decode made in the pause was dropped, the last one used
     assert "muffin" in heard.text.lower() and "two large" in heard.text.lower()
+
+
+def test_a_command_decoded_early_is_understood_there_too(
+    whisper: Recognizer, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Understanding runs in the early decode's worker; the turn then only decides and answers (the
+    same readings of the same shop: the same understanding), and a command not understood ahead still is."""
+    threads: list[str] = []
+    understand = Understander.understand_nbest
+
+    def noted(self: Understander, hypotheses: Sequence[tuple[str, float]]) -> Understanding:
+        threads.append(threading.current_thread().name)
+        return understand(self, hypotheses)
+
+    monkeypatch.setattr(Understander, "understand_nbest", noted)
+    slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+    assistant = Assistant(db, slug)
+    loop = VoiceLoop(assistant, whisper, Pyttsx3Voice(), Silent(), ListenSettings(activation="always"))
+    loop.run(SamplesSource(conversation(["two large soy lattes"], lead=0.5)))
+    assert loop.decoded_early == 1 and [t.outcome for t in loop.turns] == ["answered"]
+    assert threads == ["voiceshop-asr_0"]
+    assert "latte" in loop.turns[0].replies[0].text.lower()
+    threads.clear()
+    assistant.understand_ahead(assistant.understander(), [("two lattes", 0.9)])
+    assistant.hear_nbest([("two muffins", 0.9)])  # other readings: understood for themselves
+    assert len(threads) == 2 and "muffin" in assistant.state().cart.lines[-1].name.lower()

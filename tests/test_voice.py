@@ -7,17 +7,19 @@ replies land as WAV files.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.room import spoken
 from tests.speech import conversation, kitchen_noise, needs_espeak, noisy, say
-from voiceshop.asr.base import Recognizer
-from voiceshop.asr.whisper_engine import unrepeated, window_frames
+from voiceshop.asr.base import Recognizer, transcribe
+from voiceshop.asr.whisper_engine import WhisperRecognizer, certainty, unrepeated, window_frames
 from voiceshop.audio.pcm import RATE, Samples, read_wav, silence, write_wav
 from voiceshop.audio.sink import Playback, Silent, WavFolder
 from voiceshop.audio.source import SamplesSource, WavSource
@@ -81,13 +83,47 @@ def check_order_placed(db: Database, loop: VoiceLoop, out: Path) -> None:
         assert info.rate == RATE and len(samples) > RATE // 2 and np.abs(samples).max() > 1000
 
 
+class Committed(WavFolder):
+    """Replies into files, noting for each reply (by its first words) how many orders another
+    connection to the store saw, committed, when its synthesis started and when it reached the sink."""
+
+    def __init__(self, folder: Path, db_path: Path) -> None:
+        super().__init__(folder)
+        self.db_path = db_path
+        self.made: list[tuple[str, int]] = []
+        self.played: list[int] = []
+
+    def orders(self) -> int:
+        other = Database(self.db_path)  # in the thread that asks (replies are made on one of their own)
+        try:
+            return len(OrderRepository(other).list())
+        finally:
+            other.close()
+
+    def sentences(self, text: str, *, pace: int = 0, volume: int = 0) -> Iterator[Samples]:
+        self.made.append((text, self.orders()))
+        return Pyttsx3Voice().sentences(text, pace=pace, volume=volume)
+
+    def open(self, label: str = "sound") -> Playback:
+        if label == "reply":
+            self.played.append(self.orders())
+        return super().open(label)
+
+
 def test_a_spoken_order_is_stored_and_answered(
-    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path
+    coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path, db_path: Path
 ) -> None:
-    loop = run_loop(coffee_db, whisper, conversation(ORDER), tmp_path)
+    db, slug = coffee_db
+    sink = Committed(tmp_path, db_path)
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, sink, sink)  # type: ignore[arg-type]
+    loop.run(SamplesSource(conversation(ORDER)))
     assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "answered", "answered"]
-    check_order_placed(coffee_db[0], loop, tmp_path)
+    check_order_placed(db, loop, tmp_path)
     assert (tmp_path / "001-listening.wav").is_file()  # the earcon after the wake phrase
+    # "your order is placed" was being made while the order was still being committed, and said after
+    placed = [n for n, (text, _) in enumerate(sink.made) if "order is placed" in text]
+    assert [sink.made[n][1] for n in placed] == [0] and sink.played[placed[0]] == 1
+    assert len(sink.made) == len(sink.played)  # each reply made once
 
 
 def test_the_same_order_in_a_noisy_room(coffee_db: tuple[Database, str], whisper: Recognizer, tmp_path: Path) -> None:
@@ -273,6 +309,27 @@ def test_whisper_hears_a_short_command_in_a_short_window() -> None:
     with a second to spare; a long recording still gets Whisper's full 30 s."""
     assert window_frames(3 * RATE) == 1000 and window_frames(9 * RATE) == 1000
     assert window_frames(9 * RATE + 1) == 2000 and window_frames(25 * RATE) == 3000
+
+
+def test_whisper_is_as_sure_of_words_it_spelled_two_ways_as_of_their_sum(
+    whisper: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper splits a short answer between "Yes" and "yes": that is no doubt about the word, and
+    no reason to hear it again in the full 30 s window (the shopper would wait for it)."""
+    same = {"That's all": ([1, 2, 3], math.log(0.5)), "that's all": ([4, 5, 6], math.log(0.5))}
+    assert certainty(same) == pytest.approx((2 * 0.5**4) ** (1 / 4))
+    assert certainty({**same, "that's oil": ([7, 8, 9], math.log(0.5))}) == certainty(same)
+    assert certainty({"that's oil": ([7, 8, 9], math.log(0.5)), **same}) == pytest.approx(0.5)
+    windows: list[int] = []
+    decode = WhisperRecognizer._decode
+
+    def counted(self: WhisperRecognizer, audio: Any, prompt: str, frames: int) -> Any:
+        windows.append(frames)
+        return decode(self, audio, prompt, frames)
+
+    monkeypatch.setattr(WhisperRecognizer, "_decode", counted)
+    heard = transcribe(whisper, np.concatenate([silence(0.3), say("yes"), silence(0.15)]), ["yes", "no"])
+    assert heard.text.lower() == "yes" and windows == [1000]
 
 
 def test_whisper_running_in_a_loop_is_heard_once() -> None:

@@ -42,7 +42,7 @@ SHORT_WINDOWS = (10, 20)
 """Seconds of the shorter windows a command is encoded in when it fits with a second to spare: the
 encoder's time grows with the window (a 3 s command: about 0.15 s in 10 s, 0.6 s in 30 s here)."""
 SURE = 0.75
-"""A reading in a short window below this confidence is heard again in the full 30 s one."""
+"""A reading in a short window below this certainty (``certainty``) is heard again in the full 30 s one."""
 ALTERNATIVE_SHARE = 0.7
 """An alternative reading goes back only with at least this share of the best one's confidence."""
 
@@ -55,6 +55,17 @@ def unrepeated(text: str) -> str:
         if all(said[i] == said[i - period] for i in range(period, len(said))):
             return " ".join(said[:period])
     return text
+
+
+def certainty(readings: dict[str, tuple[list[int], float]]) -> float:
+    """How sure a window is of its best reading's words: its confidence with the readings that differ
+    from it only in letter case counted in (Whisper splits "That's all" and "that's all" between two
+    readings of the same words; understanding cares only about the words). A reading's probability is
+    its length-normalised log-probability times its length; the sum is normalised back the same way."""
+    best, (tokens, _) = next(iter(readings.items()))
+    same = [(t, lp) for text, (t, lp) in readings.items() if text.casefold() == best.casefold()]
+    probability = sum(math.exp(lp * (len(t) + 1)) for t, lp in same)
+    return float(min(1.0, probability ** (1 / (len(tokens) + 1))))
 
 
 def window_frames(samples: int) -> int:
@@ -127,10 +138,11 @@ class WhisperRecognizer:
             hypotheses, words = self._segments(audio, prompt)
         else:
             frames = window_frames(len(audio))
-            hypotheses, words = self._decode(audio, prompt, frames)
-            if frames < WINDOW // 160 and (not hypotheses or hypotheses[0].confidence < SURE):
+            decoded = self._decode(audio, prompt, frames)
+            if frames < WINDOW // 160 and decoded.certainty < SURE:
                 # unsure in the short window (noise, a mumble): hear it again the way Whisper was trained
-                hypotheses, words = self._decode(audio, prompt, WINDOW // 160)
+                decoded = self._decode(audio, prompt, WINDOW // 160)
+            hypotheses, words = decoded.hypotheses, decoded.words()
         elapsed = time.perf_counter() - started
         return Transcript(alternatives=hypotheses, words=words, engine=self.name, compute_seconds=elapsed)
 
@@ -216,10 +228,8 @@ class WhisperRecognizer:
         # a spoken command is short: a bound stops Whisper's habit of running on ("thank you for watching")
         return min(200, 12 + round(len(audio) / RATE * 6))
 
-    def _decode(
-        self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str, frames: int
-    ) -> tuple[tuple[Hypothesis, ...], tuple[Word, ...]]:
-        """One window, beam-decoded without timestamps: its distinct readings, and the words of the best."""
+    def _decode(self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str, frames: int) -> _Decoded:
+        """One window, beam-decoded without timestamps: its distinct readings."""
         from faster_whisper.audio import pad_or_trim
 
         model, tokenizer = self._model, self._tokenizer
@@ -246,16 +256,11 @@ class WhisperRecognizer:
             if text and text not in readings and not (result.no_speech_prob > NO_SPEECH and logprob < -0.7):
                 readings[text] = (tokens, logprob)
         if not readings:
-            return (), ()
+            return _Decoded(self, (), 0.0)
         hypotheses = tuple(Hypothesis(t, round(min(1.0, math.exp(lp)), 4)) for t, (_, lp) in readings.items())
         hypotheses = tuple(h for h in hypotheses if h.confidence >= ALTERNATIVE_SHARE * hypotheses[0].confidence)
         best = next(iter(readings.values()))[0]
-        aligned = model.find_alignment(tokenizer, [best], encoded, min(frames, len(audio) // 160))[0]
-        words = tuple(
-            Word(w["word"].strip(), float(w["start"]), float(w["end"]), round(float(w["probability"]), 4))
-            for w in aligned
-        )
-        return hypotheses, words
+        return _Decoded(self, hypotheses, certainty(readings), encoded, best, min(frames, len(audio) // 160))
 
     def _segments(
         self, audio: np.ndarray[Any, np.dtype[np.float32]], prompt: str
@@ -284,6 +289,34 @@ class WhisperRecognizer:
             for w in (s.words or [])
         )
         return (Hypothesis(text=text, confidence=round(min(1.0, math.exp(logprob)), 4)),), words
+
+
+class _Decoded:
+    """A window's readings; the words of the best with their times are aligned only when asked for
+    (a reading heard again in the full window, or in the voice loop, never needs them)."""
+
+    def __init__(
+        self,
+        engine: WhisperRecognizer,
+        hypotheses: tuple[Hypothesis, ...],
+        certainty: float,
+        encoded: Any = None,
+        best: Sequence[int] = (),
+        frames: int = 0,
+    ) -> None:
+        self.hypotheses = hypotheses
+        self.certainty = certainty
+        self._engine, self._encoded, self._best, self._frames = engine, encoded, best, frames
+
+    def words(self) -> tuple[Word, ...]:
+        if not self._best:
+            return ()
+        model, tokenizer = self._engine._model, self._engine._tokenizer
+        aligned = model.find_alignment(tokenizer, [list(self._best)], self._encoded, self._frames)[0]
+        return tuple(
+            Word(w["word"].strip(), float(w["start"]), float(w["end"]), round(float(w["probability"]), 4))
+            for w in aligned
+        )
 
 
 class _WhisperStream:

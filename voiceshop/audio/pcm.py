@@ -67,7 +67,7 @@ class Resampler:
             self._history = np.zeros(self.TAPS - 1, dtype=np.float32)
 
     def process(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        if self.rate_in == self.rate_out:
+        if self.rate_in == self.rate_out or len(chunk) == 0:  # (nothing in must not run the filter on its history)
             return np.asarray(chunk, dtype=np.float32)
         signal = chunk.astype(np.float32, copy=False)
         if self._fir is not None:
@@ -192,6 +192,45 @@ def _decode(payload: bytes, info: WavInfo) -> npt.NDArray[np.float32]:
         value = np.where(value >= 1 << 23, value - (1 << 24), value)
         return (value / 256.0).astype(np.float32)
     return (np.frombuffer(payload, dtype="<i4") / 65536.0).astype(np.float32)
+
+
+class WavStream:
+    """A WAV arriving piece by piece (a program writing it to a pipe), as voiceshop PCM as it comes:
+    the same sound ``read_wav`` makes of the whole file. A header that says the data is longer than
+    what arrives (as a program writing to a pipe must) is fine: the sound ends where the bytes do."""
+
+    def __init__(self, name: str = "<stream>") -> None:
+        self.name = name
+        self.info: WavInfo | None = None
+        self._pending = b""
+        self._resampler: Resampler | None = None
+
+    def feed(self, data: bytes) -> Samples:
+        """The next bytes; the sound they complete (empty while the header is still arriving)."""
+        self._pending += data
+        if self.info is None and not self._header():
+            return np.zeros(0, dtype=np.int16)
+        assert self.info is not None and self._resampler is not None
+        width = self.info.bits // 8 * self.info.channels
+        usable = len(self._pending) - len(self._pending) % width
+        payload, self._pending = self._pending[:usable], self._pending[usable:]
+        frames = _decode(payload, self.info).reshape(-1, self.info.channels)
+        return to_int16(self._resampler.process(frames.mean(axis=1)))
+
+    def _header(self) -> bool:
+        """Parse the header once all of it (up to the data section's start) has arrived."""
+        data, pos = self._pending, 12
+        if len(data) >= 12 and (data[:4] != b"RIFF" or data[8:12] != b"WAVE"):
+            _parse_wav(data, self.name)  # not a WAV: says so at once, not after the whole sound
+        while pos + 8 <= len(data) and data[pos : pos + 4] != b"data":
+            size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+            pos += 8 + size + (size & 1)
+        if pos + 8 > len(data):
+            return False
+        self.info = _parse_wav(data[: pos + 8], self.name)[0]
+        self._resampler = Resampler(self.info.rate)
+        self._pending = data[pos + 8 :]
+        return True
 
 
 def wav_bytes(samples: Samples, rate: int = RATE) -> bytes:

@@ -51,6 +51,8 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 from voiceshop.storage.turns import Channel, Turn, TurnRepository
 
 IDLE_TIMEOUT = timedelta(minutes=5)
+Ready = Callable[[list[Reply]], None]
+"""Told a turn's replies before they are committed (``Assistant.hear_nbest``)."""
 DEVICE_CUSTOMER = "device.{device}.customer"
 
 
@@ -157,6 +159,8 @@ class Assistant:
             with db.transaction() as c:
                 db.set_setting(c, key, customer)
         self.default_customer = db.get_setting(key)
+        self._ahead: tuple[tuple[Understander, tuple[tuple[str, float], ...], object], Understanding] | None = None
+        """Readings understood ahead of their turn, and what of them (``understand_ahead``; used once)."""
 
     # -- turns -----------------------------------------------------------------------------------
 
@@ -172,27 +176,65 @@ class Assistant:
         return self.hear_nbest([(text, 1.0)])
 
     def hear_nbest(
-        self, hypotheses: Sequence[tuple[str, float]], second: Sequence[tuple[str, float]] | None = None
+        self,
+        hypotheses: Sequence[tuple[str, float]],
+        second: Sequence[tuple[str, float]] | None = None,
+        *,
+        ready: Ready | None = None,
     ) -> list[Reply]:
         """What a recogniser heard (best first); ``second``, what a second engine heard of the same
-        sound: a slot the two heard apart is asked about (``nlu.agree``)."""
+        sound: a slot the two heard apart is asked about (``nlu.agree``).
+
+        ``ready`` is handed each transaction's replies just before it commits, so a channel can start
+        making them into speech while the store waits for the disk; nothing may reach the shopper
+        before this returns (the turn, an order it placed among it, is stored only then)."""
         hypotheses = [(clean_heard(text), confidence) for text, confidence in hypotheses]
         state, fresh, expired = self._load()
         replies: list[Reply] = []
         if expired:
             # the shopper may not know the session ended: greet again, which says what the cart holds
-            replies = self._turn(state, SessionStart())
+            replies = self._turn(state, SessionStart(), ready=ready)
             state = self._load()[0]
         elif fresh or not state.started:
             # the first words of a new session are a request: answer it rather than greet over it
             state = state.model_copy(update={"started": True})
         shop = self._shop()
-        understander = understander_for(*shop)
+        understanding = self._understand(understander_for(*shop), hypotheses, second)
+        return replies + self._turn(state, Heard(understanding=understanding), shop, ready=ready)
+
+    def understander(self) -> Understander:
+        """The shop's compiled understanding as it is now (for ``understand_ahead``)."""
+        return understander_for(*self._shop())
+
+    def understand_ahead(
+        self,
+        understander: Understander,
+        hypotheses: Sequence[tuple[str, float]],
+        second: Sequence[tuple[str, float]] | None = None,
+    ) -> None:
+        """Understand readings before their turn, on any thread (nothing is read from the store): the
+        next ``hear_nbest`` of the same readings, with the shop unchanged, uses it rather than
+        understanding them again. A voice loop understands a command while it waits to be sure the
+        shopper has finished."""
+        hypotheses = [(clean_heard(text), c) for text, c in hypotheses]
+        self._ahead = None
+        self._ahead = ((understander, tuple(hypotheses), second), self._understand(understander, hypotheses, second))
+
+    def _understand(
+        self,
+        understander: Understander,
+        hypotheses: Sequence[tuple[str, float]],
+        second: Sequence[tuple[str, float]] | None,
+    ) -> Understanding:
+        """``hypotheses`` (cleaned) understood, agreed with ``second``'s understanding if given."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (understander, tuple(hypotheses), second):
+            return ahead[1]  # understood ahead, of these very readings by this very understander
         understanding = understander.understand_nbest(list(hypotheses))
         if second is not None:
             other = understander.understand_nbest([(clean_heard(text), c) for text, c in second])
             understanding = agree(understanding, other).understanding
-        return replies + self._turn(state, Heard(understanding=understanding), shop)
+        return understanding
 
     def reply(self, key: str, **fields: object) -> str:
         """A reply text of the shop's language that a channel says itself (a limit it keeps)."""
@@ -300,7 +342,14 @@ class Assistant:
             device_customer=self.default_customer,
         )
 
-    def _turn(self, state: DialogState, event: Event, shop: tuple[StoredShop, Catalog] | None = None) -> list[Reply]:
+    def _turn(
+        self,
+        state: DialogState,
+        event: Event,
+        shop: tuple[StoredShop, Catalog] | None = None,
+        *,
+        ready: Ready | None = None,
+    ) -> list[Reply]:
         """One event through the policy; ``shop`` is the shop and catalog already read for this turn."""
         stored, catalog = shop or self._shop()
         ctx = self._context(stored, catalog)
@@ -310,10 +359,16 @@ class Assistant:
         if isinstance(event, Heard):
             # the dialog's own verdict: a turn it could not act on counts a misunderstanding
             heard = _Heard(event.understanding, state, understood=decision.state.misses <= state.misses)
-        return self._settle(stored, ctx, decision, heard=heard)
+        return self._settle(stored, ctx, decision, heard=heard, ready=ready)
 
     def _settle(
-        self, stored: StoredShop, ctx: Context, decision: Decision, depth: int = 0, heard: _Heard | None = None
+        self,
+        stored: StoredShop,
+        ctx: Context,
+        decision: Decision,
+        depth: int = 0,
+        heard: _Heard | None = None,
+        ready: Ready | None = None,
     ) -> list[Reply]:
         """Apply a decision and save the session (and record the turn heard) in one transaction;
         report failures to the policy."""
@@ -323,6 +378,8 @@ class Assistant:
                 self._save(stored, state)
                 if heard is not None:
                     self._record(stored, heard, state, replies)
+                if ready is not None:
+                    ready(replies)
             return replies
         except _Failed as failed:
             if depth > 3:
@@ -332,7 +389,9 @@ class Assistant:
             stored, catalog = self._shop()
             ctx = self._context(stored, catalog)
             spoken = [decision.reply] if decision.reply is not None else []
-            return spoken + self._settle(stored, ctx, decide(decision.state, event, ctx), depth + 1, heard)
+            if ready is not None and spoken:
+                ready(spoken)  # said first, whatever the retry's transaction adds
+            return spoken + self._settle(stored, ctx, decide(decision.state, event, ctx), depth + 1, heard, ready)
 
     def _apply(self, stored: StoredShop, ctx: Context, decision: Decision) -> tuple[DialogState, list[Reply]]:
         state = decision.state

@@ -5,7 +5,8 @@ on a 2-core machine, and it used to start only once that silence had passed. Her
 as the shopper has been quiet for ``EARLY_QUIET`` chunks (0.15 s), in a worker thread, on exactly the
 audio the endpointer will hand over if the quiet lasts: the endpointer keeps at most that much
 trailing quiet, so the early transcript is the transcript, decoded the same way (no accuracy is
-traded). If the shopper speaks again, the early result is dropped and the command is decoded again
+traded). The transcript is understood there too, so only the dialog is left when the endpointer is
+sure. If the shopper speaks again, the early result is dropped and the command is decoded again
 later. Every decode runs in the one worker thread, so an engine is never used by two threads at once.
 """
 
@@ -35,14 +36,21 @@ class EarlyDecoder:
         self.used = 0
         """Commands whose early transcript was the one used (for benchmarks and tests)."""
 
-    def start(self, start: float, speech: Sequence[Samples], hints: Sequence[str]) -> None:
-        """The shopper has just gone quiet: decode what they said so far."""
+    def start(
+        self,
+        start: float,
+        speech: Sequence[Samples],
+        hints: Sequence[str],
+        then: Callable[[Transcript], None] | None = None,
+    ) -> None:
+        """The shopper has just gone quiet: decode what they said so far, then hand the transcript to
+        ``then`` in the same worker (the loop understands it there)."""
         samples = np.concatenate(speech)
         key = (round(start, 3), len(samples))
         if key == self._key:
             return
         self._key = key
-        self._future = self._worker.submit(self._decode, samples, list(hints))
+        self._future = self._worker.submit(self._decode, samples, list(hints), then)
 
     def finish(self, utterance: Utterance, fallback: Callable[[], Transcript]) -> Transcript:
         """The command's transcript: the early one when it was made of this very audio, else ``fallback``
@@ -54,7 +62,10 @@ class EarlyDecoder:
             return future.result()
         return self._worker.submit(fallback).result()
 
-    def _decode(self, samples: Samples, hints: list[str]) -> Transcript:
+    def _decode(self, samples: Samples, hints: list[str], then: Callable[[Transcript], None] | None) -> Transcript:
         stream = self.recognizer.stream(hints)
         stream.accept(samples)
-        return stream.finish()
+        transcript = stream.finish()
+        if then is not None:
+            then(transcript)
+        return transcript

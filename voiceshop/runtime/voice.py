@@ -42,8 +42,8 @@ from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, 
 from voiceshop.audio.echo import EchoCanceller, echo_canceller
 from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
-from voiceshop.audio.sink import AudioSink, Playback
-from voiceshop.audio.source import AudioSource, split
+from voiceshop.audio.sink import AudioSink
+from voiceshop.audio.source import AudioSource
 from voiceshop.audio.vad import SileroVad, VoiceActivity
 from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeCheck, WakeWordDetector
 from voiceshop.dialog.state import Reply
@@ -53,11 +53,12 @@ from voiceshop.nlu.sentences import TOP
 from voiceshop.nlu.text import words
 from voiceshop.runtime.assistant import Assistant
 from voiceshop.runtime.confirm import Confirmer, Replay, default_check, transcript
-from voiceshop.runtime.ducking import Heard, ReplyWake
+from voiceshop.runtime.ducking import ReplyWake
 from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
-from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome, strip_phrase
-from voiceshop.runtime.speaking import ahead
+from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, strip_phrase
+from voiceshop.runtime.playing import PlaysListening
+from voiceshop.runtime.speaking import Ahead
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
@@ -71,7 +72,7 @@ woke it by mistake is not listened to for as long as it goes on. A shopper it di
 calls it again and is heard as before."""
 
 
-class VoiceLoop:
+class VoiceLoop(PlaysListening):
     def __init__(
         self,
         assistant: Assistant,
@@ -194,7 +195,7 @@ class VoiceLoop:
                 fed += len(pending)
             if utterance is None:
                 if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
-                    self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
+                    self._decode_early(endpointer)
                 if self.settings.activation != "always":
                     self._ran_out(endpointer)
                 continue
@@ -283,18 +284,35 @@ class VoiceLoop:
                 self._open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
-        hypotheses = self._hypotheses(transcript, woke)
-        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        hypotheses, second = self._readings(transcript)
         self.log(f"heard: {said}" + (f" (and: {transcript.second.text})" if transcript.second is not None else ""))
         turn = self._record(utterance, transcript, "answered", said)
-        replies = self.assistant.hear_nbest(hypotheses, second)
+        made = Ahead(self.voice)
+        replies = self.assistant.hear_nbest(hypotheses, second, ready=made.start)
         # the dialog counts the misunderstandings in a row; the loop, those since it was last called
         self._missed = self._missed + 1 if self.assistant.state().misses else 0
-        cut = self._speak(replies, source, turn, detected)
+        cut = self._speak(replies, source, turn, detected, made)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
         self._after(replies, now)
         return True
+
+    def _decode_early(self, endpointer: Endpointer) -> None:
+        """Decode the command under way, and understand it, while the endpointer waits to be sure it
+        has ended (``runtime.early``); the understanding is used if the turn hears the same readings."""
+        understander = self.assistant.understander()
+
+        def understand(transcript: Transcript) -> None:
+            if self._strip_wake(transcript.text)[0]:
+                self.assistant.understand_ahead(understander, *self._readings(transcript))
+
+        self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints(), understand)
+
+    def _readings(self, transcript: Transcript) -> tuple[list[tuple[str, float]], list[tuple[str, float]] | None]:
+        """What the assistant hears of a transcript: its readings, and a second engine's."""
+        woke = self._strip_wake(transcript.text)[1]
+        second = self._hypotheses(transcript.second, woke) if transcript.second is not None else None
+        return self._hypotheses(transcript, woke), second
 
     def _hypotheses(self, transcript: Transcript, woke: bool) -> list[tuple[str, float]]:
         """The readings of a transcript, without the wake phrase when the command began with it."""
@@ -306,17 +324,18 @@ class VoiceLoop:
     def _open(self, now: float, seconds: float) -> None:
         self._open_until = max(self._open_until, now + seconds)
 
-    def _record(self, utterance: Utterance, transcript: Transcript, outcome: Outcome, said: str) -> HeardTurn:
-        turn = HeardTurn(utterance=utterance, transcript=transcript, outcome=outcome, said=said)
-        self.turns.append(turn)
-        return turn
-
     # --- speaking -----------------------------------------------------------------------------------
 
     def _speak(
-        self, replies: Sequence[Reply], source: AudioSource, turn: HeardTurn | None = None, since: float = 0.0
+        self,
+        replies: Sequence[Reply],
+        source: AudioSource,
+        turn: HeardTurn | None = None,
+        since: float = 0.0,
+        made: Ahead | None = None,
     ) -> Cut | None:
-        """Say ``replies``; what cut them short, if anything did (see the module's docstring)."""
+        """Say ``replies`` (the first maybe made ahead, ``made``); what cut them short, if anything did (see
+        the module's docstring)."""
         heard = 0.0
         cut: Cut | None = None
         spotted: Spotted | None = None
@@ -324,11 +343,12 @@ class VoiceLoop:
             self._over_reply.start(live=source.live)
         for i, reply in enumerate(replies):
             self.log(f"assistant: {reply.text}")
+            pieces = (made or Ahead(self.voice)).pieces(reply)  # made while the speaker opens
             playback = self.sink.open("reply")
             if self.spotter is not None:
                 self.spotter.start(live=source.live)
                 self._reply_start = self._endpointer.now
-            for n, audio in enumerate(ahead(self.voice, reply)):
+            for n, audio in enumerate(pieces):
                 if i == 0 and n == 0 and turn is not None:
                     turn.latency = time.perf_counter() - since
                 if self._barge_in:
@@ -428,49 +448,6 @@ class VoiceLoop:
     @property
     def _barge_in(self) -> bool:
         return self.settings.barge_in and self.wake is not None
-
-    def _play_listening(self, audio: Samples, playback: Playback) -> tuple[float, Cut | None, Spotted | None]:
-        """Play ``audio`` a chunk at a time, hearing the microphone between chunks: the seconds played
-        (all of it unless something cut it), what cut it, and the stop or cancel phrase if one did."""
-        assert self._over_reply is not None
-        played = 0
-        for piece in split(audio):
-            piece = self._over_reply.turn(piece)
-            playback.write(piece)
-            played += len(piece)
-            if self.spotter is not None:
-                self.spotter.play(piece)  # the canceller's reference is what was played, turned down or not
-            try:
-                heard = next(self._mic, None)
-            except MicrophoneLost:
-                playback.stop()  # the loop waits for the microphone; the speaker must not hang on
-                raise
-            if heard is None:
-                self._endpointer.skip()
-                continue
-            spotted = None
-            if self.spotter is not None:
-                heard, spotted = self.spotter.hear(heard)  # the wake word hears it without the reply
-            if self._wake_heard(self._over_reply.hear(heard)):
-                playback.stop()
-                return min(played, len(audio)) / RATE, "wake word", None
-            if spotted is not None:
-                playback.stop()
-                return min(played, len(audio)) / RATE, spotted.kind, spotted
-        return len(audio) / RATE, None, None
-
-    def _wake_heard(self, heard: Heard) -> bool:
-        """What a chunk heard over a reply did for the wake word (``ReplyWake.hear``); whether it cuts the reply."""
-        self._endpointer.skip(heard.passed)
-        if heard.held:
-            self._mic.give_back(heard.held)
-        verdict = heard.verdict
-        if verdict is not None and not verdict.accepted:
-            now = self._endpointer.now
-            empty = Utterance(samples=np.zeros(0, dtype=np.int16), start=now, end=now)
-            self._record(empty, transcript(verdict, "wake check"), "rejected", "")
-            self.log(f"(wake word over the reply not confirmed: heard {verdict.heard!r}, score {verdict.score:.1f})")
-        return heard.cut
 
     def _earcon(self, name: str) -> None:
         if self.settings.earcons:
