@@ -141,12 +141,13 @@ class VoiceLoop:
     def run(self, source: AudioSource, *, reconnect: bool = True) -> list[HeardTurn]:
         """Listen until the source ends (a recording) or the shopper says goodbye in always-on mode."""
         self._refresh_vocabulary()
-        if self.settings.activation == "always":
-            self._speak(self.assistant.start(), source)
+        # always-on, the greeting is the first reply: said once the microphone is open, so it is heard
+        # over like any other (barge-in) and the echo canceller learns the room from it
+        first = self.assistant.start() if self.settings.activation == "always" else []
         endpointer = self._endpointer
         while True:
             try:
-                self._listen(source, endpointer)
+                self._listen(source, endpointer, first)
                 return self.turns
             except MicrophoneLost as lost:
                 if not reconnect:
@@ -156,7 +157,7 @@ class VoiceLoop:
                     self._speak([Reply(text="I can't hear the microphone. I'll say when I can again.")], source)
                 self._wait_for(source)
                 endpointer.reset()
-                self._speak([Reply(text="I can hear you again.")], source)
+                first = [Reply(text="I can hear you again.")]
 
     def _wait_for(self, source: AudioSource) -> None:
         while True:
@@ -167,10 +168,13 @@ class VoiceLoop:
             except MicrophoneLost:
                 continue
 
-    def _listen(self, source: AudioSource, endpointer: Endpointer) -> None:
+    def _listen(self, source: AudioSource, endpointer: Endpointer, first: Sequence[Reply] = ()) -> None:
+        """Hear ``source`` until it ends, saying ``first`` as soon as the microphone is open."""
         stream: RecognizerStream | None = None
         fed = 0
         self._mic = Replay(source.chunks())
+        if first:
+            self._speak(first, source)
         for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
