@@ -28,7 +28,8 @@ from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import CLOSED, VoiceLoop
+from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.windows import CLOSED
 from voiceshop.storage import Database
 from voiceshop.tts.voice import Pyttsx3Voice
 
@@ -92,7 +93,7 @@ def test_stop_over_a_reply_cuts_it_and_voiceshop_stays_quiet(db: Database, whisp
     assert loop.cut is not None and loop.cut.text == SIZE  # "repeat" can say it whole
     # quiet: no reply, no earcon after the cut, and no window left open for the room's talk
     assert room.sounds[-1][0] == "reply" and len(room.replies()) == 2
-    assert loop._open_until == CLOSED
+    assert loop.windows.until == CLOSED
 
 
 def test_cancel_over_a_reply_cuts_it_and_is_the_shoppers_turn(db: Database, whisper: Recognizer) -> None:

@@ -29,6 +29,7 @@ from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.windows import MISSES_BEFORE_WAKE
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.tts.earcons import EARCONS, earcon
@@ -179,7 +180,7 @@ def test_giving_up_on_talk_it_cannot_understand_says_it_stopped_listening(
 ) -> None:
     talk = ["the bridge will be closed until the end of the month", "the train was forty minutes late again"]
     sink = timed_loop(coffee_db, whisper, conversation(["okay nabu", *talk, "we should paint the kitchen"], gap=0.9))
-    assert voice_module.MISSES_BEFORE_WAKE == 2
+    assert MISSES_BEFORE_WAKE == 2
     # woken, greeted, two replies to what it could not understand, then it says it stopped (once: the
     # window it would have left open is not closed a second time, and the third line is ignored)
     assert [label for label, _ in sink.played] == ["listening", "reply", "reply", "reply", "done-listening"]

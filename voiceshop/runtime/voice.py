@@ -9,11 +9,8 @@ Activation decides which commands reach the assistant:
 - ``push``: a press (Enter in the terminal, or ``push()`` from a GPIO button) opens that window.
 - ``always``: every command is heard.
 
-After a reply, and longer after one that asks a question, the shopper goes on without waking the
-device for a few seconds; a goodbye closes the conversation, and so do two turns in a row that were
-not understood (a TV that woke the device by mistake is not listened to for as long as it talks).
-Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
-microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
+After a reply the shopper goes on without waking the device for a few seconds (``runtime.windows``).
+While voiceshop speaks the microphone's sound is dropped: it never hears itself.
 With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
 pieces the microphone is heard through an echo canceller that takes the reply's own sound back out
 (``audio.echo``; the played samples are its reference). Three things cut the reply at once:
@@ -40,7 +37,7 @@ import numpy as np
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
 from voiceshop.audio.echo import EchoCanceller, echo_canceller
-from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
+from voiceshop.audio.endpoint import Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
@@ -58,17 +55,11 @@ from voiceshop.runtime.early import EARLY_QUIET, EarlyDecoder
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome, strip_phrase
 from voiceshop.runtime.speaking import ahead
+from voiceshop.runtime.windows import Windows
 from voiceshop.tts.base import Synthesizer
 from voiceshop.tts.earcons import earcon
 
 RECONNECT_EVERY = 1.0
-CLOSED = float("-inf")
-"""The listening window's end when none is open: sound from the very start of a stream is not in it."""
-MISSES_BEFORE_WAKE = 2
-"""Turns in a row not understood (or with nothing recognised) since the device was last called, after
-which it listens for the wake word again rather than go on without it: a TV or a conversation that
-woke it by mistake is not listened to for as long as it goes on. A shopper it did not understand twice
-calls it again and is heard as before."""
 
 
 class VoiceLoop:
@@ -93,12 +84,9 @@ class VoiceLoop:
         self.log = log or (lambda line: None)
         self.turns: list[HeardTurn] = []
         self._pressed = threading.Event()
-        self._open_until = CLOSED
+        self.windows = Windows(self.settings, self._earcon, self.log)
         self._vocabulary_of: str | None = None
         self._wake = words(self.settings.wake_phrase) if self.settings.activation == "phrase" else []
-        self._ended = False
-        self._missed = 0
-        """Turns not understood since the device was last called (wake word, wake phrase, a press)."""
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
         checks = self.settings.wake_check and self.wake is not None
@@ -178,9 +166,7 @@ class VoiceLoop:
         for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
-                self._missed = 0
-                self._open(endpointer.now, self.settings.command_window)
-                self._earcon("listening")
+                self.windows.called(endpointer.now)
             if self.wake is not None and self._woke_by(chunk):
                 endpointer.feed(chunk)  # keeps the timeline; the wake word itself is no command
                 endpointer.reset()
@@ -188,7 +174,8 @@ class VoiceLoop:
                 self._woken(endpointer.now, source, time.perf_counter())
                 continue
             utterance = endpointer.feed(chunk)
-            if endpointer.in_speech and self._hearing(endpointer.speech_start):
+            hearing = endpointer.in_speech and self.windows.hearing(endpointer.speech_start)
+            if hearing:
                 if stream is None:
                     stream = self.recognizer.stream(self.assistant.hints())
                     fed = 0
@@ -197,24 +184,19 @@ class VoiceLoop:
                     stream.accept(piece)
                 fed += len(pending)
             if utterance is None:
-                if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
+                if hearing and endpointer.quiet == EARLY_QUIET:
                     self._early.start(endpointer.speech_start, endpointer.speech_so_far, self.assistant.hints())
                 if self.settings.activation != "always":
-                    self._ran_out(endpointer)
+                    self.windows.ran_out(endpointer)
                 continue
             if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
             stream = None
-            if self._ended and self.settings.activation == "always":
+            if self.windows.ended and self.settings.activation == "always":
                 return
         last = endpointer.flush()
         if last is not None:
             self._finish(last, stream, endpointer.now, source)
-
-    def _hearing(self, start: float) -> bool:
-        """Whether speech starting at ``start`` goes to the recogniser (with a wake word model, only
-        speech inside an open window does: the recogniser never hears the room otherwise)."""
-        return self.settings.activation != "wake" or start <= self._open_until
 
     def _woke_by(self, chunk: Samples) -> bool:
         assert self.wake is not None
@@ -234,9 +216,7 @@ class VoiceLoop:
             self.log(f"(wake word not confirmed: heard {verdict.heard!r}, score {verdict.score:.1f})")
             return
         self.log(f"(wake word: {self.wake.name})")
-        self._missed = 0
-        self._open(now, self.settings.command_window)
-        self._earcon("listening")
+        self.windows.called(now)
         heard = transcript(verdict, "wake word") if verdict is not None else Transcript((), engine="wake word")
         turn = self._record(empty, heard, "woke", "")
         self._speak(self.assistant.start(), source, turn, detected)
@@ -244,7 +224,7 @@ class VoiceLoop:
     def _finish(self, utterance: Utterance, stream: RecognizerStream | None, now: float, source: AudioSource) -> bool:
         """A command has ended: get its transcript (the stream has its audio, if one was started)."""
         detected = time.perf_counter()
-        if not self._hearing(utterance.start):
+        if not self.windows.hearing(utterance.start):
             self._record(utterance, Transcript(alternatives=()), "ignored", "")
             self.log("(ignored: no wake word)")
             return False
@@ -262,7 +242,7 @@ class VoiceLoop:
         """Decide what a command is for and answer it; True when voiceshop spoke.
 
         ``detected`` is when the end of speech was noticed: the shopper's wait is counted from it."""
-        awake = self.settings.activation == "always" or utterance.start <= self._open_until
+        awake = self.windows.awake(utterance.start)
         text = transcript.text
         said, woke = self._strip_wake(text)
         if not awake and not woke:
@@ -270,10 +250,9 @@ class VoiceLoop:
             self.log(f"(ignored, no wake phrase: {text!r})" if text else "(ignored: noise)")
             return False
         if woke:
-            self._missed = 0
+            self.windows.missed = 0
         if woke and not said:
-            self._open(now, self.settings.command_window)
-            self._earcon("listening")
+            self.windows.called(now)
             replies = self.assistant.start()  # greets a new session, silent in one under way
             turn = self._record(utterance, transcript, "woke", "")
             self._speak(replies, source, turn, detected)
@@ -282,9 +261,9 @@ class VoiceLoop:
             self._record(utterance, transcript, "not_heard", "")
             self.log("(nothing recognised)")
             self._earcon("not_heard")
-            self._missed += 1
-            if not self._given_up():
-                self._open(now, self.settings.answer_window)
+            self.windows.missed += 1
+            if not self.windows.given_up():
+                self.windows.open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
         hypotheses = self._hypotheses(transcript, woke)
@@ -293,11 +272,11 @@ class VoiceLoop:
         turn = self._record(utterance, transcript, "answered", said)
         replies = self.assistant.hear_nbest(hypotheses, second)
         # the dialog counts the misunderstandings in a row; the loop, those since it was last called
-        self._missed = self._missed + 1 if self.assistant.state().misses else 0
+        self.windows.missed = self.windows.missed + 1 if self.assistant.state().misses else 0
         cut = self._speak(replies, source, turn, detected)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
-        self._after(replies, now)
+        self.windows.after(replies, now)
         return True
 
     def _hypotheses(self, transcript: Transcript, woke: bool) -> list[tuple[str, float]]:
@@ -306,9 +285,6 @@ class VoiceLoop:
 
     def _strip_wake(self, text: str) -> tuple[str, bool]:
         return strip_phrase(text, self._wake)
-
-    def _open(self, now: float, seconds: float) -> None:
-        self._open_until = max(self._open_until, now + seconds)
 
     def _record(self, utterance: Utterance, transcript: Transcript, outcome: Outcome, said: str) -> HeardTurn:
         turn = HeardTurn(utterance=utterance, transcript=transcript, outcome=outcome, said=said)
@@ -375,12 +351,10 @@ class VoiceLoop:
         self._endpointer.reset()
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
-            self._open_until = CLOSED
-            self._missed = 0
-            self._earcon("listening")
-            self._open(self._endpointer.now, self.settings.command_window)
+            self.windows.close()
+            self.windows.called(self._endpointer.now)
         elif cut == "stop":
-            self._open_until = CLOSED  # quiet means quiet: nothing more is taken without the wake word
+            self.windows.close()  # quiet means quiet: nothing more is taken without the wake word
         elif spotted is not None:
             self._interrupted(spotted, source)
         return cut
@@ -394,40 +368,9 @@ class VoiceLoop:
         utterance = replace(spotted.utterance, start=at + spotted.utterance.start, end=at + spotted.utterance.end)
         turn = self._record(utterance, spotted.transcript, "answered", said)
         replies = self.assistant.hear_nbest(spotted.transcript.nbest())
-        self._open_until = CLOSED
+        self.windows.close()
         if self._speak(replies, source, turn, time.perf_counter()) is None:
-            self._after(replies, self._endpointer.now)
-
-    def _ran_out(self, endpointer: Endpointer) -> None:
-        """Close a window that ran out with nothing said, with the "done listening" earcon: from the
-        moment no speech that starts later could still have begun inside it (its pre-roll)."""
-        ends = self._open_until + self.settings.endpoint.pre_roll + CHUNK_S
-        if self._open_until > CLOSED and ends < endpointer.now and not endpointer.in_speech:
-            self._open_until = CLOSED
-            self._earcon("done_listening")
-
-    def _given_up(self) -> bool:
-        """Whether the turns since the last call went unheard or not understood too often to go on
-        listening without the wake word (``MISSES_BEFORE_WAKE``); if so, no window stays open."""
-        if self._missed < MISSES_BEFORE_WAKE or self.settings.activation == "always":
-            return False
-        self._open_until = CLOSED
-        self.log(f"(not understood {self._missed} times in a row: listening for the wake word again)")
-        self._earcon("done_listening")
-        return True
-
-    def _after(self, replies: Sequence[Reply], now: float) -> None:
-        """The windows a finished answer leaves open (none after a goodbye, nor after turns in a row
-        that were not understood)."""
-        if any(r.end for r in replies):
-            self._open_until = CLOSED
-            self._ended = True
-        elif self._given_up():
-            return
-        else:
-            # the shopper is mid-conversation: a question's answer, or "that's all" after an item
-            asked = any(r.expects_answer for r in replies)
-            self._open(now, self.settings.answer_window if asked else self.settings.follow_up_window)
+            self.windows.after(replies, self._endpointer.now)
 
     @property
     def _barge_in(self) -> bool:
