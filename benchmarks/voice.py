@@ -439,10 +439,13 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
     import os
     import shutil
 
+    import numpy as np
+
     from tests.room import Room, at_level, rms, through
     from tests.speech import fan_noise, say
     from voiceshop.audio.echo import MdfEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.source import CHUNK, split
     from voiceshop.audio.vad import SileroVad
     from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
     from voiceshop.tts.voice import Pyttsx3Voice
@@ -482,11 +485,14 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         return f"kept at {canceller.erle_db:.0f} dB" if file.exists() else "nothing kept"
 
     def first(
-        setting: dict[str, Any], sound: Samples, said: Samples | None, at: float, kept: Path | None
+        setting: dict[str, Any], sound: Samples, said: Samples | None, at: float, kept: Path | None, lead: Samples
     ) -> tuple[float | None, Spotted | None]:
-        shopper = silence(len(sound) / RATE + 0.5)
+        """The first reply after a start (``lead``: the start-up sound played, heard through the same
+        canceller, before it); where, into the reply, "stop" cut it."""
+        ahead = len(list(split(lead))) * CHUNK / RATE
+        shopper = silence(ahead + len(sound) / RATE + 0.5)
         if said is not None:
-            i = round(at * RATE)
+            i = round((ahead + at) * RATE)
             shopper[i : i + len(said)] = said[: len(shopper) - i]
         room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
         if kept is not None:
@@ -505,15 +511,27 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
                 found.append(spotted)
             return spotted is not None
 
+        if len(lead):
+            spotter.start()
+            if through(room, lead, hear) is not None:
+                return 0.0, found[-1]  # cut before the reply began: a false cut
         spotter.start()
         cut = through(room, sound, hear)
         spotter.finish()
         return cut, (found[-1] if found else None)
 
-    kinds = [k for k in rooms or [] if k in ("cold", "warm", "stale")] or ["cold", "warm", "stale"]
+    try:  # the start-up sound a cold start plays first (the tree before it has none)
+        from voiceshop.runtime.voice import STARTUP_SETTLE
+        from voiceshop.tts.earcons import starting
+
+        startup_sound = np.concatenate([starting(), silence(STARTUP_SETTLE)])
+    except ImportError:
+        startup_sound = None
+    every = ("cold", "earcon", "warm", "stale")
+    kinds = [k for k in rooms or [] if k in every] or list(every)
     for name in [r for r in [r for r in rooms or [] if r in ECHO_ROOMS] or list(ECHO_ROOMS)]:
         setting = ECHO_ROOMS[name]
-        starts: dict[str, Path | None] = {"cold": None}
+        starts: dict[str, Path | None] = {"cold": None, "earcon": None}
         notes = {}
         if warm_path:
             for kind, shift in [(k, s) for k, s in (("warm", 0.0), ("stale", STALE_SHIFT)) if k in kinds]:
@@ -527,20 +545,23 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         for kind, kept in starts.items():
             if kind not in kinds:
                 continue
-            if kind != "cold" and kept is None:
+            if kind in ("warm", "stale") and kept is None:
                 row[kind] = notes[kind]
                 continue
+            if kind == "earcon" and startup_sound is None:
+                continue
+            lead = startup_sound if kind == "earcon" and startup_sound is not None else silence(0.0)
             hits = {at: 0 for at in STARTUP_AT}
             false_cuts = talk_cuts = 0
             for sound in firsts:
                 for at in STARTUP_AT:
-                    cut, spotted = first(setting, sound, stop, at, kept)
+                    cut, spotted = first(setting, sound, stop, at, kept, lead)
                     if cut is not None and spotted is not None and spotted.kind == "stop" and cut >= at:
                         hits[at] += 1
                     elif cut is not None:
                         false_cuts += 1
-                false_cuts += first(setting, sound, None, 0.0, kept)[0] is not None
-                talk_cuts += first(setting, sound, other, 0.8, kept)[0] is not None
+                false_cuts += first(setting, sound, None, 0.0, kept, lead)[0] is not None
+                talk_cuts += first(setting, sound, other, 0.8, kept, lead)[0] is not None
             tries = len(firsts)
             row[kind] = {
                 "stop_at_0.3_0.8_1.3_s": " ".join(f"{hits[at]}/{tries}" for at in STARTUP_AT),

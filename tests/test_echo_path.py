@@ -101,11 +101,11 @@ def kept(tmp_path_factory: pytest.TempPathFactory, greeting: Samples, whisper: R
 def test_stop_said_over_the_first_reply_after_start_up_is_heard_with_the_room_kept(
     kept: Path, greeting: Samples, whisper: Recognizer, tmp_path: Path
 ) -> None:
-    """0.4 s into the greeting, before a canceller that starts knowing nothing has even found the
-    delay: with the room kept from the previous start, "stop" cuts the greeting; without it, it is
-    taken for echo (the gap this closes)."""
+    """0.1 s into the greeting, over before a canceller that starts knowing nothing has found the
+    delay (it needs half a second of sound): with the room kept from the previous start, "stop" cuts
+    the greeting; without it, it is taken for echo (the gap this closes)."""
     stop = at_level(say("stop"), 3000.0)
-    at = 0.4
+    at = 0.1
     cuts = {}
     for start, file in (("cold", None), ("warm", kept)):
         canceller = MdfEchoCanceller(kept=PathFile(file) if file is not None else None)

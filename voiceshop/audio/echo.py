@@ -7,10 +7,7 @@ sharp even through a coloured room), then an adaptive filter over the delayed re
 room's response and subtracts its estimate of the echo: what is left (the residual) is the shopper,
 the room's noise, and a little echo the filter did not catch. The filter works in the frequency
 domain (``audio.mdf``: partitioned blocks, a step normalised per frequency bin): it learns the room
-in about a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone,
-31-41), where with the time-domain NLMS filter before it it took two seconds and stopped at 34-41
-(22-26). Cold, a speaker right by the microphone (+12 dB) is cancelled by 32 dB in the reply's
-second second against 22, by 50 dB in its third against 36.
+in about a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone, 31-41).
 
 A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms,
 and the buffering changes while they play. The delay is looked for up to ``MAX_DELAY`` and found
@@ -49,8 +46,11 @@ is left in, the echo still taken out). A path the filter cancels less deeply tha
 shows as a residual louder than expected in most chunks: loud sound mostly doubted for much longer
 than anyone's interruption (``STUCK``) is the room, and the depth expected is lowered to what is
 measured there.
-Until the filter has converged, the depth estimate follows it four times faster than after
-(``COLD_PACE``): a first start tells a word from echo from about 0.9 s into its first sound, not 1.3 s.
+With no path kept, the filter is not left to learn from nothing: as soon as the delay is known, it is
+solved on the sound heard so far (least squares, ``audio.echo_fit``), and how deep it cancels there is
+the depth expected; a first start tells a word from echo from about 0.5 s into its first sound (0.9 s
+learning, where the depth estimate follows the filter four times faster, ``COLD_PACE``, until it
+converges). The voice loop's start-up sound, a sweep, lets it do that before the first word.
 
 A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
 numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
@@ -65,6 +65,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from voiceshop.audio.echo_fit import FIT_WINDOW, correlate, fit, loud_enough
 from voiceshop.audio.echo_path import EchoPath, PathFile
 from voiceshop.audio.mdf import BlockFilter
 from voiceshop.audio.pcm import RATE, Samples
@@ -155,29 +156,6 @@ class EchoCanceller(Protocol):
         ...
 
 
-def correlate(mic: Floats, reference: Floats, max_lag: int) -> Floats:
-    """How well ``reference`` explains ``mic`` at each lag (samples, 0 to ``max_lag``), as the
-    height over the mean height: a few is noise, tens is a clear echo.
-
-    ``reference`` ends where ``mic`` ends; when it is longer, it holds what was played before the
-    microphone's window began (then every lag up to that lead is measured over the whole window)."""
-    lead = len(reference) - len(mic)
-    n = 1 << int(np.ceil(np.log2(len(mic) + len(reference))))
-    cross = np.fft.rfft(mic, n) * np.conj(np.fft.rfft(reference, n))
-    cross /= np.abs(cross) + 1e-9  # PHAT: whiten, so the room's colour does not smear the peak
-    full = np.abs(np.fft.irfft(cross, n))
-    correlation = full[(np.arange(max_lag + 1) - lead) % n]  # lag L pairs mic[i] with reference[i + lead - L]
-    result: Floats = correlation / (np.mean(correlation) + 1e-12)
-    return result
-
-
-def estimate_delay(mic: Floats, reference: Floats, max_lag: int) -> tuple[int, float]:
-    """The lag at which ``reference`` best explains ``mic`` (see ``correlate``) and how sharp it is."""
-    correlation = correlate(mic, reference, max_lag)
-    lag = int(np.argmax(correlation))
-    return lag, float(correlation[lag])
-
-
 class MdfEchoCanceller:
     """Delay by cross-correlation, a frequency-domain adaptive filter, residual echo suppression.
 
@@ -219,6 +197,8 @@ class MdfEchoCanceller:
         """Samples of sound learnt from since the path was last kept."""
         self._due = True
         """Whether the kept file does not hold what has been learnt (kept as soon as it is deep enough)."""
+        self._fitting = False
+        """Whether the filter is still to be solved on the sound heard (cold, once the delay is found)."""
         self._retry: EchoPath | None = None
         """A kept path dropped on trial, tried once more at the delay found next (only the delay moved)."""
         self._stuck: deque[tuple[bool, float, float]] = deque(maxlen=round(STUCK * RATE / 480))
@@ -286,7 +266,7 @@ class MdfEchoCanceller:
         self.delay, self.erle_db = path.delay, path.erle_db
         self._learning_db = path.erle_db
         self.suppressor.leak = np.array(path.leak, dtype=np.float64)
-        self._trial = []
+        self._trial, self._fitting = [], False
         self.cold_because = None
         self._due = False
         return True
@@ -328,6 +308,8 @@ class MdfEchoCanceller:
         self._listen(mic)
         if self.delay is None:  # nothing to cancel yet; the suppressor only holds it back
             return self._passed(mic)
+        if self._fitting:
+            self._fit()
         reference = self._aligned(self.delay, begin, len(mic))
         estimate, spectra = self.filter.estimate(reference, len(mic))
         estimate = self._heard_as(estimate)
@@ -371,6 +353,20 @@ class MdfEchoCanceller:
             self.filter.learn(spectra, mic, kept, full_scale=self.full_scale, residual_echo=remains)
         self._trim()
         return np.clip(np.round(cleaned), -32768, 32767).astype(np.int16)
+
+    def _fit(self) -> None:
+        """Cold, once the delay is known: the filter solved on the sound heard (``echo_fit``), and the
+        depth it reaches there taken as the depth expected (its own step still learns as fast as before)."""
+        assert self.delay is not None
+        heard = self._heard[-round(FIT_WINDOW * RATE) :]
+        aligned = self._aligned(self.delay, self._at - len(heard), len(heard))[1 : self.taps + len(heard)]
+        if not loud_enough(aligned[self.taps - 1 :]):
+            return
+        self._fitting = False
+        solved = fit(aligned, heard, self.taps, self.full_scale)
+        if solved is not None and solved[1] >= CONVERGED_DB:  # not clipped, no voice over it, an echo
+            self.filter.set_response(solved[0])
+            self.erle_db = solved[1]
 
     def _passed(self, mic: Floats) -> Samples:
         """A chunk heard while nothing can be cancelled: as it is, held back as the suppressor would."""
@@ -454,6 +450,8 @@ class MdfEchoCanceller:
                 # response is likely the same, now at another delay; on trial again
                 self.restore(kept.model_copy(update={"delay": lag}))
                 self._due = True
+            else:
+                self._fitting = True
             return
         # A move shows first as a peak beside the one at the delay in use (which fades as the window
         # slides on): the best peaks away from it, and away from the span the filter covers (the
