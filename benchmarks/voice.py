@@ -520,11 +520,10 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         spotter.finish()
         return cut, (found[-1] if found else None)
 
-    try:  # the start-up sound a cold start plays first (the tree before it has none)
-        from voiceshop.runtime.voice import STARTUP_SETTLE
+    try:  # the start-up sound a cold start plays first, heard out as the loop does (the tree before has none)
         from voiceshop.tts.earcons import starting
 
-        startup_sound = np.concatenate([starting(), silence(STARTUP_SETTLE)])
+        startup_sound = np.concatenate([starting(), silence(MAX_DELAY)])
     except ImportError:
         startup_sound = None
     every = ("cold", "earcon", "warm", "stale")
@@ -682,7 +681,7 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             room = Room(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise())
             wake = Noting(room)
             timed = Timed(check) if check is not None else None
-            settings = ListenSettings(barge_in=True, wake_check=checked)
+            settings = ListenSettings(barge_in=True, wake_check=checked, startup_sound=False)
             assistant = Assistant(db, slug, device=f"bench{i}")
             loop = VoiceLoop(assistant, recognizer, voice, room, settings, wake=wake, wake_check=timed)
             loop.run(room)

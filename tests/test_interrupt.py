@@ -76,7 +76,7 @@ def over_the_question(word: str) -> tuple[Samples, float]:
 def run(db: Database, room: Room, recognizer: Recognizer) -> tuple[VoiceLoop, Assistant]:
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
     assistant = Assistant(db, slug, device="kiosk")
-    loop = VoiceLoop(assistant, recognizer, Pyttsx3Voice(), room, ListenSettings(barge_in=True))
+    loop = VoiceLoop(assistant, recognizer, Pyttsx3Voice(), room, ListenSettings(barge_in=True, startup_sound=False))
     loop.run(room)
     return loop, assistant
 
@@ -125,7 +125,7 @@ def test_the_greeting_of_an_always_listening_device_is_heard_over_like_any_reply
     word_end = GREETING_STOP + spoken(said)[1]
     room = Room(audio, echo_db=-6.0, noise=fan_noise(), reply_level=rms(greeting))
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
-    settings = ListenSettings(activation="always", barge_in=True)
+    settings = ListenSettings(activation="always", barge_in=True, startup_sound=False)  # test_echo_path's
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), room, settings)
     loop.run(room)
     assert loop.cut is not None and loop.cut.text == GREETING

@@ -36,24 +36,20 @@ shopper; the filter that cancels is only replaced by the one that learns when th
 
 The device does not move, so what the canceller has learnt (the delay, the filter, how deep it
 cancels, what the suppressor leaves per band) is kept in a small file when a sound ends with the
-filter converged (``audio.echo_path``), and read back at the next start: the first reply after
-start-up is heard through a canceller that already knows the room, and a "stop" over the greeting is
-heard. A kept path is on trial over the first ``TRIAL`` chunks of loud sound: if the filter, in most of
-them, leaves more than the microphone heard (it adds an echo that is not there: the speaker or the
-room changed, a Bluetooth speaker came back with another delay), it is dropped and the room learnt
-again from nothing, as on a first start; a voice over the reply does not do that (the shopper's voice
-is left in, the echo still taken out). A path the filter cancels less deeply than it was kept with
-shows as a residual louder than expected in most chunks: loud sound mostly doubted for much longer
-than anyone's interruption (``STUCK``) is the room, and the depth expected is lowered to what is
-measured there.
-With no path kept, the filter is not left to learn from nothing: as soon as the delay is known, it is
-solved on the sound heard so far (least squares, ``audio.echo_fit``), and how deep it cancels there is
-the depth expected; a first start tells a word from echo from about 0.5 s into its first sound (0.9 s
-learning, where the depth estimate follows the filter four times faster, ``COLD_PACE``, until it
-converges). The voice loop's start-up sound, a sweep, lets it do that before the first word.
+filter converged (``audio.echo_path``), and read back at the next start, on trial over the first
+``TRIAL`` chunks of loud sound: if the filter, in most of them, leaves more than the microphone heard
+(it adds an echo that is not there: the speaker, its delay or the room changed), it is dropped and
+the room learnt again, as on a first start; a voice over the reply does not do that. A path the
+filter cancels less deeply than it was kept with shows as a residual louder than expected in most
+chunks: loud sound mostly doubted for much longer than anyone's interruption (``STUCK``) is the
+room, and the depth expected is lowered to what is measured there.
+With no path kept, as soon as the delay is known the filter is solved on the sound heard so far
+(least squares, ``audio.echo_fit``), and how deep it cancels there is the depth expected: a first
+start tells a word from echo about 0.5 s into its first sound (learning, 0.9 s, with ``COLD_PACE``).
+The voice loop's start-up sound, a sweep, lets it do that before the first word is spoken.
 
-A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
-numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
+The voice loop needs only the small ``EchoCanceller`` protocol. Pure numpy: about 1.2 ms of
+processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
 """
 
 from __future__ import annotations
@@ -111,14 +107,12 @@ NOISE_OVER_FLOOR = 2.0
 """The room's noise in a chunk, against the quietest chunk: the minimum sits below the mean."""
 ECHO_OVER_FLOOR = 100.0
 """A chunk counts towards the echo return loss enhancement only when the microphone heard this many
-times the room's noise (20 dB): in quieter ones the residual is the room's noise, which the double-talk
-check counts apart, and the filter's 40-50 dB would read as far less (a "stop" whose "s" is 28 dB
-under the reply would then pass for echo)."""
+times the room's noise (20 dB): in quieter ones the residual is the room's noise (counted apart), and
+40-50 dB would read as far less (a "stop" whose "s" is 28 dB under the reply would pass for echo)."""
 PACE = 0.05
 """How fast the echo return loss enhancement estimate follows each chunk's, once converged."""
 COLD_PACE = 0.2
-"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer; the
-filter's own step still follows one at ``PACE``)."""
+"""... and before (the filter learns fast then; its own step still follows one at ``PACE``)."""
 TRIAL = 10
 """Chunks of loud sound a kept echo path is tried on before it is trusted (0.3 s or more)."""
 KEEP_DB = 20.0
@@ -129,8 +123,7 @@ STUCK = 4.0
 """Seconds of loud sound (the latest) that, when mostly doubted, say the doubt is the room and not a
 voice (an interruption is at most 2 s): the depth expected is lowered to the one measured there."""
 STUCK_SHARE = 0.6
-"""... the share of those chunks doubted (an echo the filter cancels too little of is doubted in most
-of them; it is not in the quiet ones between words)."""
+"""... the share of those chunks doubted (an echo cancelled too little is, except between words)."""
 
 
 class EchoCanceller(Protocol):
@@ -149,6 +142,11 @@ class EchoCanceller(Protocol):
 
     def start(self) -> None:
         """A new sound starts: the reference and the microphone are counted from here again."""
+        ...
+
+    @property
+    def cold(self) -> bool:
+        """Whether it knows nothing of the room yet (no usable path kept, nothing learnt since)."""
         ...
 
     def finish(self) -> None:
@@ -214,6 +212,10 @@ class MdfEchoCanceller:
     @property
     def near_end(self) -> bool:
         return self._near
+
+    @property
+    def cold(self) -> bool:
+        return self.delay is None
 
     @property
     def converged(self) -> bool:

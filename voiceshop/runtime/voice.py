@@ -36,9 +36,9 @@ from dataclasses import replace
 import numpy as np
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
-from voiceshop.audio.echo import EchoCanceller, echo_canceller
+from voiceshop.audio.echo import MAX_DELAY, EchoCanceller, echo_canceller
 from voiceshop.audio.endpoint import Endpointer, Utterance
-from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import AudioSink, Playback
 from voiceshop.audio.source import AudioSource, split
 from voiceshop.audio.vad import SileroVad, VoiceActivity
@@ -57,7 +57,7 @@ from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, Outcome, st
 from voiceshop.runtime.speaking import ahead
 from voiceshop.runtime.windows import Windows
 from voiceshop.tts.base import Synthesizer
-from voiceshop.tts.earcons import earcon
+from voiceshop.tts.earcons import earcon, starting
 
 RECONNECT_EVERY = 1.0
 
@@ -110,6 +110,7 @@ class VoiceLoop:
                 self.log(f"(barge-in: no stop or cancel words for {recognizer.language!r}; the wake word cuts replies)")
             else:
                 self.spotter = InterruptSpotter(recognizer, language, echo or echo_canceller(), self.vad)
+        self._started = False
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
@@ -161,6 +162,9 @@ class VoiceLoop:
         stream: RecognizerStream | None = None
         fed = 0
         self._mic = Replay(source.chunks())
+        if not self._started:
+            self._started = True
+            self._start_up(source)
         if first:
             self._speak(first, source)
         for chunk in self._mic:
@@ -343,6 +347,11 @@ class VoiceLoop:
         if cut is None:
             source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
             return None
+        self._cut_short(cut, spotted, source)
+        return cut
+
+    def _cut_short(self, cut: Cut, spotted: Spotted | None, source: AudioSource) -> None:
+        """What a cut leaves: quiet after "stop", a window after the wake word, an answer to "cancel"."""
         self.log(f"(reply cut short: {cut})")
         if self._over_reply is not None:  # stopped while a fire was checked: what it held was the reply's time
             self._endpointer.skip(self._over_reply.drop())
@@ -357,7 +366,28 @@ class VoiceLoop:
             self.windows.close()  # quiet means quiet: nothing more is taken without the wake word
         elif spotted is not None:
             self._interrupted(spotted, source)
-        return cut
+
+    def _start_up(self, source: AudioSource) -> None:
+        """A start where the echo canceller knows nothing of the room (no usable path kept): the
+        start-up sound, heard through it as a reply is, so it has measured the room before any word
+        is spoken (``tts.earcons.STARTING``); then what the speaker's echo can still bring."""
+        spotter, over = self.spotter, self._over_reply
+        wanted = self.settings.startup_sound and self.settings.earcons
+        if not (wanted and self._barge_in and spotter and over and spotter.canceller.cold):
+            return
+        self.log("(start-up sound: the echo canceller measures the room)")
+        over.start(live=source.live)
+        spotter.start(live=source.live)
+        self._reply_start = self._endpointer.now
+        playback = self.sink.open("starting")
+        _, cut, spotted = self._play_listening(np.concatenate([starting(), silence(MAX_DELAY)]), playback)
+        if cut is not None:
+            self._cut_short(cut, spotted, source)
+            return
+        spotter.finish()
+        self._endpointer.skip(over.drop())  # a fire still being checked: it was the sound's own
+        playback.close()
+        source.drain()
 
     def _interrupted(self, spotted: Spotted, source: AudioSource) -> None:
         """A cancel phrase said over a reply: it is the shopper's turn, answered like any command."""
