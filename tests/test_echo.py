@@ -132,7 +132,9 @@ def test_a_delay_that_moves_while_the_reply_plays_is_followed(reply: Samples) ->
     shopper = silence(len(reply) / RATE + 0.1)
     canceller, residual, near, _, heard = run(shopper, reply, 0.0, delay=0.15, moves=(2.0, 0.3))
     assert canceller.moves == 1 and canceller.delay is not None and abs(canceller.delay - round(0.3 * RATE)) <= 2
-    assert sum(near) <= 8  # 0.24 s of sound taken for a voice, while the old delay was still in use
+    # while the old delay is still in use the filter adds to what was heard: no voice (7 chunks taken
+    # for one, 0.2 s, when only a kept path on trial was held to that)
+    assert sum(near) <= 3
     assert erle_db(heard, residual, since=2.6) > 15.0
 
 

@@ -336,9 +336,9 @@ class MdfEchoCanceller:
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
         self.explained = (unexplained, left_over, floor)
-        # a kept path on trial that adds to what was heard is wrong, not a voice (a voice is left in,
-        # the echo still taken out)
-        added = self._trial is not None and residual_energy > mic_energy
+        # a filter that adds to what was heard is wrong (a kept path on trial, a delay that has just
+        # moved), not a voice: a voice is left in, the echo still taken out
+        added = residual_energy > mic_energy
         self._near = (self.converged and not added) and (
             residual_energy > DOUBLE_TALK * expected or unexplained > DOUBLE_TALK * (left_over + floor)
         )
