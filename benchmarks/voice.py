@@ -26,11 +26,13 @@ by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``)
 that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
 time), the longest the speaker went without a piece while a segment was being decoded.
 
-Barge-in on the first reply after start-up (``startup [ROOM...] [cold|warm|stale]``): a "stop" 0.3,
-0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller that
-starts knowing nothing (cold), from the echo path a previous start kept in the same room (warm), or
-from one kept when the speaker's delay was 200 ms off (stale); false cuts over the same replies alone
-and with other talk over them, per room of ``ECHO_ROOMS``. The tree before kept paths runs it cold.
+Barge-in on the first reply after start-up (``startup [ROOM...] [cold|earcon|warm|stale]``): a "stop"
+0.3, 0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller
+that starts knowing nothing (cold), the same after the start-up sound the loop plays first on such a
+start (earcon: the sweep and 0.6 s more heard through the canceller), from the echo path a previous
+start kept in the same room (warm), or from one kept when the speaker's delay was 200 ms off (stale);
+false cuts over the same replies alone and with other talk over them, per room of ``ECHO_ROOMS``. The
+tree before kept paths runs it cold; the tree before the start-up sound skips earcon.
 
 The wake word over a reply (``wake-over-reply``): see ``wake_over_reply``, with Whisper and pocketsphinx.
 Each engine's wake check on the same sound (``wake-checks``): see ``wake_checks``.
@@ -433,9 +435,10 @@ MAX_DELAY = 0.6
 
 def startup(rooms: list[str] | None = None) -> dict[str, object]:
     """Barge-in on the first reply after start-up: a "stop" 0.3, 0.8 and 1.3 s into it, through a
-    canceller that starts knowing nothing (cold), from the echo path a previous start kept in the same
-    room (warm), or from one kept before the speaker's delay moved by ``STALE_SHIFT`` (stale); and the
-    same first replies alone and with other talk over them (0.8 s in), for false cuts."""
+    canceller that starts knowing nothing (cold; earcon: after the start-up sound), from the echo path
+    a previous start kept in the same room (warm), or from one kept before the speaker's delay moved
+    by ``STALE_SHIFT`` (stale); and the same first replies alone and with other talk over them (0.8 s
+    in), for false cuts."""
     import os
     import shutil
 
