@@ -13,7 +13,9 @@ After a reply the shopper goes on without waking the device for a few seconds (`
 While voiceshop speaks the microphone's sound is dropped: it never hears itself.
 With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
 pieces the microphone is heard through an echo canceller that takes the reply's own sound back out
-(``audio.echo``; the played samples are its reference). Three things cut the reply at once:
+(``audio.echo``; the played samples are its reference); on a start where the canceller knows nothing
+of the room, a short start-up sound is heard through it first (``ListenSettings.startup_sound``), and
+always-on, the greeting is said once the microphone is open. Three things cut the reply at once:
 
 - the wake word: the window for a command opens, as after any wake word;
 - "stop" (the language's stop phrases): voiceshop goes quiet, and no window is left open;
