@@ -26,11 +26,13 @@ by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``)
 that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
 time), the longest the speaker went without a piece while a segment was being decoded.
 
-Barge-in on the first reply after start-up (``startup [ROOM...] [cold|warm|stale]``): a "stop" 0.3,
-0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller that
-starts knowing nothing (cold), from the echo path a previous start kept in the same room (warm), or
-from one kept when the speaker's delay was 200 ms off (stale); false cuts over the same replies alone
-and with other talk over them, per room of ``ECHO_ROOMS``. The tree before kept paths runs it cold.
+Barge-in on the first reply after start-up (``startup [ROOM...] [cold|earcon|warm|stale]``): a "stop"
+0.3, 0.8 and 1.3 s into each of the first replies (the greeting and four others), through a canceller
+that starts knowing nothing (cold), the same after the start-up sound the loop plays first on such a
+start (earcon: the sweep and 0.6 s more heard through the canceller), from the echo path a previous
+start kept in the same room (warm), or from one kept when the speaker's delay was 200 ms off (stale);
+false cuts over the same replies alone and with other talk over them, per room of ``ECHO_ROOMS``. The
+tree before kept paths runs it cold; the tree before the start-up sound skips earcon.
 
 The wake word over a reply (``wake-over-reply``): see ``wake_over_reply``, with Whisper and pocketsphinx.
 Each engine's wake check on the same sound (``wake-checks``): see ``wake_checks``.
@@ -433,16 +435,20 @@ MAX_DELAY = 0.6
 
 def startup(rooms: list[str] | None = None) -> dict[str, object]:
     """Barge-in on the first reply after start-up: a "stop" 0.3, 0.8 and 1.3 s into it, through a
-    canceller that starts knowing nothing (cold), from the echo path a previous start kept in the same
-    room (warm), or from one kept before the speaker's delay moved by ``STALE_SHIFT`` (stale); and the
-    same first replies alone and with other talk over them (0.8 s in), for false cuts."""
+    canceller that starts knowing nothing (cold; earcon: after the start-up sound), from the echo path
+    a previous start kept in the same room (warm), or from one kept before the speaker's delay moved
+    by ``STALE_SHIFT`` (stale); and the same first replies alone and with other talk over them (0.8 s
+    in), for false cuts."""
     import os
     import shutil
+
+    import numpy as np
 
     from tests.room import Room, at_level, rms, through
     from tests.speech import fan_noise, say
     from voiceshop.audio.echo import MdfEchoCanceller
     from voiceshop.audio.pcm import RATE, Samples, silence
+    from voiceshop.audio.source import CHUNK, split
     from voiceshop.audio.vad import SileroVad
     from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
     from voiceshop.tts.voice import Pyttsx3Voice
@@ -482,11 +488,14 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         return f"kept at {canceller.erle_db:.0f} dB" if file.exists() else "nothing kept"
 
     def first(
-        setting: dict[str, Any], sound: Samples, said: Samples | None, at: float, kept: Path | None
+        setting: dict[str, Any], sound: Samples, said: Samples | None, at: float, kept: Path | None, lead: Samples
     ) -> tuple[float | None, Spotted | None]:
-        shopper = silence(len(sound) / RATE + 0.5)
+        """The first reply after a start (``lead``: the start-up sound played, heard through the same
+        canceller, before it); where, into the reply, "stop" cut it."""
+        ahead = len(list(split(lead))) * CHUNK / RATE
+        shopper = silence(ahead + len(sound) / RATE + 0.5)
         if said is not None:
-            i = round(at * RATE)
+            i = round((ahead + at) * RATE)
             shopper[i : i + len(said)] = said[: len(shopper) - i]
         room = Room(shopper, noise=fan_noise(), reply_level=level, **setting)
         if kept is not None:
@@ -505,15 +514,26 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
                 found.append(spotted)
             return spotted is not None
 
+        if len(lead):
+            spotter.start()
+            if through(room, lead, hear) is not None:
+                return 0.0, found[-1]  # cut before the reply began: a false cut
         spotter.start()
         cut = through(room, sound, hear)
         spotter.finish()
         return cut, (found[-1] if found else None)
 
-    kinds = [k for k in rooms or [] if k in ("cold", "warm", "stale")] or ["cold", "warm", "stale"]
+    try:  # the start-up sound a cold start plays first, heard out as the loop does (the tree before has none)
+        from voiceshop.tts.earcons import starting
+
+        startup_sound = np.concatenate([starting(), silence(MAX_DELAY)])
+    except ImportError:
+        startup_sound = None
+    every = ("cold", "earcon", "warm", "stale")
+    kinds = [k for k in rooms or [] if k in every] or list(every)
     for name in [r for r in [r for r in rooms or [] if r in ECHO_ROOMS] or list(ECHO_ROOMS)]:
         setting = ECHO_ROOMS[name]
-        starts: dict[str, Path | None] = {"cold": None}
+        starts: dict[str, Path | None] = {"cold": None, "earcon": None}
         notes = {}
         if warm_path:
             for kind, shift in [(k, s) for k, s in (("warm", 0.0), ("stale", STALE_SHIFT)) if k in kinds]:
@@ -527,20 +547,23 @@ def startup(rooms: list[str] | None = None) -> dict[str, object]:
         for kind, kept in starts.items():
             if kind not in kinds:
                 continue
-            if kind != "cold" and kept is None:
+            if kind in ("warm", "stale") and kept is None:
                 row[kind] = notes[kind]
                 continue
+            if kind == "earcon" and startup_sound is None:
+                continue
+            lead = startup_sound if kind == "earcon" and startup_sound is not None else silence(0.0)
             hits = {at: 0 for at in STARTUP_AT}
             false_cuts = talk_cuts = 0
             for sound in firsts:
                 for at in STARTUP_AT:
-                    cut, spotted = first(setting, sound, stop, at, kept)
+                    cut, spotted = first(setting, sound, stop, at, kept, lead)
                     if cut is not None and spotted is not None and spotted.kind == "stop" and cut >= at:
                         hits[at] += 1
                     elif cut is not None:
                         false_cuts += 1
-                false_cuts += first(setting, sound, None, 0.0, kept)[0] is not None
-                talk_cuts += first(setting, sound, other, 0.8, kept)[0] is not None
+                false_cuts += first(setting, sound, None, 0.0, kept, lead)[0] is not None
+                talk_cuts += first(setting, sound, other, 0.8, kept, lead)[0] is not None
             tries = len(firsts)
             row[kind] = {
                 "stop_at_0.3_0.8_1.3_s": " ".join(f"{hits[at]}/{tries}" for at in STARTUP_AT),
@@ -661,7 +684,7 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             room = Room(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise())
             wake = Noting(room)
             timed = Timed(check) if check is not None else None
-            settings = ListenSettings(barge_in=True, wake_check=checked)
+            settings = ListenSettings(barge_in=True, wake_check=checked, startup_sound=False)
             assistant = Assistant(db, slug, device=f"bench{i}")
             loop = VoiceLoop(assistant, recognizer, voice, room, settings, wake=wake, wake_check=timed)
             loop.run(room)

@@ -113,7 +113,7 @@ def whisper() -> Recognizer:
 
 def run(db: Database, room: EchoRoom, recognizer: Recognizer) -> VoiceLoop:
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
-    settings = ListenSettings(barge_in=True)
+    settings = ListenSettings(barge_in=True, startup_sound=False)  # a device that is on already
     loop = VoiceLoop(Assistant(db, slug, device="kiosk"), recognizer, Pyttsx3Voice(), room, settings)
     loop.run(room)
     return loop

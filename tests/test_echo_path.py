@@ -8,6 +8,7 @@ canceller, the voice activity model and the Whisper model are the real ones.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,20 @@ import pytest
 from tests.room import Room, at_level, longest_run, rms, spoken, through
 from tests.speech import fan_noise, needs_espeak, say
 from voiceshop.asr.base import Recognizer
-from voiceshop.audio.echo import MdfEchoCanceller
+from voiceshop.audio.echo import MAX_DELAY, MdfEchoCanceller
 from voiceshop.audio.echo_path import PathFile
 from voiceshop.audio.pcm import RATE, Samples, silence
+from voiceshop.audio.source import CHUNK, split
 from voiceshop.audio.vad import SileroVad
 from voiceshop.language import load
+from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.interrupt import InterruptSpotter
+from voiceshop.runtime.listen import ListenSettings
+from voiceshop.runtime.shops import open_shop
+from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.storage import Database
+from voiceshop.tts.earcons import starting
 from voiceshop.tts.voice import Pyttsx3Voice
 
 pytestmark = needs_espeak
@@ -101,11 +109,11 @@ def kept(tmp_path_factory: pytest.TempPathFactory, greeting: Samples, whisper: R
 def test_stop_said_over_the_first_reply_after_start_up_is_heard_with_the_room_kept(
     kept: Path, greeting: Samples, whisper: Recognizer, tmp_path: Path
 ) -> None:
-    """0.4 s into the greeting, before a canceller that starts knowing nothing has even found the
-    delay: with the room kept from the previous start, "stop" cuts the greeting; without it, it is
-    taken for echo (the gap this closes)."""
+    """0.1 s into the greeting, over before a canceller that starts knowing nothing has found the
+    delay (it needs half a second of sound): with the room kept from the previous start, "stop" cuts
+    the greeting; without it, it is taken for echo (the gap this closes)."""
     stop = at_level(say("stop"), 3000.0)
-    at = 0.4
+    at = 0.1
     cuts = {}
     for start, file in (("cold", None), ("warm", kept)):
         canceller = MdfEchoCanceller(kept=PathFile(file) if file is not None else None)
@@ -209,3 +217,34 @@ def test_a_path_that_cancels_less_deeply_than_it_was_kept_with_is_learnt_again(
     first, _, third = (double_talk(canceller, place, greeting) for _ in range(3))
     assert canceller.cold_because is None and longest_run(first) > 20  # passed its trial, then doubted
     assert longest_run(third) < 3
+
+
+START_STOP = 0.3
+"""Seconds into the greeting "stop" is said: a canceller that knows nothing has not found the delay yet."""
+
+
+@pytest.mark.parametrize("start", ["cold", "cold, no start-up sound", "warm"])
+def test_a_start_with_no_room_kept_measures_it_on_the_start_up_sound(
+    start: str, kept: Path, greeting: Samples, whisper: Recognizer, db: Database, tmp_path: Path
+) -> None:
+    """Always-on, "stop" said 0.3 s into the greeting. With no room kept, the loop plays the start-up
+    sound first and the canceller measures the room on it: the greeting is cut. Without the sound
+    (``startup_sound=False``) it has not even found the delay by then; a room kept needs no sound."""
+    file = tmp_path / "echo-path.json"
+    if start == "warm":
+        shutil.copyfile(kept, file)
+    sound = start == "cold"
+    lead = len(list(split(np.concatenate([starting(), silence(MAX_DELAY)])))) * CHUNK / RATE if sound else 0.0
+    stop = at_level(say("stop"), 3000.0)
+    shopper = with_word(np.concatenate([silence(lead), greeting]), stop, lead + START_STOP)
+    place = room(np.concatenate([shopper, silence(1.0)]), rms(greeting))
+    slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+    settings = ListenSettings(activation="always", barge_in=True, startup_sound=start != "cold, no start-up sound")
+    canceller = MdfEchoCanceller(kept=PathFile(file))
+    VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), place, settings, echo=canceller).run(place)
+    assert place.sounds[0][0] == ("starting" if sound else "reply")
+    if start == "cold, no start-up sound":
+        assert place.cuts == []  # taken for echo
+        return
+    word_end = lead + START_STOP + spoken(stop)[1]
+    assert len(place.cuts) == 1 and 0.0 <= place.cuts[0] - word_end <= 0.6

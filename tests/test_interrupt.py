@@ -28,7 +28,8 @@ from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import CLOSED, VoiceLoop
+from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.windows import CLOSED
 from voiceshop.storage import Database
 from voiceshop.tts.voice import Pyttsx3Voice
 
@@ -40,6 +41,8 @@ LEVEL = 3000.0
 """The shopper's speech level (RMS); the echo is given against it."""
 INTO = 1.2
 """Seconds into the size question the shopper speaks over it."""
+GREETING_STOP = 2.2
+"""Seconds into the greeting "stop" is said (on a first start: the canceller learns the room from it)."""
 CUT_WITHIN = 0.6
 """The reply stops at most this long after the word ends (on the audio's timeline: the trailing
 quiet that ends the word, not the recogniser's computing time)."""
@@ -73,7 +76,7 @@ def over_the_question(word: str) -> tuple[Samples, float]:
 def run(db: Database, room: Room, recognizer: Recognizer) -> tuple[VoiceLoop, Assistant]:
     slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
     assistant = Assistant(db, slug, device="kiosk")
-    loop = VoiceLoop(assistant, recognizer, Pyttsx3Voice(), room, ListenSettings(barge_in=True))
+    loop = VoiceLoop(assistant, recognizer, Pyttsx3Voice(), room, ListenSettings(barge_in=True, startup_sound=False))
     loop.run(room)
     return loop, assistant
 
@@ -90,7 +93,7 @@ def test_stop_over_a_reply_cuts_it_and_voiceshop_stays_quiet(db: Database, whisp
     assert loop.cut is not None and loop.cut.text == SIZE  # "repeat" can say it whole
     # quiet: no reply, no earcon after the cut, and no window left open for the room's talk
     assert room.sounds[-1][0] == "reply" and len(room.replies()) == 2
-    assert loop._open_until == CLOSED
+    assert loop.windows.until == CLOSED
 
 
 def test_cancel_over_a_reply_cuts_it_and_is_the_shoppers_turn(db: Database, whisper: Recognizer) -> None:
@@ -107,6 +110,29 @@ def test_cancel_over_a_reply_cuts_it_and_is_the_shoppers_turn(db: Database, whis
     assert cancel.replies[0].text == "Okay, cancelled. What would you like?" and not cancel.cut
     assert room.replies()[-1] == pytest.approx(len(Pyttsx3Voice().synthesize(cancel.replies[0].text)) / RATE, abs=0.03)
     assert assistant.state().question is None and not assistant.state().cart.lines
+
+
+def test_the_greeting_of_an_always_listening_device_is_heard_over_like_any_reply(
+    db: Database, whisper: Recognizer
+) -> None:
+    """Without a wake word (``activation="always"``) the greeting is the first reply: the microphone is
+    heard while it plays, so the echo canceller learns the room from it and "stop" said over it cuts it."""
+    greeting = Pyttsx3Voice().synthesize(GREETING)
+    said = at_level(say("stop"), LEVEL)
+    at = round(GREETING_STOP * RATE)
+    audio = silence(len(greeting) / RATE + 2.0)
+    audio[at : at + len(said)] = said
+    word_end = GREETING_STOP + spoken(said)[1]
+    room = Room(audio, echo_db=-6.0, noise=fan_noise(), reply_level=rms(greeting))
+    slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+    settings = ListenSettings(activation="always", barge_in=True, startup_sound=False)  # test_echo_path's
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), room, settings)
+    loop.run(room)
+    assert loop.cut is not None and loop.cut.text == GREETING
+    assert len(room.cuts) == 1 and 0.0 <= room.cuts[0] - word_end <= CUT_WITHIN
+    assert loop.turns == []  # "stop" is no command, and nothing else was said
+    assert loop.spotter is not None and isinstance(loop.spotter.canceller, MdfEchoCanceller)
+    assert loop.spotter.canceller.converged  # learnt from the greeting itself
 
 
 REPLIES = [

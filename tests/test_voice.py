@@ -31,6 +31,7 @@ from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.windows import MISSES_BEFORE_WAKE
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.tts.earcons import EARCONS, earcon
@@ -120,9 +121,11 @@ def test_a_spoken_order_is_stored_and_answered(
     assert [t.outcome for t in loop.turns] == ["woke", "answered", "answered", "answered", "answered"]
     check_order_placed(db, loop, tmp_path)
     assert (tmp_path / "001-listening.wav").is_file()  # the earcon after the wake phrase
-    # "your order is placed" was being made while the order was still being committed, and said after
+    # "your order is placed" reached the speaker only once the order was committed (it may be made
+    # while the commit runs: whether its thread starts before the commit ends is up to the scheduler,
+    # so that is measured by benchmarks/reply.py, not asserted here)
     placed = [n for n, (text, _) in enumerate(sink.made) if "order is placed" in text]
-    assert [sink.made[n][1] for n in placed] == [0] and sink.played[placed[0]] == 1
+    assert len(placed) == 1 and sink.played[placed[0]] == 1
     assert len(sink.made) == len(sink.played)  # each reply made once
 
 
@@ -215,7 +218,7 @@ def test_giving_up_on_talk_it_cannot_understand_says_it_stopped_listening(
 ) -> None:
     talk = ["the bridge will be closed until the end of the month", "the train was forty minutes late again"]
     sink = timed_loop(coffee_db, whisper, conversation(["okay nabu", *talk, "we should paint the kitchen"], gap=0.9))
-    assert voice_module.MISSES_BEFORE_WAKE == 2
+    assert MISSES_BEFORE_WAKE == 2
     # woken, greeted, two replies to what it could not understand, then it says it stopped (once: the
     # window it would have left open is not closed a second time, and the third line is ignored)
     assert [label for label, _ in sink.played] == ["listening", "reply", "reply", "reply", "done-listening"]

@@ -130,7 +130,7 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
         )
     )  # fmt: skip
     assert f"on for 'alexa' with the Whisper model {tiny} (--wake-check-model)" in other["wake check"]
-    assert f"{damaged} is damaged" in other["barge-in"] and "heard once the room is learnt" in other["barge-in"]
+    assert f"{damaged} is damaged" in other["barge-in"] and "the room is learnt on it" in other["barge-in"]
     assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]
     assert "espeak-ng" in other["voice"] and "because asked for with --tts espeak" in other["voice"]
     assert "none for 'de', so only the wake word cuts a reply" in other["barge-in"]

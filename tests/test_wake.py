@@ -26,7 +26,8 @@ from voiceshop.errors import AudioError
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
 from voiceshop.runtime.shops import open_shop
-from voiceshop.runtime.voice import MISSES_BEFORE_WAKE, VoiceLoop
+from voiceshop.runtime.voice import VoiceLoop
+from voiceshop.runtime.windows import MISSES_BEFORE_WAKE
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
 from voiceshop.tts.voice import Pyttsx3Voice

@@ -135,7 +135,11 @@ class Microphone:
         return rate
 
     def chunks(self) -> Iterator[Samples]:
-        chunker = Chunker(self._open())
+        """Capture starts now, not at the first chunk asked for: a reply the loop starts playing before
+        it reads (the greeting) is heard, and its echo known, from its first sample."""
+        return self._captured(Chunker(self._open()))
+
+    def _captured(self, chunker: Chunker) -> Iterator[Samples]:
         try:
             while True:
                 try:

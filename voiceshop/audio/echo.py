@@ -7,10 +7,7 @@ sharp even through a coloured room), then an adaptive filter over the delayed re
 room's response and subtracts its estimate of the echo: what is left (the residual) is the shopper,
 the room's noise, and a little echo the filter did not catch. The filter works in the frequency
 domain (``audio.mdf``: partitioned blocks, a step normalised per frequency bin): it learns the room
-in about a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone,
-31-41), where with the time-domain NLMS filter before it it took two seconds and stopped at 34-41
-(22-26). Cold, a speaker right by the microphone (+12 dB) is cancelled by 32 dB in the reply's
-second second against 22, by 50 dB in its third against 36.
+in about a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone, 31-41).
 
 A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms,
 and the buffering changes while they play. The delay is looked for up to ``MAX_DELAY`` and found
@@ -39,21 +36,20 @@ shopper; the filter that cancels is only replaced by the one that learns when th
 
 The device does not move, so what the canceller has learnt (the delay, the filter, how deep it
 cancels, what the suppressor leaves per band) is kept in a small file when a sound ends with the
-filter converged (``audio.echo_path``), and read back at the next start: the first reply after
-start-up is heard through a canceller that already knows the room, and a "stop" over the greeting is
-heard. A kept path is on trial over the first ``TRIAL`` chunks of loud sound: if the filter, in most of
-them, leaves more than the microphone heard (it adds an echo that is not there: the speaker or the
-room changed, a Bluetooth speaker came back with another delay), it is dropped and the room learnt
-again from nothing, as on a first start; a voice over the reply does not do that (the shopper's voice
-is left in, the echo still taken out). A path the filter cancels less deeply than it was kept with
-shows as a residual louder than expected in most chunks: loud sound mostly doubted for much longer
-than anyone's interruption (``STUCK``) is the room, and the depth expected is lowered to what is
-measured there.
-Until the filter has converged, the depth estimate follows it four times faster than after
-(``COLD_PACE``): a first start tells a word from echo from about 0.9 s into its first sound, not 1.3 s.
+filter converged (``audio.echo_path``), and read back at the next start, on trial over the first
+``TRIAL`` chunks of loud sound: if the filter, in most of them, leaves more than the microphone heard
+(it adds an echo that is not there: the speaker, its delay or the room changed), it is dropped and
+the room learnt again, as on a first start; a voice over the reply does not do that. A path the
+filter cancels less deeply than it was kept with shows as a residual louder than expected in most
+chunks: loud sound mostly doubted for much longer than anyone's interruption (``STUCK``) is the
+room, and the depth expected is lowered to what is measured there.
+With no path kept, as soon as the delay is known the filter is solved on the sound heard so far
+(least squares, ``audio.echo_fit``), and how deep it cancels there is the depth expected: a first
+start tells a word from echo about 0.5 s into its first sound (learning, 0.9 s, with ``COLD_PACE``).
+The voice loop's start-up sound, a sweep, lets it do that before the first word is spoken.
 
-A canceller is the small ``EchoCanceller`` protocol; the voice loop needs nothing else of it. Pure
-numpy: about 1.2 ms of processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
+The voice loop needs only the small ``EchoCanceller`` protocol. Pure numpy: about 1.2 ms of
+processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
 """
 
 from __future__ import annotations
@@ -65,6 +61,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from voiceshop.audio.echo_fit import FIT_WINDOW, correlate, fit, loud_enough
 from voiceshop.audio.echo_path import EchoPath, PathFile
 from voiceshop.audio.mdf import BlockFilter
 from voiceshop.audio.pcm import RATE, Samples
@@ -110,14 +107,12 @@ NOISE_OVER_FLOOR = 2.0
 """The room's noise in a chunk, against the quietest chunk: the minimum sits below the mean."""
 ECHO_OVER_FLOOR = 100.0
 """A chunk counts towards the echo return loss enhancement only when the microphone heard this many
-times the room's noise (20 dB): in quieter ones the residual is the room's noise, which the double-talk
-check counts apart, and the filter's 40-50 dB would read as far less (a "stop" whose "s" is 28 dB
-under the reply would then pass for echo)."""
+times the room's noise (20 dB): in quieter ones the residual is the room's noise (counted apart), and
+40-50 dB would read as far less (a "stop" whose "s" is 28 dB under the reply would pass for echo)."""
 PACE = 0.05
 """How fast the echo return loss enhancement estimate follows each chunk's, once converged."""
 COLD_PACE = 0.2
-"""... and before (the filter learns fast then: a slow estimate kept it deaf 0.4 s longer; the
-filter's own step still follows one at ``PACE``)."""
+"""... and before (the filter learns fast then; its own step still follows one at ``PACE``)."""
 TRIAL = 10
 """Chunks of loud sound a kept echo path is tried on before it is trusted (0.3 s or more)."""
 KEEP_DB = 20.0
@@ -128,8 +123,7 @@ STUCK = 4.0
 """Seconds of loud sound (the latest) that, when mostly doubted, say the doubt is the room and not a
 voice (an interruption is at most 2 s): the depth expected is lowered to the one measured there."""
 STUCK_SHARE = 0.6
-"""... the share of those chunks doubted (an echo the filter cancels too little of is doubted in most
-of them; it is not in the quiet ones between words)."""
+"""... the share of those chunks doubted (an echo cancelled too little is, except between words)."""
 
 
 class EchoCanceller(Protocol):
@@ -150,32 +144,14 @@ class EchoCanceller(Protocol):
         """A new sound starts: the reference and the microphone are counted from here again."""
         ...
 
+    @property
+    def cold(self) -> bool:
+        """Whether it knows nothing of the room yet (no usable path kept, nothing learnt since)."""
+        ...
+
     def finish(self) -> None:
         """The sound has been played out (a canceller that keeps what it learnt keeps it now)."""
         ...
-
-
-def correlate(mic: Floats, reference: Floats, max_lag: int) -> Floats:
-    """How well ``reference`` explains ``mic`` at each lag (samples, 0 to ``max_lag``), as the
-    height over the mean height: a few is noise, tens is a clear echo.
-
-    ``reference`` ends where ``mic`` ends; when it is longer, it holds what was played before the
-    microphone's window began (then every lag up to that lead is measured over the whole window)."""
-    lead = len(reference) - len(mic)
-    n = 1 << int(np.ceil(np.log2(len(mic) + len(reference))))
-    cross = np.fft.rfft(mic, n) * np.conj(np.fft.rfft(reference, n))
-    cross /= np.abs(cross) + 1e-9  # PHAT: whiten, so the room's colour does not smear the peak
-    full = np.abs(np.fft.irfft(cross, n))
-    correlation = full[(np.arange(max_lag + 1) - lead) % n]  # lag L pairs mic[i] with reference[i + lead - L]
-    result: Floats = correlation / (np.mean(correlation) + 1e-12)
-    return result
-
-
-def estimate_delay(mic: Floats, reference: Floats, max_lag: int) -> tuple[int, float]:
-    """The lag at which ``reference`` best explains ``mic`` (see ``correlate``) and how sharp it is."""
-    correlation = correlate(mic, reference, max_lag)
-    lag = int(np.argmax(correlation))
-    return lag, float(correlation[lag])
 
 
 class MdfEchoCanceller:
@@ -219,6 +195,8 @@ class MdfEchoCanceller:
         """Samples of sound learnt from since the path was last kept."""
         self._due = True
         """Whether the kept file does not hold what has been learnt (kept as soon as it is deep enough)."""
+        self._fitting = False
+        """Whether the filter is still to be solved on the sound heard (cold, once the delay is found)."""
         self._retry: EchoPath | None = None
         """A kept path dropped on trial, tried once more at the delay found next (only the delay moved)."""
         self._stuck: deque[tuple[bool, float, float]] = deque(maxlen=round(STUCK * RATE / 480))
@@ -234,6 +212,10 @@ class MdfEchoCanceller:
     @property
     def near_end(self) -> bool:
         return self._near
+
+    @property
+    def cold(self) -> bool:
+        return self.delay is None
 
     @property
     def converged(self) -> bool:
@@ -286,7 +268,7 @@ class MdfEchoCanceller:
         self.delay, self.erle_db = path.delay, path.erle_db
         self._learning_db = path.erle_db
         self.suppressor.leak = np.array(path.leak, dtype=np.float64)
-        self._trial = []
+        self._trial, self._fitting = [], False
         self.cold_because = None
         self._due = False
         return True
@@ -328,6 +310,8 @@ class MdfEchoCanceller:
         self._listen(mic)
         if self.delay is None:  # nothing to cancel yet; the suppressor only holds it back
             return self._passed(mic)
+        if self._fitting:
+            self._fit()
         reference = self._aligned(self.delay, begin, len(mic))
         estimate, spectra = self.filter.estimate(reference, len(mic))
         estimate = self._heard_as(estimate)
@@ -352,9 +336,9 @@ class MdfEchoCanceller:
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
         self.explained = (unexplained, left_over, floor)
-        # a kept path on trial that adds to what was heard is wrong, not a voice (a voice is left in,
-        # the echo still taken out)
-        added = self._trial is not None and residual_energy > mic_energy
+        # a filter that adds to what was heard is wrong (a kept path on trial, a delay that has just
+        # moved), not a voice: a voice is left in, the echo still taken out
+        added = residual_energy > mic_energy
         self._near = (self.converged and not added) and (
             residual_energy > DOUBLE_TALK * expected or unexplained > DOUBLE_TALK * (left_over + floor)
         )
@@ -371,6 +355,20 @@ class MdfEchoCanceller:
             self.filter.learn(spectra, mic, kept, full_scale=self.full_scale, residual_echo=remains)
         self._trim()
         return np.clip(np.round(cleaned), -32768, 32767).astype(np.int16)
+
+    def _fit(self) -> None:
+        """Cold, once the delay is known: the filter solved on the sound heard (``echo_fit``), and the
+        depth it reaches there taken as the depth expected (its own step still learns as fast as before)."""
+        assert self.delay is not None
+        heard = self._heard[-round(FIT_WINDOW * RATE) :]
+        aligned = self._aligned(self.delay, self._at - len(heard), len(heard))[1 : self.taps + len(heard)]
+        if not loud_enough(aligned[self.taps - 1 :]):
+            return
+        self._fitting = False
+        solved = fit(aligned, heard, self.taps, self.full_scale)
+        if solved is not None and solved[1] >= CONVERGED_DB:  # not clipped, no voice over it, an echo
+            self.filter.set_response(solved[0])
+            self.erle_db = solved[1]
 
     def _passed(self, mic: Floats) -> Samples:
         """A chunk heard while nothing can be cancelled: as it is, held back as the suppressor would."""
@@ -454,6 +452,8 @@ class MdfEchoCanceller:
                 # response is likely the same, now at another delay; on trial again
                 self.restore(kept.model_copy(update={"delay": lag}))
                 self._due = True
+            else:
+                self._fitting = True
             return
         # A move shows first as a peak beside the one at the delay in use (which fades as the window
         # slides on): the best peaks away from it, and away from the span the filter covers (the

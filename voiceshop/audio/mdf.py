@@ -84,6 +84,13 @@ class BlockFilter:
         self._background = self.weights.copy()
         self._scores.clear()
 
+    def set_response(self, response: Floats) -> None:
+        """Both filters set to an impulse response of ``taps`` samples (one solved outside)."""
+        parts = np.zeros((self.partitions, 2 * self.block))
+        parts[:, : self.block] = response.reshape(self.partitions, self.block)
+        self.weights = np.fft.rfft(parts, axis=1)
+        self.reset_background()
+
     def response(self) -> Floats:
         """The foreground filter as an impulse response (``taps`` samples)."""
         parts = np.fft.irfft(self.weights, 2 * self.block, axis=1)[:, : self.block]

@@ -297,3 +297,16 @@ def tone(freqs: list[float], each: float, volume: float = 0.3) -> Samples:
         envelope[len(t) - fade :] = np.linspace(1, 0, fade)
         parts.append(wave * envelope * volume * 32767)
     return to_int16(np.concatenate(parts).astype(np.float32))
+
+
+def sweep(low: float, high: float, seconds: float, volume: float = 0.3) -> Samples:
+    """A soft sine sweeping from ``low`` to ``high`` Hz, as long in each octave (an exponential
+    sweep: every frequency between gets its share), faded in and, more slowly, out."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    rise = seconds / np.log(high / low)
+    wave = np.sin(2 * np.pi * low * rise * (np.exp(t / rise) - 1.0))
+    envelope = np.ones(len(t))
+    fade_in, fade_out = round(0.02 * RATE), round(0.08 * RATE)
+    envelope[:fade_in] = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade_in))
+    envelope[len(t) - fade_out :] = 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fade_out))
+    return to_int16((wave * envelope * volume * 32767).astype(np.float32))

@@ -108,6 +108,11 @@ def run(
     earcons: bool = typer.Option(
         True, "--earcons/--no-earcons", help="Short tones for listening / not heard / done listening."
     ),
+    startup_sound: bool = typer.Option(
+        True,
+        "--startup-sound/--no-startup-sound",
+        help="With barge-in and no room kept yet: a 0.35 s sweep at start-up, so 'stop' is heard from the first reply.",
+    ),
     pcm_rate: int = typer.Option(16000, "--pcm-rate", help="Sample rate of raw PCM on stdin."),
     realtime: bool = typer.Option(False, "--realtime", help="Play a WAV input at the speed it was recorded."),
     echo_path: Path | None = ECHO_PATH,
@@ -132,6 +137,7 @@ def run(
         barge_in=barge_in if barge_in is not None else barge_in_by_default(source, out),
         answer_window=answer_window,
         earcons=earcons,
+        startup_sound=startup_sound,
         endpoint=EndpointSettings(trailing_silence=trailing_silence),
     )
     checks = settings.wake_check and settings.activation == "wake"
@@ -385,7 +391,10 @@ def doctor(
         kept = kept_file.load()
         if kept is None:
             why = kept_file.problem or f"no room kept in {path} yet (it is, once a reply has been cancelled)"
-            return f"{why}; the first reply after start-up is heard once the room is learnt (about 1.5 s)"
+            return (
+                f"{why}; the next start plays a 0.35 s sweep (--no-startup-sound: none) and the room is learnt "
+                "on it, so a 'stop' over the first reply is heard (without it, once the room is learnt: 0.5 s)"
+            )
         when = datetime.fromtimestamp(kept.saved, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
         return (
             f"the room learnt is kept in {path} ({kept.delay / RATE * 1000:.0f} ms late, echo "

@@ -42,6 +42,10 @@ class ListenSettings:
     command_window: float = 6.0
     """Seconds after the bare wake phrase (or a press) during which a command is heard."""
     earcons: bool = True
+    startup_sound: bool = True
+    """With barge-in, on a start where the echo canceller has no room kept from an earlier one (the
+    first ever, or the kept one unusable): a 0.35 s sweep before anything else, on which it measures
+    the room, so "stop" is heard from the first reply's first words (``tts.earcons.STARTING``)."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
 
 

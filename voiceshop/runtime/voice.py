@@ -9,14 +9,13 @@ Activation decides which commands reach the assistant:
 - ``push``: a press (Enter in the terminal, or ``push()`` from a GPIO button) opens that window.
 - ``always``: every command is heard.
 
-After a reply, and longer after one that asks a question, the shopper goes on without waking the
-device for a few seconds; a goodbye closes the conversation, and so do two turns in a row that were
-not understood (a TV that woke the device by mistake is not listened to for as long as it talks).
-Windows are measured on the audio's own timeline, so a recording drives the loop exactly as a
-microphone would. While voiceshop speaks the microphone's sound is dropped: it never hears itself.
+After a reply the shopper goes on without waking the device for a few seconds (``runtime.windows``).
+While voiceshop speaks the microphone's sound is dropped: it never hears itself.
 With barge-in, it listens while it speaks instead: the reply plays piece by piece, and between the
 pieces the microphone is heard through an echo canceller that takes the reply's own sound back out
-(``audio.echo``; the played samples are its reference). Three things cut the reply at once:
+(``audio.echo``; the played samples are its reference); on a start where the canceller knows nothing
+of the room, a short start-up sound is heard through it first (``ListenSettings.startup_sound``), and
+always-on, the greeting is said once the microphone is open. Three things cut the reply at once:
 
 - the wake word: the window for a command opens, as after any wake word;
 - "stop" (the language's stop phrases): voiceshop goes quiet, and no window is left open;
@@ -39,9 +38,9 @@ from dataclasses import replace
 import numpy as np
 
 from voiceshop.asr.base import GrammarRecognizer, Recognizer, RecognizerStream, Transcript
-from voiceshop.audio.echo import EchoCanceller, echo_canceller
-from voiceshop.audio.endpoint import CHUNK_S, Endpointer, Utterance
-from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.echo import MAX_DELAY, EchoCanceller, echo_canceller
+from voiceshop.audio.endpoint import Endpointer, Utterance
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import AudioSink
 from voiceshop.audio.source import AudioSource
 from voiceshop.audio.vad import SileroVad, VoiceActivity
@@ -59,17 +58,11 @@ from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
 from voiceshop.runtime.listen import Cut, HeardTurn, ListenSettings, strip_phrase
 from voiceshop.runtime.playing import PlaysListening
 from voiceshop.runtime.speaking import Ahead
+from voiceshop.runtime.windows import Windows
 from voiceshop.tts.base import Synthesizer
-from voiceshop.tts.earcons import earcon
+from voiceshop.tts.earcons import earcon, starting
 
 RECONNECT_EVERY = 1.0
-CLOSED = float("-inf")
-"""The listening window's end when none is open: sound from the very start of a stream is not in it."""
-MISSES_BEFORE_WAKE = 2
-"""Turns in a row not understood (or with nothing recognised) since the device was last called, after
-which it listens for the wake word again rather than go on without it: a TV or a conversation that
-woke it by mistake is not listened to for as long as it goes on. A shopper it did not understand twice
-calls it again and is heard as before."""
 
 
 class VoiceLoop(PlaysListening):
@@ -94,12 +87,9 @@ class VoiceLoop(PlaysListening):
         self.log = log or (lambda line: None)
         self.turns: list[HeardTurn] = []
         self._pressed = threading.Event()
-        self._open_until = CLOSED
+        self.windows = Windows(self.settings, self._earcon, self.log)
         self._vocabulary_of: str | None = None
         self._wake = words(self.settings.wake_phrase) if self.settings.activation == "phrase" else []
-        self._ended = False
-        self._missed = 0
-        """Turns not understood since the device was last called (wake word, wake phrase, a press)."""
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
         checks = self.settings.wake_check and self.wake is not None
@@ -123,6 +113,7 @@ class VoiceLoop(PlaysListening):
                 self.log(f"(barge-in: no stop or cancel words for {recognizer.language!r}; the wake word cuts replies)")
             else:
                 self.spotter = InterruptSpotter(recognizer, language, echo or echo_canceller(), self.vad)
+        self._started = False
         self.cut: Reply | None = None
         """The last reply the shopper cut short, if the latest one was ("repeat" says it whole)."""
 
@@ -142,12 +133,13 @@ class VoiceLoop(PlaysListening):
     def run(self, source: AudioSource, *, reconnect: bool = True) -> list[HeardTurn]:
         """Listen until the source ends (a recording) or the shopper says goodbye in always-on mode."""
         self._refresh_vocabulary()
-        if self.settings.activation == "always":
-            self._speak(self.assistant.start(), source)
+        # always-on, the greeting is the first reply: said once the microphone is open, so it is heard
+        # over like any other (barge-in) and the echo canceller learns the room from it
+        first = self.assistant.start() if self.settings.activation == "always" else []
         endpointer = self._endpointer
         while True:
             try:
-                self._listen(source, endpointer)
+                self._listen(source, endpointer, first)
                 return self.turns
             except MicrophoneLost as lost:
                 if not reconnect:
@@ -157,7 +149,7 @@ class VoiceLoop(PlaysListening):
                     self._speak([Reply(text="I can't hear the microphone. I'll say when I can again.")], source)
                 self._wait_for(source)
                 endpointer.reset()
-                self._speak([Reply(text="I can hear you again.")], source)
+                first = [Reply(text="I can hear you again.")]
 
     def _wait_for(self, source: AudioSource) -> None:
         while True:
@@ -168,16 +160,20 @@ class VoiceLoop(PlaysListening):
             except MicrophoneLost:
                 continue
 
-    def _listen(self, source: AudioSource, endpointer: Endpointer) -> None:
+    def _listen(self, source: AudioSource, endpointer: Endpointer, first: Sequence[Reply] = ()) -> None:
+        """Hear ``source`` until it ends, saying ``first`` as soon as the microphone is open."""
         stream: RecognizerStream | None = None
         fed = 0
         self._mic = Replay(source.chunks())
+        if not self._started:
+            self._started = True
+            self._start_up(source)
+        if first:
+            self._speak(first, source)
         for chunk in self._mic:
             if self._pressed.is_set():
                 self._pressed.clear()
-                self._missed = 0
-                self._open(endpointer.now, self.settings.command_window)
-                self._earcon("listening")
+                self.windows.called(endpointer.now)
             if self.wake is not None and self._woke_by(chunk):
                 endpointer.feed(chunk)  # keeps the timeline; the wake word itself is no command
                 endpointer.reset()
@@ -185,7 +181,8 @@ class VoiceLoop(PlaysListening):
                 self._woken(endpointer.now, source, time.perf_counter())
                 continue
             utterance = endpointer.feed(chunk)
-            if endpointer.in_speech and self._hearing(endpointer.speech_start):
+            hearing = endpointer.in_speech and self.windows.hearing(endpointer.speech_start)
+            if hearing:
                 if stream is None:
                     stream = self.recognizer.stream(self.assistant.hints())
                     fed = 0
@@ -194,24 +191,19 @@ class VoiceLoop(PlaysListening):
                     stream.accept(piece)
                 fed += len(pending)
             if utterance is None:
-                if endpointer.in_speech and endpointer.quiet == EARLY_QUIET and self._hearing(endpointer.speech_start):
+                if hearing and endpointer.quiet == EARLY_QUIET:
                     self._decode_early(endpointer)
                 if self.settings.activation != "always":
-                    self._ran_out(endpointer)
+                    self.windows.ran_out(endpointer)
                 continue
             if self._finish(utterance, stream, endpointer.now, source):
                 endpointer.reset()
             stream = None
-            if self._ended and self.settings.activation == "always":
+            if self.windows.ended and self.settings.activation == "always":
                 return
         last = endpointer.flush()
         if last is not None:
             self._finish(last, stream, endpointer.now, source)
-
-    def _hearing(self, start: float) -> bool:
-        """Whether speech starting at ``start`` goes to the recogniser (with a wake word model, only
-        speech inside an open window does: the recogniser never hears the room otherwise)."""
-        return self.settings.activation != "wake" or start <= self._open_until
 
     def _woke_by(self, chunk: Samples) -> bool:
         assert self.wake is not None
@@ -231,9 +223,7 @@ class VoiceLoop(PlaysListening):
             self.log(f"(wake word not confirmed: heard {verdict.heard!r}, score {verdict.score:.1f})")
             return
         self.log(f"(wake word: {self.wake.name})")
-        self._missed = 0
-        self._open(now, self.settings.command_window)
-        self._earcon("listening")
+        self.windows.called(now)
         heard = transcript(verdict, "wake word") if verdict is not None else Transcript((), engine="wake word")
         turn = self._record(empty, heard, "woke", "")
         self._speak(self.assistant.start(), source, turn, detected)
@@ -241,7 +231,7 @@ class VoiceLoop(PlaysListening):
     def _finish(self, utterance: Utterance, stream: RecognizerStream | None, now: float, source: AudioSource) -> bool:
         """A command has ended: get its transcript (the stream has its audio, if one was started)."""
         detected = time.perf_counter()
-        if not self._hearing(utterance.start):
+        if not self.windows.hearing(utterance.start):
             self._record(utterance, Transcript(alternatives=()), "ignored", "")
             self.log("(ignored: no wake word)")
             return False
@@ -259,7 +249,7 @@ class VoiceLoop(PlaysListening):
         """Decide what a command is for and answer it; True when voiceshop spoke.
 
         ``detected`` is when the end of speech was noticed: the shopper's wait is counted from it."""
-        awake = self.settings.activation == "always" or utterance.start <= self._open_until
+        awake = self.windows.awake(utterance.start)
         text = transcript.text
         said, woke = self._strip_wake(text)
         if not awake and not woke:
@@ -267,10 +257,9 @@ class VoiceLoop(PlaysListening):
             self.log(f"(ignored, no wake phrase: {text!r})" if text else "(ignored: noise)")
             return False
         if woke:
-            self._missed = 0
+            self.windows.missed = 0
         if woke and not said:
-            self._open(now, self.settings.command_window)
-            self._earcon("listening")
+            self.windows.called(now)
             replies = self.assistant.start()  # greets a new session, silent in one under way
             turn = self._record(utterance, transcript, "woke", "")
             self._speak(replies, source, turn, detected)
@@ -279,9 +268,9 @@ class VoiceLoop(PlaysListening):
             self._record(utterance, transcript, "not_heard", "")
             self.log("(nothing recognised)")
             self._earcon("not_heard")
-            self._missed += 1
-            if not self._given_up():
-                self._open(now, self.settings.answer_window)
+            self.windows.missed += 1
+            if not self.windows.given_up():
+                self.windows.open(now, self.settings.answer_window)
             return True
         self._refresh_vocabulary()
         hypotheses, second = self._readings(transcript)
@@ -290,11 +279,11 @@ class VoiceLoop(PlaysListening):
         made = Ahead(self.voice)
         replies = self.assistant.hear_nbest(hypotheses, second, ready=made.start)
         # the dialog counts the misunderstandings in a row; the loop, those since it was last called
-        self._missed = self._missed + 1 if self.assistant.state().misses else 0
+        self.windows.missed = self.windows.missed + 1 if self.assistant.state().misses else 0
         cut = self._speak(replies, source, turn, detected, made)
         if cut in ("stop", "cancel"):
             return True  # stopped: quiet; cancelled: that turn was answered and left its own windows
-        self._after(replies, now)
+        self.windows.after(replies, now)
         return True
 
     def _decode_early(self, endpointer: Endpointer) -> None:
@@ -321,8 +310,6 @@ class VoiceLoop(PlaysListening):
     def _strip_wake(self, text: str) -> tuple[str, bool]:
         return strip_phrase(text, self._wake)
 
-    def _open(self, now: float, seconds: float) -> None:
-        self._open_until = max(self._open_until, now + seconds)
 
     # --- speaking -----------------------------------------------------------------------------------
 
@@ -383,6 +370,11 @@ class VoiceLoop(PlaysListening):
         if cut is None:
             source.drain()  # what the microphone caught meanwhile was voiceshop's own voice
             return None
+        self._cut_short(cut, spotted, source)
+        return cut
+
+    def _cut_short(self, cut: Cut, spotted: Spotted | None, source: AudioSource) -> None:
+        """What a cut leaves: quiet after "stop", a window after the wake word, an answer to "cancel"."""
         self.log(f"(reply cut short: {cut})")
         if self._over_reply is not None:  # stopped while a fire was checked: what it held was the reply's time
             self._endpointer.skip(self._over_reply.drop())
@@ -391,15 +383,34 @@ class VoiceLoop(PlaysListening):
         self._endpointer.reset()
         if cut == "wake word":
             # the shopper called the device over its own voice: they have something to say now
-            self._open_until = CLOSED
-            self._missed = 0
-            self._earcon("listening")
-            self._open(self._endpointer.now, self.settings.command_window)
+            self.windows.close()
+            self.windows.called(self._endpointer.now)
         elif cut == "stop":
-            self._open_until = CLOSED  # quiet means quiet: nothing more is taken without the wake word
+            self.windows.close()  # quiet means quiet: nothing more is taken without the wake word
         elif spotted is not None:
             self._interrupted(spotted, source)
-        return cut
+
+    def _start_up(self, source: AudioSource) -> None:
+        """A start where the echo canceller knows nothing of the room (no usable path kept): the
+        start-up sound, heard through it as a reply is, so it has measured the room before any word
+        is spoken (``tts.earcons.STARTING``); then what the speaker's echo can still bring."""
+        spotter, over = self.spotter, self._over_reply
+        wanted = self.settings.startup_sound and self.settings.earcons
+        if not (wanted and self._barge_in and spotter and over and spotter.canceller.cold):
+            return
+        self.log("(start-up sound: the echo canceller measures the room)")
+        over.start(live=source.live)
+        spotter.start(live=source.live)
+        self._reply_start = self._endpointer.now
+        playback = self.sink.open("starting")
+        _, cut, spotted = self._play_listening(np.concatenate([starting(), silence(MAX_DELAY)]), playback)
+        if cut is not None:
+            self._cut_short(cut, spotted, source)
+            return
+        spotter.finish()
+        self._endpointer.skip(over.drop())  # a fire still being checked: it was the sound's own
+        playback.close()
+        source.drain()
 
     def _interrupted(self, spotted: Spotted, source: AudioSource) -> None:
         """A cancel phrase said over a reply: it is the shopper's turn, answered like any command."""
@@ -410,40 +421,9 @@ class VoiceLoop(PlaysListening):
         utterance = replace(spotted.utterance, start=at + spotted.utterance.start, end=at + spotted.utterance.end)
         turn = self._record(utterance, spotted.transcript, "answered", said)
         replies = self.assistant.hear_nbest(spotted.transcript.nbest())
-        self._open_until = CLOSED
+        self.windows.close()
         if self._speak(replies, source, turn, time.perf_counter()) is None:
-            self._after(replies, self._endpointer.now)
-
-    def _ran_out(self, endpointer: Endpointer) -> None:
-        """Close a window that ran out with nothing said, with the "done listening" earcon: from the
-        moment no speech that starts later could still have begun inside it (its pre-roll)."""
-        ends = self._open_until + self.settings.endpoint.pre_roll + CHUNK_S
-        if self._open_until > CLOSED and ends < endpointer.now and not endpointer.in_speech:
-            self._open_until = CLOSED
-            self._earcon("done_listening")
-
-    def _given_up(self) -> bool:
-        """Whether the turns since the last call went unheard or not understood too often to go on
-        listening without the wake word (``MISSES_BEFORE_WAKE``); if so, no window stays open."""
-        if self._missed < MISSES_BEFORE_WAKE or self.settings.activation == "always":
-            return False
-        self._open_until = CLOSED
-        self.log(f"(not understood {self._missed} times in a row: listening for the wake word again)")
-        self._earcon("done_listening")
-        return True
-
-    def _after(self, replies: Sequence[Reply], now: float) -> None:
-        """The windows a finished answer leaves open (none after a goodbye, nor after turns in a row
-        that were not understood)."""
-        if any(r.end for r in replies):
-            self._open_until = CLOSED
-            self._ended = True
-        elif self._given_up():
-            return
-        else:
-            # the shopper is mid-conversation: a question's answer, or "that's all" after an item
-            asked = any(r.expects_answer for r in replies)
-            self._open(now, self.settings.answer_window if asked else self.settings.follow_up_window)
+            self.windows.after(replies, self._endpointer.now)
 
     @property
     def _barge_in(self) -> bool:
