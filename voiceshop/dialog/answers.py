@@ -31,6 +31,7 @@ from voiceshop.dialog.state import (
     RequestCallback,
     SaveCustomer,
 )
+from voiceshop.dialog.waiting import dropped
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
@@ -198,6 +199,9 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     the order while the item waits."""
     if u.intent == "No":
         return _skip(state, ctx)
+    named = u.slot("product")
+    if u.intent == "RemoveItem" and named:  # "take off the mocha" while its size is asked, or one waiting
+        return dropped(state, q, item, str(named), ctx)
     quantity = u.slot("quantity")
     if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0:
         item = item.model_copy(update={"quantity": quantity})

@@ -472,3 +472,9 @@ def slot_value(kind: str, tag: Tag, said: str, catalog: Catalog) -> SlotValue:
     if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
         return SlotValue(value=tag.value, text=said, score=tag.score)
     return SlotValue(value=None, text=said, score=0.0)
+
+
+def option_readings(slot: SlotValue) -> tuple[str, ...]:
+    """An option slot's "group:choice" readings, best first."""
+    found = [str(slot.value)] if slot.value else []
+    return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))

@@ -20,7 +20,7 @@ from voiceshop.nlu.clauses import ends_done, within_clauses
 from voiceshop.nlu.encoding import NO_MARKS, encode
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
-from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
+from voiceshop.nlu.items import Marks, build_items, is_item_tag, option_readings, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
@@ -482,7 +482,7 @@ class Understander:
                 if token.list_name == "option":
                     several = [t for t in symbol.tags if t.kind == "option"]
                     if len(several) > 1:
-                        options = [_readings(slot_value("option", t, said, self.catalog)) for t in several]
+                        options = [option_readings(slot_value("option", t, said, self.catalog)) for t in several]
         return Understanding(
             text=text,
             intent=template.intent,
@@ -494,9 +494,3 @@ class Understander:
             template=template.source,
             options=tuple(o for o in options if o),
         )
-
-
-def _readings(slot: SlotValue) -> tuple[str, ...]:
-    """An option slot's "group:choice" readings, best first."""
-    found = [str(slot.value)] if slot.value else []
-    return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))

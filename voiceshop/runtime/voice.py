@@ -310,7 +310,6 @@ class VoiceLoop(PlaysListening):
     def _strip_wake(self, text: str) -> tuple[str, bool]:
         return strip_phrase(text, self._wake)
 
-
     # --- speaking -----------------------------------------------------------------------------------
 
     def _speak(

@@ -1,0 +1,25 @@
+"""Items waiting to be added (asked about, or queued behind the one asked about) taken off before they
+were: "take off the mocha" while its size is asked leaves it out and goes on with the order.
+"""
+
+from __future__ import annotations
+
+from voiceshop.dialog.context import Context
+from voiceshop.dialog.ordering import proceed
+from voiceshop.dialog.respond import anything_else, respond
+from voiceshop.dialog.state import Decision, DialogState, PendingItem, Question
+
+
+def dropped(state: DialogState, q: Question, item: PendingItem, sku: str, ctx: Context) -> Decision | None:
+    """A waiting item taken off before it was added: left out, and the order goes on."""
+    if sku == item.sku or sku in {c.value for c in item.candidates}:
+        state = state.model_copy(update={"question": None})
+        note = ctx.replies("left_out_now", what=ctx.product_name(sku))
+        if not state.queue and state.cart.lines:
+            return respond(state, note, question=anything_else(ctx))
+        return proceed(state, ctx, notes=[note])
+    waiting = next((k for k, p in enumerate(state.queue) if p.sku == sku), None)
+    if waiting is None:
+        return None
+    state = state.model_copy(update={"queue": state.queue[:waiting] + state.queue[waiting + 1 :]})
+    return respond(state, ctx.replies("left_out_now", what=ctx.product_name(sku)), question=q)
