@@ -65,19 +65,23 @@ def held_out_text(text: str) -> bool:
 def scene(i: int, phrase: str, alikes: list[str], seed: int) -> wake_data.Scene:
     rng = random.Random(seed * 1_000_003 + i)
     words = wake_data.phrase_words(phrase)
+    head = words[:1] if len(words) > 1 else []
     roll = rng.random()
-    if roll < 0.38:
+    if roll < 0.36:
         positive = True
         core = phrase
         text = rng.choice([phrase, f"{words[0]}, {' '.join(words[1:])}" if len(words) > 1 else phrase])
     else:
         positive = False
-        if roll < 0.78:
+        if roll < 0.62:
             text = core = rng.choice(alikes)
-            if rng.random() < 0.25:  # the sound-alike opened some other way
-                text = " ".join([rng.choice(wake_data.OPENERS), *text.split()[1:]])
-        elif roll < 0.88:
-            text = core = f"{words[0]}, {rng.choice(wake_data.TALK)}"
+            if rng.random() < 0.2:  # the sound-alike opened some other way
+                text = " ".join([rng.choice(wake_data.OPENERS), *text.split()[len(head) :]])
+        elif roll < 0.84:  # the first word, then any common words (names among them)
+            core = " ".join(rng.sample(wake_data.common_words(), rng.choice([1, 1, 2, 3])))
+            text = f"{' '.join(head)}{rng.choice([' ', ', '])}{core}".strip()
+        elif roll < 0.93:
+            text = core = f"{' '.join(head)}, {rng.choice(wake_data.TALK)}".lstrip(", ")
         else:
             text = core = rng.choice(wake_data.TALK)
     if rng.random() < 0.6:
@@ -239,10 +243,17 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--cache", default="", help="keep the encoded clips in this .npz (or read them from it)")
+    parser.add_argument(
+        "--cache",
+        action="append",
+        default=[],
+        help="keep the encoded clips in this .npz (or read them from it); again for more clips (the next seed)",
+    )
     parser.add_argument("--out", default="", help="the weights file (default: the packaged one for the phrase)")
     args = parser.parse_args()
-    data = encode_clips(args.phrase, args.clips, args.seed, args.cache)
+    parts = [encode_clips(args.phrase, args.clips, args.seed + i, c) for i, c in enumerate(args.cache or [""])]
+    data = {k: np.concatenate([p[k] for p in parts]) if parts[0][k].ndim else parts[0][k] for k in parts[0]}
+    data["render_s"] = np.array(sum(float(p["render_s"]) for p in parts))
     x_all = features(data["blocks"])
     y_all = data["positive"].astype(np.float64)
     # a phrase the wake model never got near is never put to the verifier: its alignment means nothing

@@ -91,6 +91,13 @@ def common(word: str, floor: int = -110000) -> bool:
     return bool(int(commonness().prob([word])) > floor)
 
 
+@functools.cache
+def common_words() -> list[str]:
+    """The dictionary's words that pocketsphinx's model finds common (names among them), for talk that
+    opens with the phrase's first word and goes on some other way ("okay, Nadia", "okay, can do")."""
+    return sorted(w for w in dictionary() if w.isalpha() and len(w) > 1 and common(w, -120000))
+
+
 def phones_of(phrase: str) -> list[tuple[str, ...]]:
     """Each word's phones (its first pronunciation), from ``wake_words.toml`` or the dictionary."""
     extra = PACKAGED.get(" ".join(phrase_words(phrase)), {}).get("phones", {})

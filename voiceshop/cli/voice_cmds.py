@@ -352,7 +352,7 @@ def doctor(
         if name.split("+")[0] != "whisper":
             return f"not used with the {name} engine: it runs on Whisper's encoder"
         try:
-            return f"first, before the likelihood check: {verifier_state(wake_word, encoder_fingerprint(path))}"
+            return verifier_state(wake_word, encoder_fingerprint(path))
         except ModelError as exc:
             raise VoiceshopError(f"{exc}; the likelihood check runs alone meanwhile") from None
 

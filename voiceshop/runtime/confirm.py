@@ -118,7 +118,8 @@ def verifier_state(phrase: str, encoder: str) -> str:
             f"{path} was trained on the encoder of {verifier.encoder}, not {encoder}; only the likelihood check runs"
         )
     return (
-        f"{path.name} ({path.stat().st_size // 1024} KB), on {encoder}'s encoder over the {verifier.before:g} s "
+        f"runs first, then the likelihood check: {path.name} ({path.stat().st_size // 1024} KB), "
+        f"on {encoder}'s encoder over the {verifier.before:g} s "
         f"before the fire and {verifier.after:g} s after, phrase at probability {verifier.cutoff:g} or more; "
         f"{verifier.facts.get('summary', '')}"
     )
