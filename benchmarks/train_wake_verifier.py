@@ -17,12 +17,15 @@ lowest that keeps all but 0.5 % of the phrases there. Nothing of ``tests/broadca
 voices lists or seeds) is used: the benchmark streams stay a test nothing was tuned on.
 
     PYTHONPATH=. /work/main/.venv/bin/python benchmarks/train_wake_verifier.py [--phrase "okay nabu"]
-        [--clips 9000] [--cache /tmp/wake_clips.npz] [--out voiceshop/asr/verifiers/okay_nabu.npz]
+        [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--out voiceshop/asr/verifiers/okay_nabu.npz]
 
-About 25 minutes on 2 shared cores for 9,000 clips (rendering and encoding; the training itself takes
-a minute), with the shared venv (numpy, faster-whisper, pymicro-wakeword, pocketsphinx, piper-tts and
-espeak-ng, as ``scripts/setup.sh`` installs them; nothing else, torch is not needed). ``--cache``
-keeps the encoded clips, so changing the network only retrains.
+Needs only the shared venv (numpy, faster-whisper, pymicro-wakeword, pocketsphinx, piper-tts) and
+espeak-ng, as ``scripts/setup.sh`` installs them; not torch. Rendering and encoding take most of the
+time: 8,000 clips took 27 minutes at load average 5 on the 2 shared cores, 7,000 took 56 at load 10;
+the training itself a minute. Each ``--cache`` keeps one run's encoded clips (seed, seed + 1, ...), so
+changing the network only retrains. The packaged weights come from two runs (seed 7, 8,000 clips, made
+before the first word + common words negatives were added to ``scene``; seed 8, 7,000 clips, with them):
+re-training with this script makes both runs with them.
 """
 
 from __future__ import annotations

@@ -209,9 +209,9 @@ def main() -> None:
             f"{c:g}": [round(sum(s >= c for s in other) / audio_h, 2), f"{sum(s >= c for s in real)}/{len(real)}"]
             for c in sorted({*CUTOFFS, cutoff})
         }
-    if likely and verified:
+    if likely and verified:  # as the loop runs them: the likelihood check only on what the verifier accepts
         both = [
-            (kind, WakeVerdict(a.accepted and b.accepted, b.score, a.heard, a.seconds + b.seconds))
+            (kind, WakeVerdict(a.accepted and b.accepted, b.score, a.heard, b.seconds + a.seconds * b.accepted))
             for (kind, a), (_, b) in zip(likely, verified, strict=True)
         ]
         result["verifier_then_likelihood"] = figures("verifier, then likelihood", both, audio_h, inserted)
