@@ -18,9 +18,12 @@ real phrase every minute (many fires of both sorts an hour). ``--check-model`` h
 model check (``whisper-base``, as ``voiceshop run --wake-check-model``), and prints the memory it adds;
 ``--fires FILE`` keeps the fires (their kind and sound) the first time and replays them after, so two
 models are weighed on the same fires without playing the hours through the wake word model again.
+``--check`` scores the fires with the likelihood check, the trained verifier
+(``voiceshop/asr/wakeverifier.py``, with its figures at other cutoffs) or both (``all``, the default:
+each alone and the two in a row, as the voice loop runs them).
 
     PYTHONPATH=. .venv/bin/python benchmarks/wake_fires.py [HOURS] [--seed N] [--kinds K=SHARE,...] [--wake-every S]
-        [--check-model NAME|FOLDER] [--fires FILE.npz]
+        [--check-model NAME|FOLDER] [--fires FILE.npz] [--check likelihood|verifier|all]
 """
 
 from __future__ import annotations
@@ -35,16 +38,19 @@ import time
 import numpy as np
 
 from tests.broadcast import Programme
-from voiceshop.asr.base import PhraseScorer
+from voiceshop.asr.base import PhraseScorer, SoundEncoder
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
+from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path
 from voiceshop.audio.pcm import RATE
 from voiceshop.audio.source import CHUNK
-from voiceshop.audio.wakeword import MicroWakeWordDetector
+from voiceshop.audio.wakeword import MicroWakeWordDetector, WakeVerdict
 from voiceshop.runtime.engines import open_recognizer, open_wake_check
 
 WAKE_EVERY = 240.0
 """Seconds between the real phrases put into the stream (as ``benchmarks/voice.py activations``)."""
 MARGINS = (3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
+CUTOFFS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+"""Cutoffs of the trained verifier's probability the figures are also given at."""
 
 
 def percentiles(scores: list[float], which: tuple[int, ...]) -> list[float] | None:
@@ -108,6 +114,29 @@ def cached_fires(path: str, programme: Programme, before: float, after: float) -
     return found, facts
 
 
+def verifier_check(scorer: object) -> VerifierWakeCheck:
+    """The packaged trained verifier of "okay nabu" on the checking Whisper model's encoder."""
+    assert isinstance(scorer, SoundEncoder)  # Whisper's encoder can be read directly
+    return VerifierWakeCheck(scorer, load_verifier(verifier_path("okay nabu")))
+
+
+def figures(name: str, scored: list[tuple[str, WakeVerdict]], audio_h: float, inserted: int) -> dict[str, object]:
+    """One check's figures on the fires: false wake-ups an hour (by kind), real phrases kept, its time."""
+    real = [v for kind, v in scored if kind == "wake"]
+    false = collections.Counter(kind for kind, v in scored if kind != "wake" and v.accepted)
+    costs = sorted(v.seconds for _, v in scored)
+    return {
+        "check": name,
+        "false_wakeups_per_hour": round(sum(false.values()) / audio_h, 2),
+        "false_wakeups_by_kind": dict(false),
+        "real_phrases_confirmed": f"{sum(v.accepted for v in real)}/{len(real)} (of {inserted} put in)",
+        "ms_median_p95": [round(c * 1000) for c in (statistics.median(costs), costs[int(0.95 * len(costs))])]
+        if costs
+        else None,
+        "accepted_false_fires_heard": [v.heard for k, v in scored if k != "wake" and v.accepted and v.heard][:8],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("hours", nargs="?", type=float, default=1.0)
@@ -116,6 +145,9 @@ def main() -> None:
     parser.add_argument("--kinds", default="", help="shares of the stream's kinds of sound: near=0.75,talk=0.25")
     parser.add_argument("--check-model", default="", help="Whisper model that checks (default: tiny.en)")
     parser.add_argument("--fires", default="", help="keep the fires in this .npz, or replay them from it")
+    parser.add_argument(
+        "--check", choices=["likelihood", "verifier", "all"], default="all", help="which checks to score (all: both)"
+    )
     args = parser.parse_args()
     memory = resident_mb()
     if args.check_model:
@@ -124,6 +156,7 @@ def main() -> None:
         recognizer = open_recognizer("whisper", "en")
         assert isinstance(recognizer, PhraseScorer)  # Whisper scores a phrase against the sound
         check = LikelihoodWakeCheck(recognizer, "okay nabu")
+    verifier = verifier_check(check.scorer) if args.check != "likelihood" else None
     loaded = resident_mb() - memory
     started = time.perf_counter()
     kinds = {k: float(v) for k, v in (pair.split("=") for pair in args.kinds.split(",") if pair)} or None
@@ -133,47 +166,56 @@ def main() -> None:
     else:
         found, facts = stream_fires(programme, check.before, check.after)
     playing = time.perf_counter() - started
-    scored: list[tuple[str, float, str, float]] = []
+    likely: list[tuple[str, WakeVerdict]] = []
+    verified: list[tuple[str, WakeVerdict]] = []
     for kind, sound in found:
-        verdict = check.check(sound)
-        scored.append((kind, verdict.score, verdict.heard, verdict.seconds))
+        if args.check != "verifier":
+            likely.append((kind, check.check(sound)))
+        if verifier is not None:
+            verified.append((kind, verifier.check(sound)))
     audio_h = facts["audio_hours"]
-    real = [s for kind, s, _, _ in scored if kind == "wake"]
-    other = [s for kind, s, _, _ in scored if kind != "wake"]
     inserted = int(facts["inserted"])
-
-    def by_kind(accept: float | None) -> dict[str, int]:
-        kinds = collections.Counter(k for k, s, _, _ in scored if k != "wake" and (accept is None or s >= accept))
-        return dict(kinds)
-
-    costs = sorted(c for _, _, _, c in scored)
-    result = {
+    result: dict[str, object] = {
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "stream": f"seed {args.seed}, a real phrase every {args.wake_every:g} s, kinds {kinds or 'as broadcast.KINDS'}",
         "audio_hours": round(audio_h, 2),
-        "check": check.name,
         "check_model": getattr(check.scorer, "model_path", "?"),
         "check_model_resident_mb_loaded_after_checks": [round(loaded), round(resident_mb() - memory)],
-        "false_wakeups_per_hour_without_check": round(len(other) / audio_h, 2),
-        "false_wakeups_per_hour_with_check": round(sum(s >= -check.margin for s in other) / audio_h, 2),
-        "false_fires_by_kind": by_kind(None),
-        "false_wakeups_with_check_by_kind": by_kind(-check.margin),
         "near_phrases_said": int(facts["near_said"]),
-        "real_phrases_found_by_model": f"{len(real)}/{inserted}",
-        "real_phrases_confirmed": f"{sum(s >= -check.margin for s in real)}/{len(real)}",
-        "real_scores_lowest": sorted(round(s, 2) for s in real)[:5],
-        "real_scores_p5_p50": percentiles(real, (5, 50)),
-        "other_scores_p50_p95_max": percentiles(other, (50, 95, 100)),
-        "by_margin (margin: false wake-ups/h, real kept)": {
+        "false_wakeups_per_hour_without_check": round(sum(k != "wake" for k, _ in found) / audio_h, 2),
+        "false_fires_by_kind": dict(collections.Counter(k for k, _ in found if k != "wake")),
+        "real_phrases_found_by_model": f"{sum(k == 'wake' for k, _ in found)}/{inserted}",
+    }
+    if likely:
+        real = [v.score for kind, v in likely if kind == "wake"]
+        other = [v.score for kind, v in likely if kind != "wake"]
+        result["likelihood"] = figures(check.name, likely, audio_h, inserted)
+        result["likelihood_real_scores_lowest"] = sorted(round(s, 2) for s in real)[:5]
+        result["likelihood_real_p5_p50_other_p50_p95_max"] = [
+            percentiles(real, (5, 50)),
+            percentiles(other, (50, 95, 100)),
+        ]
+        result["likelihood_by_margin (margin: false wake-ups/h, real kept)"] = {
             f"{m:g}": [round(sum(s >= -m for s in other) / audio_h, 2), f"{sum(s >= -m for s in real)}/{len(real)}"]
             for m in MARGINS
-        },
-        "check_ms_median_p95": [round(c * 1000) for c in (statistics.median(costs), costs[int(0.95 * len(costs))])]
-        if costs
-        else None,
-        "accepted_false_fires_heard": [h for k, s, h, _ in scored if k != "wake" and s >= -check.margin][:12],
-        "model_s_per_audio_hour": round((playing - facts["model_s"]) / audio_h) if programme.pieces else "replayed",
-    }
+        }
+    if verifier is not None:
+        cutoff = verifier.verifier.cutoff
+        real = [v.score for kind, v in verified if kind == "wake"]
+        other = [v.score for kind, v in verified if kind != "wake"]
+        result["verifier"] = figures(verifier.name, verified, audio_h, inserted)
+        result["verifier_real_scores_lowest"] = sorted(round(s, 3) for s in real)[:5]
+        result["verifier_by_cutoff (cutoff: false wake-ups/h, real kept)"] = {
+            f"{c:g}": [round(sum(s >= c for s in other) / audio_h, 2), f"{sum(s >= c for s in real)}/{len(real)}"]
+            for c in sorted({*CUTOFFS, cutoff})
+        }
+    if likely and verified:  # as the loop runs them: the likelihood check only on what the verifier accepts
+        both = [
+            (kind, WakeVerdict(a.accepted and b.accepted, b.score, a.heard, b.seconds + a.seconds * b.accepted))
+            for (kind, a), (_, b) in zip(likely, verified, strict=True)
+        ]
+        result["verifier_then_likelihood"] = figures("verifier, then likelihood", both, audio_h, inserted)
+    result["model_s_per_audio_hour"] = round((playing - facts["model_s"]) / audio_h) if programme.pieces else "replayed"
     for key, value in result.items():
         print(f"  {key}: {json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}")
 

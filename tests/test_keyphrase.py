@@ -25,7 +25,7 @@ from voiceshop.asr.wakecheck import LikelihoodWakeCheck
 from voiceshop.audio.pcm import Samples, silence
 from voiceshop.audio.sink import Silent
 from voiceshop.audio.source import SamplesSource, split
-from voiceshop.audio.wakeword import MicroWakeWordDetector
+from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
@@ -117,9 +117,11 @@ def test_vosk_hears_other_words_as_other_words_not_as_the_phrase() -> None:
 @needs_pocketsphinx
 def test_each_engine_checks_by_its_own_means() -> None:
     whisper, sphinx = open_recognizer("whisper", "en"), PocketsphinxRecognizer()
-    assert isinstance(default_check(whisper, "okay nabu"), LikelihoodWakeCheck)
+    for leading in (whisper, AgreeingRecognizer(whisper, sphinx)):  # the trained verifier, then the likelihood
+        check = default_check(leading, "okay nabu")
+        assert isinstance(check, AllChecks) and isinstance(check.checks[1], LikelihoodWakeCheck), check
+    assert isinstance(default_check(whisper, "hey jarvis"), LikelihoodWakeCheck)  # no verifier trained for it
     assert isinstance(default_check(sphinx, "okay nabu"), KeyphraseWakeCheck)
-    assert isinstance(default_check(AgreeingRecognizer(whisper, sphinx), "okay nabu"), LikelihoodWakeCheck)
     for phrase in ("hey jarvis", "hey mycroft", "alexa"):  # every packaged wake word can be said
         assert phrase in KeyphraseWakeCheck(sphinx, phrase).name
     with pytest.raises(RecognizerError, match="cannot pronounce 'zorblax'"):

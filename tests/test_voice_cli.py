@@ -72,7 +72,7 @@ def test_an_unknown_wake_word_is_one_line(vs: Vs, tmp_path: Path) -> None:
     args = ("run", "--shop", COFFEE, "--input", str(tmp_path / "quiet.wav"), "--out", str(tmp_path / "out"))
     out = vs(*args, "--wake-word", "hey shop", code=1)
     assert out.startswith("error:") and "okay nabu" in out and "--activation phrase" in out
-    assert "(say \"hey shop\")" in vs(*args, "--activation", "phrase", "--wake-phrase", "hey shop", "--tts", "espeak")
+    assert '(say "hey shop")' in vs(*args, "--activation", "phrase", "--wake-phrase", "hey shop", "--tts", "espeak")
 
 
 def test_say_writes_a_wav(vs: Vs, tmp_path: Path) -> None:
@@ -106,6 +106,9 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
     assert "Silero VAD, model ggml-silero-v" in report["voice activity"]
     confirm = report["wake check"]  # on with Whisper (the engine a fresh machine has), else says why not
     assert "on for 'okay nabu' with the whisper engine (--no-wake-check" in confirm or "--engine whisper" in confirm
+    verifier = report["wake verifier"]  # the trained verifier, before the likelihood check, with its figures
+    assert verifier.startswith("ok") and "runs first, then the likelihood check: okay_nabu.npz" in verifier
+    assert "phrases kept" in verifier
     # with another engine, that engine's own check (pocketsphinx is a dev dependency)
     sphinx = lines_of(vs("doctor", "--engine", "pocketsphinx", "--wake-word", "hey jarvis"))["wake check"]
     assert sphinx.startswith("ok") and "with the pocketsphinx engine" in sphinx, sphinx
@@ -130,6 +133,7 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
         )
     )  # fmt: skip
     assert f"on for 'alexa' with the Whisper model {tiny} (--wake-check-model)" in other["wake check"]
+    assert "not used with --wake-check-model" in other["wake verifier"]
     assert f"{damaged} is damaged" in other["barge-in"] and "the room is learnt on it" in other["barge-in"]
     assert "'alexa' (microWakeWord model alexa.tflite" in other["wake word"] and "okay nabu" in other["wake word"]
     assert "espeak-ng" in other["voice"] and "because asked for with --tts espeak" in other["voice"]

@@ -12,8 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from voiceshop.audio.pcm import Samples
 from voiceshop.audio.source import split
+
+Floats = np.ndarray[tuple[int, int], np.dtype[np.float32]]
+"""A matrix of 32-bit floats (an encoder's output: steps by features)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,19 @@ class PhraseScorer(Protocol):
 
     def phrase_odds(self, samples: Samples, spellings: Sequence[str]) -> PhraseOdds:
         """``spellings``: ways of writing one phrase ("okay nabu", "OK, Nabu"); the best one counts."""
+        ...
+
+
+@runtime_checkable
+class SoundEncoder(Protocol):
+    """An engine whose acoustic encoder can be read directly (Whisper's), for a trained wake verifier."""
+
+    encoder_name: str
+    """Which encoder (the model folder's name): features of one encoder mean nothing to another."""
+
+    def encode_sound(self, samples: Samples, frames: int) -> Floats:
+        """The encoder's output on ``samples`` padded with silence (or cut) to ``frames`` 10 ms frames:
+        one row per encoder step, one column per feature."""
         ...
 
 

@@ -138,3 +138,30 @@ class MicroWakeWordDetector:
         if fired:
             self._quiet_until = self._seen + round(REFRACTORY * RATE)
         return fired
+
+
+class AllChecks:
+    """Checks in a row: a fire is confirmed when every one confirms it, and the first that rejects it
+    decides (the fastest goes first, so most false fires cost only it). Each hears its own window of the
+    sound, cut from the widest any of them wants."""
+
+    def __init__(self, checks: list[WakeCheck]) -> None:
+        if not checks:
+            raise ValueError("AllChecks needs at least one check")
+        self.checks = checks
+        self.before = max(c.before for c in checks)
+        self.after = max(c.after for c in checks)
+        self.over_replies = all(getattr(c, "over_replies", True) for c in checks)
+        self.name = ", then ".join(c.name for c in checks)
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        fire = len(samples) - round(self.after * RATE)  # the fire's place in what was heard
+        seconds, heard, verdict = 0.0, [], WakeVerdict(accepted=False, score=0.0)
+        for check in self.checks:
+            start = max(0, fire - round(check.before * RATE))
+            verdict = check.check(samples[start : fire + round(check.after * RATE)])
+            seconds += verdict.seconds
+            heard += [verdict.heard] if verdict.heard else []
+            if not verdict.accepted:
+                break
+        return WakeVerdict(verdict.accepted, verdict.score, " / ".join(heard), seconds)

@@ -15,6 +15,7 @@ from voiceshop.asr.base import KeyphraseSpotter, Transcript
 from voiceshop.asr.base import transcribe as transcribe_samples
 from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import AFTER, BEFORE, MARGIN, LikelihoodWakeCheck
+from voiceshop.asr.whisper_engine import encoder_fingerprint
 from voiceshop.audio.devices import Microphone, Speaker, list_devices
 from voiceshop.audio.echo import echo_canceller
 from voiceshop.audio.echo_path import PathFile
@@ -26,10 +27,11 @@ from voiceshop.audio.vad import SileroVad
 from voiceshop.audio.wakeword import REFRACTORY, WAKE_WORDS, MicroWakeWordDetector
 from voiceshop.cli.context import state
 from voiceshop.cli.output import emit_json, emit_json_line, table
-from voiceshop.errors import LanguageError, VoiceshopError
+from voiceshop.errors import LanguageError, ModelError, VoiceshopError
 from voiceshop.language import load as load_language
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
+from voiceshop.runtime.confirm import verifier_state
 from voiceshop.runtime.engines import (
     ENGINES,
     VOICES,
@@ -349,6 +351,17 @@ def doctor(
             check.after, check.over_replies
         )
 
+    def verifying() -> str:
+        if wake_check_model:
+            return "not used with --wake-check-model: it knows only the encoder it was trained on"
+        name, path = pick_engine(engine_name, language, None)
+        if name.split("+")[0] != "whisper":
+            return f"not used with the {name} engine: it runs on Whisper's encoder"
+        try:
+            return verifier_state(wake_word, encoder_fingerprint(path))
+        except ModelError as exc:
+            raise VoiceshopError(f"{exc}; the likelihood check runs alone meanwhile") from None
+
     def activity() -> str:
         vad = SileroVad()
         threshold = EndpointSettings().vad_threshold
@@ -404,6 +417,7 @@ def doctor(
     check("sound devices", sound)
     check("wake word", wake)
     check("wake check", confirming)
+    check("wake verifier", verifying)
     check("voice activity", activity)
     check("vosk", lambda: engine("vosk"))
     check("whisper", lambda: engine("whisper"))

@@ -10,18 +10,20 @@ capturing meanwhile; its sound waits in the source's queue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 
 from voiceshop.asr.agreeing import AgreeingRecognizer
-from voiceshop.asr.base import Hypothesis, KeyphraseSpotter, PhraseScorer, Transcript
+from voiceshop.asr.base import Hypothesis, KeyphraseSpotter, PhraseScorer, SoundEncoder, Transcript
 from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
+from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.source import CHUNK
-from voiceshop.audio.wakeword import WakeCheck, WakeVerdict
-from voiceshop.errors import RecognizerError
+from voiceshop.audio.wakeword import AllChecks, WakeCheck, WakeVerdict
+from voiceshop.errors import ModelError, RecognizerError
 
 
 class Replay:
@@ -85,15 +87,54 @@ def transcript(verdict: WakeVerdict, engine: str) -> Transcript:
     return Transcript(alternatives=heard, engine=engine, compute_seconds=verdict.seconds, extra=extra)
 
 
-def default_check(recognizer: object, phrase: str) -> WakeCheck | None:
-    """The check the loop runs for a wake word, by the recogniser's own means: Whisper scores the phrase
-    against its own reading (``LikelihoodWakeCheck``), Vosk and pocketsphinx spot it
+def verified(
+    check: WakeCheck, encoder: object, phrase: str, log: Callable[[str], None], path: Path | None = None
+) -> WakeCheck:
+    """``check`` behind the trained verifier of ``phrase`` on ``encoder``'s output, when both exist:
+    the verifier first (a few tens of milliseconds; it rejects most false fires), then ``check``.
+    ``check`` alone when the phrase has no packaged verifier, or (said through ``log``, with the
+    reason) when its file is damaged or was trained on another encoder. ``path``: another file than
+    the packaged one."""
+    path = path or verifier_path(phrase)
+    if not isinstance(encoder, SoundEncoder) or not path.is_file():
+        return check
+    try:
+        verifier = VerifierWakeCheck(encoder, load_verifier(path))
+    except ModelError as exc:
+        log(f"(wake check: {exc}; checking with the {check.name} alone)")
+        return check
+    return AllChecks([verifier, check])
+
+
+def verifier_state(phrase: str, encoder: str) -> str:
+    """What the loop does with the trained verifier of ``phrase`` next to Whisper model ``encoder`` (a
+    folder's name), for ``voiceshop doctor``; ``ModelError`` when its file is damaged or does not fit."""
+    path = verifier_path(phrase)
+    if not path.is_file():
+        return f"none for {phrase!r} (only the likelihood check)"
+    verifier = load_verifier(path)
+    if verifier.encoder != encoder:
+        raise ModelError(
+            f"{path} was trained on the encoder of {verifier.encoder}, not {encoder}; only the likelihood check runs"
+        )
+    return (
+        f"runs first, then the likelihood check: {path.name} ({path.stat().st_size // 1024} KB), "
+        f"on {encoder}'s encoder over the {verifier.before:g} s "
+        f"before the fire and {verifier.after:g} s after, phrase at probability {verifier.cutoff:g} or more; "
+        f"{verifier.facts.get('summary', '')}"
+    )
+
+
+def default_check(recognizer: object, phrase: str, log: Callable[[str], None] = lambda line: None) -> WakeCheck | None:
+    """The check the loop runs for a wake word, by the recogniser's own means: Whisper runs the trained
+    verifier on its encoder's output, then scores the phrase against its own reading
+    (``VerifierWakeCheck`` and ``LikelihoodWakeCheck``), Vosk and pocketsphinx spot it
     (``KeyphraseWakeCheck``); two engines agreeing check with the leading one. None when the engine can
     do neither (or cannot say a word of the phrase; ``voiceshop doctor`` says why)."""
     if isinstance(recognizer, AgreeingRecognizer):
-        return default_check(recognizer.first, phrase) or default_check(recognizer.second, phrase)
+        return default_check(recognizer.first, phrase, log) or default_check(recognizer.second, phrase, log)
     if isinstance(recognizer, PhraseScorer):
-        return LikelihoodWakeCheck(recognizer, phrase)
+        return verified(LikelihoodWakeCheck(recognizer, phrase), recognizer, phrase, log)
     if isinstance(recognizer, KeyphraseSpotter):
         try:
             return KeyphraseWakeCheck(recognizer, phrase)

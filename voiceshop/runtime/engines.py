@@ -227,7 +227,8 @@ def wake_check_model(name: str, store: ModelStore | None = None) -> Path:
 
 def open_wake_check(phrase: str, model: str, store: ModelStore | None = None) -> LikelihoodWakeCheck:
     """The check of a wake word fire by a Whisper model of its own (``--wake-check-model``), apart
-    from the command recogniser: the wake phrases are English, so it hears English."""
+    from the command recogniser: the wake phrases are English, so it hears English. (The trained
+    verifier is left out: it knows only the encoder it was trained on, ``runtime.confirm.verified``.)"""
     scorer = open_recognizer("whisper", "en", wake_check_model(model, store), store)
     assert isinstance(scorer, WhisperRecognizer)
     return LikelihoodWakeCheck(scorer, phrase)

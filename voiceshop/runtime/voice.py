@@ -93,7 +93,8 @@ class VoiceLoop(PlaysListening):
         needs_model = self.settings.activation == "wake" or self.settings.barge_in
         self.wake = wake if wake is not None or not needs_model else MicroWakeWordDetector(self.settings.wake_word)
         checks = self.settings.wake_check and self.wake is not None
-        self.wake_check = (wake_check or default_check(recognizer, self.settings.wake_word)) if checks else None
+        chosen = wake_check if checks and wake_check is not None else None
+        self.wake_check = (chosen or default_check(recognizer, self.settings.wake_word, self.log)) if checks else None
         """What confirms a fire of the wake word model, over a reply too (``--no-wake-check``: none)."""
         if checks and self.wake_check is None:
             self.log(f"(wake check: none with the {recognizer.name} engine; every fire of the wake word counts)")
