@@ -68,10 +68,12 @@ def understander(shop: str, language: str = "en") -> Understander:
     return Understander(bundle.shop, bundle.catalog, Grammar.from_dir(grammar_dir(language)))
 
 
-def _options(item: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+def _options(item: dict[str, Any]) -> dict[str, list[tuple[str, str | None]]]:
+    """group -> its choices, sorted: one, or a list of several add-ons ("olives and ham")."""
     out = {}
-    for group, choice in (item.get("options") or {}).items():
-        out[group] = (choice["choice"], choice["amount"]) if isinstance(choice, dict) else (choice, None)
+    for group, said in (item.get("options") or {}).items():
+        chosen = said if isinstance(said, list) else [said]
+        out[group] = sorted((c["choice"], c.get("amount")) if isinstance(c, dict) else (c, None) for c in chosen)
     return out
 
 
@@ -101,7 +103,10 @@ def problems(case: Case, u: Understanding) -> list[str]:
             out.append(f"{item.sku} quantity {item.quantity}, wanted {want.get('quantity', 1)}")
         if "unit" in want and item.unit != want["unit"]:
             out.append(f"{item.sku} unit {item.unit}, wanted {want['unit']}")
-        options = {o.group: (o.choice, o.amount) for o in item.options}
+        options: dict[str, list[tuple[str, str | None]]] = {}
+        for o in item.options:
+            options.setdefault(o.group, []).append((o.choice, o.amount))
+        options = {group: sorted(chosen) for group, chosen in options.items()}
         if options != _options(want):
             out.append(f"{item.sku} options {options}, wanted {_options(want)}")
     return out
