@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from voiceshop.commerce.cart import ChosenOption, price_item
-from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.commerce.catalog import OptionGroup, OptionKind, Product, normalize_phrase
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import respond
 from voiceshop.dialog.speak import LANGUAGE, say_list
@@ -71,6 +71,12 @@ def shared(queue: tuple[PendingItem, ...], group: str, choice: str, ctx: Context
     return tuple(out)
 
 
+def reading_for(product: Product | None, readings: tuple[str, ...]) -> str | None:
+    """The first "group:choice" reading of an option said that ``product`` takes ("egg": a topping
+    of a ramen, not its noodles)."""
+    return next((r for r in readings if product is not None and r.partition(":")[0] in product.options), None)
+
+
 def chosen_on(options: list[ChosenOption], group: OptionGroup, choice: str, amount: str | None) -> list[ChosenOption]:
     """A line's ``options`` with ``choice`` of ``group`` chosen: it replaces the group's choice (one
     of), or joins the add-ons, the oldest making way when the group is full."""
@@ -89,8 +95,7 @@ def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding
         return None
     cart, changed = state.cart, []
     for index, line in enumerate(state.cart.lines):
-        product = ctx.catalog.product(line.sku)
-        taken = next((r for r in readings if product is not None and r.partition(":")[0] in product.options), None)
+        taken = reading_for(ctx.catalog.product(line.sku), readings)
         group = ctx.catalog.group(taken.partition(":")[0]) if taken else None
         if taken is None or group is None:
             continue

@@ -9,7 +9,6 @@ answer at all: ``answer`` returns None and the request is handled instead.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
@@ -180,15 +179,7 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
 def _unattached(u: Understanding, choices: Sequence[Choice], group: str) -> Choice | None:
     """The one choice of ``group`` said outside the items said with it: "small" in "small, and a
     cappuccino, large"."""
-    claimed = Counter(f"{o.group}:{o.choice}" for item in u.items for o in item.options)
-    free: list[str] = []
-    for m in u.mentions:
-        value = str(m.value)
-        if m.kind == "option" and value.startswith(f"{group}:"):
-            if claimed[value]:
-                claimed[value] -= 1
-            else:
-                free.append(value.partition(":")[2])
+    free = [choice for said, choice in alongside.free_options(u) if said == group]
     found = {c.value: c for c in choices if c.value in free}
     return next(iter(found.values())) if len(found) == 1 else None
 

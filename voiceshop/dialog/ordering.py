@@ -19,6 +19,7 @@ from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, CouponError, OptionError
+from voiceshop.nlu.items import option_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 
 OPTION_CHOICES_READ = 3
@@ -394,7 +395,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
     if index is None or not choice:
         return _no_target(state, ctx, u)
-    readings = u.options or ((value, *(c.value for c in slot.candidates if c.value != value)),) if slot else ()
+    readings = u.options or ((option_readings(slot),) if slot else ())
     every = alongside.change_every(state, readings[0], u, ctx) if len(readings) == 1 else None
     if every is not None:
         return every
@@ -402,7 +403,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     product = ctx.catalog.product(line.sku)
     options = list(line.options)
     for said in readings:  # "with egg and sweetcorn": each of them, as this product takes it
-        taken = next((r for r in said if product is not None and r.partition(":")[0] in product.options), said[0])
+        taken = alongside.reading_for(product, said) or said[0]
         group_name, _, choice = taken.partition(":")
         group = ctx.catalog.group(group_name)
         if product is None or group is None or group.name not in product.options:
