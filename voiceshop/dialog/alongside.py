@@ -3,7 +3,7 @@
 An answer to "what size ramen?" may say more than the size: another option of the same dish
 ("large, hot"), or that the size is for every dish waiting ("both regular", "all regular only").
 What the item's product takes is kept with it; what it does not take is left to the rest of the
-dialog. The words that say "every one" are language data (``function_words: every`` in words.yaml).
+dialog. Whether the turn says "every one" is understanding's to say (``Understanding.every``).
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, Product, normalize_phrase
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import respond
-from voiceshop.dialog.speak import LANGUAGE, say_list
+from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import Decision, DialogState, PendingItem
 from voiceshop.errors import OptionError
 from voiceshop.nlu.result import Understanding
-from voiceshop.nlu.text import words
-
-EVERY = LANGUAGE.function_words("every")
 
 
 def free_options(u: Understanding) -> list[tuple[str, str]]:
@@ -51,11 +48,6 @@ def also_said(u: Understanding, item: PendingItem, asked: str, ctx: Context) -> 
         if group in product.options and group not in have and group not in found and _offers(ctx, group, choice):
             found[group] = ChosenOption(group=group, choice=choice)
     return tuple(found.values())
-
-
-def for_every(u: Understanding) -> bool:
-    """Whether the turn says its choice is for every item ("both regular", "all of them large")."""
-    return not EVERY.isdisjoint(words(u.text))
 
 
 def shared(queue: tuple[PendingItem, ...], group: str, choice: str, ctx: Context) -> tuple[PendingItem, ...]:
@@ -91,7 +83,7 @@ def chosen_on(options: list[ChosenOption], group: OptionGroup, choice: str, amou
 def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding, ctx: Context) -> Decision | None:
     """ "Make all of them thin", "both with oat milk": the choice on every line whose product takes it
     (None when the turn does not say every one, or fewer than two lines take it)."""
-    if not for_every(u) or u.slot("product"):
+    if not u.every or u.slot("product"):
         return None
     cart, changed = state.cart, []
     for index, line in enumerate(state.cart.lines):
@@ -117,4 +109,4 @@ def _same(a: str, b: str) -> bool:
 
 def _offers(ctx: Context, group: str, choice: str) -> bool:
     g = ctx.catalog.group(group)
-    return g is not None and any(c.name == choice for c in g.choices)
+    return g is not None and g.choice(choice) is not None

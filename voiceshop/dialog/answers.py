@@ -166,7 +166,7 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         chosen = next((o for o in q.item.doubts if o.group == q.group and o.choice == choice.value), None)
         options = (*q.item.options, chosen or _chosen(q.group, choice.value), *also)
         queue = _answered(q.item.model_copy(update={"options": options}), u, state)
-        if alongside.for_every(u):  # "both regular": the dishes waiting behind it too
+        if u.every:  # "both regular": the dishes waiting behind it too
             queue = (queue[0], *alongside.shared(queue[1:], q.group, choice.value, ctx))
         return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
     if also and u.intent == "ChangeOption":  # "double shot" at "what size espresso?": kept, and asked again

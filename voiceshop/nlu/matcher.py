@@ -92,13 +92,15 @@ class Understander:
         agreeing = {w for phrase in grammar.agreements for w in phrase}
         self._telling = grammar.words - grammar.light_words - agreeing
         """Command words that say more than yes: after an opening "yeah" they make the turn another request."""
-        self._small = frozenset(stem(w) for w in load_language(grammar.language).function_words("stop"))
+        language = load_language(grammar.language)
+        self._small = frozenset(stem(w) for w in language.function_words("stop"))
         """Small words ("a", "my", "it"): chatter is made of them and of unknown words."""
-        self._only = frozenset(load_language(grammar.language).function_words("only"))
-        self._more = frozenset(load_language(grammar.language).function_words("one_before"))
-        self._refer_open = load_language(grammar.language).function_words("refer_open")
-        self._refer_one = load_language(grammar.language).function_words("refer_one")
-        self._going_on = frozenset(load_language(grammar.language).function_words("separators"))
+        self._only = language.function_words("only")
+        self._more = language.function_words("one_before")
+        self._refer_open = language.function_words("refer_open")
+        self._refer_one = language.function_words("refer_one")
+        self._every = language.function_words("every")
+        self._going_on = language.function_words("separators")
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
         self._asides = (self._light - used) | (self._light & marks)
@@ -182,7 +184,7 @@ class Understander:
             )
         continues = tokens[0] in self._going_on
         update = {"mentions": agreed + things, "corrects": corrects, "only": only, "continues": continues}
-        return found.model_copy(update=update)
+        return found.model_copy(update={**update, "every": not self._every.isdisjoint(said)})
 
     def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
         """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes

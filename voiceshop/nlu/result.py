@@ -131,6 +131,8 @@ class Understanding(_Model):
     """The turn limits what it names ("vegetable oil only", "just the mac and cheese then")."""
     continues: bool = False
     """The turn opens by going on from what was said before ("and a box of plasters", "also ...")."""
+    every: bool = False
+    """The turn says what it chooses is for every item ("both regular", "all of them thin")."""
     finished: bool = False
     """An order that ends by saying it is complete ("two lattes, that's it, pick up"): the checkout
     comes next, with no "anything else?"."""
