@@ -94,8 +94,9 @@ def ends_done(
     text: str, understand: Callable[[str], Understanding], sure: float, finish: str, along: frozenset[str]
 ) -> bool:
     """Whether the last clauses of ``text`` say, each sure on its own, that the order is complete
-    ("..., that's it, pick up"): intent ``finish`` among them, the others of ``along``, and no shop
-    thing named in them (the clauses before them hold the order)."""
+    ("..., that's it, pick up", "..., a cream soda, pick up"): each of intent ``finish`` or of
+    ``along`` (how to get the order is said once it is all said), and no shop thing named in them
+    (the clauses before them hold the order)."""
     parts = [p for p in _CLAUSE_END.split(text.strip()) if p]
     if not 2 <= len(parts) <= MAX_CLAUSES:
         return False
@@ -105,4 +106,4 @@ def ends_done(
         if found.intent not in along | {finish} or found.confidence < sure or found.items:
             break
         seen.add(found.intent)
-    return finish in seen
+    return bool(seen)

@@ -29,6 +29,7 @@ CONNECTORS = _LANGUAGE.function_words("connectors")
 SEPARATORS = _LANGUAGE.function_words("separators")
 PURPOSE = _LANGUAGE.function_words("purpose")
 EVERY = _LANGUAGE.function_words("every")
+OPTION_WITH = _LANGUAGE.function_words("option_with")
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
 MAX_NARROW = 20
@@ -94,6 +95,15 @@ def build_items(
     breaks = [t.start for t in run if t.kind == "word" and t.value in SEPARATORS]
     sized, named = sizes(run), in_names(run, tokens)
     covered = {k for t in run for k in range(t.start, t.end)}
+    articles = {  # "with an egg": the option's article
+        i
+        for i in range(1, len(run) - 1)
+        if run[i].kind == "quantity"
+        and run[i].weak
+        and run[i + 1].kind in ("option", "amount")
+        and run[i - 1].kind == "word"
+        and run[i - 1].value in OPTION_WITH
+    }
     if run and run[0].start - 1 in marks.covered:
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
         just_before = range(max(0, run[0].start - 3), run[0].start)
@@ -140,7 +150,9 @@ def build_items(
         cur.tags += pending.tags
         pending = _Draft()
 
-    for tag in run:
+    for index, tag in enumerate(run):
+        if index in articles:
+            continue
         if tag.kind == "option" and tag.start - 1 in marks.strange and _names_varieties(tag, catalog):
             tag = replace(tag, start=tag.start - 1, variety=True)  # "oat milk": a milk the shop does not have
         if tag.kind == "word":
