@@ -1,16 +1,20 @@
-"""Items said of lines already in the cart: a correction's new count ("no wait, two muffins") and a
-turn that limits what it names ("vegetable oil only") change or say back those lines instead of adding.
+"""Items said of lines already in the cart: a correction's new count ("no wait, two muffins"), a
+turn that limits what it names ("vegetable oil only"), dishes named again with options ("chow mein
+medium spice, pad thai mild") and a choice named like a product ("on sourdough" after a sandwich)
+change or say back those lines instead of adding.
 """
 
 from __future__ import annotations
 
-from voiceshop.commerce.cart import CartLine
+from voiceshop.commerce.cart import CartLine, ChosenOption, price_item
+from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
+from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import DialogState
-from voiceshop.errors import CartError
+from voiceshop.errors import CartError, OptionError
 from voiceshop.nlu.result import ItemMention
 
-__all__ = ["kept", "recounted"]
+__all__ = ["as_options", "kept", "recounted", "restyled"]
 
 
 def recounted(
@@ -52,3 +56,80 @@ def kept(
 def _said_of(m: ItemMention, line: CartLine) -> bool:
     """Whether ``m`` may name ``line``: the same product, and every option said is the line's."""
     return m.sku == line.sku and {(o.group, o.choice) for o in m.options} <= {(o.group, o.choice) for o in line.options}
+
+
+def restyled(
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+) -> tuple[DialogState, list[ItemMention], list[str]]:
+    """Of the items said, those named again with options and no count where the cart has the dish
+    once ("chow mein medium spice, pad thai mild" after both were added): the options go on that
+    line (it is said back when it has them already); the others are still to add."""
+    rest: list[ItemMention] = []
+    changed: list[int] = []
+    for m in mentions:
+        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
+        line = state.cart.lines[lines[0]] if len(lines) == 1 else None
+        if m.quantity_said or not m.options or line is None:
+            rest.append(m)
+            continue
+        new = (
+            line if _said_of(m, line) else _with_options(line, [(o.group, o.choice, o.amount) for o in m.options], ctx)
+        )
+        if new is None:
+            rest.append(m)
+            continue
+        state = state.with_cart(state.cart.replace(lines[0], new), lines[0])
+        changed.append(lines[0])
+    return state, rest, [*notes, *_changed(state, changed, ctx)]
+
+
+def as_options(
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+) -> tuple[DialogState, list[ItemMention], list[str]]:
+    """Of the items said, those said without a count whose words name a choice the line last added
+    takes ("on sourdough", "with cheddar" after a sandwich, where the shop also sells a sourdough
+    loaf and cheddar): that choice on the line; the others are still to add."""
+    index = state.focus
+    if index is None or index >= len(state.cart.lines):
+        return state, mentions, notes
+    product = ctx.catalog.product(state.cart.lines[index].sku)
+    rest: list[ItemMention] = []
+    changed: list[int] = []
+    for m in mentions:
+        named = [
+            (group.name, choice.name)
+            for group in (ctx.catalog.groups_for(product) if product is not None else ())
+            if (choice := group.choice(m.text)) is not None
+        ]
+        new = (
+            None
+            if m.quantity_said or m.options or not named
+            else _with_options(state.cart.lines[index], [(*named[0], None)], ctx)
+        )
+        if new is None:
+            rest.append(m)
+            continue
+        state = state.with_cart(state.cart.replace(index, new), index)
+        changed = [index]
+    return state, rest, [*notes, *_changed(state, changed, ctx)]
+
+
+def _with_options(line: CartLine, said: list[tuple[str, str, str | None]], ctx: Context) -> CartLine | None:
+    """``line`` with each (group, choice, amount) chosen on it, or None when its product does not
+    take them."""
+    options: list[ChosenOption] = list(line.options)
+    for group_name, choice, amount in said:
+        group = ctx.catalog.group(group_name)
+        if group is None:
+            return None
+        options = alongside.chosen_on(options, group, choice, amount)
+    try:
+        return price_item(ctx.catalog, line.sku, options, line.quantity)
+    except OptionError:
+        return None
+
+
+def _changed(state: DialogState, indexes: list[int], ctx: Context) -> list[str]:
+    if not indexes:
+        return []
+    return [ctx.replies("changed", item=say_list([ctx.describe(state.cart.lines[i]) for i in indexes]))]

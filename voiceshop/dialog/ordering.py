@@ -14,7 +14,7 @@ from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
 from voiceshop.dialog import alongside
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.incart import kept, recounted
+from voiceshop.dialog.incart import as_options, kept, recounted, restyled
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
@@ -61,6 +61,8 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         state, mentions, notes = recounted(state, mentions, ctx, notes)
     if u.only:  # "vegetable oil only" after adding one: that one, not one more
         mentions, notes = kept(state, mentions, ctx, notes)
+    state, mentions, notes = restyled(state, mentions, ctx, notes)
+    state, mentions, notes = as_options(state, mentions, ctx, notes)
     items = [pending_from(m) for m in mentions]
     if not items and len(mentions) < len(u.items):
         return respond(state, join(*notes), question=anything_else(ctx))  # only counts changed
