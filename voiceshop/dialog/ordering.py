@@ -404,13 +404,14 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     line = state.cart.lines[index]
     product = ctx.catalog.product(line.sku)
     options = list(line.options)
-    for said in readings:  # "with egg and sweetcorn": each of them, as this product takes it
+    for k, said in enumerate(readings):  # "with egg and sweetcorn": each of them, as this product takes it
         taken = alongside.reading_for(product, said) or said[0]
         group_name, _, choice = taken.partition(":")
         group = ctx.catalog.group(group_name)
         if product is None or group is None or group.name not in product.options:
             return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
-        options = alongside.chosen_on(options, group, choice, _amount(u))
+        amount = u.amounts[k] if k < len(u.amounts) and u.amounts[k] else _amount(u)
+        options = alongside.chosen_on(options, group, choice, amount if group.amount(amount or "") else None)
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:

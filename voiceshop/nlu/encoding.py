@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
-from voiceshop.nlu.items import Marks
+from voiceshop.nlu.items import Marks, option_readings, slot_value
 from voiceshop.nlu.runs import run_end
 from voiceshop.nlu.sentence_codes import ITEMS, UNKNOWN
 from voiceshop.nlu.symbols import Symbol, slot_symbol
 from voiceshop.nlu.text import stem
 
-__all__ = ["NO_MARKS", "encode"]
+__all__ = ["NO_MARKS", "encode", "said_options"]
 
 NO_MARKS = Marks()
 _SEPARATORS = load().function_words("separators")
@@ -73,3 +74,21 @@ def encode(
         else:
             merged.append(s)
     return tuple(merged)
+
+
+def said_options(
+    tags: Sequence[Tag], said: str, catalog: Catalog
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str | None, ...]]:
+    """Of an ``{option}`` symbol's tags: the readings of each option when there are several ("with
+    tofu and bean sprouts"; none for one), and the amount said before each ("extra tomato and a
+    little bit of red onion": a lot of, a little bit of), None where none was."""
+    options = [t for t in tags if t.kind == "option"]
+    readings = (
+        tuple(option_readings(slot_value("option", t, said, catalog)) for t in options) if len(options) > 1 else ()
+    )
+    amounts: list[str | None] = []
+    for k, tag in enumerate(tags):
+        if tag.kind == "option":
+            before = tags[k - 1] if k > 0 else None
+            amounts.append(str(before.value) if before is not None and before.kind == "amount" else None)
+    return tuple(r for r in readings if r), tuple(amounts)

@@ -17,10 +17,10 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
 from voiceshop.nlu.clauses import ends_done, within_clauses
-from voiceshop.nlu.encoding import NO_MARKS, encode
+from voiceshop.nlu.encoding import NO_MARKS, encode, said_options
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
-from voiceshop.nlu.items import Marks, build_items, is_item_tag, option_readings, slot_value
+from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
@@ -452,7 +452,8 @@ class Understander:
         sentence = self._sentences[hit.template]
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
         items: list[ItemMention] = []
-        options: list[tuple[str, ...]] = []
+        options: tuple[tuple[str, ...], ...] = ()
+        amounts: tuple[str | None, ...] = ()
         used: set[int] = set()
         pairs = aligned(sentence, hit.query)
         aligned_input = {j for _, j in pairs}
@@ -482,9 +483,7 @@ class Understander:
             else:
                 slots[token.name] = slot_value(token.list_name, symbol.tags[-1], said, self.catalog)
                 if token.list_name == "option":
-                    several = [t for t in symbol.tags if t.kind == "option"]
-                    if len(several) > 1:
-                        options = [option_readings(slot_value("option", t, said, self.catalog)) for t in several]
+                    options, amounts = said_options(symbol.tags, said, self.catalog)
         return Understanding(
             text=text,
             intent=template.intent,
@@ -494,5 +493,6 @@ class Understander:
             words=tuple(tokens[k] for k in sorted(used)),
             alternatives=others,
             template=template.source,
-            options=tuple(o for o in options if o),
+            options=options,
+            amounts=amounts,
         )

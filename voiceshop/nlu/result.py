@@ -140,6 +140,9 @@ class Understanding(_Model):
     """The options of an option slot that several options filled together ("with tofu and bean
     sprouts", "large, hot"), each as its "group:choice" readings, best first ("egg": a topping or
     egg noodles); the slot itself holds the last of them."""
+    amounts: tuple[str | None, ...] = ()
+    """The amount said before each option of the option slot, in order ("extra tomato and a little
+    bit of red onion": a lot of, a little bit of), None where none was."""
 
     @property
     def understood(self) -> bool:
