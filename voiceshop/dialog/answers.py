@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from voiceshop.commerce.cart import Cart, ChosenOption
 from voiceshop.commerce.shop import DeliveryKind
-from voiceshop.dialog import account, alongside, checkout, ordering
+from voiceshop.dialog import account, alongside, checkout, ordering, which
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
@@ -144,6 +144,8 @@ def answer(state: DialogState, u: Understanding, ctx: Context) -> Decision | Non
 def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     assert q.item is not None
     choice = pick(u, q.choices)
+    if choice is None and (choice := which.described(u, q.choices, ctx)) is not None:
+        u = u.model_copy(update={"items": ()})  # its one item was the answer, not another item
     if choice is not None:
         item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)

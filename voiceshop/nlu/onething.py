@@ -1,14 +1,15 @@
-"""One thing said two ways is one item: a kind and one product of it ("a CR2032 battery"), or a product
-and what sets one kind of it apart ("rice, the basmati")."""
+"""One thing said two ways is one item: a kind and one product of it ("a CR2032 battery"), a product
+and what sets one kind of it apart ("rice, the basmati"), or a kind and a word only one product of
+that kind is known by ("a bag of chips, the potato ones")."""
 
 from __future__ import annotations
 
-from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.result import ItemMention
 from voiceshop.nlu.text import stem
 
-__all__ = ["one_thing"]
+__all__ = ["known_words", "one_thing"]
 
 
 def one_thing(
@@ -29,6 +30,9 @@ def one_thing(
             before = out[-1]
             vague, named = (before, item) if before.sku is None else (item, before)
             kind = vague.sku is None and named.sku is not None and named.sku in {c.value for c in vague.candidates}
+            if not kind and before.sku is None and not count_first and (only := _known_by(before, item, catalog)):
+                picked = tuple(c for c in before.candidates if c.value == only)
+                kind, vague, named = True, before, item.model_copy(update={"sku": only, "candidates": picked})
             # "rice, the basmati": a second product that only narrows the first, said without a count
             # of its own before it ("two cokes, one diet" are two)
             if not kind and not count_first and _narrows(before, item, catalog):
@@ -58,3 +62,26 @@ def _narrows(before: ItemMention, item: ItemMention, catalog: Catalog) -> bool:
     # one name holds both what was said before and what is said now: "basmati" and "rice"
     both = said | mine
     return bool(said) and not said & mine and any(both <= {stem(w) for w in n.lower().split()} for n in names)
+
+
+def _known_by(vague: ItemMention, item: ItemMention, catalog: Catalog) -> str | None:
+    """The one product of ``vague``'s candidates known by every word ``item`` was heard in, when
+    ``item`` names another product ("chips, the potato ones": potato chips, not the potatoes)."""
+    said = {stem(w) for w in item.text.split()} - STOP
+    if not said or item.sku is None:
+        return None
+    fits = [
+        c.value
+        for c in vague.candidates
+        if (product := catalog.product(c.value)) is not None and said <= known_words(product, description=False)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def known_words(product: Product, *, description: bool) -> set[str]:
+    """Every word (stemmed) ``product`` is known by: its name, aliases, brand and tags, and with
+    ``description`` its description's."""
+    text = " ".join((product.name, *product.aliases, product.brand or "", *product.tags))
+    if description:
+        text += " " + product.description
+    return {stem(w) for w in text.lower().replace(",", " ").split()}
