@@ -272,7 +272,11 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
         # of several lines offered, those named are the ones chosen ("the cappuccino then" after
         # "did you want latte and cappuccino?"); a single line offered is taken with what is added
         named = len(offered) > 1 and len(more) < len(said)
-        kept = () if named else tuple(o for o in offered if o.sku not in {i.sku for i in said})
+        # "ok, the prosciutto sounds good" after "shall I add a margherita?": what is named without a
+        # count instead of the offer ("yes, and a wall charger" takes both)
+        instead = agreed and bool(more) and len(more) == len(said) and not u.continues
+        instead = instead and not any(m.quantity_said for m in u.items) and not q.unsure
+        kept = () if named or instead else tuple(o for o in offered if o.sku not in {i.sku for i in said})
         return proceed(state.model_copy(update={"question": None, "queue": (*kept, *said, *state.queue)}), ctx)
     if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):  # "that's all" at "did you want...?"
         return _first(state, q, u, ctx)

@@ -140,7 +140,8 @@ def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
     """
     q, reply, state = before.question, decision.reply, decision.state
     asked = state.question
-    resumed = q is not None and (q.kind in RESUMED or q.unsure)  # "did you want...?" is asked again
+    # "did you want...?" is asked again once; let go by twice, it lapses
+    resumed = q is not None and (q.kind in RESUMED or (q.unsure and q.tries == 0))
     if q is None or reply is None or not resumed or (asked is not None and asked.kind != "anything_else"):
         if asked is None and before.question is not None:
             state = state.model_copy(update={"queue": ()})  # items waiting on a dropped question go with it
@@ -155,7 +156,7 @@ def _resume(before: DialogState, decision: Decision, ctx: Context) -> Decision:
     if q.kind == "delivery" and not state.cart.lines:
         return decision
     state = state.model_copy(update={"queue": before.queue})
-    again = respond(state, said, question=q)
+    again = respond(state, said, question=q.model_copy(update={"tries": q.tries + 1}) if q.unsure else q)
     return again.model_copy(update={"actions": (*decision.actions, *again.actions)})
 
 
