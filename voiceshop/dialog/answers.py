@@ -283,7 +283,7 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     if not u.understood and agreed:
         taken = True  # "yes, one box"
         quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
-    if u.intent == "Yes" or taken or usual or isinstance(quantity, int):
+    if _agrees(u) or taken or usual or isinstance(quantity, int):
         if q.item is not None and not q.lines:
             q = q.model_copy(update={"item": _with_said(q.item, u, quantity)})
             state = state.model_copy(update={"question": q})
@@ -330,11 +330,16 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
 
 
 def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
-    if u.intent == "Yes" or (u.intent == "Checkout" and not _fills_checkout(u)):  # "yes, place the order"
+    if _agrees(u) or (u.intent == "Checkout" and not _fills_checkout(u)):  # "yes, place the order"
         return checkout.confirmed(state, ctx)
     if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"
         return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
     return None
+
+
+def _agrees(u: Understanding) -> bool:
+    """A yes, or a yes with "go on" ("aye, go on") at a yes/no question."""
+    return u.intent == "Yes" or (u.intent == "Next" and any(m.kind == "agreement" for m in u.mentions))
 
 
 def _fills_checkout(u: Understanding) -> bool:

@@ -15,6 +15,7 @@ from voiceshop.dialog.speak import LANGUAGE, say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import VoiceshopError
 from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.text import words
 
 
 def say_time(t: time) -> str:
@@ -160,6 +161,11 @@ SAID_BACK = 3
 
 
 def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    unexplained = len(words(u.text)) - len(u.words)  # "what do you have for a sore throat" asks more
+    if not any(s.value or s.text for s in u.slots.values()) and unexplained <= 1:
+        # "what do you have?": the menu's sections
+        sections = say_list([speakable(c) for c in ctx.catalog.categories()])
+        return respond(state, ctx.replies("menu_sections", sections=sections))
     products = ctx.catalog.products
     said = ""
     found = []

@@ -86,6 +86,8 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if state.ended:
         state = state.model_copy(update={"ended": False, "question": None, "listing": None})
     always = ALWAYS.get(u.intent or "")
+    if u.intent == "Next" and state.listing is None and state.question is not None:
+        always = None  # "aye, go on" at "shall I place the order?" answers it: nothing is being read out
     if u.intent == "Goodbye" and u.confidence < SURE_GOODBYE:
         always = None  # "whichever's cheaper" is not "cheers": a doubtful goodbye ends nothing
         u = u.model_copy(update={"intent": None})
@@ -97,6 +99,8 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
             if decision.state.misses > state.misses:
                 return decision
             return _understood(_checkout_slots(u, decision, ctx))
+        if u.intent == "Next":
+            return _more(state, u, ctx)
         # A new request: the question stays in the state for handlers that build on it (a coupon
         # said at the read-back); the reply drops it unless the handler keeps it on purpose.
     if not u.understood or u.intent is None:

@@ -79,10 +79,16 @@ class Lexicon:
                 add("brand", p.brand, p.brand)
         for category in catalog.categories():
             add("category", category, category)
+        # A short name that is a word of its own elsewhere is not one: "no" of "no ice" says no ("no
+        # wait, beef pho"), "extra" of "extra hot" is an amount ("an extra egg").
+        taken = {" ".join(words(a)) for g in catalog.option_groups for m in g.amounts for a in (m.name, *m.aliases)}
+        taken |= {" ".join(phrase) for phrase in (*grammar.negations, *grammar.corrections)}
         for group in catalog.option_groups:
             for choice in group.choices:
                 add("option", f"{group.name}:{choice.name}", choice.name)
-                short = _short_names(group.name, [c.name for c in group.choices], choice.name)
+                short = [
+                    s for s in _short_names(group.name, [c.name for c in group.choices], choice.name) if s not in taken
+                ]
                 others = grammar.choice_words.get(tuple(words(choice.name)), ())
                 for alias in [*choice.aliases, *short, *others]:
                     add("option", f"{group.name}:{choice.name}", alias, False)
