@@ -1,4 +1,5 @@
-"""Options said alongside an answer: "large, hot" at "what size?", "both regular" for two dishes.
+"""Options said alongside an answer: "large, hot" at "what size?", "both regular" for two dishes,
+"same as that" for the line before.
 
 An answer to "what size ramen?" may say more than the size: another option of the same dish
 ("large, hot"), or that the size is for every dish waiting ("both regular", "all regular only").
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from voiceshop.commerce.cart import ChosenOption, price_item
+from voiceshop.commerce.cart import CartLine, ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, Product, normalize_phrase
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import respond
@@ -61,6 +62,22 @@ def shared(queue: tuple[PendingItem, ...], group: str, choice: str, ctx: Context
             item = item.model_copy(update={"options": (*item.options, ChosenOption(group=group, choice=choice))})
         out.append(item)
     return tuple(out)
+
+
+def like(item: PendingItem, line: CartLine, ctx: Context) -> PendingItem:
+    """``item`` with the choices of ``line`` ("and a taro one, same as that") in the groups its
+    product takes and it has no choice in yet."""
+    product = ctx.catalog.product(item.sku) if item.sku else None
+    have = {o.group for o in item.options}
+    taken = tuple(
+        o
+        for o in line.options
+        if product is not None
+        and o.group in product.options
+        and o.group not in have
+        and _offers(ctx, o.group, o.choice)
+    )
+    return item.model_copy(update={"options": (*item.options, *taken)}) if taken else item
 
 
 def reading_for(product: Product | None, readings: tuple[str, ...]) -> str | None:

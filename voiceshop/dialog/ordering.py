@@ -19,7 +19,7 @@ from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, CouponError, OptionError
-from voiceshop.nlu.items import option_readings
+from voiceshop.nlu.readings import option_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 
 OPTION_CHOICES_READ = 3
@@ -64,6 +64,8 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     state, mentions, notes = restyled(state, mentions, ctx, notes)
     state, mentions, notes = as_options(state, mentions, ctx, notes)
     items = [pending_from(m) for m in mentions]
+    if u.same and state.focus is not None and state.focus < len(state.cart.lines):  # "same as that"
+        items = [alongside.like(item, state.cart.lines[state.focus], ctx) for item in items]
     if not items and len(mentions) < len(u.items):
         return respond(state, join(*notes), question=anything_else(ctx))  # only counts changed
     if not items:

@@ -12,7 +12,8 @@ from collections.abc import Collection, Sequence
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
-from voiceshop.nlu.items import Marks, option_readings, slot_value
+from voiceshop.nlu.items import Marks
+from voiceshop.nlu.readings import option_readings, slot_value
 from voiceshop.nlu.runs import run_end
 from voiceshop.nlu.sentence_codes import ITEMS, UNKNOWN
 from voiceshop.nlu.symbols import Symbol, slot_symbol

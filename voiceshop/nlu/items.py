@@ -19,8 +19,9 @@ from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
 from voiceshop.nlu.kinds import unsold_kind
 from voiceshop.nlu.onething import one_thing
-from voiceshop.nlu.packs import fits, holds, in_names, in_packs, prefer_pack, sizes, with_packs
-from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, ItemMention, OptionMention, SlotValue
+from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
+from voiceshop.nlu.readings import pick, product_candidates
+from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
@@ -30,9 +31,6 @@ SEPARATORS = _LANGUAGE.function_words("separators")
 PURPOSE = _LANGUAGE.function_words("purpose")
 EVERY = _LANGUAGE.function_words("every")
 OPTION_WITH = _LANGUAGE.function_words("option_with")
-NARROW_SCORE = 0.6
-"""Score of each product when only a brand or category was said ("some batteries")."""
-MAX_NARROW = 20
 
 
 @dataclass(frozen=True)
@@ -321,32 +319,6 @@ def _names_varieties(tag: Tag, catalog: Catalog) -> bool:
     return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
 
 
-def product_candidates(head: Tag, catalog: Catalog) -> list[Candidate]:
-    """The products a head may name, best first, one entry per SKU."""
-    best: dict[str, float] = {}
-    for entity, score in head.candidates:
-        if entity.kind == "product":
-            best[entity.value] = max(best.get(entity.value, 0.0), score)
-        elif entity.kind in ("brand", "category") and not any(e.kind == "product" for e, _ in head.candidates):
-            for p in catalog.products:
-                if (p.brand if entity.kind == "brand" else p.category) == entity.value:
-                    best.setdefault(p.sku, NARROW_SCORE * score)
-    out = []
-    for sku, score in sorted(best.items(), key=lambda kv: -kv[1])[:MAX_NARROW]:
-        product = catalog.product(sku)
-        out.append(Candidate(value=sku, name=product.name if product else sku, score=round(score, 3)))
-    return out
-
-
-def pick(candidates: Sequence[Candidate]) -> Candidate | None:
-    """The one candidate, or None when the first two are too close to choose between."""
-    if not candidates:
-        return None
-    if len(candidates) > 1 and candidates[0].score - candidates[1].score < AMBIGUITY_MARGIN:
-        return None
-    return candidates[0]
-
-
 def _resolve(
     d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str], covered: set[int]
 ) -> ItemMention:
@@ -382,6 +354,14 @@ def _resolve(
     product = catalog.product(chosen.value) if chosen else None
     if counted and number and product is not None and in_packs(product, number):
         number //= product.pack.count  # "twelve eggs", "two dozen eggs" where a pack holds twelve: packs
+    elif (
+        number
+        and product is not None
+        and d.size is None
+        and _counts_amount(d)
+        and (packs := in_amounts(product, number, unit))
+    ):
+        number = packs  # "four hundred grams of pastrami" sold in packs of 200 g: two
     fit, unfit = _options(d.options, product, catalog, tokens)
     unsold = unsold_kind(d.head, product, tokens, covered, catalog)
     if unsold is not None and product is not None:  # "an iced latte": the latte or the iced drinks
@@ -406,6 +386,12 @@ def _resolve(
         refused=d.refused,
         unsold=unsold[0] if unsold else None,
     )
+
+
+def _counts_amount(d: _Draft) -> bool:
+    """Whether the item's number may count what a pack holds: said right before its unit ("four
+    hundred grams"), or with no unit at all."""
+    return d.unit is None or (d.quantity is not None and d.count is None and d.quantity.end == d.unit.start)
 
 
 def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> str | None:
@@ -465,28 +451,3 @@ def _one_each(options: list[OptionMention], catalog: Catalog) -> list[OptionMent
         kept.pop(key, None)
         kept[key] = o
     return list(kept.values())
-
-
-def slot_value(kind: str, tag: Tag, said: str, catalog: Catalog) -> SlotValue:
-    """A grammar slot of list ``kind`` filled by ``tag``: a product (or the products it may be), an
-    option choice, a category or brand, or the list's own value."""
-    if kind == "product":
-        candidates = tuple(product_candidates(tag, catalog)) if tag.kind in HEADS else ()
-        chosen = pick(candidates)
-        return SlotValue(value=chosen.value if chosen else None, text=said, score=tag.score, candidates=candidates)
-    if kind == "option" and tag.kind == "option":
-        options = sorted((e for e, _ in tag.candidates if e.kind == "option"), key=lambda e: not e.exact_name)
-        candidates = tuple(
-            Candidate(value=e.value, name=e.value.split(":", 1)[1], score=round(tag.score, 3))
-            for e in dict((e.value, e) for e in options).values()
-        )
-        return SlotValue(value=options[0].value, text=said, score=tag.score, candidates=candidates)
-    if tag.kind == kind or (kind in ("category", "brand") and tag.kind in HEADS):
-        return SlotValue(value=tag.value, text=said, score=tag.score)
-    return SlotValue(value=None, text=said, score=0.0)
-
-
-def option_readings(slot: SlotValue) -> tuple[str, ...]:
-    """An option slot's "group:choice" readings, best first."""
-    found = [str(slot.value)] if slot.value else []
-    return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))

@@ -20,9 +20,10 @@ from voiceshop.nlu.clauses import ends_done, within_clauses
 from voiceshop.nlu.encoding import NO_MARKS, encode, said_options
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
-from voiceshop.nlu.items import Marks, build_items, is_item_tag, slot_value
+from voiceshop.nlu.items import Marks, build_items, is_item_tag
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
+from voiceshop.nlu.readings import slot_value
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import AGREE, HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import separator_before
@@ -99,7 +100,7 @@ class Understander:
         self._more = language.function_words("one_before")
         self._refer_open = language.function_words("refer_open")
         self._refer_one = language.function_words("refer_one")
-        self._every = language.function_words("every")
+        self._flags = {flag: language.function_words(flag) for flag in ("every", "same")}  # Understanding's
         self._going_on = language.function_words("separators")
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
@@ -184,7 +185,7 @@ class Understander:
             )
         continues = tokens[0] in self._going_on
         update = {"mentions": agreed + things, "corrects": corrects, "only": only, "continues": continues}
-        return found.model_copy(update={**update, "every": not self._every.isdisjoint(said)})
+        return found.model_copy(update=update | {f: not w.isdisjoint(said) for f, w in self._flags.items()})
 
     def _opens_agreeing(self, tokens: Sequence[str]) -> bool:
         """Whether a turn opens with a yes and says nothing after it that asks, refuses or takes

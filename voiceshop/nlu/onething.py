@@ -30,6 +30,9 @@ def one_thing(
             before = out[-1]
             vague, named = (before, item) if before.sku is None else (item, before)
             kind = vague.sku is None and named.sku is not None and named.sku in {c.value for c in vague.candidates}
+            if item.sku is not None and item.sku == before.sku and not item.quantity_said and not item.options:
+                kept[-1] = (kept[-1][0], span[1])  # "basmati rice, tilda": the brand names it again
+                continue
             if not kind and before.sku is None and not count_first and (only := _known_by(before, item, catalog)):
                 picked = tuple(c for c in before.candidates if c.value == only)
                 kind, vague, named = True, before, item.model_copy(update={"sku": only, "candidates": picked})

@@ -98,6 +98,23 @@ def in_packs(product: Product, count: int) -> bool:
     return whole and _LANGUAGE.is_plural(product.name)
 
 
+UNSAID_UNIT = 50
+"""A number said without a unit counts what a pack holds only when packs hold this much or more
+("two hundred of swiss" in 200 g packs); below it, it counts packs."""
+
+
+def in_amounts(product: Product, number: int, unit: str | None) -> int | None:
+    """How many packs ``number`` is when it counts what a pack holds: "four hundred grams" (or "two
+    hundred of swiss", no unit) of a product sold in packs of 200 g; None when it counts packs."""
+    amount = product.pack.amount
+    if amount is None or amount < 2 or amount != int(amount) or (unit is not None and unit != product.pack.unit):
+        return None
+    if unit is None and amount < UNSAID_UNIT:
+        return None  # "two cokes" of a 2 l bottle: two bottles
+    whole = int(amount)
+    return number // whole if number >= whole and number % whole == 0 else None
+
+
 def holds(product: Product | None, size: int, unit: str) -> bool:
     """Whether one of ``product`` holds ``size`` ``unit`` ("6 rolls"): not a count of packs ("two packs")."""
     return product is not None and product.pack.unit == unit and product.pack.amount == size

@@ -133,6 +133,8 @@ class Understanding(_Model):
     """The turn opens by going on from what was said before ("and a box of plasters", "also ...")."""
     every: bool = False
     """The turn says what it chooses is for every item ("both regular", "all of them thin")."""
+    same: bool = False
+    """The turn says what it adds is like the line before ("and a taro one, same as that")."""
     finished: bool = False
     """An order that ends by saying it is complete ("two lattes, that's it, pick up"): the checkout
     comes next, with no "anything else?"."""
