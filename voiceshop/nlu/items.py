@@ -89,7 +89,7 @@ def build_items(
     pending = _Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
     amount: Tag | None = None
     separated = False
-    corrected = negated = False
+    corrected = negated = refusing = False
     breaks = [t.start for t in run if t.kind == "word" and t.value in SEPARATORS]
     sized, named = sizes(run), in_names(run, tokens)
     covered = {k for t in run for k in range(t.start, t.end)}
@@ -104,10 +104,14 @@ def build_items(
     }
     if run and run[0].start - 1 in marks.covered:
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
+        # The last mark among them decides: "no, three lattes" corrects, "no wait, not the bagel" refuses.
         just_before = range(max(0, run[0].start - 3), run[0].start)
-        negated = any(k in marks.negations for k in just_before) and not any(
-            k in marks.corrections for k in just_before
-        )
+        last = [
+            k in marks.negations and k not in marks.corrections
+            for k in just_before
+            if k in marks.negations or k in marks.corrections
+        ]
+        negated = bool(last) and last[-1]
 
     def split_off() -> None:
         """ "two lattes, one with soy, one with almond": a quantity with options and no head of its own
@@ -159,6 +163,8 @@ def build_items(
             separated = separated or tag.value in SEPARATORS
             corrected = corrected or tag.start in marks.corrections
             negated = negated or tag.start in marks.negations
+            if tag.start in marks.negations or tag.start in marks.corrections:  # "no, not cheerios": refused
+                refusing = tag.start not in marks.corrections
             continue
         if tag.kind in HEADS and cur.head is not None and not separated and _purpose(tag, run, tokens, covered):
             continue  # "d batteries for the big flashlight": what they are for
@@ -180,7 +186,7 @@ def build_items(
                         drafts.append(cur)
                     cur = _Draft()
             cur.head = tag
-            cur.refused = negated and not corrected  # "not the bagel"; "no, three lattes" corrects
+            cur.refused = negated and (not corrected or refusing)  # "not the bagel"; "no, three lattes" corrects
             if pending.quantity is not None:
                 cur.quantity, cur.count = pending.quantity, None
             cur.unit = pending.unit or cur.unit
