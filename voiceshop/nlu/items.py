@@ -106,12 +106,12 @@ def build_items(
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
         # The last mark among them decides: "no, three lattes" corrects, "no wait, not the bagel" refuses.
         just_before = range(max(0, run[0].start - 3), run[0].start)
-        last = [
+        marked = [
             k in marks.negations and k not in marks.corrections
             for k in just_before
             if k in marks.negations or k in marks.corrections
         ]
-        negated = bool(last) and last[-1]
+        negated = bool(marked) and marked[-1]
 
     def split_off() -> None:
         """ "two lattes, one with soy, one with almond": a quantity with options and no head of its own
