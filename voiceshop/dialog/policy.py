@@ -312,8 +312,16 @@ def _no(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 def _clear(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not state.cart.lines:
         return respond(state, ctx.replies("cart_empty"))
-    question = Question(kind="clear_cart", text=ctx.replies("confirm_clear", count=say_number(state.cart.item_count)))
+    count = state.cart.item_count
+    key = "confirm_clear_one" if count == 1 else "confirm_clear"
+    question = Question(kind="clear_cart", text=ctx.replies(key, count=say_number(count)))
     return respond(state, "", question=question)
+
+
+def _cancel_order(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    if state.cart.lines and u.slot("digits") is None and not account.history(state, ctx):
+        return _clear(state, u, ctx)  # "cancel my order" before any was placed: the cart
+    return account.cancel_order(state, u, ctx)
 
 
 def _coupon(state: DialogState, u: Understanding, ctx: Context) -> Decision:
@@ -359,7 +367,7 @@ HANDLERS: dict[str, Handler] = {
     "ShopInfo": info.shop_info,
     "Recommend": account.recommend,
     "OrderStatus": account.order_status,
-    "CancelOrder": account.cancel_order,
+    "CancelOrder": _cancel_order,
     "Reorder": account.reorder,
     "IdentifyCustomer": account.identify,
     "Greeting": _greeting,
