@@ -72,10 +72,26 @@ def wake_word_names() -> list[str]:
     return list(WAKE_WORDS)
 
 
+def _entry(phrase: str) -> dict[str, Any]:
+    found: dict[str, Any] = PACKAGED.get(" ".join(phrase.lower().replace(",", " ").split()), {})
+    return found
+
+
 def written_as(phrase: str) -> list[str]:
-    """Other ways a speech recogniser writes a packaged phrase ("okay naboo"); none for another phrase."""
-    entry = PACKAGED.get(" ".join(phrase.lower().replace(",", " ").split()), {})
-    return [str(w) for w in entry.get("written", [])]
+    """Other ways a speech recogniser writes a packaged phrase ("okay naboo", "OK Nabu"); none for another phrase."""
+    return [str(w) for w in _entry(phrase).get("written", [])]
+
+
+def phones_of(phrase: str) -> dict[str, str]:
+    """How the words of a packaged phrase that the CMU pronouncing dictionary lacks are said (ARPAbet),
+    by word; none for another phrase."""
+    return {str(word): str(said) for word, said in _entry(phrase).get("phones", {}).items()}
+
+
+def sounds_like(phrase: str) -> dict[str, list[str]]:
+    """Words a recogniser's lexicon may have instead of an odd word of a packaged phrase ("nah boo" for
+    "nabu"), by word; none for another phrase."""
+    return {str(word): [str(w) for w in ways] for word, ways in _entry(phrase).get("sounds_like", {}).items()}
 
 
 class MicroWakeWordDetector:
