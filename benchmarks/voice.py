@@ -594,7 +594,7 @@ WAKE_OVER_REPLY_AUDIO = Path(tempfile.gettempdir()) / "voiceshop-bench-wake-over
 another tree (before / after) hears the very same sound."""
 
 
-def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
+def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, object]:
     """The wake word said over a reply, and talk that opens like it: the loop's greeting plays into a
     simulated room (``tests.room``: the echo 20 dB under the shopper's voice, fan noise) while the
     shopper says a phrase 0.9-1.5 s into it, rendered by the packaged Piper voice at three paces
@@ -602,7 +602,8 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
     with barge-in and its wake word check, ``VOICESHOP_WAKE_CHECK=0`` without). Printed: fires of the
     wake word model over the reply, cuts, the time from the fire to the cut (on the audio's timeline,
     plus the check's computing time, which a live microphone spends while the reply plays on, turned
-    down), and false cuts."""
+    down), and false cuts. ``live`` (``wake-over-reply whisper live``): the room paced like a
+    microphone, the check on its thread as on a device, the times as they pass (no computing added)."""
     import os
 
     import numpy as np
@@ -631,6 +632,20 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             piper = piper or open_voice("piper", "en")
             write_wav(path, piper.synthesize(text, pace=pace))
         return read_wav(path)[0]
+
+    class HoldNoting(Room):
+        """The room, noting where (seconds on the microphone's timeline) the loop held a reply silent."""
+
+        loop: Any = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.held: list[float] = []
+
+        def speaker(self, samples: Samples) -> None:
+            if self.loop is not None and getattr(self.loop._over_reply, "holding", False):
+                self.held.append(self.at * CHUNK / RATE)
+            super().speaker(samples)
 
     class Noting:
         """The wake word model, noting where (seconds on the microphone's timeline) it fires."""
@@ -701,15 +716,16 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
         for i, (text, pace, n, real) in enumerate(trials):
             said = at_level(rendered(text, pace, n), 3000.0)  # the room's speech level: the echo is 0 dB to it
             at = starts + 0.9 + (i % 3) * 0.3
-            shopper = np.concatenate([call, silence(starts + greeting + 1.0 - len(call) / RATE)])
+            shopper = np.concatenate([call, silence(starts + greeting + (4.0 if live else 1.0) - len(call) / RATE)])
             begin = round(at * RATE)
             shopper[begin : begin + len(said)] = said[: len(shopper) - begin]
-            room = Room(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise())
+            room = HoldNoting(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise(), realtime=live)
             wake = Noting(room)
             timed = Timed(check) if check is not None else None
             settings = ListenSettings(barge_in=True, wake_check=checked, startup_sound=False)
             assistant = Assistant(db, slug, device=f"bench{i}")
             loop = VoiceLoop(assistant, recognizer, voice, room, settings, wake=wake, wake_check=timed)
+            room.loop = loop
             loop.run(room)
             if not wake.fires or not room.sounds:
                 not_started += 1
@@ -718,19 +734,23 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             ends = starts + greeting - (check.after if check is not None else 0.0)
             over = [f for f in wake.fires[1:] if starts < f < ends]
             fired[real] += bool(over)
-            cut = [c for c in room.cuts if starts < c <= ends + 0.1]
+            cut = [c for c in room.cuts if starts < c <= ends + (3.0 if live else 0.1)]  # (live: held a while)
             checks = timed.verdicts[1:] if timed is not None else []
             staged = timed.staged[1:] if timed is not None else []
             verdicts += [f"{'real' if real else 'near'} {text!r} ({pace}): {v.score:g} {v.heard!r}" for v in checks]
             verdicts += [f"  stages: {', '.join(f'{v.score:g}' for v in found)}" for found in staged if len(found) > 1]
-            if over and staged:
+            if over and staged and stages is not None:  # (the tree before has no stages to tell apart)
                 first_stage[real].append(bool(staged[0][0].accepted))
             if cut:
                 cuts[real] += 1
                 if real and over:
                     compute = checks[0].seconds if checks else 0.0
-                    delays.append(cut[0] - over[0] + compute)
                     computes.append(compute)
+                    if live:  # the times as they passed: the check ran while the microphone went on
+                        delays.append(cut[0] - over[0])
+                        silent.append(min([h for h in room.held if h > over[0]] + [cut[0]]) - over[0])
+                        continue
+                    delays.append(cut[0] - over[0] + compute)
                     # silent from then on: once the first of several stages accepted, after one piece
                     # of fading out (the tree before: only at the cut)
                     first = staged[0] if staged and stages is not None else []
@@ -1080,8 +1100,9 @@ def main() -> None:
         print(json.dumps(wake_checks(), ensure_ascii=False))
         return
     if sys.argv[1:3] == ["--child", "wake-over-reply"]:
-        for engine in sys.argv[3:] or ["whisper", "pocketsphinx"]:
-            print(json.dumps(wake_over_reply(engine), ensure_ascii=False))
+        live = "live" in sys.argv[3:]
+        for engine in [e for e in sys.argv[3:] if e != "live"] or ["whisper", "pocketsphinx"]:
+            print(json.dumps({**wake_over_reply(engine, live), "live": live}, ensure_ascii=False))
         return
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         runs = {"interrupt": interrupt, "startup": startup}
