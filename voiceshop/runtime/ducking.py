@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,7 +73,8 @@ class ReplyWake:
         self._before: list[Samples] = []
         self._held: list[Samples] = []
         self._verdicts: queue.SimpleQueue[WakeVerdict | None] | None = None
-        """The stages' verdicts as a check under way gives them (None once it is done)."""
+        """The stages' verdicts as a check under way on its thread gives them (None once it is done)."""
+        self._future: Future[None] | None = None
         self._stages: list[WakeVerdict] = []
         self._done = False
         self._checking = False
@@ -114,7 +115,7 @@ class ReplyWake:
         self.confirmer.hear(chunk)
         if fired:
             self._checking, self._before, self._held = True, self.confirmer.recent, []
-            self._verdicts, self._stages, self._done = None, [], False
+            self._verdicts, self._future, self._stages, self._done = None, None, [], False
             self.gain_to = DUCK
         return Heard()
 
@@ -124,14 +125,14 @@ class ReplyWake:
         if self._verdicts is None and not self._done:
             assert self.confirmer is not None
             self._run(self.confirmer.check, np.concatenate([*self._before, *self._held]), self._take)
-        while self._verdicts is not None and not self._done:
-            self._take(self._verdicts.get())
+        if self._future is not None:
+            self._future.result()  # its verdicts are all in the queue then (or its error is raised here)
         return self._decided()
 
     def drop(self) -> int:
         """Something else cut the reply: the chunks a fire being checked held (none if none was)."""
         held, self._checking, self._held = len(self._held), False, []
-        self._verdicts, self._stages, self._done = None, [], False
+        self._verdicts, self._future, self._stages, self._done = None, None, [], False
         return held
 
     def _take(self, verdict: WakeVerdict | None) -> None:
@@ -156,16 +157,18 @@ class ReplyWake:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-wakecheck")
                 self._verdicts = queue.SimpleQueue()  # this fire's own: a dropped check's thread cannot reach the next
-                self._executor.submit(self._run, self.confirmer.check, samples, self._verdicts.put)
+                self._future = self._executor.submit(self._run, self.confirmer.check, samples, self._verdicts.put)
         while self._verdicts is not None and not self._done and not self._verdicts.empty():
             self._take(self._verdicts.get_nowait())
+        if not self._done and self._future is not None and self._future.done():
+            self._future.result()  # it ended without its last word: its error is the loop's
         if not self._done:
             if self._stages and self._stages[-1].accepted:
                 self.gain_to = 0.0  # a stage accepted, a slower one runs: the reply is held silent
             return Heard(passed=0)
         verdict = combined(self._stages)
         held, self._checking, self._held = self._held, False, []
-        self._verdicts, self._stages, self._done = None, [], False
+        self._verdicts, self._future, self._stages, self._done = None, None, [], False
         if verdict.accepted:
             return Heard(cut=True, passed=0, verdict=verdict, held=held)
         for chunk in held:
