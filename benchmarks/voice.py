@@ -603,7 +603,8 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
     wake word model over the reply, cuts, the time from the fire to the cut (on the audio's timeline,
     plus the check's computing time, which a live microphone spends while the reply plays on, turned
     down), and false cuts. ``live`` (``wake-over-reply whisper live``): the room paced like a
-    microphone, the check on its thread as on a device, the times as they pass (no computing added)."""
+    microphone, the check on its thread as on a device, the times by the clock (the reply silent:
+    held, cut, or played out, turned down, while the check ran)."""
     import os
 
     import numpy as np
@@ -634,30 +635,39 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
         return read_wav(path)[0]
 
     class HoldNoting(Room):
-        """The room, noting where (seconds on the microphone's timeline) the loop held a reply silent."""
+        """The room, noting when (the clock: ``live``) the loop wrote a reply's sound, held it silent
+        or cut it."""
 
         loop: Any = None
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.held: list[float] = []
+            self.sounded: list[float] = []
+            self.stopped: list[float] = []
 
         def speaker(self, samples: Samples) -> None:
-            if self.loop is not None and getattr(self.loop._over_reply, "holding", False):
-                self.held.append(self.at * CHUNK / RATE)
+            holding = self.loop is not None and getattr(self.loop._over_reply, "holding", False)
+            (self.held if holding else self.sounded).append(time.monotonic())
             super().speaker(samples)
 
+        def cut(self) -> None:
+            self.stopped.append(time.monotonic())
+            super().cut()
+
     class Noting:
-        """The wake word model, noting where (seconds on the microphone's timeline) it fires."""
+        """The wake word model, noting where (seconds on the microphone's timeline) it fires, and when."""
 
         def __init__(self, room: Room) -> None:
             self.model, self.room, self.fires = MicroWakeWordDetector("okay nabu"), room, []
             self.name = self.model.name
+            self.clock: list[float] = []
 
         def feed(self, chunk: Samples) -> bool:
             fired = self.model.feed(chunk)
             if fired:
                 self.fires.append(self.room.at * CHUNK / RATE)
+                self.clock.append(time.monotonic())
             return fired
 
     try:
@@ -716,7 +726,7 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
         for i, (text, pace, n, real) in enumerate(trials):
             said = at_level(rendered(text, pace, n), 3000.0)  # the room's speech level: the echo is 0 dB to it
             at = starts + 0.9 + (i % 3) * 0.3
-            shopper = np.concatenate([call, silence(starts + greeting + (4.0 if live else 1.0) - len(call) / RATE)])
+            shopper = np.concatenate([call, silence(starts + greeting + (9.0 if live else 1.0) - len(call) / RATE)])
             begin = round(at * RATE)
             shopper[begin : begin + len(said)] = said[: len(shopper) - begin]
             room = HoldNoting(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise(), realtime=live)
@@ -734,7 +744,7 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
             ends = starts + greeting - (check.after if check is not None else 0.0)
             over = [f for f in wake.fires[1:] if starts < f < ends]
             fired[real] += bool(over)
-            cut = [c for c in room.cuts if starts < c <= ends + (3.0 if live else 0.1)]  # (live: held a while)
+            cut = [c for c in room.cuts if starts < c <= ends + (8.0 if live else 0.1)]  # (live: held a while)
             checks = timed.verdicts[1:] if timed is not None else []
             staged = timed.staged[1:] if timed is not None else []
             verdicts += [f"{'real' if real else 'near'} {text!r} ({pace}): {v.score:g} {v.heard!r}" for v in checks]
@@ -746,9 +756,13 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
                 if real and over:
                     compute = checks[0].seconds if checks else 0.0
                     computes.append(compute)
-                    if live:  # the times as they passed: the check ran while the microphone went on
-                        delays.append(cut[0] - over[0])
-                        silent.append(min([h for h in room.held if h > over[0]] + [cut[0]]) - over[0])
+                    if live:  # by the clock: the check ran while the microphone went on
+                        fire = wake.clock[wake.fires.index(over[0])]
+                        stop = min(t for t in room.stopped if t > fire)
+                        delays.append(stop - fire)
+                        # silent: held, cut, or the reply played out (turned down) while it was checked
+                        ended = max([t for t in room.sounded if fire < t <= stop] or [fire])
+                        silent.append(min([t for t in room.held if t > fire] + [stop, ended]) - fire)
                         continue
                     delays.append(cut[0] - over[0] + compute)
                     # silent from then on: once the first of several stages accepted, after one piece
