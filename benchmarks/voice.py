@@ -21,7 +21,8 @@ shopper's voice, each alone, with other talk over it ("hold on", "two lattes") a
 Whisper model. Printed per echo level: detection rate (the right word), false cuts per hour of reply
 audio (replies alone, and cuts of the wrong kind or before the word), how often the other talk cut a
 reply, and the time from the end of the word to the cut (median and p95): the trailing quiet that
-ends the word on the audio's timeline plus the recogniser's computing time. The canceller is warmed
+ends the word on the audio's timeline or, when later, the recogniser's computing time counted from
+where its decoding began (a segment is decoded while the end of its quiet is waited out). The canceller is warmed
 by one reply first, as the greeting does on a device. The rooms (``ECHO_ROOMS``) add a microphone
 that clips, a speaker 400 ms late and one whose delay moves; live (the microphone paced in real
 time), the longest the speaker went without a piece while a segment was being decoded.
@@ -34,7 +35,9 @@ start kept in the same room (warm), or from one kept when the speaker's delay wa
 false cuts over the same replies alone and with other talk over them, per room of ``ECHO_ROOMS``. The
 tree before kept paths runs it cold; the tree before the start-up sound skips earcon.
 
-The wake word over a reply (``wake-over-reply``): see ``wake_over_reply``, with Whisper and pocketsphinx.
+The wake word over a reply (``wake-over-reply``): see ``wake_over_reply``, with Whisper and pocketsphinx;
+over replies while the room talks (``wake-over-talk [MINUTES]``), false cuts per hour of reply audio:
+see ``wake_over_talk``.
 Each engine's wake check on the same sound (``wake-checks``): see ``wake_checks``.
 
 False activations (``activations [HOURS]``): an hour (or HOURS) of sound that is not for the device
@@ -358,7 +361,10 @@ def interrupt(rooms: list[str] | None = None) -> dict[str, object]:
                     false_cuts += 1
                     continue
                 hits[word] += 1
-                delays.append(cut - end + found[-1].compute_seconds)
+                # decoding began at the segment's end (the cut's place on the timeline), or before it
+                # (decoded while the quiet was waited out; the tree before has no such field)
+                since = getattr(found[-1], "decoded_from", cut)
+                delays.append(max(cut, since + found[-1].compute_seconds) - end)
                 computes.append(found[-1].compute_seconds)
         ordered = sorted(delays)
         result[name] = {
@@ -588,7 +594,7 @@ WAKE_OVER_REPLY_AUDIO = Path(tempfile.gettempdir()) / "voiceshop-bench-wake-over
 another tree (before / after) hears the very same sound."""
 
 
-def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
+def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, object]:
     """The wake word said over a reply, and talk that opens like it: the loop's greeting plays into a
     simulated room (``tests.room``: the echo 20 dB under the shopper's voice, fan noise) while the
     shopper says a phrase 0.9-1.5 s into it, rendered by the packaged Piper voice at three paces
@@ -596,7 +602,9 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
     with barge-in and its wake word check, ``VOICESHOP_WAKE_CHECK=0`` without). Printed: fires of the
     wake word model over the reply, cuts, the time from the fire to the cut (on the audio's timeline,
     plus the check's computing time, which a live microphone spends while the reply plays on, turned
-    down), and false cuts."""
+    down), and false cuts. ``live`` (``wake-over-reply whisper live``): the room paced like a
+    microphone, the check on its thread as on a device, the times by the clock (the reply silent:
+    held, cut, or played out, turned down, while the check ran)."""
     import os
 
     import numpy as np
@@ -626,30 +634,68 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             write_wav(path, piper.synthesize(text, pace=pace))
         return read_wav(path)[0]
 
+    class HoldNoting(Room):
+        """The room, noting when (the clock: ``live``) the loop wrote a reply's sound, held it silent
+        or cut it."""
+
+        loop: Any = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.held: list[float] = []
+            self.sounded: list[float] = []
+            self.stopped: list[float] = []
+
+        def speaker(self, samples: Samples) -> None:
+            holding = self.loop is not None and getattr(self.loop._over_reply, "holding", False)
+            (self.held if holding else self.sounded).append(time.monotonic())
+            super().speaker(samples)
+
+        def cut(self) -> None:
+            self.stopped.append(time.monotonic())
+            super().cut()
+
     class Noting:
-        """The wake word model, noting where (seconds on the microphone's timeline) it fires."""
+        """The wake word model, noting where (seconds on the microphone's timeline) it fires, and when."""
 
         def __init__(self, room: Room) -> None:
             self.model, self.room, self.fires = MicroWakeWordDetector("okay nabu"), room, []
             self.name = self.model.name
+            self.clock: list[float] = []
 
         def feed(self, chunk: Samples) -> bool:
             fired = self.model.feed(chunk)
             if fired:
                 self.fires.append(self.room.at * CHUNK / RATE)
+                self.clock.append(time.monotonic())
             return fired
 
+    try:
+        from voiceshop.audio.wakeword import combined, stages
+    except ImportError:  # the tree before checks a fire in one go
+        stages = combined = None
+
     class Timed:
-        """A wake check, with the computing time of each verdict."""
+        """A wake check, with each verdict and its stages' own (the tree before: one stage)."""
 
         def __init__(self, check: Any) -> None:
             self.check_, self.name, self.before, self.after = check, check.name, check.before, check.after
             self.over_replies = getattr(check, "over_replies", True)
             self.verdicts: list[Any] = []
+            self.staged: list[list[Any]] = []
+
+        def stages(self, samples: Samples) -> Any:
+            found: list[Any] = []
+            self.staged.append(found)
+            for verdict in stages(self.check_, samples):
+                found.append(verdict)
+                yield verdict
+            self.verdicts.append(combined(found))
 
         def check(self, samples: Samples) -> Any:
             verdict = self.check_.check(samples)
             self.verdicts.append(verdict)
+            self.staged.append([verdict])
             return verdict
 
     recognizer = open_recognizer(engine, "en")
@@ -660,7 +706,9 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
     fired = {True: 0, False: 0}
     cuts = {True: 0, False: 0}
     delays: list[float] = []
+    silent: list[float] = []
     computes: list[float] = []
+    first_stage: dict[bool, list[bool]] = {True: [], False: []}
     rejected_real: list[str] = []
     verdicts: list[str] = []
     # the shopper wakes the device first, with a clean "okay nabu", the greeting plays once it is
@@ -678,15 +726,16 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
         for i, (text, pace, n, real) in enumerate(trials):
             said = at_level(rendered(text, pace, n), 3000.0)  # the room's speech level: the echo is 0 dB to it
             at = starts + 0.9 + (i % 3) * 0.3
-            shopper = np.concatenate([call, silence(starts + greeting + 1.0 - len(call) / RATE)])
+            shopper = np.concatenate([call, silence(starts + greeting + (9.0 if live else 1.0) - len(call) / RATE)])
             begin = round(at * RATE)
             shopper[begin : begin + len(said)] = said[: len(shopper) - begin]
-            room = Room(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise())
+            room = HoldNoting(shopper, echo_db=WAKE_OVER_REPLY_ECHO_DB, noise=fan_noise(), realtime=live)
             wake = Noting(room)
             timed = Timed(check) if check is not None else None
             settings = ListenSettings(barge_in=True, wake_check=checked, startup_sound=False)
             assistant = Assistant(db, slug, device=f"bench{i}")
             loop = VoiceLoop(assistant, recognizer, voice, room, settings, wake=wake, wake_check=timed)
+            room.loop = loop
             loop.run(room)
             if not wake.fires or not room.sounds:
                 not_started += 1
@@ -695,15 +744,32 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             ends = starts + greeting - (check.after if check is not None else 0.0)
             over = [f for f in wake.fires[1:] if starts < f < ends]
             fired[real] += bool(over)
-            cut = [c for c in room.cuts if starts < c <= ends + 0.1]
+            cut = [c for c in room.cuts if starts < c <= ends + (8.0 if live else 0.1)]  # (live: held a while)
             checks = timed.verdicts[1:] if timed is not None else []
+            staged = timed.staged[1:] if timed is not None else []
             verdicts += [f"{'real' if real else 'near'} {text!r} ({pace}): {v.score:g} {v.heard!r}" for v in checks]
+            verdicts += [f"  stages: {', '.join(f'{v.score:g}' for v in found)}" for found in staged if len(found) > 1]
+            if over and staged and stages is not None:  # (the tree before has no stages to tell apart)
+                first_stage[real].append(bool(staged[0][0].accepted))
             if cut:
                 cuts[real] += 1
                 if real and over:
                     compute = checks[0].seconds if checks else 0.0
-                    delays.append(cut[0] - over[0] + compute)
                     computes.append(compute)
+                    if live:  # by the clock: the check ran while the microphone went on
+                        fire = wake.clock[wake.fires.index(over[0])]
+                        stop = min(t for t in room.stopped if t > fire)
+                        delays.append(stop - fire)
+                        # silent: held, cut, or the reply played out (turned down) while it was checked
+                        ended = max([t for t in room.sounded if fire < t <= stop] or [fire])
+                        silent.append(min([t for t in room.held if t > fire] + [stop, ended]) - fire)
+                        continue
+                    delays.append(cut[0] - over[0] + compute)
+                    # silent from then on: once the first of several stages accepted, after one piece
+                    # of fading out (the tree before: only at the cut)
+                    first = staged[0] if staged and stages is not None else []
+                    held = len(first) > 1 and first[0].accepted
+                    silent.append(cut[0] - over[0] + (first[0].seconds + CHUNK / RATE if held else compute))
             elif real and over:
                 rejected_real.append(f"{text} (pace {pace})")
         db.close()
@@ -720,11 +786,138 @@ def wake_over_reply(engine: str = "whisper") -> dict[str, object]:
             "max": round(max(ordered) * 1000) if ordered else None,
             "of_which_check_computing_median": round(statistics.median(computes) * 1000) if computes else None,
         },
+        "fire_to_silent_ms": {
+            "median": round(statistics.median(silent) * 1000) if silent else None,
+            "p95": round(sorted(silent)[min(len(silent) - 1, round(0.95 * (len(silent) - 1)))] * 1000)
+            if silent
+            else None,
+            "max": round(max(silent) * 1000) if silent else None,
+        },
+        "first_stage_accepted": {
+            "real": f"{sum(first_stage[True])}/{len(first_stage[True])}",
+            "near_miss": f"{sum(first_stage[False])}/{len(first_stage[False])}",
+        },
         "real_fires_not_confirmed": rejected_real,
         "near_miss_fired_over_reply": f"{fired[False]}/{sum(1 for t in trials if not t[3])}",
         "false_cuts_near_miss": f"{cuts[False]}/{fired[False]}",
         "trials_not_started": not_started,
         "checked_over_reply": verdicts,
+    }
+
+
+OVER_TALK_MINUTES = 15.0
+"""Minutes of replies ``wake-over-talk`` plays over the room's talk (a number after it changes it)."""
+
+
+def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
+    """The wake word over replies while the room talks (``wake-over-talk [MINUTES]``): replies play
+    back to back (the greeting and ``INTERRUPT_REPLIES``, espeak-ng) into a simulated room (the echo as
+    loud as the talk, fan noise) while the room's sound is ``tests.broadcast``'s stream of mostly talk
+    that opens like the wake phrase (seed 2, three quarters of it such lines, the rest ordinary talk,
+    a real "okay nabu, <command>" every minute: the stream ``wake_fires.py`` holds out). The wake word
+    model hears what the echo canceller leaves; each fire's sound goes to each stage of the loop's check
+    (Whisper: the trained verifier, then the likelihood check). Printed per hour of reply audio: fires
+    on talk that is not the phrase, and what each way of deciding over a reply makes of them: every
+    fire cuts (no check), the verifier alone cuts, the verifier holds the reply silent and the
+    likelihood check cuts or resumes it (now) or only turns it down meanwhile (before); and the real
+    phrases each way cuts for."""
+    import collections
+    import os
+
+    import numpy as np
+
+    from tests.broadcast import Programme
+    from tests.room import Room, rms
+    from tests.speech import fan_noise
+    from voiceshop.audio.echo import MdfEchoCanceller
+    from voiceshop.audio.pcm import RATE, silence
+    from voiceshop.audio.source import CHUNK, split
+    from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector, stages
+    from voiceshop.runtime.confirm import default_check
+    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.tts.voice import Pyttsx3Voice
+
+    recognizer = open_recognizer("whisper", "en")
+    check = default_check(recognizer, "okay nabu")
+    assert isinstance(check, AllChecks)  # the trained verifier, then the likelihood check
+    voice = Pyttsx3Voice()
+    texts = ["Hi, welcome to The Daily Grind. What can I get you?", *INTERRUPT_REPLIES]
+    replies = [np.concatenate([voice.synthesize(t), silence(0.3)]) for t in texts]
+    programme = Programme(minutes * 60, seed=2, wake_every=60.0, kinds={"near": 0.75, "talk": 0.25})
+    stream = np.concatenate(list(programme.chunks()))
+    room = Room(stream, echo_db=0.0, noise=fan_noise(), reply_level=rms(replies[0]))
+    mic = room.chunks()
+    canceller, detector = MdfEchoCanceller(), MicroWakeWordDetector("okay nabu")
+    recent: collections.deque[Any] = collections.deque(maxlen=round(check.before * RATE / CHUNK))
+    after = round(check.after * RATE / CHUNK)
+    waiting: list[tuple[float, list[Any], list[Any]]] = []
+    fires: list[tuple[str, list[Any]]] = []
+    played = 0
+    started = time.perf_counter()
+    done = False
+    for n in itertools.count():
+        canceller.start()
+        for piece in split(replies[n % len(replies)]):
+            room.speaker(piece)
+            canceller.play(piece)
+            chunk = next(mic, None)
+            if chunk is None:
+                done = True
+                break
+            played += CHUNK
+            residual = canceller.cancel(chunk)
+            for _, _, later in waiting:
+                later.append(residual)
+            recent.append(residual)
+            if detector.feed(residual):
+                waiting.append((room.at * CHUNK / RATE, list(recent), []))
+            while waiting and len(waiting[0][2]) >= after:
+                at, earlier, later = waiting.pop(0)
+                kind = programme.piece_at(at - 0.001).kind
+                fires.append((kind, list(stages(check, np.concatenate([*earlier, *later[:after]])))))
+        canceller.finish()
+        if done:
+            break
+    hours = played / RATE / 3600
+    false = [found for kind, found in fires if kind != "wake"]
+    real = [found for kind, found in fires if kind == "wake"]
+    inserted = sum(p.kind == "wake" for p in programme.pieces)
+    first = [f[0].accepted for f in false]
+    both = [all(v.accepted for v in f) and len(f) == len(check.checks) for f in false]
+
+    def per_hour(count: int) -> float:
+        return round(count / hours, 1)
+
+    return {
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "reply_audio_min": round(played / RATE / 60, 1),
+        "near_lines_said": sum(p.text.count(" / ") + 1 for p in programme.pieces if p.kind == "near"),
+        "fires_on_other_talk_per_hour": per_hour(len(false)),
+        "false_cuts_per_hour": {
+            "no check (every fire cuts)": per_hour(len(false)),
+            "verifier alone cuts": per_hour(sum(first)),
+            "verifier holds, likelihood cuts (before: turned down meanwhile)": per_hour(sum(both)),
+        },
+        "false_holds_per_hour_then_resumed": per_hour(sum(a and not b for a, b in zip(first, both, strict=True))),
+        "false_dips_per_hour": per_hour(len(false)),
+        "real_phrases": {
+            "put_in": inserted,
+            "fired": len(real),
+            "verifier_accepted": sum(f[0].accepted for f in real),
+            "both_accepted": sum(all(v.accepted for v in f) and len(f) == len(check.checks) for f in real),
+        },
+        "check_ms_median": {
+            "verifier": round(statistics.median(f[0].seconds for _, f in fires) * 1000) if fires else None,
+            "likelihood": round(statistics.median(f[1].seconds for _, f in fires if len(f) > 1) * 1000)
+            if any(len(f) > 1 for _, f in fires)
+            else None,
+        },
+        "near_misses_the_verifier_let_through": [
+            f"{' / '.join(v.heard for v in f if v.heard)} ({', '.join(f'{v.score:g}' for v in f)})"
+            for f in false
+            if f[0].accepted
+        ][:12],
+        "elapsed_s": round(time.perf_counter() - started),
     }
 
 
@@ -914,12 +1107,16 @@ def main() -> None:
         print(json.dumps(activations(*(float(h) for h in sys.argv[3:4])), ensure_ascii=False))
         return
 
+    if sys.argv[1:3] == ["--child", "wake-over-talk"]:
+        print(json.dumps(wake_over_talk(*(float(m) for m in sys.argv[3:4])), ensure_ascii=False))
+        return
     if sys.argv[1:3] == ["--child", "wake-checks"]:
         print(json.dumps(wake_checks(), ensure_ascii=False))
         return
     if sys.argv[1:3] == ["--child", "wake-over-reply"]:
-        for engine in sys.argv[3:] or ["whisper", "pocketsphinx"]:
-            print(json.dumps(wake_over_reply(engine), ensure_ascii=False))
+        live = "live" in sys.argv[3:]
+        for engine in [e for e in sys.argv[3:] if e != "live"] or ["whisper", "pocketsphinx"]:
+            print(json.dumps({**wake_over_reply(engine, live), "live": live}, ensure_ascii=False))
         return
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         runs = {"interrupt": interrupt, "startup": startup}
@@ -929,7 +1126,13 @@ def main() -> None:
     engines = sys.argv[1:] or ["whisper", "vosk", "interrupt", "activations"]
     hours = [a for a in engines if a.replace(".", "", 1).isdigit()]  # ``activations 3``: hours of audio
     for engine in [e for e in engines if e not in hours]:
-        args = [sys.executable, __file__, "--child", engine, *(hours if engine == "activations" else [])]
+        args = [
+            sys.executable,
+            __file__,
+            "--child",
+            engine,
+            *(hours if engine in ("activations", "wake-over-talk") else []),
+        ]
         out = subprocess.run(args, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(f"{engine}: failed\n{out.stderr[-2000:]}")

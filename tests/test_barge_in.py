@@ -13,7 +13,9 @@ at 14 dB 10 of 12, at 10 dB 6 of 12; the echo alone, even louder than the shoppe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +24,12 @@ import pytest
 from tests.broadcast import speak
 from tests.room import Speaker
 from tests.speech import needs_espeak, say
-from voiceshop.asr.base import Recognizer
-from voiceshop.asr.wakecheck import AFTER
+from voiceshop.asr.base import Recognizer, SoundEncoder
+from voiceshop.asr.wakecheck import AFTER, LikelihoodWakeCheck
+from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.source import CHUNK, split
+from voiceshop.audio.wakeword import AllChecks
 from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime import Assistant
 from voiceshop.runtime import voice as voice_module
@@ -67,6 +71,8 @@ class EchoRoom(Speaker):
     def chunks(self) -> Iterator[Samples]:
         pieces = list(split(self.shopper))
         while self.at < len(pieces):  # a microphone opened again goes on where it was
+            if self.live:  # a live microphone's chunks come in time (here four times as fast)
+                time.sleep(CHUNK / RATE / 4)
             chunk = pieces[self.at]
             self.at += 1
             if self.echo_next is not None:
@@ -165,11 +171,60 @@ def test_talk_that_wakes_the_model_over_a_reply_turns_it_down_not_off(
     full = [len(Pyttsx3Voice().synthesize(t)) / RATE for t in (GREETING, ADDED)]
     assert room.replies()[:2] == pytest.approx(full, abs=CHUNK / RATE)
     if live:
-        return  # the room gives its sound as fast as it is asked for: the reply may end before the verdict
+        return  # the room gives its sound four times as fast as it comes: the reply may end before the verdict
     turned = gains(room, ADDED, 1)
     ducked = np.nonzero(turned < 0.5)[0]
     assert len(ducked) >= round(AFTER * RATE / CHUNK) - 1 and np.all(turned[ducked] == pytest.approx(DUCK, abs=0.02))
     assert np.all(turned[ducked[-1] + 2 :] > 0.98) and ducked[-1] + 2 < len(turned)  # full volume again
+
+
+def played(room: EchoRoom, n: int) -> list[Samples]:
+    """The ``n``-th reply's pieces as the speaker was given them."""
+    return [pieces for label, pieces in room.sounds if label == "reply"][n]
+
+
+def test_a_live_wake_word_over_a_reply_holds_it_silent_once_the_fast_stage_accepts(
+    db: Database, whisper: Recognizer
+) -> None:
+    """From a live microphone: at the fire the reply is turned down; once the verifier (the check's
+    first, fast stage) accepts, it fades out and silence plays while the likelihood check runs; then
+    it is cut. The reply heard is what was played of it, not the silence."""
+    room = EchoRoom(shopper(echo_wake=True), echo=0.1)
+    room.live = True
+    loop = run(db, room, whisper)
+    cut = next(t for t in loop.turns if t.outcome == "answered")
+    assert cut.cut and cut.cut_by == "wake word" and room.cuts == 1
+    pieces = played(room, 1)
+    reply = round(cut.heard * RATE / CHUNK)  # pieces of the reply played (ducked, faded out at the end)
+    assert len(pieces) - reply >= 2  # then silence, from the verifier's verdict to the cut
+    assert not any(p.any() for p in pieces[reply:])
+
+
+def test_a_live_fire_a_later_stage_rejects_resumes_the_reply_where_it_was_held(
+    db: Database, whisper: Recognizer
+) -> None:
+    """The first stage accepts the near miss (here the trained verifier with its cutoff at 0, which
+    passes every fire), the second rejects it: the reply, held silent meanwhile, plays on from where
+    it stopped, whole and at full volume; the silence is all the false fire cost."""
+    room = EchoRoom(shopper(echo_wake=False, over=(NEAR_MISS * 0.5).astype(np.int16)), echo=0.1)
+    room.live = True
+    assert isinstance(whisper, SoundEncoder)
+    passes = VerifierWakeCheck(whisper, replace(load_verifier(verifier_path("okay nabu")), cutoff=0.0))
+    check = AllChecks([passes, LikelihoodWakeCheck(whisper, "okay nabu")])
+    slug = open_shop(db, str(Path(__file__).resolve().parent.parent / "examples" / "coffee-bar"))
+    settings = ListenSettings(barge_in=True, startup_sound=False)
+    loop = VoiceLoop(Assistant(db, slug, device="kiosk"), whisper, Pyttsx3Voice(), room, settings, wake_check=check)
+    loop.run(room)
+    assert room.cuts == 0 and [t.outcome for t in loop.turns][:3] == ["woke", "answered", "rejected"]
+    made = list(split(np.concatenate(list(Pyttsx3Voice().sentences(ADDED)))))
+    assert loop.turns[1].heard == pytest.approx(len(made) * CHUNK / RATE, abs=CHUNK / RATE)  # all of it played
+    pieces = played(room, 1)
+    held = len(pieces) - len(made)  # silent pieces put in while the reply was held
+    assert held >= 2
+    at = next(i for i, (p, m) in enumerate(zip(pieces, made, strict=False)) if m.any() and not p.any())
+    assert not any(p.any() for p in pieces[at : at + held])
+    # then the reply from where it was held: faded in over one piece, at full volume after it
+    assert all(np.array_equal(p, m) for p, m in zip(pieces[at + held + 1 :], made[at + 1 :], strict=True))
 
 
 class UnpluggedRoom(EchoRoom):

@@ -20,12 +20,13 @@ from tests.room import Room, at_level, rms, spoken, through
 from tests.speech import fan_noise, needs_espeak, say
 from voiceshop.asr.base import Recognizer, Transcript
 from voiceshop.audio.echo import MdfEchoCanceller
+from voiceshop.audio.endpoint import CHUNK_S, KEEP_QUIET
 from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.vad import SileroVad
 from voiceshop.language import load
 from voiceshop.runtime import Assistant
 from voiceshop.runtime.engines import open_recognizer
-from voiceshop.runtime.interrupt import InterruptSpotter, Spotted
+from voiceshop.runtime.interrupt import SEGMENTS, InterruptSpotter, Spotted
 from voiceshop.runtime.listen import ListenSettings
 from voiceshop.runtime.shops import open_shop
 from voiceshop.runtime.voice import VoiceLoop
@@ -210,3 +211,32 @@ def test_talk_over_a_live_reply_is_decoded_while_the_reply_plays_on(whisper: Rec
     # decoded on the loop's own thread, nothing would be fed meanwhile: the reply would pause for the
     # recogniser's time (0.3-2 s on this loaded machine; the benchmark measures the pauses)
     assert any(began < t < ended for t in fed)
+
+
+def test_a_word_is_decoded_while_the_quiet_that_ends_it_is_waited_out(whisper: Recognizer) -> None:
+    """Once the quiet after "stop" is as long as a segment keeps of it, the segment's sound is what it
+    will be: it is decoded from there, once, and that decoding is the segment's (the cut still waits
+    for the whole quiet). The shopper waits for what is left of the recogniser's time, not all of it."""
+    reply = Pyttsx3Voice().synthesize(REPLIES[0])
+    said = at_level(say("stop"), LEVEL)
+    shopper = silence(len(reply) / RATE + 0.5)
+    at = round(2.0 * RATE)
+    shopper[at : at + len(said)] = said
+    room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=rms(reply))
+    spotter = InterruptSpotter(whisper, load("en"), MdfEchoCanceller(), SileroVad())
+    spotter.start()
+    found: list[Spotted] = []
+
+    def hear(piece: Samples, chunk: Samples) -> bool:
+        spotter.play(piece)
+        spotted = spotter.hear(chunk)[1]
+        if spotted is not None:
+            found.append(spotted)
+        return spotted is not None
+
+    cut = through(room, reply, hear)
+    [spotted] = found
+    assert spotted.kind == "stop" and spotter.decoded == 1
+    waited = SEGMENTS.trailing_silence - KEEP_QUIET * CHUNK_S  # the quiet after the sound the segment keeps
+    assert cut == pytest.approx(spotted.utterance.end + waited, abs=0.031)
+    assert spotted.decoded_from == pytest.approx(spotted.utterance.end)  # decoding began that much sooner

@@ -108,7 +108,7 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
     assert "on for 'okay nabu' with the whisper engine (--no-wake-check" in confirm or "--engine whisper" in confirm
     verifier = report["wake verifier"]  # the trained verifier, before the likelihood check, with its figures
     assert verifier.startswith("ok") and "runs first, then the likelihood check: okay_nabu.npz" in verifier
-    assert "phrases kept" in verifier
+    assert "phrases kept" in verifier and "held silent once it accepts" in verifier
     # with another engine, that engine's own check (pocketsphinx is a dev dependency)
     sphinx = lines_of(vs("doctor", "--engine", "pocketsphinx", "--wake-word", "hey jarvis"))["wake check"]
     assert sphinx.startswith("ok") and "with the pocketsphinx engine" in sphinx, sphinx

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from voiceshop.asr.base import Hypothesis, PhraseSpot, Transcript, Word, normalise_words
 from voiceshop.asr.ngram import SpeechRules, arpa, is_ref, sample
 from voiceshop.audio.pcm import Samples
+from voiceshop.audio.wakeword import phones_of
 from voiceshop.errors import ModelError, RecognizerError
 
 Search = Literal["ngram", "jsgf"]
@@ -62,8 +63,6 @@ KEYPHRASE_ACCEPT = 15
 ("two lattes please", "what is in my cart", "stop") was found at 1e15-1e40 (4 of 24 only up to 1e15),
 "okay now who" up to 1e15 once and 1e5 at most otherwise, "okay number two" at 1e5 at most, and
 "okay now, listen", "okay, now you", "okay, a new one", "okay, can do", "okay Bruno" not at all."""
-PRONUNCIATIONS = {"nabu": ["N AA B UW"], "mycroft": ["M AY K R AO F T"]}
-"""Words of the packaged wake phrases that CMUdict does not have."""
 _SAMPLED: dict[str, list[tuple[str, ...]]] = {}
 """The sentences sampled from the last grammar, by the grammar's hash."""
 
@@ -241,8 +240,9 @@ class PocketsphinxRecognizer:
 
     def _pronounce(self, phrase: str) -> list[str]:
         lines = []
+        extra = phones_of(phrase)  # words of a packaged phrase CMUdict lacks (``audio/wake_words.toml``)
         for word in dict.fromkeys(phrase.split()):
-            said = self._lexicon.get(word) or PRONUNCIATIONS.get(word)
+            said = self._lexicon.get(word) or ([extra[word]] if word in extra else [])
             if not said:
                 raise RecognizerError(f"pocketsphinx cannot pronounce {word!r} of the wake phrase {phrase!r}")
             lines += [f"{word}{f'({i + 1})' if i else ''} {p}" for i, p in enumerate(said)]

@@ -19,6 +19,7 @@ from typing import Any
 
 from voiceshop.asr.base import Hypothesis, PhraseSpot, Transcript, Word, normalise_words
 from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.audio.wakeword import sounds_like
 from voiceshop.errors import ModelError, RecognizerError
 
 MIN_COVERAGE = 0.5
@@ -30,8 +31,6 @@ share of the lattice that holds the word there). Set on the Korean model (the on
 project's tests can install: a two-word phrase said came out at 1.0, another word in its place at 0 or
 at 0.87-0.89); not yet measured on English speech (``benchmarks/voice.py wake-checks`` does, where
 ``vosk-en-us-small`` has been pulled)."""
-SOUNDALIKES = {"nabu": ["naboo", "nah boo", "na boo"], "mycroft": ["my croft", "microsoft"]}
-"""Ways to write a packaged wake phrase's odd word with words a model's lexicon may have instead."""
 FILLERS = 400
 """At most this many of the shop's words stand for "anything else" beside the phrase in a wake check."""
 
@@ -125,10 +124,12 @@ class VoskRecognizer:
         )
 
     def _spellings(self, phrase: str) -> list[str]:
-        """The phrase written with words the model knows (a packaged phrase's odd word in sound-alikes)."""
+        """The phrase written with words the model knows (a packaged phrase's odd word in the sound-alikes
+        ``audio/wake_words.toml`` lists for it)."""
         options: list[list[str]] = [[]]
+        alike = sounds_like(phrase)
         for word in phrase.split():
-            ways = [w for w in [word, *SOUNDALIKES.get(word, [])] if all(self.knows(p) for p in w.split())]
+            ways = [w for w in [word, *alike.get(word, [])] if all(self.knows(p) for p in w.split())]
             if not ways:
                 raise RecognizerError(f"the Vosk model in {self.model_path} does not know {word!r} of {phrase!r}")
             options = [[*o, *w.split()] for o in options for w in ways]

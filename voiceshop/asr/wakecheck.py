@@ -28,7 +28,7 @@ AFTER = 0.25
 
 def spellings(phrase: str) -> list[str]:
     """The phrase, as the recogniser might write it: its own words, those ``audio/wake_words.toml`` lists
-    for a packaged phrase ("okay naboo"), capitals, a comma after a greeting, "OK"."""
+    for a packaged phrase ("okay naboo", "OK Nabu"), capitals, a comma after a greeting."""
     words = phrase.lower().replace(",", " ").split()
     if not words:
         return []
@@ -37,8 +37,6 @@ def spellings(phrase: str) -> list[str]:
     found += [" ".join([capital[0], *words[1:]]), " ".join(capital)]
     if len(words) > 1:
         found.append(f"{capital[0]}, {' '.join(capital[1:])}")
-    if words[0] == "okay":
-        found.append(" ".join(["OK", *capital[1:]]))
     return list(dict.fromkeys(found))
 
 

@@ -14,9 +14,10 @@ it (``asr.wakecheck`` scores the phrase with the speech recogniser).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.errors import AudioError
@@ -72,10 +73,26 @@ def wake_word_names() -> list[str]:
     return list(WAKE_WORDS)
 
 
+def _entry(phrase: str) -> dict[str, Any]:
+    found: dict[str, Any] = PACKAGED.get(" ".join(phrase.lower().replace(",", " ").split()), {})
+    return found
+
+
 def written_as(phrase: str) -> list[str]:
-    """Other ways a speech recogniser writes a packaged phrase ("okay naboo"); none for another phrase."""
-    entry = PACKAGED.get(" ".join(phrase.lower().replace(",", " ").split()), {})
-    return [str(w) for w in entry.get("written", [])]
+    """Other ways a speech recogniser writes a packaged phrase ("okay naboo", "OK Nabu"); none for another phrase."""
+    return [str(w) for w in _entry(phrase).get("written", [])]
+
+
+def phones_of(phrase: str) -> dict[str, str]:
+    """How the words of a packaged phrase that the CMU pronouncing dictionary lacks are said (ARPAbet),
+    by word; none for another phrase."""
+    return {str(word): str(said) for word, said in _entry(phrase).get("phones", {}).items()}
+
+
+def sounds_like(phrase: str) -> dict[str, list[str]]:
+    """Words a recogniser's lexicon may have instead of an odd word of a packaged phrase ("nah boo" for
+    "nabu"), by word; none for another phrase."""
+    return {str(word): [str(w) for w in ways] for word, ways in _entry(phrase).get("sounds_like", {}).items()}
 
 
 class MicroWakeWordDetector:
@@ -140,10 +157,39 @@ class MicroWakeWordDetector:
         return fired
 
 
+@runtime_checkable
+class StagedCheck(WakeCheck, Protocol):
+    """A check made of stages, each with a verdict of its own (``AllChecks``), so a caller can act on
+    the first before the slower ones are done (``runtime.ducking`` silences a reply at once)."""
+
+    def stages(self, samples: Samples) -> Iterator[WakeVerdict]:
+        """Each stage's verdict on the sound around one fire, in order, up to the first that rejects."""
+        ...
+
+
+def stages(check: WakeCheck, samples: Samples) -> Iterator[WakeVerdict]:
+    """The verdicts of ``check``'s stages on one fire, in order, up to the first that rejects (a check
+    of one stage: its verdict)."""
+    if isinstance(check, StagedCheck):
+        yield from check.stages(samples)
+    else:
+        yield check.check(samples)
+
+
+def combined(verdicts: Sequence[WakeVerdict]) -> WakeVerdict:
+    """Stages' verdicts as one: accepted when every one accepted, the score of the last, what each heard
+    and the time they took together."""
+    if not verdicts:
+        raise ValueError("no verdict to combine")
+    heard = " / ".join(v.heard for v in verdicts if v.heard)
+    last = verdicts[-1]
+    return WakeVerdict(last.accepted, last.score, heard, sum(v.seconds for v in verdicts))
+
+
 class AllChecks:
     """Checks in a row: a fire is confirmed when every one confirms it, and the first that rejects it
     decides (the fastest goes first, so most false fires cost only it). Each hears its own window of the
-    sound, cut from the widest any of them wants."""
+    sound, cut from the widest any of them wants. Each check is a stage (``stages``)."""
 
     def __init__(self, checks: list[WakeCheck]) -> None:
         if not checks:
@@ -154,14 +200,14 @@ class AllChecks:
         self.over_replies = all(getattr(c, "over_replies", True) for c in checks)
         self.name = ", then ".join(c.name for c in checks)
 
-    def check(self, samples: Samples) -> WakeVerdict:
+    def stages(self, samples: Samples) -> Iterator[WakeVerdict]:
         fire = len(samples) - round(self.after * RATE)  # the fire's place in what was heard
-        seconds, heard, verdict = 0.0, [], WakeVerdict(accepted=False, score=0.0)
         for check in self.checks:
             start = max(0, fire - round(check.before * RATE))
             verdict = check.check(samples[start : fire + round(check.after * RATE)])
-            seconds += verdict.seconds
-            heard += [verdict.heard] if verdict.heard else []
+            yield verdict
             if not verdict.accepted:
-                break
-        return WakeVerdict(verdict.accepted, verdict.score, " / ".join(heard), seconds)
+                return
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        return combined(list(self.stages(samples)))

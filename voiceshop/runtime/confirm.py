@@ -120,8 +120,8 @@ def verifier_state(phrase: str, encoder: str) -> str:
     return (
         f"runs first, then the likelihood check: {path.name} ({path.stat().st_size // 1024} KB), "
         f"on {encoder}'s encoder over the {verifier.before:g} s "
-        f"before the fire and {verifier.after:g} s after, phrase at probability {verifier.cutoff:g} or more; "
-        f"{verifier.facts.get('summary', '')}"
+        f"before the fire and {verifier.after:g} s after, phrase at probability {verifier.cutoff:g} or more "
+        f"(over a reply, the reply is held silent once it accepts); {verifier.facts.get('summary', '')}"
     )
 
 

@@ -1,29 +1,38 @@
-"""A wake word said over a reply: the reply is turned down at once, then cut or turned up again.
+"""A wake word said over a reply: the reply is turned down at once, held silent, then cut or resumed.
 
 The wake word model fires as readily on talk that opens like the phrase as on the phrase, and over a
 reply it also hears what the echo canceller leaves of the reply. A fire there must not cut what the
 shopper is hearing unless the check confirms it (``confirm.Confirmer``), and the check needs the
 sound just after the fire and some computing time. So at the fire the reply is ducked (``DUCK``, over
-one 30 ms piece, no click): the shopper who called the device hears at once that it heard them, and
-talks over a quieter reply. When the check accepts, the reply is cut and the sound heard since the
-fire (without the reply's echo) goes back to the loop, so a command said in the same breath ("okay
-nabu, two lattes") is heard whole; when it rejects, the reply comes back to full volume and plays
-on: a false fire costs a dip of about a second, not the reply.
+one 30 ms piece, no click): the shopper who called the device hears at once that it heard them.
 
-From a live microphone the check runs on a thread of its own while the reply plays on (ducked); from
-sound that is not live (a recording, a test's room) it runs as soon as its sound is there, so the
-cut lands at the same place on the audio's timeline whatever the machine's load.
+The check runs in stages (``audio.wakeword.stages``: with Whisper, the trained verifier in a few
+tens of milliseconds, then the likelihood check, which decodes, in a few tenths of a second or more
+under load). When a stage accepts and a slower one is still to come, the reply is held: it fades out
+over one piece and silence plays while the rest of the check runs, the reply kept where it stopped.
+The shopper hears the device stop about a third of a second after the phrase, as if the first stage
+were trusted alone, while the cut still waits for every stage. When the check accepts, the reply is
+cut and the sound heard since the fire (without the reply's echo) goes back to the loop, so a command
+said in the same breath ("okay nabu, two lattes") is heard whole; when it rejects, the reply comes
+back to full volume and plays on from where it was held: a false fire costs a dip or a pause of about
+a second, never a word of the reply.
+
+From a live microphone the check runs on a thread of its own while the reply plays on (ducked, then
+held); from sound that is not live (a recording, a test's room) every stage runs as soon as its sound
+is there, so the cut lands at the same place on the audio's timeline whatever the machine's load.
 """
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from voiceshop.audio.pcm import Samples
-from voiceshop.audio.wakeword import WakeVerdict, WakeWordDetector
+from voiceshop.audio.wakeword import WakeCheck, WakeVerdict, WakeWordDetector, combined, stages
 from voiceshop.runtime.confirm import Confirmer
 
 DUCK = 0.25
@@ -63,8 +72,11 @@ class ReplyWake:
         self.live = False
         self._before: list[Samples] = []
         self._held: list[Samples] = []
-        self._future: Future[WakeVerdict] | None = None
-        self._verdict: WakeVerdict | None = None
+        self._verdicts: queue.SimpleQueue[WakeVerdict | None] | None = None
+        """The stages' verdicts as a check under way on its thread gives them (None once it is done)."""
+        self._future: Future[None] | None = None
+        self._stages: list[WakeVerdict] = []
+        self._done = False
         self._checking = False
         self._executor: ThreadPoolExecutor | None = None
 
@@ -72,6 +84,12 @@ class ReplyWake:
     def checking(self) -> bool:
         """A fire is being checked."""
         return self._checking
+
+    @property
+    def holding(self) -> bool:
+        """The reply is held silent (a stage of the check accepted, the rest is still running): silence
+        plays instead of its next piece, which waits."""
+        return self.gain == 0.0 and self.gain_to == 0.0
 
     def start(self, *, live: bool) -> None:
         """Replies start playing (at full volume), heard from a ``live`` source or not (a check left
@@ -97,41 +115,60 @@ class ReplyWake:
         self.confirmer.hear(chunk)
         if fired:
             self._checking, self._before, self._held = True, self.confirmer.recent, []
-            self._future, self._verdict = None, None
+            self._verdicts, self._future, self._stages, self._done = None, None, [], False
             self.gain_to = DUCK
         return Heard()
 
     def finish(self) -> Heard:
-        """The replies have ended while a fire was checked: its verdict (waited for, or taken on what
-        there is of the sound after the fire)."""
-        if self._verdict is None and self._future is not None:
-            self._verdict = self._future.result()
-        if self._verdict is None:
+        """The replies (or the microphone's sound) have ended while a fire was checked: its verdict
+        (waited for, or taken on what there is of the sound after the fire)."""
+        if self._verdicts is None and not self._done:
             assert self.confirmer is not None
-            self._verdict = self.confirmer.check.check(np.concatenate([*self._before, *self._held]))
+            self._run(self.confirmer.check, np.concatenate([*self._before, *self._held]), self._take)
+        if self._future is not None:
+            self._future.result()  # its verdicts are all in the queue then (or its error is raised here)
         return self._decided()
 
     def drop(self) -> int:
         """Something else cut the reply: the chunks a fire being checked held (none if none was)."""
         held, self._checking, self._held = len(self._held), False, []
+        self._verdicts, self._future, self._stages, self._done = None, None, [], False
         return held
+
+    def _take(self, verdict: WakeVerdict | None) -> None:
+        if verdict is None:
+            self._done = True
+        else:
+            self._stages.append(verdict)
+
+    @staticmethod
+    def _run(check: WakeCheck, samples: Samples, give: Callable[[WakeVerdict | None], None]) -> None:
+        for verdict in stages(check, samples):
+            give(verdict)
+        give(None)
 
     def _decided(self) -> Heard:
         assert self.confirmer is not None
-        if self._future is None and self._verdict is None and len(self._held) >= self.confirmer.after:
+        if self._verdicts is None and not self._done and len(self._held) >= self.confirmer.after:
             samples = np.concatenate([*self._before, *self._held])
             if not self.live:
-                self._verdict = self.confirmer.check.check(samples)
+                self._run(self.confirmer.check, samples, self._take)
             else:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-wakecheck")
-                self._future = self._executor.submit(self.confirmer.check.check, samples)
-        if self._verdict is None and self._future is not None and self._future.done():
-            self._verdict = self._future.result()
-        verdict = self._verdict
-        if verdict is None:
+                self._verdicts = queue.SimpleQueue()  # this fire's own: a dropped check's thread cannot reach the next
+                self._future = self._executor.submit(self._run, self.confirmer.check, samples, self._verdicts.put)
+        while self._verdicts is not None and not self._done and not self._verdicts.empty():
+            self._take(self._verdicts.get_nowait())
+        if not self._done and self._future is not None and self._future.done():
+            self._future.result()  # it ended without its last word: its error is the loop's
+        if not self._done:
+            if self._stages and self._stages[-1].accepted:
+                self.gain_to = 0.0  # a stage accepted, a slower one runs: the reply is held silent
             return Heard(passed=0)
+        verdict = combined(self._stages)
         held, self._checking, self._held = self._held, False, []
+        self._verdicts, self._future, self._stages, self._done = None, None, [], False
         if verdict.accepted:
             return Heard(cut=True, passed=0, verdict=verdict, held=held)
         for chunk in held:

@@ -10,6 +10,12 @@ a 10 s window, prompted with them), and counts only when the transcript is nothi
 language's stop or cancel phrases (``interrupt`` in ``language/<code>/words.yaml``): a word of the
 reply that the filter left behind would have to be heard as exactly "stop" to cut anything.
 
+A segment ends after ``SEGMENTS.trailing_silence`` of quiet, of which it keeps the first
+``KEEP_QUIET`` chunks: so once the shopper has been quiet that long, the segment's sound is what it
+will be if the quiet lasts, and it is decoded then, while the rest of the quiet is waited out (as
+``runtime.early`` does for commands). When the segment ends as expected, that decoding is its own;
+when the shopper speaks again, it is dropped. The same sound is decoded the same way, a little sooner.
+
 From a live microphone, decoding (about 0.3 s with Whisper on a loaded 2-core machine) runs on a
 thread of its own, so the reply plays on smoothly while a segment is checked and stops only when a
 phrase is found: the loop asks ``hear`` for each chunk and gets the phrase at the first chunk after
@@ -30,8 +36,8 @@ import numpy as np
 
 from voiceshop.asr.base import Recognizer, Transcript
 from voiceshop.audio.echo import EchoCanceller
-from voiceshop.audio.endpoint import CHUNK_S, Endpointer, EndpointSettings, Utterance
-from voiceshop.audio.pcm import Samples, silence
+from voiceshop.audio.endpoint import CHUNK_S, KEEP_QUIET, Endpointer, EndpointSettings, Utterance
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.vad import VoiceActivity
 from voiceshop.language import Interruption, Language
 
@@ -63,6 +69,9 @@ class Spotted:
     transcript: Transcript
     compute_seconds: float
     """Time spent decoding it (the reply played on meanwhile)."""
+    decoded_from: float = 0.0
+    """Where on the reply's timeline its decoding started (before the segment's end when it was
+    decoded while the quiet after it was waited out)."""
 
 
 class InterruptSpotter:
@@ -87,7 +96,9 @@ class InterruptSpotter:
         self.decoded = 0
         """Segments sent to the recogniser."""
         self._decoder: ThreadPoolExecutor | None = None
-        self._pending: deque[tuple[Future[tuple[Transcript, float]], Utterance]] = deque()
+        self._pending: deque[tuple[Future[tuple[Transcript, float]], Utterance, float]] = deque()
+        self._early: tuple[tuple[float, int], Future[tuple[Transcript, float]], float] | None = None
+        """The segment under way decoded ahead of its end: its key (start, samples), decoding, and when."""
         self.live = False
         """Whether the microphone is heard as it happens (see the module's docstring)."""
 
@@ -99,6 +110,7 @@ class InterruptSpotter:
         self._endpointer.reset()
         self._endpointer.chunks_seen = 0
         self._heard.clear()
+        self._early = None
         self.live = live
 
     def finish(self) -> Spotted | None:
@@ -120,28 +132,42 @@ class InterruptSpotter:
         residual = self.canceller.cancel(chunk)
         near = self.canceller.near_end
         self._heard.append((residual, near))
-        segment = self._endpointer.feed(residual, near=near)
-        if segment is not None and not segment.truncated and segment.duration <= MAX_WORDS + SEGMENTS.pre_roll:
-            if self._decoder is None:
-                self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")
-            self._pending.append((self._decoder.submit(self._decode, self._words(segment)), segment))
-            self.decoded += 1
+        endpointer = self._endpointer
+        segment = endpointer.feed(residual, near=near)
+        if segment is None and endpointer.in_speech and endpointer.quiet == KEEP_QUIET:
+            # quiet long enough that the segment's sound is what it will be if the quiet lasts
+            samples = np.concatenate(endpointer.speech_so_far)
+            start = endpointer.speech_start
+            ahead = Utterance(samples=samples, start=start, end=start + len(samples) / RATE)
+            self._early = (_key(ahead), self._submit(ahead), endpointer.now) if _short(ahead) else None
+        if segment is not None and _short(segment):
+            early, self._early = self._early, None
+            if early is not None and early[0] == _key(segment):
+                self._pending.append((early[1], segment, early[2]))
+            else:
+                self._pending.append((self._submit(segment), segment, endpointer.now))
         while self._pending and (not self.live or self._pending[0][0].done()):
             spotted = self._result(*self._pending.popleft())
             if spotted is not None:
                 return residual, spotted
         return residual, None
 
+    def _submit(self, segment: Utterance) -> Future[tuple[Transcript, float]]:
+        if self._decoder is None:
+            self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")
+        self.decoded += 1
+        return self._decoder.submit(self._decode, self._words(segment))
+
     def _decode(self, samples: Samples) -> tuple[Transcript, float]:
         started = time.perf_counter()
         transcript = self.recognizer.spot(samples, self._phrases)
         return transcript, time.perf_counter() - started
 
-    def _result(self, decoding: Future[tuple[Transcript, float]], segment: Utterance) -> Spotted | None:
+    def _result(self, decoding: Future[tuple[Transcript, float]], segment: Utterance, since: float) -> Spotted | None:
         transcript, seconds = decoding.result()
         self.last = transcript
         kind = self.language.interruption(transcript.text)
-        return None if kind is None else Spotted(kind, segment, transcript, seconds)
+        return None if kind is None else Spotted(kind, segment, transcript, seconds, since)
 
     def _words(self, segment: Utterance) -> Samples:
         """What the recogniser hears of a segment: from just before its first chunk of double talk to
@@ -156,3 +182,12 @@ class InterruptSpotter:
             for i, (c, _) in enumerate(chunks[lo:hi], start=lo)
         ]
         return np.concatenate([silence(PAD), *kept, silence(PAD)])
+
+
+def _short(segment: Utterance) -> bool:
+    """Whether a segment is short enough to be an interruption (and not cut off by its length)."""
+    return not segment.truncated and segment.duration <= MAX_WORDS + SEGMENTS.pre_roll
+
+
+def _key(segment: Utterance) -> tuple[float, int]:
+    return round(segment.start, 3), len(segment.samples)

@@ -15,7 +15,7 @@ from voiceshop.asr.base import Transcript
 from voiceshop.audio.endpoint import Endpointer, Utterance
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.sink import Playback
-from voiceshop.audio.source import split
+from voiceshop.audio.source import CHUNK, split
 from voiceshop.errors import MicrophoneLost
 from voiceshop.runtime.confirm import Replay, transcript
 from voiceshop.runtime.ducking import Heard, ReplyWake
@@ -40,13 +40,21 @@ class PlaysListening:
 
     def _play_listening(self, audio: Samples, playback: Playback) -> tuple[float, Cut | None, Spotted | None]:
         """Play ``audio`` a chunk at a time, hearing the microphone between chunks: the seconds played
-        (all of it unless something cut it), what cut it, and the stop or cancel phrase if one did."""
-        assert self._over_reply is not None
-        played = 0
-        for piece in split(audio):
-            piece = self._over_reply.turn(piece)
+        (all of it unless something cut it), what cut it, and the stop or cancel phrase if one did.
+        While a wake word's check holds the reply (``ReplyWake.holding``), silence plays instead and
+        the reply's next piece waits."""
+        over = self._over_reply
+        assert over is not None
+        pieces = list(split(audio))
+        played = n = 0
+        while n < len(pieces):
+            if over.holding:
+                piece = np.zeros(CHUNK, dtype=np.int16)
+            else:
+                piece = over.turn(pieces[n])
+                played += len(piece)
+                n += 1
             playback.write(piece)
-            played += len(piece)
             if self.spotter is not None:
                 self.spotter.play(piece)  # the canceller's reference is what was played, turned down or not
             try:
@@ -56,17 +64,20 @@ class PlaysListening:
                 raise
             if heard is None:
                 self._endpointer.skip()
+                if over.holding and self._wake_heard(over.finish()):  # the sound ended: the check decides
+                    playback.stop()
+                    return min(played, len(audio)) / RATE, "wake word", None
                 continue
             spotted = None
             if self.spotter is not None:
                 heard, spotted = self.spotter.hear(heard)  # the wake word hears it without the reply
-            if self._wake_heard(self._over_reply.hear(heard)):
+            if self._wake_heard(over.hear(heard)):
                 playback.stop()
                 return min(played, len(audio)) / RATE, "wake word", None
             if spotted is not None:
                 playback.stop()
                 return min(played, len(audio)) / RATE, spotted.kind, spotted
-        return len(audio) / RATE, None, None
+        return min(played, len(audio)) / RATE, None, None
 
     def _wake_heard(self, heard: Heard) -> bool:
         """What a chunk heard over a reply did for the wake word (``ReplyWake.hear``); whether it cuts the reply."""

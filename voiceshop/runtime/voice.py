@@ -24,7 +24,8 @@ always-on, the greeting is said once the microphone is open. Three things cut th
 
 Either way the turn records that its reply was not heard in full (``HeardTurn.cut``), and
 ``VoiceLoop.cut`` keeps the reply so "repeat" can say it whole. A wake word over a reply is checked as
-any other: the reply is turned down at the fire and cut only if the check confirms it (``runtime.ducking``).
+any other: the reply is turned down at the fire, held silent once the check's fast stage accepts, and
+cut only if the whole check confirms it; else it plays on from where it was held (``runtime.ducking``).
 """
 
 from __future__ import annotations
