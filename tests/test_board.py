@@ -87,16 +87,16 @@ def test_board_shows_open_orders_and_moves_them(board_site: tuple[str, str]) -> 
         assert f'id="order-{number}"' in page and "2 x bagel" in page
         assert f'aria-label="Mark confirmed: order {number}"' in page and "/board/board.js" in page
         assert "EventSource" in browser.get("/board/board.js").text
-        etag = httpx.get(
-            f"{url}/api/v1/orders/{number}", headers={"Authorization": f"Bearer {token}"}
-        ).headers["etag"]
+        etag = httpx.get(f"{url}/api/v1/orders/{number}", headers={"Authorization": f"Bearer {token}"}).headers["etag"]
         csrf = csrf_of(page)
         moved = browser.post(f"/board/orders/{number}/advance", data={"etag": etag, "csrf": csrf})
         assert moved.status_code == 303
         stale = browser.post(f"/board/orders/{number}/cancel", data={"etag": etag, "csrf": csrf})
         assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed"
         foreign = browser.post(
-            f"/board/orders/{number}/cancel", data={"etag": "*", "csrf": csrf}, headers={"Origin": "http://evil.example"}
+            f"/board/orders/{number}/cancel",
+            data={"etag": "*", "csrf": csrf},
+            headers={"Origin": "http://evil.example"},
         )
         assert foreign.status_code == 403
         forged = browser.post(f"/board/orders/{number}/cancel", data={"etag": "*", "csrf": "0" * 64})

@@ -116,7 +116,7 @@ def test_binary_on_chat_input_is_skipped(tmp_path: Path) -> None:
 
 def test_the_assistant_keeps_only_text(tmp_path: Path) -> None:
     assert not is_text("a latte\x00") and not is_text("caf\udce9") and is_text("caf\u00e9\tau lait")
-    assert clean_heard("  a\x00latte\udce9 " + "x" * 5000) .startswith("a latte x")
+    assert clean_heard("  a\x00latte\udce9 " + "x" * 5000).startswith("a latte x")
     assert len(clean_heard("x " * 5000)) == 1000
     db = Database(tmp_path / "a.db")
     try:
