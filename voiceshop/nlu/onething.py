@@ -1,6 +1,7 @@
 """One thing said two ways is one item: a kind and one product of it ("a CR2032 battery"), a product
 and what sets one kind of it apart ("rice, the basmati"), or a kind and a word only one product of
-that kind is known by ("a bag of chips, the potato ones")."""
+that kind is known by ("a bag of chips, the potato ones"). A count of a kind followed by as many
+products of it is a heading, not an item ("two large pizzas, a pumpkin and feta and an aussie")."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def one_thing(
     for my car key, a CR2032", "a CR2032 battery", "rice, the basmati", "butter, unsalted"). The
     first one's count stays when only it had one. ``spans``: the words each item covers; ``counted``:
     whether a count was said before its name; ``breaks``: where a separator ("and") was said."""
+    items, spans, counted = _headed(items, spans, counted, catalog)
     out: list[ItemMention] = []
     kept: list[tuple[int, int]] = []
     for item, span, count_first in zip(items, spans, counted, strict=True):
@@ -41,6 +43,9 @@ def one_thing(
             if not kind and not count_first and _narrows(before, item, catalog):
                 kind, vague, named = True, before, item
             if kind:
+                taken = tuple(o for o in vague.options if _takes(named, o.group, catalog))
+                if taken:  # "a large pizza, the aussie": large
+                    named = named.model_copy(update={"options": (*named.options, *taken)})
                 if vague.quantity_said and not named.quantity_said:
                     unit = named.unit or vague.unit
                     named = named.model_copy(update={"quantity": vague.quantity, "quantity_said": True, "unit": unit})
@@ -88,3 +93,35 @@ def known_words(product: Product, *, description: bool) -> set[str]:
     if description:
         text += " " + product.description
     return {stem(w) for w in text.lower().replace(",", " ").split()}
+
+
+def _headed(
+    items: list[ItemMention], spans: list[tuple[int, int]], counted: list[bool], catalog: Catalog
+) -> tuple[list[ItemMention], list[tuple[int, int]], list[bool]]:
+    """The items without a heading: "two large pizzas" followed by products of that kind whose
+    counts add up to two gives each of them its options (where they chose none of that group)."""
+    for i, head in enumerate(items):
+        kinds = {c.value for c in head.candidates}
+        if head.sku is not None or not head.quantity_said or head.quantity < 2 or head.refused:
+            continue
+        total, k = 0, i + 1
+        while k < len(items) and total < head.quantity and items[k].sku in kinds and not items[k].refused:
+            total += items[k].quantity
+            k += 1
+        if total != head.quantity or k - i < 3:
+            continue
+        listed = [
+            m.model_copy(update={"options": (*m.options, *(o for o in head.options if _takes(m, o.group, catalog)))})
+            for m in items[i + 1 : k]
+        ]
+        return (
+            [*items[:i], *listed, *items[k:]],
+            [*spans[:i], *spans[i + 1 :]],
+            [*counted[:i], *counted[i + 1 :]],
+        )
+    return items, spans, counted
+
+
+def _takes(item: ItemMention, group: str, catalog: Catalog) -> bool:
+    product = catalog.product(item.sku) if item.sku else None
+    return product is not None and group in product.options and all(o.group != group for o in item.options)
