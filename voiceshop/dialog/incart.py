@@ -12,7 +12,11 @@ from voiceshop.dialog.context import Context
 from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import DialogState
 from voiceshop.errors import CartError, OptionError
+from voiceshop.language import load
 from voiceshop.nlu.result import ItemMention
+from voiceshop.nlu.text import stem, words
+
+_SMALL = load().function_words("stop")
 
 __all__ = ["as_options", "kept", "recounted", "restyled"]
 
@@ -25,6 +29,10 @@ def recounted(
     rest: list[ItemMention] = []
     for m in mentions:
         lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
+        if not lines:  # "two packs of butter, actually" with the unsalted butter in the cart
+            said = _named(m.text) - {m.unit or ""}
+            lines = [i for i, ln in enumerate(state.cart.lines) if said and said <= _named(ln.name)]
+            m = m.model_copy(update={"sku": state.cart.lines[lines[0]].sku}) if len(lines) == 1 else m
         if not m.quantity_said or len(lines) != 1 or not _said_of(m, state.cart.lines[lines[0]]):
             rest.append(m)
             continue
@@ -133,3 +141,8 @@ def _changed(state: DialogState, indexes: list[int], ctx: Context) -> list[str]:
     if not indexes:
         return []
     return [ctx.replies("changed", item=say_list([ctx.describe(state.cart.lines[i]) for i in indexes]))]
+
+
+def _named(text: str) -> set[str]:
+    """The words that name a thing in ``text`` (stemmed; "packs of butter": pack, butter)."""
+    return {stem(w) for w in words(text) if w not in _SMALL}

@@ -172,7 +172,7 @@ class Understander:
         if found.intent is None and not things and self._opens_agreeing(tokens):
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)
-        corrects = bool(opens) and opens[0][0] == 0
+        corrects = bool(opens) and (opens[0][0] == 0 or opens[-1][1] == len(tokens))  # or "..., actually"
         counted = any(m.kind == "quantity" for m in things) or not self._more.isdisjoint(said)
         only = not counted and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
         # "the blueberry one": its "one" is no count
