@@ -8,7 +8,14 @@ pronouncing dictionary ("okay nah blue", "okay now who"), ordinary talk, with ec
 and the sound its check would hear at the fire (or at the highest probability) through Whisper
 tiny.en's encoder (``WhisperRecognizer.encode_sound``). A small network (numpy: one hidden layer,
 Adam, weight decay, early stop) learns the phrase from the rest on the encoder's output averaged over
-stretches counted back from the fire.
+stretches counted back from the fire; ``--members`` trains several from different seeds and ships
+them as one network whose output is the mean of theirs (``merged``).
+
+Hard negatives: the verifier only ever hears fires, and in an ordinary run only one sound-alike clip in
+ten makes the wake word model fire. ``--mine`` adds runs that render mostly sound-alikes and the
+first word followed by common words (``HARD_SHARES``) and keep only the clips on which the model's
+probability reached ``MINE_PEAK`` (about one in five): several times the fires on talk that is not
+the phrase, for the same rendering time.
 
 Honesty: some voices (``wake_data.HELD_OUT_BASES`` and ``HELD_OUT_VARIANTS``), a fifth of the
 sound-alikes and a fifth of the Piper renderings are never trained on; the figures printed (and
@@ -17,15 +24,21 @@ lowest that keeps all but 0.5 % of the phrases there. Nothing of ``tests/broadca
 voices lists or seeds) is used: the benchmark streams stay a test nothing was tuned on.
 
     PYTHONPATH=. /work/main/.venv/bin/python benchmarks/train_wake_verifier.py [--phrase "okay nabu"]
-        [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--out voiceshop/asr/verifiers/okay_nabu.npz]
+        [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--mine /tmp/m.npz ...] [--mine-clips 12000]
+        [--members 3] [--out voiceshop/asr/verifiers/okay_nabu.npz]
 
 Needs only the shared venv (numpy, faster-whisper, pymicro-wakeword, pocketsphinx, piper-tts) and
 espeak-ng, as ``scripts/setup.sh`` installs them; not torch. Rendering and encoding take most of the
 time: 8,000 clips took 27 minutes at load average 5 on the 2 shared cores, 7,000 took 56 at load 10;
 the training itself a minute. Each ``--cache`` keeps one run's encoded clips (seed, seed + 1, ...), so
-changing the network only retrains. The packaged weights come from two runs (seed 7, 8,000 clips, made
-before the first word + common words negatives were added to ``scene``; seed 8, 7,000 clips, with them):
-re-training with this script makes both runs with them.
+changing the network only retrains; each ``--mine`` keeps one mining run (seed + 100, + 101, ...;
+12,000 scenes took 40 minutes at load average 6-10). The packaged weights come from two ordinary runs
+(seed 7, 8,000 clips, made before the first word + common words negatives were added to ``scene``;
+seed 8, 7,000 clips, with them; re-training with this script makes both with them) and one mining
+run (seed 107: 12,000 scenes, 2,494 clips kept, 688 of them fires on talk that is not the phrase,
+against 522 in the two ordinary runs), with ``--members 3``:
+
+    ... --cache A --cache B --mine C --members 3
 """
 
 from __future__ import annotations
@@ -57,6 +70,9 @@ EDGES = [FIRE - 12 * k for k in range(8, -1, -1)] + [FIRE + 12]
 """Stretches of 12 steps (0.24 s): eight up to the fire, one after it."""
 VALIDATION_VARIANTS = {"m4", "f2", "klatt2", "Gene", "grandpa", "norbert", "zac"}
 """Voices (variants) kept out of training to choose the cutoff and when to stop."""
+MINE_PEAK = 0.5
+"""A mining run keeps the clips on which the wake word model's probability reached this (its cutoff is
+0.85-0.97): the fires, and what came near firing, as a different voice or room would make fire."""
 KEEP = 0.995
 """Share of the validation phrases the cutoff keeps: losing a real wake word is worse than a false one."""
 
@@ -65,25 +81,34 @@ def held_out_text(text: str) -> bool:
     return int(hashlib.sha1(text.encode()).hexdigest(), 16) % 5 == 0
 
 
-def scene(i: int, phrase: str, alikes: list[str], seed: int) -> wake_data.Scene:
+SHARES = (0.36, 0.62, 0.84, 0.93)
+"""Where a clip's roll falls: below the first, the phrase; then a sound-alike, the first word and
+common words, the first word and talk, and talk alone."""
+HARD_SHARES = (0.15, 0.70, 1.0, 1.0)
+"""The same for a run that mines hard negatives (``--hard``): what the wake word model fires on is the
+sound-alikes and the first word followed by common words, so those are rendered most."""
+
+
+def scene(i: int, phrase: str, alikes: list[str], seed: int, hard: bool = False) -> wake_data.Scene:
     rng = random.Random(seed * 1_000_003 + i)
     words = wake_data.phrase_words(phrase)
     head = words[:1] if len(words) > 1 else []
+    shares = HARD_SHARES if hard else SHARES
     roll = rng.random()
-    if roll < 0.36:
+    if roll < shares[0]:
         positive = True
         core = phrase
         text = rng.choice([phrase, f"{words[0]}, {' '.join(words[1:])}" if len(words) > 1 else phrase])
     else:
         positive = False
-        if roll < 0.62:
+        if roll < shares[1]:
             text = core = rng.choice(alikes)
             if rng.random() < 0.2:  # the sound-alike opened some other way
                 text = " ".join([rng.choice(wake_data.OPENERS), *text.split()[len(head) :]])
-        elif roll < 0.84:  # the first word, then any common words (names among them)
+        elif roll < shares[2]:  # the first word, then any common words (names among them)
             core = " ".join(rng.sample(wake_data.common_words(), rng.choice([1, 1, 2, 3])))
             text = f"{' '.join(head)}{rng.choice([' ', ', '])}{core}".strip()
-        elif roll < 0.93:
+        elif roll < shares[3]:
             text = core = f"{' '.join(head)}, {rng.choice(wake_data.TALK)}".lstrip(", ")
         else:
             text = core = rng.choice(wake_data.TALK)
@@ -128,35 +153,42 @@ def _render(job: tuple[wake_data.Scene, float, float]) -> tuple[np.ndarray[Any, 
     return wake_data.render(*job)
 
 
-def encode_clips(phrase: str, clips: int, seed: int, cache: str) -> dict[str, np.ndarray[Any, Any]]:
+def encode_clips(phrase: str, clips: int, seed: int, cache: str, hard: float = 0.0) -> dict[str, np.ndarray[Any, Any]]:
+    """``clips`` scenes rendered and encoded (or read from ``cache``). With ``hard``, a run that mines hard
+    negatives: mostly sound-alikes (``HARD_SHARES``), and only the clips on which the wake word model's
+    probability reached ``hard`` are encoded and kept, since only a fire is ever put to the verifier and
+    the clips it never came near teach it little."""
     if cache and os.path.exists(cache):
         with np.load(cache) as kept:
             return {k: kept[k] for k in kept.files}
     alikes = wake_data.sound_alikes(phrase)
-    scenes = [scene(i, phrase, alikes, seed) for i in range(clips)]
+    scenes = [scene(i, phrase, alikes, seed, hard=hard > 0) for i in range(clips)]
     recognizer = open_recognizer("whisper", "en")
     encode = recognizer.encode_sound  # type: ignore[attr-defined]
-    blocks, peaks, fired = [], [], []
+    blocks, peaks, fired, kept_at = [], [], [], []
     started = time.perf_counter()
     os.environ["WAKE_PHRASE"] = phrase
     with multiprocessing.get_context("fork").Pool(2) as pool:
         jobs = [(s, BEFORE, AFTER) for s in scenes]
         for n, (window, peak, fire) in enumerate(pool.imap(_render, jobs, chunksize=4)):
+            if n % 500 == 0:
+                print(f"  {n}/{clips} clips ({len(kept_at)} kept), {time.perf_counter() - started:.0f} s", flush=True)
+            if peak < hard:
+                continue
             encoded = encode(window, FRAMES)
             blocks.append(encoded[: len(encoded) // BLOCK * BLOCK].reshape(-1, BLOCK, encoded.shape[1]).mean(1))
             peaks.append(peak)
             fired.append(fire)
-            if n % 500 == 0:
-                print(f"  {n}/{clips} clips, {time.perf_counter() - started:.0f} s", flush=True)
-    texts = [s.words for s in scenes]
+            kept_at.append(n)
+    chosen = [scenes[n] for n in kept_at]
     data = {
         "blocks": np.array(blocks, dtype=np.float16),
         "peak": np.array(peaks),
         "fired": np.array(fired),
-        "positive": np.array([s.positive for s in scenes]),
-        "split": np.array([split_of(s, i) for i, s in enumerate(scenes)]),
-        "voice": np.array([s.voice for s in scenes]),
-        "text": np.array(texts),
+        "positive": np.array([s.positive for s in chosen]),
+        "split": np.array([split_of(scenes[n], n) for n in kept_at]),
+        "voice": np.array([s.voice for s in chosen]),
+        "text": np.array([s.words for s in chosen]),
         "render_s": np.array(time.perf_counter() - started),
     }
     if cache:
@@ -233,6 +265,21 @@ def train(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], xv: np.ndarray[Any, 
     return net
 
 
+def merged(nets: list[Network]) -> Network:
+    """Networks trained from different starts as one, its hidden layer theirs side by side and its output
+    the mean of their logits: an ensemble (steadier than any one of them) in the verifier's own format."""
+    if len(nets) == 1:
+        return nets[0]
+    one = Network(nets[0].params[0].shape[0], 1, np.random.default_rng(0))
+    one.params = [
+        np.concatenate([n.params[0] for n in nets], axis=1),
+        np.concatenate([n.params[1] for n in nets]),
+        np.concatenate([n.params[2] for n in nets]) / len(nets),
+        np.mean([n.params[3] for n in nets], axis=0),
+    ]
+    return one
+
+
 def rates(p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], cutoff: float) -> dict[str, str]:
     return {
         "phrases_kept": f"{int(np.sum(p[y == 1] >= cutoff))}/{int(np.sum(y == 1))}",
@@ -246,15 +293,27 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--members", type=int, default=1, help="networks trained from different seeds, averaged")
     parser.add_argument(
         "--cache",
         action="append",
         default=[],
         help="keep the encoded clips in this .npz (or read them from it); again for more clips (the next seed)",
     )
+    parser.add_argument(
+        "--mine",
+        action="append",
+        default=[],
+        help="keep a run that mines hard negatives in this .npz (or read it); again for another (seed + 100, ...)",
+    )
+    parser.add_argument("--mine-clips", type=int, default=12000, help="scenes a mining run renders")
     parser.add_argument("--out", default="", help="the weights file (default: the packaged one for the phrase)")
     args = parser.parse_args()
     parts = [encode_clips(args.phrase, args.clips, args.seed + i, c) for i, c in enumerate(args.cache or [""])]
+    parts += [
+        encode_clips(args.phrase, args.mine_clips, args.seed + 100 + i, c, hard=MINE_PEAK)
+        for i, c in enumerate(args.mine)
+    ]
     data = {k: np.concatenate([p[k] for p in parts]) if parts[0][k].ndim else parts[0][k] for k in parts[0]}
     data["render_s"] = np.array(sum(float(p["render_s"]) for p in parts))
     x_all = features(data["blocks"])
@@ -265,8 +324,9 @@ def main() -> None:
     mean = x_all[part["train"]].mean(0)
     scale = x_all[part["train"]].std(0) + 1e-3
     x_all = (x_all - mean) / scale
-    net = train(x_all[part["train"]], y_all[part["train"]], x_all[part["validation"]], y_all[part["validation"]],
-                args.hidden, 200, args.seed)  # fmt: skip
+    learn = (x_all[part["train"]], y_all[part["train"]], x_all[part["validation"]], y_all[part["validation"]])
+    nets = [train(*learn, args.hidden, 200, args.seed + k) for k in range(args.members)]
+    net = merged(nets)
     pv = net.probability(x_all[part["validation"]])
     yv = y_all[part["validation"]]
     cutoff = float(np.quantile(pv[yv == 1], 1 - KEEP))

@@ -92,3 +92,28 @@ def test_a_damaged_verifier_is_a_clear_error_and_the_loop_says_why_it_checks_wit
     likelihood = LikelihoodWakeCheck(whisper, "okay nabu")  # type: ignore[arg-type]  # Whisper scores phrases
     assert verified(likelihood, whisper, "okay nabu", said.append, cut) is likelihood
     assert len(said) == 1 and "cut.npz is damaged" in said[0] and "likelihood ratio" in said[0], said
+
+
+def test_weights_are_kept_as_8_bit_integers_that_score_as_the_floats_did(tmp_path: Path) -> None:
+    verifier = load_verifier(verifier_path("okay nabu"))
+    rng = np.random.default_rng(3)
+    features = [rng.standard_normal(verifier.mean.shape[0]).astype(np.float32) * verifier.scale + verifier.mean
+                for _ in range(20)]  # fmt: skip
+    scores = [verifier.probability(x) for x in features]
+    assert max(scores) - min(scores) > 0.2  # not all saturated: a wrong weight would show
+    path = tmp_path / "kept.npz"
+    verifier.save(path)
+    with np.load(path) as kept:
+        assert kept["w0"].dtype == np.int8 and kept["q0"].shape == (verifier.layers[0][0].shape[1],)
+    again = load_verifier(path)
+    for x in features:
+        assert abs(again.probability(x) - verifier.probability(x)) < 0.01
+    # a file written before (float16 weights, no scales) loads as it was
+    older = tmp_path / "older.npz"
+    with np.load(path) as kept:
+        arrays = {k: kept[k] for k in kept.files if not k.startswith(("w", "q"))}
+    for i, (weights, _) in enumerate(verifier.layers):
+        arrays[f"w{i}"] = weights.astype(np.float16)
+    np.savez_compressed(older, **arrays)
+    old = load_verifier(older)
+    assert all(abs(old.probability(x) - verifier.probability(x)) < 0.01 for x in features)
