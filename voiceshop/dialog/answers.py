@@ -31,10 +31,12 @@ from voiceshop.dialog.state import (
     SaveCustomer,
 )
 from voiceshop.dialog.waiting import dropped
+from voiceshop.language import load
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
 ACCEPT = 85
+GO_ON = load().function_words("go_on")
 ONLY_ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits"})
 """Intents that are nothing but an answer: while a question waits, they never start a new request."""
 GIVE_UP = 3
@@ -338,8 +340,9 @@ def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) ->
 
 
 def _agrees(u: Understanding) -> bool:
-    """A yes, or a yes with "go on" ("aye, go on") at a yes/no question."""
-    return u.intent == "Yes" or (u.intent == "Next" and any(m.kind == "agreement" for m in u.mentions))
+    """A yes, or "go on (then)" at a yes/no question ("aye, go on"; not "and" or "what else")."""
+    going_on = any(m.kind == "agreement" for m in u.mentions) or not GO_ON.isdisjoint(words(u.text))
+    return u.intent == "Yes" or (u.intent == "Next" and going_on)
 
 
 def _fills_checkout(u: Understanding) -> bool:

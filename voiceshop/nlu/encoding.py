@@ -44,6 +44,10 @@ def encode(
             symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
             k += 2
             continue
+        if _amount_after(tags, k):
+            symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "jalapenos, a little": one option
+            k += 2
+            continue
         if tag.weak:
             for i in range(tag.start, tag.end):
                 word = stem(tokens[i])
@@ -77,6 +81,14 @@ def encode(
     return tuple(merged)
 
 
+def _amount_after(tags: Sequence[Tag], k: int) -> bool:
+    """Whether ``tags[k]`` is an option with its amount said after it ("with milk, a little"): an
+    amount follows it and no option follows that."""
+    if tags[k].kind != "option" or k + 1 >= len(tags) or tags[k + 1].kind != "amount":
+        return False
+    return k + 2 >= len(tags) or tags[k + 2].kind != "option"
+
+
 def said_options(
     tags: Sequence[Tag], said: str, catalog: Catalog
 ) -> tuple[tuple[tuple[str, ...], ...], tuple[str | None, ...]]:
@@ -91,5 +103,7 @@ def said_options(
     for k, tag in enumerate(tags):
         if tag.kind == "option":
             before = tags[k - 1] if k > 0 else None
-            amounts.append(str(before.value) if before is not None and before.kind == "amount" else None)
+            if before is None or before.kind != "amount":
+                before = tags[k + 1] if _amount_after(tags, k) else None
+            amounts.append(str(before.value) if before is not None else None)
     return tuple(r for r in readings if r), tuple(amounts)

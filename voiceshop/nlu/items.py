@@ -195,6 +195,12 @@ def build_items(
             pending = _Draft()
             separated = corrected = negated = False
         elif tag.kind == "amount":
+            before, after = run[index - 1] if index else None, run[index + 1] if index + 1 < len(run) else None
+            said = pending if pending.options else cur
+            latest = said.options[-1] if said.options else None
+            if before is not None and latest == (before, None) and (after is None or after.kind != "option"):
+                said.options[-1] = (before, tag)  # "with milk, a little": the amount said after it
+                continue
             amount = tag
             continue
         elif tag.kind == "option":

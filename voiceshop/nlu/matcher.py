@@ -23,7 +23,7 @@ from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
-from voiceshop.nlu.readings import slot_value
+from voiceshop.nlu.readings import named_by, slot_value
 from voiceshop.nlu.repair import SoundIndex, complete_corrections, repair, shift_article
 from voiceshop.nlu.result import AGREE, HESITATE, IntentGuess, ItemMention, Mention, SlotValue, Understanding
 from voiceshop.nlu.runs import separator_before
@@ -482,7 +482,7 @@ class Understander:
                 value = looked_up(said, needs, self._need_phrases, command_words) if wild else None
                 slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
-                slots[token.name] = slot_value(token.list_name, symbol.tags[-1], said, self.catalog)
+                slots[token.name] = slot_value(token.list_name, named_by(symbol.tags), said, self.catalog)
                 if token.list_name == "option":
                     options, amounts = said_options(symbol.tags, said, self.catalog)
         return Understanding(

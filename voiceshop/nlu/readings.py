@@ -9,7 +9,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, SlotValue
 
-__all__ = ["option_readings", "pick", "product_candidates", "slot_value"]
+__all__ = ["named_by", "option_readings", "pick", "product_candidates", "slot_value"]
 
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
@@ -65,3 +65,9 @@ def option_readings(slot: SlotValue) -> tuple[str, ...]:
     """An option slot's "group:choice" readings, best first."""
     found = [str(slot.value)] if slot.value else []
     return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))
+
+
+def named_by(tags: Sequence[Tag]) -> Tag:
+    """The tag of a slot's symbol that names what fills it: the last, but not an amount said after
+    its option ("jalapenos, a little")."""
+    return next((t for t in reversed(tags) if t.kind != "amount"), tags[-1])
