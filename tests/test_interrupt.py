@@ -149,6 +149,11 @@ REPLIES = [
 def spot(recognizer: Recognizer, room: Room, reply: Samples) -> tuple[float | None, list[Spotted]]:
     spotter = InterruptSpotter(recognizer, load("en"), MdfEchoCanceller(), SileroVad())
     spotter.start()
+    return listen(spotter, room, reply)
+
+
+def listen(spotter: InterruptSpotter, room: Room, reply: Samples) -> tuple[float | None, list[Spotted]]:
+    """``reply`` played through ``room`` to a started ``spotter``: when it was cut, and what was spotted."""
     found: list[Spotted] = []
 
     def hear(piece: Samples, chunk: Samples) -> bool:
@@ -225,16 +230,7 @@ def test_a_word_is_decoded_while_the_quiet_that_ends_it_is_waited_out(whisper: R
     room = Room(shopper, echo_db=0.0, noise=fan_noise(), reply_level=rms(reply))
     spotter = InterruptSpotter(whisper, load("en"), MdfEchoCanceller(), SileroVad())
     spotter.start()
-    found: list[Spotted] = []
-
-    def hear(piece: Samples, chunk: Samples) -> bool:
-        spotter.play(piece)
-        spotted = spotter.hear(chunk)[1]
-        if spotted is not None:
-            found.append(spotted)
-        return spotted is not None
-
-    cut = through(room, reply, hear)
+    cut, found = listen(spotter, room, reply)
     [spotted] = found
     assert spotted.kind == "stop" and spotter.decoded == 1
     waited = SEGMENTS.trailing_silence - KEEP_QUIET * CHUNK_S  # the quiet after the sound the segment keeps
