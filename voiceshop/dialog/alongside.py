@@ -105,19 +105,30 @@ def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding
     cart, changed = state.cart, []
     for index, line in enumerate(state.cart.lines):
         taken = reading_for(ctx.catalog.product(line.sku), readings)
-        group = ctx.catalog.group(taken.partition(":")[0]) if taken else None
-        if taken is None or group is None:
-            continue
-        options = chosen_on(list(line.options), group, taken.partition(":")[2], None)
-        try:
-            new = price_item(ctx.catalog, line.sku, options, line.quantity)
-        except OptionError:
+        group, _, choice = (taken or "").partition(":")
+        new = with_choices(line, [(group, choice, None)], ctx) if taken else None
+        if new is None:
             continue
         cart = cart.replace(index, new)
         changed.append(ctx.describe(new))
     if len(changed) < 2:
         return None
     return respond(state.with_cart(cart, state.focus), ctx.replies("changed", item=say_list(changed)))
+
+
+def with_choices(line: CartLine, said: list[tuple[str, str, str | None]], ctx: Context) -> CartLine | None:
+    """``line`` with each (group, choice, amount) chosen on it, or None when its product does not
+    take them."""
+    options: list[ChosenOption] = list(line.options)
+    for group_name, choice, amount in said:
+        group = ctx.catalog.group(group_name)
+        if group is None:
+            return None
+        options = chosen_on(options, group, choice, amount)
+    try:
+        return price_item(ctx.catalog, line.sku, options, line.quantity)
+    except OptionError:
+        return None
 
 
 def _same(a: str, b: str) -> bool:

@@ -6,12 +6,12 @@ change or say back those lines instead of adding.
 
 from __future__ import annotations
 
-from voiceshop.commerce.cart import CartLine, ChosenOption, price_item
+from voiceshop.commerce.cart import CartLine
 from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import DialogState
-from voiceshop.errors import CartError, OptionError
+from voiceshop.errors import CartError
 from voiceshop.language import load
 from voiceshop.nlu.result import ItemMention
 from voiceshop.nlu.text import stem, words
@@ -81,7 +81,9 @@ def restyled(
             rest.append(m)
             continue
         new = (
-            line if _said_of(m, line) else _with_options(line, [(o.group, o.choice, o.amount) for o in m.options], ctx)
+            line
+            if _said_of(m, line)
+            else alongside.with_choices(line, [(o.group, o.choice, o.amount) for o in m.options], ctx)
         )
         if new is None:
             rest.append(m)
@@ -112,7 +114,7 @@ def as_options(
         new = (
             None
             if m.quantity_said or m.options or not named
-            else _with_options(state.cart.lines[index], [(*named[0], None)], ctx)
+            else alongside.with_choices(state.cart.lines[index], [(*named[0], None)], ctx)
         )
         if new is None:
             rest.append(m)
@@ -120,21 +122,6 @@ def as_options(
         state = state.with_cart(state.cart.replace(index, new), index)
         changed = [index]
     return state, rest, [*notes, *_changed(state, changed, ctx)]
-
-
-def _with_options(line: CartLine, said: list[tuple[str, str, str | None]], ctx: Context) -> CartLine | None:
-    """``line`` with each (group, choice, amount) chosen on it, or None when its product does not
-    take them."""
-    options: list[ChosenOption] = list(line.options)
-    for group_name, choice, amount in said:
-        group = ctx.catalog.group(group_name)
-        if group is None:
-            return None
-        options = alongside.chosen_on(options, group, choice, amount)
-    try:
-        return price_item(ctx.catalog, line.sku, options, line.quantity)
-    except OptionError:
-        return None
 
 
 def _changed(state: DialogState, indexes: list[int], ctx: Context) -> list[str]:
