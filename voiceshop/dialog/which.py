@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.state import Choice
-from voiceshop.nlu.onething import known_words
+from voiceshop.nlu.onething import known_by
 from voiceshop.nlu.result import Understanding
-from voiceshop.nlu.text import stem, words
 
 __all__ = ["described"]
 
@@ -23,12 +22,5 @@ def described(u: Understanding, choices: Sequence[Choice], ctx: Context) -> Choi
     """The one product choice whose words hold every word of the one item ``u`` heard without a count."""
     if len(u.items) != 1 or u.items[0].quantity_said:
         return None
-    said = {stem(w) for w in words(u.items[0].text)}
-    if not said:
-        return None
-    fits = [
-        c
-        for c in choices
-        if (product := ctx.catalog.product(c.value)) is not None and said <= known_words(product, description=True)
-    ]
-    return fits[0] if len(fits) == 1 else None
+    sku = known_by(u.items[0].text, [c.value for c in choices], ctx.catalog, description=True)
+    return next((c for c in choices if c.value == sku), None)

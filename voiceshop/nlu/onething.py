@@ -5,12 +5,14 @@ products of it is a heading, not an item ("two large pizzas, a pumpkin and feta 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.result import ItemMention
 from voiceshop.nlu.text import stem
 
-__all__ = ["known_words", "one_thing"]
+__all__ = ["known_by", "known_words", "one_thing"]
 
 
 def one_thing(
@@ -75,15 +77,20 @@ def _narrows(before: ItemMention, item: ItemMention, catalog: Catalog) -> bool:
 def _known_by(vague: ItemMention, item: ItemMention, catalog: Catalog) -> str | None:
     """The one product of ``vague``'s candidates known by every word ``item`` was heard in, when
     ``item`` names another product ("chips, the potato ones": potato chips, not the potatoes)."""
-    said = {stem(w) for w in item.text.split()} - STOP
-    if not said or item.sku is None:
+    if item.sku is None:
         return None
+    return known_by(item.text, [c.value for c in vague.candidates], catalog, description=False)
+
+
+def known_by(said: str, skus: Sequence[str], catalog: Catalog, *, description: bool) -> str | None:
+    """The one of ``skus`` known by every word of ``said`` (small words apart), or None."""
+    heard = {stem(w) for w in said.lower().split()} - STOP
     fits = [
-        c.value
-        for c in vague.candidates
-        if (product := catalog.product(c.value)) is not None and said <= known_words(product, description=False)
+        sku
+        for sku in skus
+        if (product := catalog.product(sku)) is not None and heard <= known_words(product, description=description)
     ]
-    return fits[0] if len(fits) == 1 else None
+    return fits[0] if heard and len(fits) == 1 else None
 
 
 def known_words(product: Product, *, description: bool) -> set[str]:
