@@ -13,7 +13,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.items import Marks
-from voiceshop.nlu.readings import option_readings, slot_value
+from voiceshop.nlu.readings import amount_after, option_readings, slot_value
 from voiceshop.nlu.runs import run_end
 from voiceshop.nlu.sentence_codes import ITEMS, UNKNOWN
 from voiceshop.nlu.symbols import Symbol, slot_symbol
@@ -44,7 +44,7 @@ def encode(
             symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
             k += 2
             continue
-        if _amount_after(tags, k):
+        if amount_after(tags, k):
             symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "jalapenos, a little": one option
             k += 2
             continue
@@ -81,20 +81,13 @@ def encode(
     return tuple(merged)
 
 
-def _amount_after(tags: Sequence[Tag], k: int) -> bool:
-    """Whether ``tags[k]`` is an option with its amount said after it ("with milk, a little"): an
-    amount follows it and no option follows that."""
-    if tags[k].kind != "option" or k + 1 >= len(tags) or tags[k + 1].kind != "amount":
-        return False
-    return k + 2 >= len(tags) or tags[k + 2].kind != "option"
-
-
 def said_options(
     tags: Sequence[Tag], said: str, catalog: Catalog
 ) -> tuple[tuple[tuple[str, ...], ...], tuple[str | None, ...]]:
     """Of an ``{option}`` symbol's tags: the readings of each option when there are several ("with
-    tofu and bean sprouts"; none for one), and the amount said before each ("extra tomato and a
-    little bit of red onion": a lot of, a little bit of), None where none was."""
+    tofu and bean sprouts"; none for one), and the amount said with each, before it ("extra tomato and
+    a little bit of red onion": a lot of, a little bit of) or after it ("milk, a little"), None where
+    none was."""
     options = [t for t in tags if t.kind == "option"]
     readings = (
         tuple(option_readings(slot_value("option", t, said, catalog)) for t in options) if len(options) > 1 else ()
@@ -104,6 +97,6 @@ def said_options(
         if tag.kind == "option":
             before = tags[k - 1] if k > 0 else None
             if before is None or before.kind != "amount":
-                before = tags[k + 1] if _amount_after(tags, k) else None
+                before = tags[k + 1] if amount_after(tags, k) else None
             amounts.append(str(before.value) if before is not None else None)
     return tuple(r for r in readings if r), tuple(amounts)

@@ -20,7 +20,7 @@ from voiceshop.nlu.align import HEADS, STOP, Tag
 from voiceshop.nlu.kinds import unsold_kind
 from voiceshop.nlu.onething import one_thing
 from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
-from voiceshop.nlu.readings import pick, product_candidates
+from voiceshop.nlu.readings import amount_after, pick, product_candidates
 from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
 from voiceshop.nlu.text import stem
 
@@ -195,11 +195,9 @@ def build_items(
             pending = _Draft()
             separated = corrected = negated = False
         elif tag.kind == "amount":
-            before, after = run[index - 1] if index else None, run[index + 1] if index + 1 < len(run) else None
             said = pending if pending.options else cur
-            latest = said.options[-1] if said.options else None
-            if before is not None and latest == (before, None) and (after is None or after.kind != "option"):
-                said.options[-1] = (before, tag)  # "with milk, a little": the amount said after it
+            if index and amount_after(run, index - 1) and said.options and said.options[-1] == (run[index - 1], None):
+                said.options[-1] = (run[index - 1], tag)  # "with milk, a little": the amount said after it
                 continue
             amount = tag
             continue

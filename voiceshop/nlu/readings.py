@@ -9,7 +9,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.nlu.align import HEADS, Tag
 from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, SlotValue
 
-__all__ = ["named_by", "option_readings", "pick", "product_candidates", "slot_value"]
+__all__ = ["amount_after", "named_by", "option_readings", "pick", "product_candidates", "slot_value"]
 
 NARROW_SCORE = 0.6
 """Score of each product when only a brand or category was said ("some batteries")."""
@@ -71,3 +71,11 @@ def named_by(tags: Sequence[Tag]) -> Tag:
     """The tag of a slot's symbol that names what fills it: the last, but not an amount said after
     its option ("jalapenos, a little")."""
     return next((t for t in reversed(tags) if t.kind != "amount"), tags[-1])
+
+
+def amount_after(tags: Sequence[Tag], k: int) -> bool:
+    """Whether ``tags[k]`` is an option with its amount said after it ("with milk, a little"): an
+    amount follows it and no option follows that."""
+    if tags[k].kind != "option" or k + 1 >= len(tags) or tags[k + 1].kind != "amount":
+        return False
+    return k + 2 >= len(tags) or tags[k + 2].kind != "option"
