@@ -205,9 +205,9 @@ def build_items(
             group = _group_of(tag)
             same = [(t, a) for t, a in cur.options if _group_of(t) == group]
             if corrected and same:
-                # "oat milk, no, soy milk": the later value wins
+                # "oat milk, no, soy milk": the later value wins; "sweetener, no, not sweetener" refuses
                 cur.options = [(t, a) for t, a in cur.options if _group_of(t) != group]
-                negated = False
+                negated = negated and refusing
             if negated:
                 # "no sugar": refused, and taken out if it was said before ("with sugar, no, no sugar")
                 cur.options = [(t, a) for t, a in cur.options if t.value != tag.value]
