@@ -22,12 +22,13 @@ from voiceshop.nlu.result import Understanding
 
 
 def free_options(u: Understanding) -> list[tuple[str, str]]:
-    """(group, choice) of every option said in ``u`` outside the items it names, in order."""
+    """(group, choice) of every option said in ``u`` outside the items it names, in order, but those
+    refused."""
     claimed = Counter(f"{o.group}:{o.choice}" for item in u.items for o in item.options)
     free = []
     for m in u.mentions:
         value = str(m.value)
-        if m.kind != "option":
+        if m.kind != "option" or m.refused:  # "no sugar": not an option to add
             continue
         if claimed[value]:
             claimed[value] -= 1
@@ -97,16 +98,32 @@ def chosen_on(options: list[ChosenOption], group: OptionGroup, choice: str, amou
     return [*kept, ChosenOption(group=group.name, choice=choice, amount=amount)]
 
 
+def said_on(
+    options: list[ChosenOption], group: OptionGroup, choice: str, amount: str | None, u: Understanding, k: int = 0
+) -> list[ChosenOption]:
+    """A line's ``options`` once ``u`` says ``choice`` of ``group`` (its ``k``-th option): chosen
+    (``chosen_on``) or, refused ("no sugar", "without cream"), taken off, where the group may go
+    without it. "No, soy milk" on an almond milk latte corrects the milk: after "no", a choice of a
+    group where the line has another choice is chosen."""
+    if k < len(u.refusals) and u.refusals[k]:
+        other = any(o.group == group.name and not _same(o.choice, choice) for o in options)
+        if not (u.corrects and other):
+            if group.kind is OptionKind.ONE_OF and group.required:
+                return options
+            return [o for o in options if not (o.group == group.name and _same(o.choice, choice))]
+    return chosen_on(options, group, choice, amount)
+
+
 def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding, ctx: Context) -> Decision | None:
-    """ "Make all of them thin", "both with oat milk": the choice on every line whose product takes it
-    (None when the turn does not say every one, or fewer than two lines take it)."""
+    """ "Make all of them thin", "both with oat milk", "no sugar in either": the choice on every line
+    whose product takes it (None when the turn does not say every one, or fewer than two lines take it)."""
     if not u.every or u.slot("product"):
         return None
     cart, changed = state.cart, []
     for index, line in enumerate(state.cart.lines):
         taken = reading_for(ctx.catalog.product(line.sku), readings)
         group, _, choice = (taken or "").partition(":")
-        new = with_choices(line, [(group, choice, None)], ctx) if taken else None
+        new = with_choices(line, [(group, choice, None)], ctx, u) if taken else None
         if new is None:
             continue
         cart = cart.replace(index, new)
@@ -116,15 +133,17 @@ def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding
     return respond(state.with_cart(cart, state.focus), ctx.replies("changed", item=say_list(changed)))
 
 
-def with_choices(line: CartLine, said: list[tuple[str, str, str | None]], ctx: Context) -> CartLine | None:
-    """``line`` with each (group, choice, amount) chosen on it, or None when its product does not
-    take them."""
+def with_choices(
+    line: CartLine, said: list[tuple[str, str, str | None]], ctx: Context, u: Understanding | None = None
+) -> CartLine | None:
+    """``line`` with each (group, choice, amount) chosen on it (or refused, as ``u`` says:
+    ``said_on``), or None when its product does not take them."""
     options: list[ChosenOption] = list(line.options)
-    for group_name, choice, amount in said:
+    for k, (group_name, choice, amount) in enumerate(said):
         group = ctx.catalog.group(group_name)
         if group is None:
             return None
-        options = chosen_on(options, group, choice, amount)
+        options = said_on(options, group, choice, amount, u, k) if u else chosen_on(options, group, choice, amount)
     try:
         return price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError:

@@ -1,7 +1,8 @@
 """Items said of lines already in the cart: a correction's new count ("no wait, two muffins"), a
 turn that limits what it names ("vegetable oil only"), dishes named again with options ("chow mein
-medium spice, pad thai mild") and a choice named like a product ("on sourdough" after a sandwich)
-change or say back those lines instead of adding.
+medium spice, pad thai mild"), a choice named like a product ("on sourdough" after a sandwich) and
+more said right after a removal ("drop the tiramisu" ... "and the wedges") change, say back or take
+out those lines instead of adding.
 """
 
 from __future__ import annotations
@@ -9,16 +10,17 @@ from __future__ import annotations
 from voiceshop.commerce.cart import CartLine
 from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
+from voiceshop.dialog.respond import join, respond
 from voiceshop.dialog.speak import say_list
-from voiceshop.dialog.state import DialogState
+from voiceshop.dialog.state import Decision, DialogState
 from voiceshop.errors import CartError
 from voiceshop.language import load
-from voiceshop.nlu.result import ItemMention
+from voiceshop.nlu.result import ItemMention, Understanding
 from voiceshop.nlu.text import stem, words
 
 _SMALL = load().function_words("stop")
 
-__all__ = ["as_options", "kept", "recounted", "restyled"]
+__all__ = ["as_options", "kept", "recounted", "removed_too", "restyled"]
 
 
 def recounted(
@@ -133,3 +135,28 @@ def _changed(state: DialogState, indexes: list[int], ctx: Context) -> list[str]:
 def _named(text: str) -> set[str]:
     """The words that name a thing in ``text`` (stemmed; "packs of butter": pack, butter)."""
     return {stem(w) for w in words(text) if w not in _SMALL}
+
+
+def removed_too(state: DialogState, u: Understanding, ctx: Context) -> Decision | None:
+    """After a removal, a turn that goes on from it ("and the wedges", "and the gel too") naming only
+    lines in the cart, without a count: those lines come out too. None when it names anything else."""
+    if not u.continues or not u.items:
+        return None
+    found: list[int] = []
+    for m in u.items:
+        named = [m.sku] if m.sku else [c.value for c in m.candidates]
+        lines = [
+            next((i for i, ln in enumerate(state.cart.lines) if ln.sku == sku and i not in found), None)
+            for sku in named
+        ]
+        line = next((i for i in lines if i is not None), None)  # the likeliest of the products it may be
+        if m.refused or m.quantity_said or line is None:
+            return None
+        found.append(line)
+    cart = state.cart
+    for index in sorted(found, reverse=True):
+        cart = cart.remove(index)
+    text = ctx.replies("removed", items=say_list([ctx.describe(state.cart.lines[i]) for i in found]))
+    if not cart.lines:
+        text = join(text, ctx.replies("cart_now_empty"))
+    return respond(state.with_cart(cart, None).model_copy(update={"removing": True}), text)

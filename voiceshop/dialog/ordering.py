@@ -413,7 +413,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         if product is None or group is None or group.name not in product.options:
             return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
         amount = u.amounts[k] if k < len(u.amounts) and u.amounts[k] else _amount(u)
-        options = alongside.chosen_on(options, group, choice, amount if group.amount(amount or "") else None)
+        options = alongside.said_on(options, group, choice, amount if group.amount(amount or "") else None, u, k)
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
@@ -445,6 +445,7 @@ def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
     some = u.slot("quantity")
+    state = state.model_copy(update={"removing": True})
     if isinstance(some, int) and 0 < some < line.quantity:
         cart = state.cart.set_quantity(index, line.quantity - some)
         return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(cart.lines[index])))

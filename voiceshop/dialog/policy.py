@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from voiceshop.commerce.cart import price_item
-from voiceshop.dialog import account, answers, checkout, info, ordering
+from voiceshop.dialog import account, answers, checkout, incart, info, ordering
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond, said_before_question
 from voiceshop.dialog.speak import say_list, say_number, speakable
@@ -83,6 +83,7 @@ def _failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
 
 
 def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    removing, state = state.removing, state.model_copy(update={"removing": False})
     if state.ended:
         state = state.model_copy(update={"ended": False, "question": None, "listing": None})
     always = ALWAYS.get(u.intent or "")
@@ -108,7 +109,9 @@ def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     handler = HANDLERS.get(u.intent)
     if handler is None:
         return _miss(state, u, ctx)
-    decision = handler(state.model_copy(update={"listing": None}), u, ctx)
+    state = state.model_copy(update={"listing": None})
+    taken = incart.removed_too(state, u, ctx) if removing and u.intent == "AddItems" else None
+    decision = taken or handler(state, u, ctx)
     decision = _checkout_slots(u, _resume(state, decision, ctx), ctx)
     asked = decision.state.question
     if u.finished and asked is not None and asked.kind == "anything_else":  # "..., that's it, pick up"

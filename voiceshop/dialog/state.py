@@ -125,6 +125,8 @@ class DialogState(_Model):
     """Earlier carts, newest last, for "undo"."""
     focus: int | None = None
     """Index of the cart line last added or changed: what "make it large" and "remove it" mean."""
+    removing: bool = False
+    """The shopper's last turn took a line out: "and the gel too" takes out the next one."""
     question: Question | None = None
     queue: tuple[PendingItem, ...] = ()
     """Items said in the same breath, waiting until the current question is answered."""

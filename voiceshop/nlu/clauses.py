@@ -10,6 +10,7 @@ order is kept; the wish for a read-back is met by the read-back at checkout anyw
 Only an order may leave out clauses before it at a comma: before any other request a clause that is
 not understood is more likely the thing it is about ("a long black, large, ta" is no change of size).
 Before other requests only whole sentences may be left out ("Oh well. Delivery please, nothing fancy."),
+or clauses at a comma when the request names its product ("you know what, take the razors off"),
 and no clause left out may be understood on its own ("sorry, can you read the order back" is no "sorry?").
 """
 
@@ -71,7 +72,8 @@ def within_clauses(
             if not (found.intent == ordering and found.items):
                 dropped = alone[:i] + alone[j:]
                 asks = any(_understood(d, accept) for d in dropped)
-                if asks or found.confidence < sure or (i > 0 and not _SENTENCE_END.search(parts[i - 1])):
+                at_comma = i > 0 and not _SENTENCE_END.search(parts[i - 1]) and "product" not in found.slots
+                if asks or found.confidence < sure or at_comma:
                     continue
             key = (found.confidence, j - i)
             if best is None or key > best[0]:

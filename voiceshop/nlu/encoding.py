@@ -8,6 +8,7 @@ are one ``?``). A thing heard only weakly is read as its words.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
@@ -19,7 +20,7 @@ from voiceshop.nlu.sentence_codes import ITEMS, UNKNOWN
 from voiceshop.nlu.symbols import Symbol, slot_symbol
 from voiceshop.nlu.text import stem
 
-__all__ = ["NO_MARKS", "encode", "said_options"]
+__all__ = ["NO_MARKS", "SaidOptions", "encode", "refused_options", "said_options"]
 
 NO_MARKS = Marks()
 _SEPARATORS = load().function_words("separators")
@@ -81,13 +82,19 @@ def encode(
     return tuple(merged)
 
 
-def said_options(
-    tags: Sequence[Tag], said: str, catalog: Catalog
-) -> tuple[tuple[tuple[str, ...], ...], tuple[str | None, ...]]:
+class SaidOptions(NamedTuple):
+    """What an ``{option}`` slot's words say besides its value (``Understanding``'s fields of these names)."""
+
+    options: tuple[tuple[str, ...], ...] = ()
+    amounts: tuple[str | None, ...] = ()
+    refusals: tuple[bool, ...] = ()
+
+
+def said_options(tags: Sequence[Tag], said: str, catalog: Catalog, marks: Marks = NO_MARKS) -> SaidOptions:
     """Of an ``{option}`` symbol's tags: the readings of each option when there are several ("with
-    tofu and bean sprouts"; none for one), and the amount said with each, before it ("extra tomato and
-    a little bit of red onion": a lot of, a little bit of) or after it ("milk, a little"), None where
-    none was."""
+    tofu and bean sprouts"; none for one), the amount said with each, before it ("extra tomato and a
+    little bit of red onion": a lot of, a little bit of) or after it ("milk, a little"), None where
+    none was, and whether each is refused (``refused_options``)."""
     options = [t for t in tags if t.kind == "option"]
     readings = (
         tuple(option_readings(slot_value("option", t, said, catalog)) for t in options) if len(options) > 1 else ()
@@ -99,4 +106,36 @@ def said_options(
             if before is None or before.kind != "amount":
                 before = tags[k + 1] if amount_after(tags, k) else None
             amounts.append(str(before.value) if before is not None else None)
-    return tuple(r for r in readings if r), tuple(amounts)
+    return SaidOptions(
+        tuple(r for r in readings if r), tuple(amounts), tuple(t.start in refused_options(tags, marks) for t in options)
+    )
+
+
+REFUSAL_REACH = 1
+"""Words that may stand between a negation and the option it refuses ("no more sugar", "hold the
+extra cheese"; a negation phrase's own words do not count)."""
+
+
+def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
+    """Where the refused options of ``tags`` start: those said within ``REFUSAL_REACH`` words after
+    a negation, with no other thing between ("only milk, no sugar, no cream": sugar and cream; "no
+    sugar and cream": sugar; "no, a latte with soy": none). After a choice of its group, a negation
+    that also corrects ("no") corrects it: "small, no, medium" chooses medium."""
+    out: set[int] = set()
+    since = 0  # where the thing before ended
+    groups: set[str] = set()
+    for k, tag in enumerate(tags):
+        if tag.kind in ("word", "unknown", "amount"):
+            continue
+        start = tags[k - 1].start if k > 0 and tags[k - 1].kind == "amount" else tag.start
+        gap, at = 0, start - 1
+        while at >= since and at not in marks.negations:
+            gap += at not in marks.covered
+            at -= 1
+        group = str(tag.value).partition(":")[0] if tag.kind == "option" else ""
+        corrects = at in marks.corrections and group in groups
+        if group and at >= since and gap <= REFUSAL_REACH and not corrects:
+            out.add(tag.start)
+        groups.add(group)
+        since = tag.end
+    return frozenset(out)

@@ -17,7 +17,7 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
 from voiceshop.nlu.clauses import ends_done, within_clauses
-from voiceshop.nlu.encoding import NO_MARKS, encode, said_options
+from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_options, said_options
 from voiceshop.nlu.evidence import Evidence
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag
@@ -168,7 +168,7 @@ class Understander:
             for kind, phrases in (("agreement", self.grammar.agreements), ("decline", self.grammar.declines))
             for a, b in find_phrases(said, phrases)
         )
-        things = mentions_of(tags, tokens)
+        things = mentions_of(tags, tokens, refused_options(tags, marks))
         if found.intent is None and not things and self._opens_agreeing(tokens):
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)
@@ -453,8 +453,7 @@ class Understander:
         sentence = self._sentences[hit.template]
         slots: dict[str, SlotValue] = {name: SlotValue(value=value, text="") for name, value in template.fixed_slots}
         items: list[ItemMention] = []
-        options: tuple[tuple[str, ...], ...] = ()
-        amounts: tuple[str | None, ...] = ()
+        spoken = SaidOptions()
         used: set[int] = set()
         pairs = aligned(sentence, hit.query)
         aligned_input = {j for _, j in pairs}
@@ -484,7 +483,7 @@ class Understander:
             else:
                 slots[token.name] = slot_value(token.list_name, named_by(symbol.tags), said, self.catalog)
                 if token.list_name == "option":
-                    options, amounts = said_options(symbol.tags, said, self.catalog)
+                    spoken = said_options(symbol.tags, said, self.catalog, marks)
         return Understanding(
             text=text,
             intent=template.intent,
@@ -494,6 +493,5 @@ class Understander:
             words=tuple(tokens[k] for k in sorted(used)),
             alternatives=others,
             template=template.source,
-            options=options,
-            amounts=amounts,
+            **spoken._asdict(),
         )

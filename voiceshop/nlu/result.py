@@ -101,6 +101,8 @@ class Mention(_Model):
     text: str
     """The words it was heard in."""
     score: float
+    refused: bool = False
+    """An option said right after a negation ("no sugar", "without cream"): not wanted."""
 
 
 class IntentGuess(_Model):
@@ -145,6 +147,9 @@ class Understanding(_Model):
     amounts: tuple[str | None, ...] = ()
     """The amount said before each option of the option slot, in order ("extra tomato and a little
     bit of red onion": a lot of, a little bit of), None where none was."""
+    refusals: tuple[bool, ...] = ()
+    """Whether each option of the option slot, in order, is refused: said right after a negation ("no
+    sugar", "without cream", "hold the onions"), so it comes off instead of going on."""
 
     @property
     def understood(self) -> bool:

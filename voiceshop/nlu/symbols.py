@@ -8,7 +8,7 @@ transcript mentions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -51,10 +51,17 @@ def aligned(sentence: str, query: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def mentions_of(tags: Sequence[Tag], tokens: Sequence[str]) -> tuple[Mention, ...]:
-    """Every stretch read as a thing (not a command word, not unknown), with the words it came from."""
+def mentions_of(tags: Sequence[Tag], tokens: Sequence[str], refused: Collection[int] = ()) -> tuple[Mention, ...]:
+    """Every stretch read as a thing (not a command word, not unknown), with the words it came from;
+    those starting at ``refused`` are refused."""
     return tuple(
-        Mention(kind=t.kind, value=t.value, text=" ".join(tokens[t.start : t.end]), score=round(t.score, 3))
+        Mention(
+            kind=t.kind,
+            value=t.value,
+            text=" ".join(tokens[t.start : t.end]),
+            score=round(t.score, 3),
+            refused=t.start in refused,
+        )
         for t in tags
         if t.kind not in ("word", "unknown") and not t.weak
     )
