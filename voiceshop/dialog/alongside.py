@@ -21,20 +21,24 @@ from voiceshop.errors import OptionError
 from voiceshop.nlu.result import Understanding
 
 
-def free_options(u: Understanding) -> list[tuple[str, str]]:
-    """(group, choice) of every option said in ``u`` outside the items it names, in order, but those
-    refused."""
+def free_options(u: Understanding) -> list[tuple[str, str, str | None]]:
+    """(group, choice, amount said before it) of every option said in ``u`` outside the items it
+    names, in order, but those refused."""
     claimed = Counter(f"{o.group}:{o.choice}" for item in u.items for o in item.options)
-    free = []
+    free: list[tuple[str, str, str | None]] = []
+    amount: str | None = None
     for m in u.mentions:
         value = str(m.value)
+        if m.kind == "amount":
+            amount = value
         if m.kind != "option" or m.refused:  # "no sugar": not an option to add
             continue
         if claimed[value]:
             claimed[value] -= 1
-            continue
-        group, _, choice = value.partition(":")
-        free.append((group, choice))
+        else:
+            group, _, choice = value.partition(":")
+            free.append((group, choice, amount))
+        amount = None
     return free
 
 
@@ -46,9 +50,10 @@ def also_said(u: Understanding, item: PendingItem, asked: str, ctx: Context) -> 
         return ()
     have = {o.group for o in item.options} | {asked}
     found: dict[str, ChosenOption] = {}
-    for group, choice in free_options(u):
+    for group, choice, amount in free_options(u):
         if group in product.options and group not in have and group not in found and _offers(ctx, group, choice):
-            found[group] = ChosenOption(group=group, choice=choice)
+            taken = amount if (g := ctx.catalog.group(group)) is not None and g.amount(amount or "") else None
+            found[group] = ChosenOption(group=group, choice=choice, amount=taken)
     return tuple(found.values())
 
 

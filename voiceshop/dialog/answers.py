@@ -183,7 +183,7 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
 def _unattached(u: Understanding, choices: Sequence[Choice], group: str) -> Choice | None:
     """The one choice of ``group`` said outside the items said with it: "small" in "small, and a
     cappuccino, large"."""
-    free = [choice for said, choice in alongside.free_options(u) if said == group]
+    free = [choice for said, choice, _ in alongside.free_options(u) if said == group]
     found = {c.value: c for c in choices if c.value in free}
     return next(iter(found.values())) if len(found) == 1 else None
 
@@ -282,8 +282,10 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
         return proceed(state.model_copy(update={"question": None, "queue": (*kept, *said, *state.queue)}), ctx)
     if q.unsure and u.intent in ("Checkout", "ChooseDelivery"):  # "that's all" at "did you want...?"
         return _first(state, q, u, ctx)
-    if not u.understood and agreed:
-        taken = True  # "yes, one box"
+    product = ctx.catalog.product(q.item.sku) if q.item is not None and q.item.sku else None
+    fits = product is not None and str(u.slot("option")).partition(":")[0] in product.options
+    if (agreed and u.intent is None) or (u.intent == "ChangeOption" and (agreed or fits)):
+        taken = True  # "yes, one box", "okay, one of those, with whole milk", "i'll take two, not sliced"
         quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
     if _agrees(u) or taken or usual or isinstance(quantity, int):
         if q.item is not None and not q.lines:
@@ -298,7 +300,7 @@ def _with_said(item: PendingItem, u: Understanding, quantity: object) -> Pending
     options = list(item.options)
     for m in u.mentions:
         group, _, choice = str(m.value).partition(":")
-        if m.kind == "option" and all(o.group != group for o in options):
+        if m.kind == "option" and not m.refused and all(o.group != group for o in options):
             options.append(_chosen(group, choice))
     count = quantity if isinstance(quantity, int) and quantity > 0 else item.quantity
     return item.model_copy(update={"options": tuple(options), "quantity": count})

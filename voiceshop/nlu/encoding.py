@@ -119,11 +119,11 @@ extra cheese"; a negation phrase's own words do not count)."""
 def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
     """Where the refused options of ``tags`` start: those said within ``REFUSAL_REACH`` words after
     a negation, with no other thing between ("only milk, no sugar, no cream": sugar and cream; "no
-    sugar and cream": sugar; "no, a latte with soy": none). After a choice of its group, a negation
-    that also corrects ("no") corrects it: "small, no, medium" chooses medium."""
+    sugar and cream": sugar; "no, a latte with soy": none). Right after a choice of its group, a
+    negation that also corrects ("no") corrects it: "small, no, medium" chooses medium."""
     out: set[int] = set()
     since = 0  # where the thing before ended
-    groups: set[str] = set()
+    before = ""  # the group of the option before, if the thing before was one
     for k, tag in enumerate(tags):
         if tag.kind in ("word", "unknown", "amount"):
             continue
@@ -133,9 +133,9 @@ def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
             gap += at not in marks.covered
             at -= 1
         group = str(tag.value).partition(":")[0] if tag.kind == "option" else ""
-        corrects = at in marks.corrections and group in groups
+        corrects = at in marks.corrections and group == before
         if group and at >= since and gap <= REFUSAL_REACH and not corrects:
             out.add(tag.start)
-        groups.add(group)
+        before = group
         since = tag.end
     return frozenset(out)

@@ -1,4 +1,5 @@
-"""How much the words around the items say for an order: the weighing behind the items-first reading.
+"""How much the words around the items say for an order: the weighing behind the items-first reading
+(and the options-first one).
 
 Each word of the items counts 1. Each word outside them costs: light words ("hi", "dear") almost
 nothing, words the ordering sentences use ("can i get", "please") little, unknown words and other
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from voiceshop.nlu.align import Tag
-from voiceshop.nlu.items import SEPARATORS, is_item_tag
+from voiceshop.language import load
+from voiceshop.nlu.align import HEADS, Tag
+from voiceshop.nlu.items import OPTION_WITH, SEPARATORS, is_item_tag
+from voiceshop.nlu.symbols import Hit, Symbol, slot_symbol
 from voiceshop.nlu.text import stem
 
 COST_LIGHT = 0.05
@@ -26,6 +29,10 @@ COST_DECIDING = 2.0
 EVIDENCE_EXPONENT = 0.7
 GAP_PENALTY = 0.9
 """Confidence factor per unknown word inside an item ("a small house coffee and one of them blueberry things")."""
+GOOD_OPTION = 0.85
+"""An option heard at least this well may be read on its own (a near miss, "trouble" for "double", not)."""
+OPTION = slot_symbol("option")
+ASKS = load().function_words("asks")
 
 
 @dataclass(frozen=True)
@@ -62,3 +69,40 @@ class Evidence:
         if word in self.light:
             return COST_LIGHT
         return COST_SUPPORT if word in self.support else COST_OTHER
+
+
+def options_first(
+    encoding: Sequence[Symbol],
+    tokens: Sequence[str],
+    marks: frozenset[int],
+    evidence: Evidence,
+    template: int,
+    query: str,
+    rank: int,
+) -> list[Hit]:
+    """A turn that names options and no product ("ugh actually can it have soy milk", "only milk, no
+    sugar, no cream") as one option slot of ``template`` (the sentence that is nothing but an option),
+    weighed like items first by the words around them; none when it names a product or no option
+    heard well. Words of a correction or refusal (``marks``) are part of how options are said."""
+    named = [k for k, s in enumerate(encoding) if s.name == OPTION and min(t.score for t in s.tags) >= GOOD_OPTION]
+    if not named or any(t.kind in HEADS for s in encoding for t in s.tags) or _unheard_head(encoding, named):
+        return []
+    if encoding[0].name in ASKS:  # "is the gluten free base safe for coeliacs?"
+        return []
+    tags = tuple(t for k in named for t in encoding[k].tags)
+    last = named[-1]
+    outside = [(t, k > last) for k, s in enumerate(encoding) if k not in named for t in s.tags]
+    marks |= frozenset(t.start for s in encoding for t in s.tags if t.kind == "word" and t.value in SEPARATORS)
+    return [Hit(template, evidence.confidence(tags, outside, tokens, marks), (Symbol(OPTION, tags),), query, rank)]
+
+
+def _unheard_head(encoding: Sequence[Symbol], named: list[int]) -> bool:
+    """Whether words nothing knows stand where a product would ("a medium mocker with soy", "pat tie
+    with prawns"): between the options, or before "with"."""
+    for k, symbol in enumerate(encoding):
+        tag = symbol.tags[0]
+        if tag.kind != "unknown" and not (tag.kind == "word" and tag.score < 1.0):  # "part time" for "pat tie"
+            continue
+        if named[0] < k < named[-1] or (k + 1 < len(encoding) and encoding[k + 1].name in OPTION_WITH):
+            return True
+    return False

@@ -18,7 +18,7 @@ from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
 from voiceshop.nlu.clauses import ends_done, within_clauses
 from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_options, said_options
-from voiceshop.nlu.evidence import Evidence
+from voiceshop.nlu.evidence import GOOD_OPTION, OPTION, Evidence, options_first
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.items import Marks, build_items, is_item_tag
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
@@ -30,7 +30,7 @@ from voiceshop.nlu.runs import separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
-from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, looked_up, stem, words
+from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, longer_wins, looked_up, stem, words
 
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
@@ -43,7 +43,6 @@ LIGHT_PENALTY = 0.97
 EDGE_PENALTY = 0.99
 """The same for a light word at either end ("okay, ..., then"): padding more than meaning."""
 ITEMS_FIRST_RANK = 5
-GOOD_OPTION = 0.85
 OFFER_ITEMS = 0.45
 """Below ``ACCEPT``, items read with at least this confidence still come back with "not understood"."""
 TRIM_PENALTY = 0.9
@@ -113,6 +112,8 @@ class Understander:
         # intent; the words its other sentences use support an order, the rest speak against one.
         bare = [i for i, t in enumerate(grammar.templates) if t.tokens == (Slot("items", "items"),)]
         self._items_template = bare[0] if bare else None
+        alone = (Slot("option", "option"),)  # the sentence that is nothing but an option ("large")
+        self._option_template = next(i for i, t in enumerate(grammar.templates) if t.tokens == alone)
         ordering = grammar.templates[bare[0]].intent if bare else None
         self._ordering_intent = ordering
         self._ordering = frozenset(i for i, t in enumerate(grammar.templates) if t.intent == ordering)
@@ -252,6 +253,8 @@ class Understander:
                         for h in self._index.hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
+        option = self._index.code(OPTION)  # "ugh, can it have soy milk": options alone
+        hits += options_first(fine, tokens, marks.covered, self._evidence, self._option_template, option, 5)
         if not hits or max(h.confidence for h in hits) < ASIDE_UNSURE:
             for reading in dict.fromkeys((fine, coarse)):
                 hits += self._aside_hits(reading)
@@ -329,8 +332,8 @@ class Understander:
         return out
 
     def _marks(self, tokens: Sequence[str], heard: Sequence[Tag]) -> Marks:
-        corrections = find_phrases(tokens, self.grammar.corrections)
-        negations = find_phrases(tokens, self.grammar.negations)
+        both = find_phrases(tokens, self.grammar.corrections), find_phrases(tokens, self.grammar.negations)
+        corrections, negations = longer_wins(*both)
         spans = [*corrections, *negations]
         return Marks(
             corrections=frozenset(start for start, _ in corrections),
@@ -482,7 +485,7 @@ class Understander:
                 slots[token.name] = SlotValue(value=value, text=said, score=1.0 if wild else 0.0)
             else:
                 slots[token.name] = slot_value(token.list_name, named_by(symbol.tags), said, self.catalog)
-                if token.list_name == "option":
+                if token.name == "option":
                     spoken = said_options(symbol.tags, said, self.catalog, marks)
         return Understanding(
             text=text,

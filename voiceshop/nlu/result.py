@@ -94,7 +94,7 @@ class Mention(_Model):
     what lets a question take its answer from a reply that says more ("large, and add a muffin")."""
 
     kind: str
-    """product, option, delivery, coupon, quantity, ordinal, digits, a grammar list's name, or
+    """product, option, amount, delivery, coupon, quantity, ordinal, digits, a grammar list's name, or
     agreement ("yes", "one of those": what was offered is taken), decline ("leave that": it is not)."""
     value: str | int
     """SKU, "group:choice", list value, coupon code or number."""

@@ -53,7 +53,8 @@ def aligned(sentence: str, query: str) -> list[tuple[int, int]]:
 
 def mentions_of(tags: Sequence[Tag], tokens: Sequence[str], refused: Collection[int] = ()) -> tuple[Mention, ...]:
     """Every stretch read as a thing (not a command word, not unknown), with the words it came from;
-    those starting at ``refused`` are refused."""
+    those starting at ``refused`` are refused. An amount counts when an option follows it ("a little
+    bit of cream"), however it was heard."""
     return tuple(
         Mention(
             kind=t.kind,
@@ -62,8 +63,9 @@ def mentions_of(tags: Sequence[Tag], tokens: Sequence[str], refused: Collection[
             score=round(t.score, 3),
             refused=t.start in refused,
         )
-        for t in tags
-        if t.kind not in ("word", "unknown") and not t.weak
+        for k, t in enumerate(tags)
+        if t.kind not in ("word", "unknown")
+        and (not t.weak or (t.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option"))
     )
 
 

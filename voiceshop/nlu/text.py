@@ -14,7 +14,17 @@ from functools import cache
 
 from voiceshop.language import load
 
-__all__ = ["clean_heard", "drop_phrases", "find_phrases", "is_text", "join_spelled", "looked_up", "stem", "words"]
+__all__ = [
+    "clean_heard",
+    "drop_phrases",
+    "find_phrases",
+    "is_text",
+    "join_spelled",
+    "longer_wins",
+    "looked_up",
+    "stem",
+    "words",
+]
 
 _LANGUAGE = load()
 _LETTER = re.compile(r"^[a-z]$")
@@ -89,6 +99,19 @@ def find_phrases(tokens: Sequence[str], phrases: tuple[tuple[str, ...], ...]) ->
         else:
             i += 1
     return found
+
+
+def longer_wins(
+    ones: list[tuple[int, int]], others: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Two kinds of phrases found (``find_phrases``), each without those that start where a longer one
+    of the other kind starts: "instead of" refuses, "instead" alone corrects; "no" does both."""
+    ends = {start: end for start, end in ones}
+    other_ends = {start: end for start, end in others}
+    return (
+        [(s, e) for s, e in ones if other_ends.get(s, 0) <= e],
+        [(s, e) for s, e in others if ends.get(s, 0) <= e],
+    )
 
 
 @cache
