@@ -162,3 +162,16 @@ def _same(a: str, b: str) -> bool:
 def _offers(ctx: Context, group: str, choice: str) -> bool:
     g = ctx.catalog.group(group)
     return g is not None and g.choice(choice) is not None
+
+
+def taken_with(item: PendingItem, u: Understanding, quantity: object) -> PendingItem:
+    """An offered item with the quantity and options said when taking it ("a large one, please"); an
+    option said replaces the offer's choice of its group ("and a medium" after "shall I add one large
+    supreme?")."""
+    said = [str(m.value).partition(":") for m in u.mentions if m.kind == "option" and not m.refused]
+    options = [o for o in item.options if o.group not in {group for group, _, _ in said}]
+    for group, _, choice in said:
+        if all(o.group != group for o in options):
+            options.append(ChosenOption(group=group, choice=choice))
+    count = quantity if isinstance(quantity, int) and quantity > 0 else item.quantity
+    return item.model_copy(update={"options": tuple(options), "quantity": count})

@@ -194,6 +194,9 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     the order while the item waits."""
     if u.intent == "No":
         return _skip(state, ctx)
+    if (other := which.variant(u, item.sku, ctx)) is not None:  # "wait no, the iced one" at "what size mocha?"
+        queue = (item.model_copy(update={"sku": other}), *state.queue)
+        return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
     named = u.slot("product")
     if u.intent == "RemoveItem" and named:  # "take off the mocha" while its size is asked, or one waiting
         return dropped(state, q, item, str(named), ctx)
@@ -201,15 +204,19 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0:
         item = item.model_copy(update={"quantity": quantity})
         return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
-    # the thing asked about said again as vaguely ("the battery" at "which battery?") is no new item
-    waiting = {c.value for c in item.candidates}
+    # the thing asked about said again as vaguely ("the battery" at "which battery?") or as it is
+    # ("just a normal coffee" at "what size coffee?") is no new item; refused, it is not wanted
+    # ("no no, not espresso, i said americano")
+    waiting = {c.value for c in item.candidates} | {item.sku}
     said = [m for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
-    again = [m for m in said if m.sku is None and {c.value for c in m.candidates} <= waiting]
+    again = [m for m in said if ({m.sku} if m.sku else {c.value for c in m.candidates}) <= waiting]
+    again = [m for m in again if not (m.sku and m.quantity_said and m.quantity != item.quantity)]
     if u.intent == "AddItems" and said and len(again) == len(said):
         return reask(state, ctx, u)
     others = [pending_from(m) for m in said if m not in again]
+    kept = () if any(m.refused and m.sku in waiting for m in u.items) else (item,)
     if u.intent == "AddItems" and others:
-        return proceed(state.model_copy(update={"question": None, "queue": (*others, item, *state.queue)}), ctx)
+        return proceed(state.model_copy(update={"question": None, "queue": (*others, *kept, *state.queue)}), ctx)
     if u.intent in ("Checkout", "ChooseDelivery"):  # "that's it", "pick up": this one first
         return _first(state, q, u, ctx)
     return None
@@ -254,7 +261,7 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     choice = pick(u, q.choices) if len(q.choices) > 1 else _by_ordinal(u, q.choices)
     if choice is not None:
         item = (q.item or PendingItem(text=choice.name)).model_copy(update={"sku": choice.value})
-        q = q.model_copy(update={"item": _with_said(item, u, None)})
+        q = q.model_copy(update={"item": alongside.taken_with(item, u, None)})
         return account.offer_accepted(state.model_copy(update={"question": q}), ctx)
     # "I'll take one", "a medium one then", "two of those", "the usual, please" (when the usual is
     # what is offered) say yes to it, with what they add.
@@ -289,21 +296,10 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
         quantity = next((m.value for m in u.mentions if m.kind == "quantity"), None)
     if _agrees(u) or taken or usual or isinstance(quantity, int):
         if q.item is not None and not q.lines:
-            q = q.model_copy(update={"item": _with_said(q.item, u, quantity)})
+            q = q.model_copy(update={"item": alongside.taken_with(q.item, u, quantity)})
             state = state.model_copy(update={"question": q})
         return account.offer_accepted(state, ctx)
     return _skip(state, ctx) if u.intent == "No" else None
-
-
-def _with_said(item: PendingItem, u: Understanding, quantity: object) -> PendingItem:
-    """An offered item with the quantity and options said when taking it ("a large one, please")."""
-    options = list(item.options)
-    for m in u.mentions:
-        group, _, choice = str(m.value).partition(":")
-        if m.kind == "option" and not m.refused and all(o.group != group for o in options):
-            options.append(_chosen(group, choice))
-    count = quantity if isinstance(quantity, int) and quantity > 0 else item.quantity
-    return item.model_copy(update={"options": tuple(options), "quantity": count})
 
 
 def _option_offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
