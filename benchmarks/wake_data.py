@@ -154,7 +154,8 @@ def sound_alikes(phrase: str) -> list[str]:
                 if 0 < d1 + d2 <= 3:
                     found.setdefault(f"{first} {second}", d1 + d2)
     chosen = [text for text in sorted(found, key=lambda t: (found[t], t)) if text not in same]
-    return [" ".join([*head, text]) for text in chosen]
+    listed = [str(t) for t in PACKAGED.get(" ".join(words), {}).get("near_misses", [])]
+    return listed + [t for t in (" ".join([*head, text]) for text in chosen) if t not in listed]
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,10 @@ def piper_voice() -> Any:
     return PiperVoice.load(path)
 
 
-def piper(text: str, speed: float, noise: float) -> Samples:
+def piper(text: str, speed: float, noise: float, pitch: int = 50) -> Samples:
+    """``text`` said by the packaged Piper voice; ``pitch`` other than 50 makes it another voice by
+    resampling (30: 8 % lower in pitch and formants, and as much slower; 70: 8 % higher and faster),
+    as a shorter or longer vocal tract would: one packaged Piper voice is not many speakers."""
     from piper import SynthesisConfig
 
     from voiceshop.audio.pcm import Resampler, to_int16
@@ -213,7 +217,8 @@ def piper(text: str, speed: float, noise: float) -> Samples:
     voice = piper_voice()
     config = SynthesisConfig(length_scale=1 / speed, noise_scale=noise, noise_w_scale=noise, volume=0.6)
     audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text, syn_config=config)]) * 32767
-    return to_int16(Resampler(int(voice.config.sample_rate)).process(audio.astype(np.float32)))
+    shift = 1 + (pitch - 50) / 250
+    return to_int16(Resampler(round(voice.config.sample_rate * shift)).process(audio.astype(np.float32)))
 
 
 def background(kind: str, seconds: float, rng: random.Random) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -249,7 +254,7 @@ def reverberate(sound: np.ndarray[Any, Any], seconds: float, rng: random.Random)
 
 def speech(scene: Scene) -> Samples:
     if scene.voice == "piper":
-        return piper(scene.words, scene.speed, scene.noise)
+        return piper(scene.words, scene.speed, scene.noise, scene.pitch)
     return espeak(scene.words, scene.voice, scene.speed, scene.pitch)
 
 
