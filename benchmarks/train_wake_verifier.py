@@ -160,7 +160,7 @@ def split_of(s: wake_data.Scene, i: int) -> str:
     return "train"
 
 
-def _render(job: tuple[wake_data.Scene, float, float]) -> tuple[np.ndarray[Any, Any], float, bool]:
+def _render(job: tuple[wake_data.Scene, float, float, str]) -> tuple[np.ndarray[Any, Any], float, bool]:
     return wake_data.render(*job)
 
 
@@ -180,9 +180,8 @@ def encode_clips(
     encode = recognizer.encode_sound  # type: ignore[attr-defined]
     blocks, peaks, fired, kept_at = [], [], [], []
     started = time.perf_counter()
-    os.environ["WAKE_PHRASE"] = phrase
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        jobs = [(s, BEFORE, AFTER) for s in scenes]
+        jobs = [(s, BEFORE, AFTER, phrase) for s in scenes]
         for n, (window, peak, fire) in enumerate(pool.imap(_render, jobs, chunksize=4)):
             if n % 500 == 0:
                 print(f"  {n}/{clips} clips ({len(kept_at)} kept), {time.perf_counter() - started:.0f} s", flush=True)

@@ -258,9 +258,10 @@ def speech(scene: Scene) -> Samples:
     return espeak(scene.words, scene.voice, scene.speed, scene.pitch)
 
 
-def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, bool]:
-    """The scene's sound as its wake check would hear it, the model's highest probability, and whether
-    it fired (the sound is around the fire if it did, around the highest probability if not)."""
+def render(scene: Scene, before: float, after: float, phrase: str) -> tuple[Samples, float, bool]:
+    """The scene's sound as its wake check would hear it, ``phrase``'s wake word model's highest
+    probability, and whether it fired (the sound is around the fire if it did, around the highest
+    probability if not)."""
     rng = random.Random(scene.seed)
     said = speech(scene).astype(np.float64)
     said = reverberate(said, scene.room, rng)
@@ -271,7 +272,7 @@ def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, b
         clip = clip + noise * level * 10 ** (-scene.snr / 20)
     clip = clip * (rng.uniform(2000, 14000) / max(1.0, float(np.abs(clip).max())))
     pcm = np.clip(clip, -32768, 32767).astype(np.int16)
-    detector = MicroWakeWordDetector(" ".join(phrase_words(PHRASE)))
+    detector = MicroWakeWordDetector(" ".join(phrase_words(phrase)))
     probabilities, fire = [], -1
     for i, chunk in enumerate(split(pcm)):
         if detector.feed(chunk) and fire < 0:
@@ -285,7 +286,3 @@ def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, b
     wanted = round((before + after) * RATE)
     window = np.concatenate([window, np.zeros(max(0, wanted - len(window)), dtype=np.int16)])
     return window, float(max(probabilities)), fire >= 0
-
-
-PHRASE = os.environ.get("WAKE_PHRASE", "okay nabu")
-"""The phrase the workers render for (set by the training script before they start)."""

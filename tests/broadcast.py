@@ -54,6 +54,9 @@ NEAR_BY_PHRASE = {
                    "hey, far as", "hey, Darwin", "hey, Marvel fans", "hey Jack", "hey, car wash", "hey, Harvard",
                    "hey, Travers", "hey Jamie", "hey, Mervyn", "hey, Gervais", "hey, Carvel", "hey, Javier",
                    "hey, Jonas", "hey, Artis", "a jar with this", "hey, Charlotte", "hey, Jarvie", "hey Garvis"],
+    "alexa": ["Alexei", "Alessia", "a Tesla", "Alexandra", "Alec, say", "a next one", "unexpected", "elixir",
+              "Felix", "Lexi", "an extra shot", "a legacy", "electric", "Alisha", "Alice, uh", "annexes",
+              "relax a bit", "a checks up", "Alex, sir", "Alessandro"],
 }  # fmt: skip
 """Per packaged wake phrase (``Programme(phrase=...)``), openings that sound partly like it. Made here for
 the stream alone: none is among what the wake verifiers' training renders (``wake_words.toml``'s
