@@ -57,6 +57,9 @@ NEAR_BY_PHRASE = {
     "alexa": ["Alexei", "Alessia", "a Tesla", "Alexandra", "Alec, say", "a next one", "unexpected", "elixir",
               "Felix", "Lexi", "an extra shot", "a legacy", "electric", "Alisha", "Alice, uh", "annexes",
               "relax a bit", "a checks up", "Alex, sir", "Alessandro"],
+    "hey mycroft": ["hey, my crew", "hey Mike, Croatia", "hey, microphone", "hey, my credit", "hey, Mike Roth",
+                    "hey, my cloth", "hey, my gift", "hey, my rock", "hey Michael", "hey, my craving", "hey, mice",
+                    "hey, my crossword", "hey, my Ford", "hey, McCarthy", "hey, my scarf", "hey, mind the loft"],
 }  # fmt: skip
 """Per packaged wake phrase (``Programme(phrase=...)``), openings that sound partly like it. Made here for
 the stream alone: none is among what the wake verifiers' training renders (``wake_words.toml``'s
