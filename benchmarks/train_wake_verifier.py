@@ -17,6 +17,11 @@ first word followed by common words (``HARD_SHARES``) and keep only the clips on
 probability reached ``MINE_PEAK`` (about one in five): several times the fires on talk that is not
 the phrase, for the same rendering time.
 
+A phrase whose wake word model never fires on espeak-ng's voices ("hey jarvis") learns from the Piper
+voice alone: its phrases and sound-alikes are the only fires there are. ``--piper 0.5`` gives it half
+the clips (0.12 by default); every Piper clip is made another voice by a small shift of its pitch and
+formants (``wake_data.piper``), since one packaged Piper voice is one speaker.
+
 Honesty: some voices (``wake_data.HELD_OUT_BASES`` and ``HELD_OUT_VARIANTS``), a fifth of the
 sound-alikes and a fifth of the Piper renderings are never trained on; the figures printed (and
 written into the weights file's facts) are on them. The validation voices choose the cutoff: the
@@ -25,7 +30,7 @@ voices lists or seeds) is used: the benchmark streams stay a test nothing was tu
 
     PYTHONPATH=. /work/main/.venv/bin/python benchmarks/train_wake_verifier.py [--phrase "okay nabu"]
         [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--mine /tmp/m.npz ...] [--mine-clips 12000]
-        [--members 3] [--out voiceshop/asr/verifiers/okay_nabu.npz]
+        [--members 3] [--piper 0.12] [--out voiceshop/asr/verifiers/okay_nabu.npz]
 
 Needs only the shared venv (numpy, faster-whisper, pymicro-wakeword, pocketsphinx, piper-tts) and
 espeak-ng, as ``scripts/setup.sh`` installs them; not torch. Rendering and encoding take most of the
@@ -39,6 +44,16 @@ run (seed 107: 12,000 scenes, 2,494 clips kept, 688 of them fires on talk that i
 against 522 in the two ordinary runs), with ``--members 3``:
 
     ... --cache A --cache B --mine C --members 3
+
+The packaged "hey jarvis" weights come from one ordinary run (seed 7, 3,500 clips, half of them Piper's,
+44 minutes at load average 12-18), with ``--members 3``:
+
+    ... --phrase "hey jarvis" --clips 3500 --piper 0.5 --cache A --members 3
+
+A mining run added to it (seed 107, 3,000 scenes at ``--piper 0.8``: 379 kept, 71 of them fires on
+talk that is not the phrase) let 15 of the 36 held-out sound-alike fires through instead of 18, but
+kept 58 of the 62 held-out phrases instead of 61 (3 of the 7 said by espeak-ng's voices, against 6),
+so it is not what ships: the phrase in voices other than Piper's is what the verifier knows least.
 """
 
 from __future__ import annotations
@@ -89,7 +104,13 @@ HARD_SHARES = (0.15, 0.70, 1.0, 1.0)
 sound-alikes and the first word followed by common words, so those are rendered most."""
 
 
-def scene(i: int, phrase: str, alikes: list[str], seed: int, hard: bool = False) -> wake_data.Scene:
+PIPER = 0.12
+"""Share of the clips the packaged Piper voice says (``--piper``); espeak-ng's voices say the rest."""
+
+
+def scene(
+    i: int, phrase: str, alikes: list[str], seed: int, hard: bool = False, piper: float = PIPER
+) -> wake_data.Scene:
     rng = random.Random(seed * 1_000_003 + i)
     words = wake_data.phrase_words(phrase)
     head = words[:1] if len(words) > 1 else []
@@ -117,8 +138,8 @@ def scene(i: int, phrase: str, alikes: list[str], seed: int, hard: bool = False)
         text = f"{text}{rng.choice([' ', ', ', '. '])}{after}"
     if rng.random() < 0.2:
         text = f"{rng.choice(wake_data.TALK)}. {text}"
-    if rng.random() < 0.12:
-        voice, speed, pitch = "piper", rng.uniform(0.8, 1.25), 50
+    if rng.random() < piper:  # its pitch: the whole voice a little higher or lower (wake_data.piper)
+        voice, speed, pitch = "piper", rng.uniform(0.8, 1.25), rng.randrange(30, 71)
     else:
         variant = rng.choice(wake_data.VARIANTS)
         voice = rng.choice(wake_data.BASES) + (f"+{variant}" if variant else "")
@@ -149,11 +170,13 @@ def split_of(s: wake_data.Scene, i: int) -> str:
     return "train"
 
 
-def _render(job: tuple[wake_data.Scene, float, float]) -> tuple[np.ndarray[Any, Any], float, bool]:
+def _render(job: tuple[wake_data.Scene, float, float, str]) -> tuple[np.ndarray[Any, Any], float, bool]:
     return wake_data.render(*job)
 
 
-def encode_clips(phrase: str, clips: int, seed: int, cache: str, hard: float = 0.0) -> dict[str, np.ndarray[Any, Any]]:
+def encode_clips(
+    phrase: str, clips: int, seed: int, cache: str, hard: float = 0.0, piper: float = PIPER
+) -> dict[str, np.ndarray[Any, Any]]:
     """``clips`` scenes rendered and encoded (or read from ``cache``). With ``hard``, a run that mines hard
     negatives: mostly sound-alikes (``HARD_SHARES``), and only the clips on which the wake word model's
     probability reached ``hard`` are encoded and kept, since only a fire is ever put to the verifier and
@@ -162,14 +185,13 @@ def encode_clips(phrase: str, clips: int, seed: int, cache: str, hard: float = 0
         with np.load(cache) as kept:
             return {k: kept[k] for k in kept.files}
     alikes = wake_data.sound_alikes(phrase)
-    scenes = [scene(i, phrase, alikes, seed, hard=hard > 0) for i in range(clips)]
+    scenes = [scene(i, phrase, alikes, seed, hard=hard > 0, piper=piper) for i in range(clips)]
     recognizer = open_recognizer("whisper", "en")
     encode = recognizer.encode_sound  # type: ignore[attr-defined]
     blocks, peaks, fired, kept_at = [], [], [], []
     started = time.perf_counter()
-    os.environ["WAKE_PHRASE"] = phrase
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        jobs = [(s, BEFORE, AFTER) for s in scenes]
+        jobs = [(s, BEFORE, AFTER, phrase) for s in scenes]
         for n, (window, peak, fire) in enumerate(pool.imap(_render, jobs, chunksize=4)):
             if n % 500 == 0:
                 print(f"  {n}/{clips} clips ({len(kept_at)} kept), {time.perf_counter() - started:.0f} s", flush=True)
@@ -307,11 +329,15 @@ def main() -> None:
         help="keep a run that mines hard negatives in this .npz (or read it); again for another (seed + 100, ...)",
     )
     parser.add_argument("--mine-clips", type=int, default=12000, help="scenes a mining run renders")
+    parser.add_argument(
+        "--piper", type=float, default=PIPER, help="share of clips the Piper voice says (the rest: espeak-ng)"
+    )
     parser.add_argument("--out", default="", help="the weights file (default: the packaged one for the phrase)")
     args = parser.parse_args()
-    parts = [encode_clips(args.phrase, args.clips, args.seed + i, c) for i, c in enumerate(args.cache or [""])]
+    runs = enumerate(args.cache or [""])
+    parts = [encode_clips(args.phrase, args.clips, args.seed + i, c, piper=args.piper) for i, c in runs]
     parts += [
-        encode_clips(args.phrase, args.mine_clips, args.seed + 100 + i, c, hard=MINE_PEAK)
+        encode_clips(args.phrase, args.mine_clips, args.seed + 100 + i, c, hard=MINE_PEAK, piper=args.piper)
         for i, c in enumerate(args.mine)
     ]
     data = {k: np.concatenate([p[k] for p in parts]) if parts[0][k].ndim else parts[0][k] for k in parts[0]}

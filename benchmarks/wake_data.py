@@ -154,7 +154,8 @@ def sound_alikes(phrase: str) -> list[str]:
                 if 0 < d1 + d2 <= 3:
                     found.setdefault(f"{first} {second}", d1 + d2)
     chosen = [text for text in sorted(found, key=lambda t: (found[t], t)) if text not in same]
-    return [" ".join([*head, text]) for text in chosen]
+    listed = [str(t) for t in PACKAGED.get(" ".join(words), {}).get("near_misses", [])]
+    return listed + [t for t in (" ".join([*head, text]) for text in chosen) if t not in listed]
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,10 @@ def piper_voice() -> Any:
     return PiperVoice.load(path)
 
 
-def piper(text: str, speed: float, noise: float) -> Samples:
+def piper(text: str, speed: float, noise: float, pitch: int = 50) -> Samples:
+    """``text`` said by the packaged Piper voice; ``pitch`` other than 50 makes it another voice by
+    resampling (30: 8 % lower in pitch and formants, and as much slower; 70: 8 % higher and faster),
+    as a shorter or longer vocal tract would: one packaged Piper voice is not many speakers."""
     from piper import SynthesisConfig
 
     from voiceshop.audio.pcm import Resampler, to_int16
@@ -213,7 +217,8 @@ def piper(text: str, speed: float, noise: float) -> Samples:
     voice = piper_voice()
     config = SynthesisConfig(length_scale=1 / speed, noise_scale=noise, noise_w_scale=noise, volume=0.6)
     audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text, syn_config=config)]) * 32767
-    return to_int16(Resampler(int(voice.config.sample_rate)).process(audio.astype(np.float32)))
+    shift = 1 + (pitch - 50) / 250
+    return to_int16(Resampler(round(voice.config.sample_rate * shift)).process(audio.astype(np.float32)))
 
 
 def background(kind: str, seconds: float, rng: random.Random) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -249,13 +254,14 @@ def reverberate(sound: np.ndarray[Any, Any], seconds: float, rng: random.Random)
 
 def speech(scene: Scene) -> Samples:
     if scene.voice == "piper":
-        return piper(scene.words, scene.speed, scene.noise)
+        return piper(scene.words, scene.speed, scene.noise, scene.pitch)
     return espeak(scene.words, scene.voice, scene.speed, scene.pitch)
 
 
-def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, bool]:
-    """The scene's sound as its wake check would hear it, the model's highest probability, and whether
-    it fired (the sound is around the fire if it did, around the highest probability if not)."""
+def render(scene: Scene, before: float, after: float, phrase: str) -> tuple[Samples, float, bool]:
+    """The scene's sound as its wake check would hear it, ``phrase``'s wake word model's highest
+    probability, and whether it fired (the sound is around the fire if it did, around the highest
+    probability if not)."""
     rng = random.Random(scene.seed)
     said = speech(scene).astype(np.float64)
     said = reverberate(said, scene.room, rng)
@@ -266,7 +272,7 @@ def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, b
         clip = clip + noise * level * 10 ** (-scene.snr / 20)
     clip = clip * (rng.uniform(2000, 14000) / max(1.0, float(np.abs(clip).max())))
     pcm = np.clip(clip, -32768, 32767).astype(np.int16)
-    detector = MicroWakeWordDetector(" ".join(phrase_words(PHRASE)))
+    detector = MicroWakeWordDetector(" ".join(phrase_words(phrase)))
     probabilities, fire = [], -1
     for i, chunk in enumerate(split(pcm)):
         if detector.feed(chunk) and fire < 0:
@@ -280,7 +286,3 @@ def render(scene: Scene, before: float, after: float) -> tuple[Samples, float, b
     wanted = round((before + after) * RATE)
     window = np.concatenate([window, np.zeros(max(0, wanted - len(window)), dtype=np.int16)])
     return window, float(max(probabilities)), fire >= 0
-
-
-PHRASE = os.environ.get("WAKE_PHRASE", "okay nabu")
-"""The phrase the workers render for (set by the training script before they start)."""

@@ -20,10 +20,14 @@ model check (``whisper-base``, as ``voiceshop run --wake-check-model``), and pri
 models are weighed on the same fires without playing the hours through the wake word model again.
 ``--check`` scores the fires with the likelihood check, the trained verifier
 (``voiceshop/asr/wakeverifier.py``, with its figures at other cutoffs) or both (``all``, the default:
-each alone and the two in a row, as the voice loop runs them).
+each alone and the two in a row, as the voice loop runs them). ``--phrase`` weighs another packaged
+wake word ("hey jarvis": its model, its own stream of near misses and real phrases,
+``tests.broadcast.Programme(phrase=...)``, its checks); ``--verifier FILE`` weighs a verifier's weights
+other than the packaged ones (a phrase without packaged weights is scored by the likelihood check alone).
 
     PYTHONPATH=. .venv/bin/python benchmarks/wake_fires.py [HOURS] [--seed N] [--kinds K=SHARE,...] [--wake-every S]
         [--check-model NAME|FOLDER] [--fires FILE.npz] [--check likelihood|verifier|all]
+        [--phrase "hey jarvis"] [--verifier FILE.npz]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -59,7 +64,7 @@ def percentiles(scores: list[float], which: tuple[int, ...]) -> list[float] | No
 
 def fires(programme: Programme, before: float, after: float) -> list[tuple[float, np.ndarray]]:
     """Each fire of the model on the stream: its time (the end of its chunk) and the check's sound."""
-    detector = MicroWakeWordDetector("okay nabu")
+    detector = MicroWakeWordDetector(programme.phrase)
     recent: collections.deque[np.ndarray] = collections.deque(maxlen=max(1, round(before * RATE / CHUNK)))
     wanted = round(after * RATE / CHUNK)
     waiting: list[tuple[float, list[np.ndarray], list[np.ndarray]]] = []
@@ -114,10 +119,17 @@ def cached_fires(path: str, programme: Programme, before: float, after: float) -
     return found, facts
 
 
-def verifier_check(scorer: object) -> VerifierWakeCheck:
-    """The packaged trained verifier of "okay nabu" on the checking Whisper model's encoder."""
+def verifier_check(scorer: object, phrase: str, path: str = "") -> VerifierWakeCheck | None:
+    """The trained verifier of ``phrase`` (the packaged one, or ``path``) on the checking Whisper model's
+    encoder; None when the phrase has no packaged verifier."""
     assert isinstance(scorer, SoundEncoder)  # Whisper's encoder can be read directly
-    return VerifierWakeCheck(scorer, load_verifier(verifier_path("okay nabu")))
+    weights = Path(path) if path else verifier_path(phrase)
+    if not path and not weights.is_file():
+        return None
+    verifier = load_verifier(weights)
+    if verifier.phrase != phrase:
+        raise SystemExit(f"{weights} verifies {verifier.phrase!r}, not {phrase!r}")
+    return VerifierWakeCheck(scorer, verifier)
 
 
 def figures(name: str, scored: list[tuple[str, WakeVerdict]], audio_h: float, inserted: int) -> dict[str, object]:
@@ -148,19 +160,24 @@ def main() -> None:
     parser.add_argument(
         "--check", choices=["likelihood", "verifier", "all"], default="all", help="which checks to score (all: both)"
     )
+    parser.add_argument("--phrase", default="okay nabu", help="the packaged wake word weighed")
+    parser.add_argument("--verifier", default="", help="the verifier's weights (default: the packaged ones)")
     args = parser.parse_args()
+    phrase = " ".join(args.phrase.lower().replace(",", " ").split())
     memory = resident_mb()
     if args.check_model:
-        check = open_wake_check("okay nabu", args.check_model)
+        check = open_wake_check(phrase, args.check_model)
     else:
         recognizer = open_recognizer("whisper", "en")
         assert isinstance(recognizer, PhraseScorer)  # Whisper scores a phrase against the sound
-        check = LikelihoodWakeCheck(recognizer, "okay nabu")
-    verifier = verifier_check(check.scorer) if args.check != "likelihood" else None
+        check = LikelihoodWakeCheck(recognizer, phrase)
+    verifier = verifier_check(check.scorer, phrase, args.verifier) if args.check != "likelihood" else None
+    if verifier is None and args.check == "verifier":
+        raise SystemExit(f"no packaged verifier for {phrase!r}: name its weights with --verifier FILE")
     loaded = resident_mb() - memory
     started = time.perf_counter()
     kinds = {k: float(v) for k, v in (pair.split("=") for pair in args.kinds.split(",") if pair)} or None
-    programme = Programme(args.hours * 3600, seed=args.seed, wake_every=args.wake_every, kinds=kinds)
+    programme = Programme(args.hours * 3600, seed=args.seed, wake_every=args.wake_every, kinds=kinds, phrase=phrase)
     if args.fires:
         found, facts = cached_fires(args.fires, programme, check.before, check.after)
     else:
@@ -177,7 +194,8 @@ def main() -> None:
     inserted = int(facts["inserted"])
     result: dict[str, object] = {
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "stream": f"seed {args.seed}, a real phrase every {args.wake_every:g} s, kinds {kinds or 'as broadcast.KINDS'}",
+        "stream": f"{phrase!r}, seed {args.seed}, a real phrase every {args.wake_every:g} s, "
+        f"kinds {kinds or 'as broadcast.KINDS'}",
         "audio_hours": round(audio_h, 2),
         "check_model": getattr(check.scorer, "model_path", "?"),
         "check_model_resident_mb_loaded_after_checks": [round(loaded), round(resident_mb() - memory)],

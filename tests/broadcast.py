@@ -7,7 +7,9 @@ kitchen: clatter, water, a grinder) and TV-style mixtures (a presenter through a
 music bed, ads that name coffee, laughter). Every piece lies over the room's own quiet noise. With
 ``wake_every``, a real "okay nabu, <command>" is put in at known points, over the room or under some
 of the other sound, followed by enough quiet for the conversation it starts to close, so a benchmark
-can check the stream does reach the device.
+can check the stream does reach the device. ``phrase`` makes the stream for another packaged wake
+phrase: its own near misses, and for "hey jarvis" (which espeak-ng's voices never wake) the phrase and
+half the talk said by the packaged Piper voice.
 
 The pieces are made one at a time as the stream is read (an hour would be 115 MB at once), and
 ``pieces`` records where each lay on the timeline. The same seed gives the same stream, sample for
@@ -16,6 +18,7 @@ sample. ``benchmarks/voice.py activations`` plays an hour of it through the voic
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ import numpy as np
 from tests.speech import ESPEAK
 from voiceshop.audio.pcm import RATE, Samples, read_wav_bytes
 from voiceshop.audio.source import CHUNK
+from voiceshop.tts.base import Synthesizer
 
 Floats = np.ndarray[tuple[int], np.dtype[np.float64]]
 
@@ -44,6 +48,25 @@ NEAR = ["okay now who", "okay, now you", "okay, a new one", "okay number two", "
         "OK, Google", "OK boomer", "okay, Nabokov", "oh, Kenny", "okay, Bruno", "all right, no", "okay, Abu",
         "okay, a nap", "okay, no", "hey, nice boots", "OK, thank you"]  # fmt: skip
 """Openings that sound partly like "okay nabu" (but are not it: no "okay naboo" or "okay no boo")."""
+NEAR_BY_PHRASE = {
+    "okay nabu": NEAR,
+    "hey jarvis": ["hey Jess", "hey, Jasper", "hey Janice", "hey, Charles", "hey, Garvin", "hey, are we",
+                   "hey, far as", "hey, Darwin", "hey, Marvel fans", "hey Jack", "hey, car wash", "hey, Harvard",
+                   "hey, Travers", "hey Jamie", "hey, Mervyn", "hey, Gervais", "hey, Carvel", "hey, Javier",
+                   "hey, Jonas", "hey, Artis", "a jar with this", "hey, Charlotte", "hey, Jarvie", "hey Garvis"],
+    "alexa": ["Alexei", "Alessia", "a Tesla", "Alexandra", "Alec, say", "a next one", "unexpected", "elixir",
+              "Felix", "Lexi", "an extra shot", "a legacy", "electric", "Alisha", "Alice, uh", "annexes",
+              "relax a bit", "a checks up", "Alex, sir", "Alessandro"],
+    "hey mycroft": ["hey, my crew", "hey Mike, Croatia", "hey, microphone", "hey, my credit", "hey, Mike Roth",
+                    "hey, my cloth", "hey, my gift", "hey, my rock", "hey Michael", "hey, my craving", "hey, mice",
+                    "hey, my crossword", "hey, my Ford", "hey, McCarthy", "hey, my scarf", "hey, mind the loft"],
+}  # fmt: skip
+"""Per packaged wake phrase (``Programme(phrase=...)``), openings that sound partly like it. Made here for
+the stream alone: none is among what the wake verifiers' training renders (``wake_words.toml``'s
+``near_misses``), so the stream stays a test nothing was tuned on."""
+PIPER_PHRASES = {"hey jarvis"}
+"""Phrases whose wake word model never fires on espeak-ng's voices: in their stream the real phrase is
+said by the packaged Piper voice, and so is half of the talk (the near misses among it)."""
 OPENERS = ["", "", "", "", "so", "well", "oh", "and", "but", "you know,", "right,", "okay,", "hey,", "listen,"]
 SUBJECTS = ["my sister", "the neighbour", "our manager", "the kids", "Nadia", "Ruben", "the guy from the garage",
             "everyone at work", "the weather man", "my doctor", "the new intern", "grandma", "the landlord",
@@ -164,11 +187,21 @@ WAKE_QUIET = 12.0
 
 
 def speak(text: str, voice: str = "en-us", rate: int = 150, pitch: int = 50) -> Floats:
-    """``text`` said by espeak-ng (not cached: a stream says thousands of different sentences)."""
+    """``text`` said by espeak-ng (not cached: a stream says thousands of different sentences), or by the
+    packaged Piper voice (``voice`` "piper": its pace from ``rate``, its pitch its own)."""
+    if voice == "piper":
+        return piper_voice().synthesize(text, pace=round((rate - 160) / 40)).astype(np.float64)
     assert ESPEAK is not None
     args = [ESPEAK, "-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", text]
     out = subprocess.run(args, capture_output=True, check=True)
     return read_wav_bytes(out.stdout, f"espeak: {text}").astype(np.float64)
+
+
+@functools.cache
+def piper_voice() -> Synthesizer:
+    from voiceshop.tts.piper_voice import PiperVoice  # only a stream that needs it needs the piper extra
+
+    return PiperVoice()
 
 
 def at_rms(signal: Floats, level: float) -> Floats:
@@ -207,8 +240,12 @@ def pink(rng: np.random.Generator, n: int) -> Floats:
 class Maker:
     """Makes the pieces; every choice comes from one seeded generator."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, phrase: str = "okay nabu") -> None:
         self.rng = rng
+        self.phrase = phrase
+        self.near = NEAR_BY_PHRASE[phrase]
+        self.piper = phrase in PIPER_PHRASES
+        self.talkers = VOICES + ["piper"] * len(VOICES) if self.piper else VOICES
 
     def pick(self, options: list[str]) -> str:
         return options[int(self.rng.integers(len(options)))]
@@ -230,13 +267,13 @@ class Maker:
 
     def talk(self, near: bool = False) -> tuple[Floats, str]:
         """Two or three people talking in turns; ``near``: every line opens like the wake phrase."""
-        people = [self.voice() for _ in range(int(self.rng.integers(2, 4)))]
+        people = [self.voice(self.talkers) for _ in range(int(self.rng.integers(2, 4)))]
         level = float(self.rng.uniform(800, 4000))
         out, said = np.zeros(0), []
         for _ in range(int(self.rng.integers(4, 10))):
             line = self.sentence()
             if near:
-                line = f"{self.pick(NEAR)}, {line[0].lower()}{line[1:]}"
+                line = f"{self.pick(self.near)}, {line[0].lower()}{line[1:]}"
             voice, rate, pitch = people[int(self.rng.integers(len(people)))]
             gap = np.zeros(round(float(self.rng.uniform(0.15, 1.2)) * RATE))
             out = np.concatenate([out, at_rms(speak(line, voice, rate, pitch), level), gap])
@@ -341,8 +378,8 @@ class Maker:
     def wake(self) -> tuple[Floats, str]:
         """Someone calls the device and orders, over the room or under other sound, then quiet."""
         rng = self.rng
-        text = f"okay nabu, {self.pick(WAKE_COMMANDS)}"
-        voice, rate, _ = self.voice(WAKE_VOICES)
+        text = f"{self.phrase}, {self.pick(WAKE_COMMANDS)}"
+        voice, rate, _ = self.voice(["piper"] if self.piper else WAKE_VOICES)
         speech = at_rms(speak(text, voice, min(rate, 170)), float(rng.uniform(2000, 4000)))
         lead = np.zeros(RATE)
         said = np.concatenate([lead, speech])
@@ -358,10 +395,18 @@ class Programme:
     """The stream, as an ``AudioSource``: ``seconds`` of pieces, chosen and made from ``seed``."""
 
     def __init__(
-        self, seconds: float, *, seed: int = 1, wake_every: float | None = None, kinds: dict[str, float] | None = None
+        self,
+        seconds: float,
+        *,
+        seed: int = 1,
+        wake_every: float | None = None,
+        kinds: dict[str, float] | None = None,
+        phrase: str = "okay nabu",
     ) -> None:
         self.seconds = seconds
         self.seed = seed
+        self.phrase = phrase
+        """The wake phrase said at the inserted points, whose near misses the ``near`` talk opens with."""
         self.wake_every = wake_every
         self.kinds = kinds or KINDS
         """The share of time each kind of piece takes (``KINDS`` unless given)."""
@@ -383,7 +428,7 @@ class Programme:
 
     def _pieces(self) -> Iterator[Samples]:
         rng = np.random.default_rng(self.seed)
-        make = Maker(rng)
+        make = Maker(rng, self.phrase)
         kinds, shares = list(self.kinds), np.array(list(self.kinds.values()))
         at = 0.0
         next_wake = self.wake_every / 2 if self.wake_every else None

@@ -85,10 +85,10 @@ def music(seconds: float = 6.0, seed: int = 3) -> Samples:
     return (tune / np.abs(tune).max() * 12000).astype(np.int16)
 
 
-def around_wake_peak(audio: Samples, before: float, after: float) -> Samples:
-    """The sound a wake check hears if "okay nabu" fired where the model's probability is highest:
+def around_wake_peak(audio: Samples, before: float, after: float, phrase: str = "okay nabu") -> Samples:
+    """The sound a wake check hears if ``phrase``'s model fired where its probability is highest:
     ``before`` seconds up to that chunk's end and ``after`` seconds past it."""
-    detector = MicroWakeWordDetector("okay nabu")
+    detector = MicroWakeWordDetector(phrase)
     probabilities = []
     for chunk in split(audio):
         detector.feed(chunk)

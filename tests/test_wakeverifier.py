@@ -1,6 +1,8 @@
-"""The trained wake verifier (``asr.wakeverifier``): the packaged weights load, it tells the phrase from a
-sound-alike said by a voice it was never trained on, and a damaged file is a clear error, on which the
-voice loop checks with the likelihood check alone and says why."""
+"""The trained wake verifiers (``asr.wakeverifier``): the packaged weights load, each tells its phrase
+from a sound-alike ("okay nabu" in an espeak-ng voice it was never trained on, "hey jarvis" in the
+packaged Piper voice, the only one its model fires on), the loop picks the one of the phrase it listens
+for (a phrase without one is checked by the likelihood check alone), and a damaged file is a clear
+error, on which the voice loop checks with the likelihood check alone and says why."""
 
 from __future__ import annotations
 
@@ -11,15 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.speech import needs_espeak, say
+from tests.speech import around_wake_peak, needs_espeak, say
+from tests.test_piper import needs_piper, piper
 from voiceshop.asr.base import Recognizer, SoundEncoder
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
-from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path
-from voiceshop.audio.pcm import RATE, Samples
+from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path, with_verifier
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.source import CHUNK, split
 from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector
 from voiceshop.errors import ModelError
-from voiceshop.runtime.confirm import default_check, verified
+from voiceshop.runtime.confirm import default_check, verified, verifier_state
 from voiceshop.runtime.engines import open_recognizer
 
 HELD_OUT = "en-029+m6"
@@ -66,6 +69,40 @@ def test_it_accepts_the_phrase_and_rejects_a_sound_alike_in_a_voice_it_never_hea
     assert isinstance(loop_check.checks[1], LikelihoodWakeCheck)
 
 
+@needs_piper
+def test_hey_jarvis_has_its_own_verifier_which_the_loop_picks_and_alexa_is_checked_as_before(
+    whisper: Recognizer,
+) -> None:
+    path = verifier_path("Hey, Jarvis")
+    verifier = load_verifier(path)
+    assert path.name == "hey_jarvis.npz" and path.stat().st_size < 400_000 and verifier.phrase == "hey jarvis"
+    assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
+    assert with_verifier() == ["okay nabu", "hey jarvis"]
+    loop_check = default_check(whisper, "hey jarvis")
+    assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
+    check = loop_check.checks[0]
+    assert isinstance(check, VerifierWakeCheck) and check.verifier.phrase == "hey jarvis"
+
+    def heard(text: str) -> Samples:  # where the model fires (or comes nearest to), as the check hears it
+        audio = np.concatenate([silence(1.0), piper().synthesize(text), silence(1.0)])
+        return around_wake_peak(audio, check.before, check.after, "hey jarvis")
+
+    real = check.check(heard("hey jarvis, a small latte please"))
+    near = check.check(heard("hey Charles, a small latte please"))  # the model fires on it, most times
+    assert real.accepted, real
+    assert not near.accepted, near
+    # a phrase without a verifier is checked as before, and says so in the doctor
+    assert isinstance(default_check(whisper, "alexa"), LikelihoodWakeCheck)
+    assert isinstance(whisper, SoundEncoder)
+    assert verifier_state("alexa", whisper.encoder_name) == (
+        "none for 'alexa' (only the likelihood check; packaged for: okay nabu, hey jarvis)"
+    )
+    assert "hey_jarvis.npz (the verifier of 'hey jarvis'" in verifier_state("Hey Jarvis", whisper.encoder_name)
+    # one phrase's weights never verify another's
+    with pytest.raises(ModelError, match="the wake verifier of 'okay nabu' cannot verify 'hey jarvis'"):
+        VerifierWakeCheck(whisper, load_verifier(verifier_path("okay nabu")), "hey jarvis")
+
+
 def test_a_damaged_verifier_is_a_clear_error_and_the_loop_says_why_it_checks_without_it(
     whisper: Recognizer, tmp_path: Path
 ) -> None:
@@ -92,6 +129,9 @@ def test_a_damaged_verifier_is_a_clear_error_and_the_loop_says_why_it_checks_wit
     likelihood = LikelihoodWakeCheck(whisper, "okay nabu")  # type: ignore[arg-type]  # Whisper scores phrases
     assert verified(likelihood, whisper, "okay nabu", said.append, cut) is likelihood
     assert len(said) == 1 and "cut.npz is damaged" in said[0] and "likelihood ratio" in said[0], said
+    jarvis = LikelihoodWakeCheck(whisper, "hey jarvis")  # type: ignore[arg-type]
+    assert verified(jarvis, whisper, "hey jarvis", said.append, verifier_path("okay nabu")) is jarvis
+    assert "of 'okay nabu' cannot verify 'hey jarvis'" in said[1], said
 
 
 def test_weights_are_kept_as_8_bit_integers_that_score_as_the_floats_did(tmp_path: Path) -> None:

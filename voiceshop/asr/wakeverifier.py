@@ -44,6 +44,11 @@ def verifier_path(phrase: str) -> Path:
     return Path(str(resources.files("voiceshop.asr").joinpath("verifiers", f"{name}.npz")))
 
 
+def with_verifier() -> list[str]:
+    """The packaged wake phrases that ship a trained verifier, in ``wake_words.toml``'s order."""
+    return [phrase for phrase in WAKE_WORDS if verifier_path(phrase).is_file()]
+
+
 def pooled(encoded: Floats, edges: list[int]) -> Vector:
     """The encoder's output averaged over each stretch ``edges[i]:edges[i + 1]`` (encoder steps), in order."""
     parts = [encoded[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)]
@@ -157,9 +162,12 @@ def load_verifier(path: Path) -> WakeVerifier:
 
 
 class VerifierWakeCheck:
-    """Confirms a fire when the trained verifier finds the phrase in the encoder's view of the sound."""
+    """Confirms a fire when the trained verifier finds the phrase in the encoder's view of the sound.
+    ``phrase``: the wake phrase it is to verify, when a file of another phrase would be a mistake."""
 
-    def __init__(self, encoder: SoundEncoder, verifier: WakeVerifier) -> None:
+    def __init__(self, encoder: SoundEncoder, verifier: WakeVerifier, phrase: str | None = None) -> None:
+        if phrase is not None and " ".join(phrase.lower().replace(",", " ").split()) != verifier.phrase:
+            raise ModelError(f"the wake verifier of {verifier.phrase!r} cannot verify {phrase!r}")
         if encoder.encoder_name != verifier.encoder:
             raise ModelError(
                 f"the wake verifier for {verifier.phrase!r} was trained on the encoder of {verifier.encoder}, "

@@ -19,7 +19,7 @@ from voiceshop.asr.agreeing import AgreeingRecognizer
 from voiceshop.asr.base import Hypothesis, KeyphraseSpotter, PhraseScorer, SoundEncoder, Transcript
 from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
-from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path
+from voiceshop.asr.wakeverifier import VerifierWakeCheck, load_verifier, verifier_path, with_verifier
 from voiceshop.audio.pcm import RATE, Samples
 from voiceshop.audio.source import CHUNK
 from voiceshop.audio.wakeword import AllChecks, WakeCheck, WakeVerdict
@@ -99,7 +99,7 @@ def verified(
     if not isinstance(encoder, SoundEncoder) or not path.is_file():
         return check
     try:
-        verifier = VerifierWakeCheck(encoder, load_verifier(path))
+        verifier = VerifierWakeCheck(encoder, load_verifier(path), phrase)
     except ModelError as exc:
         log(f"(wake check: {exc}; checking with the {check.name} alone)")
         return check
@@ -111,14 +111,19 @@ def verifier_state(phrase: str, encoder: str) -> str:
     folder's name), for ``voiceshop doctor``; ``ModelError`` when its file is damaged or does not fit."""
     path = verifier_path(phrase)
     if not path.is_file():
-        return f"none for {phrase!r} (only the likelihood check)"
+        shipped = ", ".join(with_verifier()) or "none"
+        return f"none for {phrase!r} (only the likelihood check; packaged for: {shipped})"
     verifier = load_verifier(path)
+    key = " ".join(phrase.lower().replace(",", " ").split())
+    if verifier.phrase != key:
+        raise ModelError(f"{path} verifies {verifier.phrase!r}, not {key!r}; only the likelihood check runs")
     if verifier.encoder != encoder:
         raise ModelError(
             f"{path} was trained on the encoder of {verifier.encoder}, not {encoder}; only the likelihood check runs"
         )
     return (
-        f"runs first, then the likelihood check: {path.name} ({path.stat().st_size // 1024} KB), "
+        f"runs first, then the likelihood check: {path.name} (the verifier of {verifier.phrase!r}, "
+        f"{path.stat().st_size // 1024} KB), "
         f"on {encoder}'s encoder over the {verifier.before:g} s "
         f"before the fire and {verifier.after:g} s after, phrase at probability {verifier.cutoff:g} or more "
         f"(over a reply, the reply is held silent once it accepts); {verifier.facts.get('summary', '')}"
