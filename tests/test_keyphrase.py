@@ -25,7 +25,7 @@ from voiceshop.asr.wakecheck import LikelihoodWakeCheck
 from voiceshop.audio.pcm import Samples, silence
 from voiceshop.audio.sink import Silent
 from voiceshop.audio.source import SamplesSource, split
-from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector
+from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector, WakeVerdict
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
@@ -72,18 +72,22 @@ def firing(text: str, tries: int = 5) -> Samples:
 
 
 def spots_the_phrase_not_near_misses(engine: KeyphraseSpotter) -> None:
-    """Piper says a phrase a little differently each time: of the six renderings of the real phrases
-    (three paces each) at least four must pass (about one in fifteen does not); no near miss may."""
+    """Piper says a phrase a little differently each time, so the check is held to rates over several
+    renderings rather than to each: of twelve renderings of the real phrases (two at each of three
+    paces) at least seven must pass (pocketsphinx kept 165 of 179 such renderings, ``KEYWORD_ACCEPT``:
+    at its rates per phrase and pace six failing happens about once in 2,500 runs), and of eight near
+    misses (six renderings of "okay number two", which fires the model as surely as the phrase, and one
+    of each other) none may (pocketsphinx: none of 180)."""
     check = KeyphraseWakeCheck(engine, "okay nabu")
-    verdicts = [
-        check.check(around_wake_peak(spoken(text, pace), check.before, check.after))
-        for text in REAL
-        for pace in (-1, 0, 1)
-    ]
-    assert sum(v.accepted for v in verdicts) >= 4, verdicts
-    for text in NEAR:
-        verdict = check.check(around_wake_peak(spoken(text), check.before, check.after))
-        assert not verdict.accepted, (text, verdict)
+
+    def verdict(text: str, pace: int) -> WakeVerdict:
+        return check.check(around_wake_peak(spoken(text, pace), check.before, check.after))
+
+    real = [verdict(text, pace) for text in REAL for pace in (-1, 0, 1) for _ in range(2)]
+    assert sum(v.accepted for v in real) >= 7, real
+    paces = {NEAR[0]: (-1, 0, 1, -1, 0, 1)}
+    near = [(text, verdict(text, pace)) for text in NEAR for pace in paces.get(text, (0,))]
+    assert not [(text, v) for text, v in near if v.accepted], near
 
 
 @needs_piper
