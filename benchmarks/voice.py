@@ -815,12 +815,13 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
     loud as the talk, fan noise) while the room's sound is ``tests.broadcast``'s stream of mostly talk
     that opens like the wake phrase (seed 2, three quarters of it such lines, the rest ordinary talk,
     a real "okay nabu, <command>" every minute: the stream ``wake_fires.py`` holds out). The wake word
-    model hears what the echo canceller leaves; each fire's sound goes to each stage of the loop's check
-    (Whisper: the trained verifier, then the likelihood check). Printed per hour of reply audio: fires
-    on talk that is not the phrase, and what each way of deciding over a reply makes of them: every
-    fire cuts (no check), the verifier alone cuts, the verifier holds the reply silent and the
-    likelihood check cuts or resumes it (now) or only turns it down meanwhile (before); and the real
-    phrases each way cuts for."""
+    model hears what the echo canceller leaves; each fire's sound (as the canceller's filter leaves it,
+    before its residual echo suppressor, as the loop's check hears it; the tree before: after it) goes to
+    each stage of the loop's check (Whisper: the trained verifier, then the likelihood check). Printed
+    per hour of reply audio: fires on talk that is not the phrase, and what each way of deciding over a
+    reply makes of them: every fire cuts (no check), the verifier alone cuts, the verifier holds the
+    reply silent and the likelihood check cuts or resumes it (now) or only turns it down meanwhile
+    (before); and the real phrases each way cuts for."""
     import collections
     import os
 
@@ -866,9 +867,10 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
                 break
             played += CHUNK
             residual = canceller.cancel(chunk)
+            checked = canceller.filtered  # the check hears the filter's output, as the loop's ``ReplyWake``
             for _, _, later in waiting:
-                later.append(residual)
-            recent.append(residual)
+                later.append(checked)
+            recent.append(checked)
             if detector.feed(residual):
                 waiting.append((room.at * CHUNK / RATE, list(recent), []))
             while waiting and len(waiting[0][2]) >= after:

@@ -22,9 +22,9 @@ from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.pocketsphinx_engine import PocketsphinxRecognizer, installed
 from voiceshop.asr.vosk_engine import VoskRecognizer
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
-from voiceshop.audio.pcm import Samples, silence
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import Silent
-from voiceshop.audio.source import SamplesSource, split
+from voiceshop.audio.source import CHUNK, SamplesSource, split
 from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector, WakeVerdict
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
@@ -179,3 +179,40 @@ def test_over_a_reply_only_the_check_trusted_there_holds_a_fire() -> None:
             if heard.cut or over.checking:
                 break
         assert heard.cut is not waits and over.checking is waits and over.gain_to == (DUCK if waits else 1.0)
+
+
+class Keeping:
+    """A wake check that confirms every fire, keeping the sound it was given."""
+
+    name, before, after = "the sound it was given", 2.0, 0.25
+
+    def __init__(self) -> None:
+        self.sounds: list[Samples] = []
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        self.sounds.append(samples)
+        return WakeVerdict(accepted=True, score=1.0, heard="", seconds=0.0)
+
+
+@needs_piper
+def test_over_a_reply_the_check_hears_the_sound_before_the_residual_echo_suppressor() -> None:
+    """The wake word model hears each chunk as the echo canceller leaves it; the check, the same chunk
+    as its filter left it (the suppressor carves into the voice: ``runtime.ducking``), and the loop, on
+    a cut, the chunks after the fire as the model heard them."""
+    audio = firing("okay nabu")
+    check = Keeping()
+    over = ReplyWake(MicroWakeWordDetector("okay nabu"), Confirmer(check))
+    over.start(live=False)
+    given = []
+    for chunk in split(audio):
+        filtered = (chunk // 2).astype(np.int16)  # another sound than the chunk, for the check alone
+        given.append(filtered)
+        heard = over.hear(chunk, filtered)
+        if heard.cut:
+            break
+    assert heard.cut and len(check.sounds) == 1
+    wanted = round(check.before * RATE / CHUNK) + round(check.after * RATE / CHUNK)
+    assert np.array_equal(check.sounds[0], np.concatenate(given[-wanted:]))
+    assert np.array_equal(
+        np.concatenate(heard.held), audio[(len(given) - len(heard.held)) * CHUNK : len(given) * CHUNK]
+    )

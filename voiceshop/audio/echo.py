@@ -140,6 +140,12 @@ class EchoCanceller(Protocol):
         """Whether the last chunk held sound the echo does not explain (someone speaking over the reply)."""
         ...
 
+    @property
+    def filtered(self) -> Samples:
+        """The last chunk as the linear filter left it, before any residual echo suppression (and so a
+        little earlier than what ``cancel`` gave back): for a recogniser that must hear a word as said."""
+        ...
+
     def start(self) -> None:
         """A new sound starts: the reference and the microphone are counted from here again."""
         ...
@@ -178,6 +184,7 @@ class MdfEchoCanceller:
         """... followed at ``PACE`` from the start, for the filter's step: the filter learns at its
         fastest for as long as before, and settles as deep (a step cut down early settles 5 dB higher)."""
         self._near = self._doubt = False
+        self._filtered: Samples = np.zeros(0, dtype=np.int16)
         self.suppressor = ResidualSuppressor()
         self._reference: Floats = np.zeros(0)
         self._origin = self._at = 0
@@ -212,6 +219,10 @@ class MdfEchoCanceller:
     @property
     def near_end(self) -> bool:
         return self._near
+
+    @property
+    def filtered(self) -> Samples:
+        return self._filtered
 
     @property
     def cold(self) -> bool:
@@ -332,6 +343,7 @@ class MdfEchoCanceller:
         self._doubt = doubt = self.converged and residual_energy > FREEZE * expected
         if loud:
             self._follow_doubt(doubt, mic_energy, residual_energy)
+        self._filtered = np.clip(np.round(residual), -32768, 32767).astype(np.int16)
         cleaned, unexplained, left_over = self.suppressor.process(residual, estimate, learn=loud and not doubt)
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
@@ -373,6 +385,7 @@ class MdfEchoCanceller:
     def _passed(self, mic: Floats) -> Samples:
         """A chunk heard while nothing can be cancelled: as it is, held back as the suppressor would."""
         self._near = False
+        self._filtered = np.clip(np.round(mic), -32768, 32767).astype(np.int16)
         self._trim()
         passed, _, _ = self.suppressor.process(mic, np.zeros(len(mic)), learn=False)
         return np.clip(np.round(passed), -32768, 32767).astype(np.int16)
