@@ -684,10 +684,10 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
             self.verdicts: list[Any] = []
             self.staged: list[list[Any]] = []
 
-        def stages(self, samples: Samples) -> Any:
+        def stages(self, samples: Samples, unsuppressed: Samples | None = None) -> Any:
             found: list[Any] = []
             self.staged.append(found)
-            for verdict in stages(self.check_, samples):
+            for verdict in stages(self.check_, samples, unsuppressed):
                 found.append(verdict)
                 yield verdict
             self.verdicts.append(combined(found))
@@ -815,9 +815,9 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
     loud as the talk, fan noise) while the room's sound is ``tests.broadcast``'s stream of mostly talk
     that opens like the wake phrase (seed 2, three quarters of it such lines, the rest ordinary talk,
     a real "okay nabu, <command>" every minute: the stream ``wake_fires.py`` holds out). The wake word
-    model hears what the echo canceller leaves; each fire's sound (as the canceller's filter leaves it,
-    before its residual echo suppressor, as the loop's check hears it; the tree before: after it) goes to
-    each stage of the loop's check (Whisper: the trained verifier, then the likelihood check). Printed
+    model hears what the echo canceller leaves; each fire's sound goes to each stage of the loop's check
+    (Whisper: the trained verifier, then the likelihood check, which hears it before the canceller's
+    residual echo suppressor, as in the loop; the tree before: after it). Printed
     per hour of reply audio: fires on talk that is not the phrase, and what each way of deciding over a
     reply makes of them: every fire cuts (no check), the verifier alone cuts, the verifier holds the
     reply silent and the likelihood check cuts or resumes it (now) or only turns it down meanwhile
@@ -867,16 +867,18 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
                 break
             played += CHUNK
             residual = canceller.cancel(chunk)
-            checked = canceller.filtered  # the check hears the filter's output, as the loop's ``ReplyWake``
+            heard = (residual, canceller.filtered)  # (after the residual echo suppressor, and before it)
             for _, _, later in waiting:
-                later.append(checked)
-            recent.append(checked)
+                later.append(heard)
+            recent.append(heard)
             if detector.feed(residual):
                 waiting.append((room.at * CHUNK / RATE, list(recent), []))
             while waiting and len(waiting[0][2]) >= after:
                 at, earlier, later = waiting.pop(0)
                 kind = programme.piece_at(at - 0.001).kind
-                fires.append((kind, list(stages(check, np.concatenate([*earlier, *later[:after]])))))
+                sound = [*earlier, *later[:after]]
+                suppressed, unsuppressed = (np.concatenate([h[i] for h in sound]) for i in (0, 1))
+                fires.append((kind, list(stages(check, suppressed, unsuppressed))))
         canceller.finish()
         if done:
             break

@@ -135,6 +135,8 @@ def test_each_engine_checks_by_its_own_means() -> None:
     for leading in (whisper, AgreeingRecognizer(whisper, sphinx)):  # the trained verifier, then the likelihood
         check = default_check(leading, "okay nabu")
         assert isinstance(check, AllChecks) and isinstance(check.checks[1], LikelihoodWakeCheck), check
+        # over a reply the likelihood check hears the sound before residual echo suppression, the verifier after
+        assert check.checks[1].unsuppressed and not getattr(check.checks[0], "unsuppressed", False)
     assert isinstance(default_check(whisper, "hey jarvis"), LikelihoodWakeCheck)  # no verifier trained for it
     assert isinstance(default_check(sphinx, "okay nabu"), KeyphraseWakeCheck)
     for phrase in ("hey jarvis", "hey mycroft", "alexa"):  # every packaged wake word can be said
@@ -182,11 +184,13 @@ def test_over_a_reply_only_the_check_trusted_there_holds_a_fire() -> None:
 
 
 class Keeping:
-    """A wake check that confirms every fire, keeping the sound it was given."""
+    """A wake check that confirms every fire, keeping the sound it was given (before the residual echo
+    suppressor over a reply, if ``unsuppressed``)."""
 
     name, before, after = "the sound it was given", 2.0, 0.25
 
-    def __init__(self) -> None:
+    def __init__(self, unsuppressed: bool) -> None:
+        self.unsuppressed = unsuppressed
         self.sounds: list[Samples] = []
 
     def check(self, samples: Samples) -> WakeVerdict:
@@ -195,24 +199,24 @@ class Keeping:
 
 
 @needs_piper
-def test_over_a_reply_the_check_hears_the_sound_before_the_residual_echo_suppressor() -> None:
-    """The wake word model hears each chunk as the echo canceller leaves it; the check, the same chunk
-    as its filter left it (the suppressor carves into the voice: ``runtime.ducking``), and the loop, on
-    a cut, the chunks after the fire as the model heard them."""
+def test_over_a_reply_a_check_may_hear_the_sound_before_the_residual_echo_suppressor() -> None:
+    """The wake word model hears each chunk as the echo canceller leaves it, and so does a check; one
+    that says ``unsuppressed`` (the likelihood check: the suppressor carves into the voice) hears the
+    same chunk as the canceller's filter left it; on a cut, the loop hears the chunks after the fire as
+    the model heard them."""
     audio = firing("okay nabu")
-    check = Keeping()
-    over = ReplyWake(MicroWakeWordDetector("okay nabu"), Confirmer(check))
+    plain, unsuppressed = Keeping(False), Keeping(True)
+    over = ReplyWake(MicroWakeWordDetector("okay nabu"), Confirmer(AllChecks([plain, unsuppressed])))
     over.start(live=False)
     given = []
     for chunk in split(audio):
         filtered = (chunk // 2).astype(np.int16)  # another sound than the chunk, for the check alone
-        given.append(filtered)
+        given.append((chunk, filtered))
         heard = over.hear(chunk, filtered)
         if heard.cut:
             break
-    assert heard.cut and len(check.sounds) == 1
-    wanted = round(check.before * RATE / CHUNK) + round(check.after * RATE / CHUNK)
-    assert np.array_equal(check.sounds[0], np.concatenate(given[-wanted:]))
-    assert np.array_equal(
-        np.concatenate(heard.held), audio[(len(given) - len(heard.held)) * CHUNK : len(given) * CHUNK]
-    )
+    assert heard.cut and len(plain.sounds) == len(unsuppressed.sounds) == 1
+    wanted = round(plain.before * RATE / CHUNK) + round(plain.after * RATE / CHUNK)
+    assert np.array_equal(plain.sounds[0], np.concatenate([c for c, _ in given[-wanted:]]))
+    assert np.array_equal(unsuppressed.sounds[0], np.concatenate([f for _, f in given[-wanted:]]))
+    assert np.array_equal(np.concatenate(heard.held), np.concatenate([c for c, _ in given[-len(heard.held) :]]))

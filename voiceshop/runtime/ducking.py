@@ -17,15 +17,11 @@ said in the same breath ("okay nabu, two lattes") is heard whole; when it reject
 back to full volume and plays on from where it was held: a false fire costs a dip or a pause of about
 a second, never a word of the reply.
 
-The check hears the sound as the echo canceller's linear filter left it, before its residual echo
-suppressor (``EchoCanceller.filtered``); the wake word model hears it after. The suppressor turns down,
-band by band, what it takes for echo the filter left, and under a reply that carves into the shopper's
-voice as well: Whisper read "okay nabu" said over replies as "Okay, not move.", "Okay, hot move, and
-move.", "okay uh we do". Of the 24 real phrases the model found over ``benchmarks/voice.py
-wake-over-talk 30``'s replies (the echo as loud as the room's talk), the likelihood check confirmed 21
-after the suppressor, 24 before it (23 on the room's sound without the echo at all: the echo the
-filter leaves is not what misled it), and the near misses the trained verifier let through were the
-same 4 of 34, all confirmed either way (fires scored one by one, as ``wake-over-talk`` hands them over).
+Each stage of the check hears the sound as the wake word model heard it, after the echo canceller's
+residual echo suppressor, or, if it says ``unsuppressed`` (the likelihood check: its docstring has the
+figures), as the canceller's linear filter left it (``EchoCanceller.filtered``): the suppressor turns
+down, band by band, what it takes for echo the filter left, and under a reply that carves into the
+shopper's voice as well, which a speech recogniser then misreads.
 
 From a live microphone the check runs on a thread of its own while the reply plays on (ducked, then
 held); from sound that is not live (a recording, a test's room) every stage runs as soon as its sound
@@ -81,6 +77,7 @@ class ReplyWake:
         """The reply's gain at the end of the last piece, and for the next one."""
         self.live = False
         self._before: list[Samples] = []
+        self._before_checked: list[Samples] = []
         self._held: list[Samples] = []
         self._checked: list[Samples] = []
         """The chunks since the fire as the check hears them (``_held``: as the loop hears them)."""
@@ -117,9 +114,9 @@ class ReplyWake:
         return piece
 
     def hear(self, chunk: Samples, checked: Samples | None = None) -> Heard:
-        """The next chunk heard over a reply (without the reply's echo), and the same chunk as the check
-        hears it (``checked``: before the residual echo suppressor, see the module's docstring; ``chunk``
-        when there is no other)."""
+        """The next chunk heard over a reply (without the reply's echo), and the same chunk before the
+        echo canceller's residual echo suppressor (``checked``, for the checks that say ``unsuppressed``;
+        see the module's docstring; ``chunk`` when there is no other)."""
         fired = self.wake.feed(chunk)
         checked = chunk if checked is None else checked
         if self._checking:
@@ -128,9 +125,10 @@ class ReplyWake:
             return self._decided()
         if self.confirmer is None or not getattr(self.confirmer.check, "over_replies", True):
             return Heard(cut=fired)
-        self.confirmer.hear(checked)
+        self.confirmer.hear(chunk, checked)
         if fired:
-            self._checking, self._before, self._held, self._checked = True, self.confirmer.recent, [], []
+            self._checking, self._held, self._checked = True, [], []
+            self._before, self._before_checked = self.confirmer.recent, self.confirmer.recent_unsuppressed
             self._verdicts, self._future, self._stages, self._done = None, None, [], False
             self.gain_to = DUCK
         return Heard()
@@ -140,7 +138,7 @@ class ReplyWake:
         (waited for, or taken on what there is of the sound after the fire)."""
         if self._verdicts is None and not self._done:
             assert self.confirmer is not None
-            self._run(self.confirmer.check, np.concatenate([*self._before, *self._checked]), self._take)
+            self._run(self.confirmer.check, *self._sound(), self._take)
         if self._future is not None:
             self._future.result()  # its verdicts are all in the queue then (or its error is raised here)
         return self._decided()
@@ -157,23 +155,31 @@ class ReplyWake:
         else:
             self._stages.append(verdict)
 
+    def _sound(self) -> tuple[Samples, Samples]:
+        """The fire's sound as the wake word model heard it, and before residual echo suppression."""
+        return np.concatenate([*self._before, *self._held]), np.concatenate([*self._before_checked, *self._checked])
+
     @staticmethod
-    def _run(check: WakeCheck, samples: Samples, give: Callable[[WakeVerdict | None], None]) -> None:
-        for verdict in stages(check, samples):
+    def _run(
+        check: WakeCheck, samples: Samples, unsuppressed: Samples, give: Callable[[WakeVerdict | None], None]
+    ) -> None:
+        for verdict in stages(check, samples, unsuppressed):
             give(verdict)
         give(None)
 
     def _decided(self) -> Heard:
         assert self.confirmer is not None
         if self._verdicts is None and not self._done and len(self._held) >= self.confirmer.after:
-            samples = np.concatenate([*self._before, *self._checked])
+            samples, unsuppressed = self._sound()
             if not self.live:
-                self._run(self.confirmer.check, samples, self._take)
+                self._run(self.confirmer.check, samples, unsuppressed, self._take)
             else:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-wakecheck")
                 self._verdicts = queue.SimpleQueue()  # this fire's own: a dropped check's thread cannot reach the next
-                self._future = self._executor.submit(self._run, self.confirmer.check, samples, self._verdicts.put)
+                self._future = self._executor.submit(
+                    self._run, self.confirmer.check, samples, unsuppressed, self._verdicts.put
+                )
         while self._verdicts is not None and not self._done and not self._verdicts.empty():
             self._take(self._verdicts.get_nowait())
         if not self._done and self._future is not None and self._future.done():
@@ -187,7 +193,7 @@ class ReplyWake:
         self._verdicts, self._future, self._stages, self._done = None, None, [], False
         if verdict.accepted:
             return Heard(cut=True, passed=0, verdict=verdict, held=held)
-        for chunk in checked:
-            self.confirmer.hear(chunk)
+        for chunk, unsuppressed in zip(held, checked, strict=True):
+            self.confirmer.hear(chunk, unsuppressed)
         self.gain_to = 1.0
         return Heard(passed=len(held), verdict=verdict)
