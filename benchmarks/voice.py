@@ -684,10 +684,10 @@ def wake_over_reply(engine: str = "whisper", live: bool = False) -> dict[str, ob
             self.verdicts: list[Any] = []
             self.staged: list[list[Any]] = []
 
-        def stages(self, samples: Samples) -> Any:
+        def stages(self, samples: Samples, unsuppressed: Samples | None = None) -> Any:
             found: list[Any] = []
             self.staged.append(found)
-            for verdict in stages(self.check_, samples):
+            for verdict in stages(self.check_, samples, unsuppressed):
                 found.append(verdict)
                 yield verdict
             self.verdicts.append(combined(found))
@@ -816,11 +816,12 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
     that opens like the wake phrase (seed 2, three quarters of it such lines, the rest ordinary talk,
     a real "okay nabu, <command>" every minute: the stream ``wake_fires.py`` holds out). The wake word
     model hears what the echo canceller leaves; each fire's sound goes to each stage of the loop's check
-    (Whisper: the trained verifier, then the likelihood check). Printed per hour of reply audio: fires
-    on talk that is not the phrase, and what each way of deciding over a reply makes of them: every
-    fire cuts (no check), the verifier alone cuts, the verifier holds the reply silent and the
-    likelihood check cuts or resumes it (now) or only turns it down meanwhile (before); and the real
-    phrases each way cuts for."""
+    (Whisper: the trained verifier, then the likelihood check, which hears it before the canceller's
+    residual echo suppressor, as in the loop; the tree before: after it). Printed
+    per hour of reply audio: fires on talk that is not the phrase, and what each way of deciding over a
+    reply makes of them: every fire cuts (no check), the verifier alone cuts, the verifier holds the
+    reply silent and the likelihood check cuts or resumes it (now) or only turns it down meanwhile
+    (before); and the real phrases each way cuts for."""
     import collections
     import os
 
@@ -866,15 +867,18 @@ def wake_over_talk(minutes: float = OVER_TALK_MINUTES) -> dict[str, object]:
                 break
             played += CHUNK
             residual = canceller.cancel(chunk)
+            heard = (residual, canceller.filtered)  # (after the residual echo suppressor, and before it)
             for _, _, later in waiting:
-                later.append(residual)
-            recent.append(residual)
+                later.append(heard)
+            recent.append(heard)
             if detector.feed(residual):
                 waiting.append((room.at * CHUNK / RATE, list(recent), []))
             while waiting and len(waiting[0][2]) >= after:
                 at, earlier, later = waiting.pop(0)
                 kind = programme.piece_at(at - 0.001).kind
-                fires.append((kind, list(stages(check, np.concatenate([*earlier, *later[:after]])))))
+                sound = [*earlier, *later[:after]]
+                suppressed, unsuppressed = (np.concatenate([h[i] for h in sound]) for i in (0, 1))
+                fires.append((kind, list(stages(check, suppressed, unsuppressed))))
         canceller.finish()
         if done:
             break

@@ -22,10 +22,10 @@ from voiceshop.asr.keyphrase import KeyphraseWakeCheck
 from voiceshop.asr.pocketsphinx_engine import PocketsphinxRecognizer, installed
 from voiceshop.asr.vosk_engine import VoskRecognizer
 from voiceshop.asr.wakecheck import LikelihoodWakeCheck
-from voiceshop.audio.pcm import Samples, silence
+from voiceshop.audio.pcm import RATE, Samples, silence
 from voiceshop.audio.sink import Silent
-from voiceshop.audio.source import SamplesSource, split
-from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector
+from voiceshop.audio.source import CHUNK, SamplesSource, split
+from voiceshop.audio.wakeword import AllChecks, MicroWakeWordDetector, WakeVerdict
 from voiceshop.errors import RecognizerError
 from voiceshop.models import ModelStore, manifest
 from voiceshop.runtime import Assistant
@@ -72,18 +72,22 @@ def firing(text: str, tries: int = 5) -> Samples:
 
 
 def spots_the_phrase_not_near_misses(engine: KeyphraseSpotter) -> None:
-    """Piper says a phrase a little differently each time: of the six renderings of the real phrases
-    (three paces each) at least four must pass (about one in fifteen does not); no near miss may."""
+    """Piper says a phrase a little differently each time, so the check is held to rates over several
+    renderings rather than to each: of twelve renderings of the real phrases (two at each of three
+    paces) at least seven must pass (pocketsphinx kept 165 of 179 such renderings, ``KEYWORD_ACCEPT``:
+    at its rates per phrase and pace six failing happens about once in 2,500 runs), and of eight near
+    misses (six renderings of "okay number two", which fires the model as surely as the phrase, and one
+    of each other) none may (pocketsphinx: none of 180)."""
     check = KeyphraseWakeCheck(engine, "okay nabu")
-    verdicts = [
-        check.check(around_wake_peak(spoken(text, pace), check.before, check.after))
-        for text in REAL
-        for pace in (-1, 0, 1)
-    ]
-    assert sum(v.accepted for v in verdicts) >= 4, verdicts
-    for text in NEAR:
-        verdict = check.check(around_wake_peak(spoken(text), check.before, check.after))
-        assert not verdict.accepted, (text, verdict)
+
+    def verdict(text: str, pace: int) -> WakeVerdict:
+        return check.check(around_wake_peak(spoken(text, pace), check.before, check.after))
+
+    real = [verdict(text, pace) for text in REAL for pace in (-1, 0, 1) for _ in range(2)]
+    assert sum(v.accepted for v in real) >= 7, real
+    paces = {NEAR[0]: (-1, 0, 1, -1, 0, 1)}
+    near = [(text, verdict(text, pace)) for text in NEAR for pace in paces.get(text, (0,))]
+    assert not [(text, v) for text, v in near if v.accepted], near
 
 
 @needs_piper
@@ -131,6 +135,8 @@ def test_each_engine_checks_by_its_own_means() -> None:
     for leading in (whisper, AgreeingRecognizer(whisper, sphinx)):  # the trained verifier, then the likelihood
         check = default_check(leading, "okay nabu")
         assert isinstance(check, AllChecks) and isinstance(check.checks[1], LikelihoodWakeCheck), check
+        # over a reply the likelihood check hears the sound before residual echo suppression, the verifier after
+        assert check.checks[1].unsuppressed and not getattr(check.checks[0], "unsuppressed", False)
     assert isinstance(default_check(whisper, "alexa"), LikelihoodWakeCheck)  # no verifier trained for it
     assert isinstance(default_check(sphinx, "okay nabu"), KeyphraseWakeCheck)
     for phrase in ("hey jarvis", "hey mycroft", "alexa"):  # every packaged wake word can be said
@@ -175,3 +181,42 @@ def test_over_a_reply_only_the_check_trusted_there_holds_a_fire() -> None:
             if heard.cut or over.checking:
                 break
         assert heard.cut is not waits and over.checking is waits and over.gain_to == (DUCK if waits else 1.0)
+
+
+class Keeping:
+    """A wake check that confirms every fire, keeping the sound it was given (before the residual echo
+    suppressor over a reply, if ``unsuppressed``)."""
+
+    name, before, after = "the sound it was given", 2.0, 0.25
+
+    def __init__(self, unsuppressed: bool) -> None:
+        self.unsuppressed = unsuppressed
+        self.sounds: list[Samples] = []
+
+    def check(self, samples: Samples) -> WakeVerdict:
+        self.sounds.append(samples)
+        return WakeVerdict(accepted=True, score=1.0, heard="", seconds=0.0)
+
+
+@needs_piper
+def test_over_a_reply_a_check_may_hear_the_sound_before_the_residual_echo_suppressor() -> None:
+    """The wake word model hears each chunk as the echo canceller leaves it, and so does a check; one
+    that says ``unsuppressed`` (the likelihood check: the suppressor carves into the voice) hears the
+    same chunk as the canceller's filter left it; on a cut, the loop hears the chunks after the fire as
+    the model heard them."""
+    audio = firing("okay nabu")
+    plain, unsuppressed = Keeping(False), Keeping(True)
+    over = ReplyWake(MicroWakeWordDetector("okay nabu"), Confirmer(AllChecks([plain, unsuppressed])))
+    over.start(live=False)
+    given = []
+    for chunk in split(audio):
+        filtered = (chunk // 2).astype(np.int16)  # another sound than the chunk, for the check alone
+        given.append((chunk, filtered))
+        heard = over.hear(chunk, filtered)
+        if heard.cut:
+            break
+    assert heard.cut and len(plain.sounds) == len(unsuppressed.sounds) == 1
+    wanted = round(plain.before * RATE / CHUNK) + round(plain.after * RATE / CHUNK)
+    assert np.array_equal(plain.sounds[0], np.concatenate([c for c, _ in given[-wanted:]]))
+    assert np.array_equal(unsuppressed.sounds[0], np.concatenate([f for _, f in given[-wanted:]]))
+    assert np.array_equal(np.concatenate(heard.held), np.concatenate([c for c, _ in given[-len(heard.held) :]]))

@@ -19,8 +19,8 @@ from voiceshop.audio.wakeword import WakeVerdict
 AFTER = 0.5
 """Seconds after the fire the engine hears: the model fires near the phrase's end, sometimes before
 it, and a spotter must hear the whole phrase. With the Whisper check's 0.25 s, pocketsphinx found the
-packaged Piper voice's "okay nabu" only up to 1e10 in 3 of 24 renderings, and "okay now who" up to
-1e15 in 2 of 6 (``pocketsphinx_engine.KEYPHRASE_ACCEPT`` has the rest)."""
+packaged Piper voice's "okay nabu" only up to 1e10 in 3 of 24 renderings (``pocketsphinx_engine``'s
+``KEYPHRASE_ACCEPT`` and ``KEYWORD_ACCEPT`` have what it finds with 0.5 s)."""
 
 
 class KeyphraseWakeCheck:

@@ -52,17 +52,31 @@ NO_SHOP = (
     "pocketsphinx hears only a shop's sentences, and was given none; "
     "use it where a shop is open (voiceshop run, voiceshop understand FILE.wav --engine pocketsphinx)"
 )
-KEYPHRASE_LADDER = (5, 15, 25)
-"""Keyphrase thresholds (powers of ten: how much likelier the phrase's path must be than the best path
-through any phones) a wake check tries: ``KEYPHRASE_ACCEPT`` first, then one step up if the phrase was
-found there, one down if not. The highest one it is found at is the check's score (the lowest step
-less ten when none)."""
-KEYPHRASE_ACCEPT = 15
-"""The threshold a fire's phrase must pass. On the packaged Piper voice (six renderings of each, the
-2 s before the wake word model's peak and 0.5 s after), "okay nabu" alone or with a command after it
-("two lattes please", "what is in my cart", "stop") was found at 1e15-1e40 (4 of 24 only up to 1e15),
-"okay now who" up to 1e15 once and 1e5 at most otherwise, "okay number two" at 1e5 at most, and
-"okay now, listen", "okay, now you", "okay, a new one", "okay, can do", "okay Bruno" not at all."""
+KEYPHRASE_FLOOR = -40
+"""The threshold (a power of ten) of the wake check's keyphrase search: low enough that the phrase,
+and its last word, are reported wherever they are anywhere near as likely as the best path through any
+phones, each detection with its own likelihood ratio, so one decode gives the scores both cues need."""
+KEYPHRASE_ACCEPT = 10
+"""The likelihood ratio (a power of ten) of the phrase's path against the best path through any phones
+that a fire's phrase must reach. Alone it cannot tell the phrase from talk that opens like it: the
+phrase's first words ("okay") are said in both and lift the whole path. Measured on 30 renderings at
+each of three paces by the packaged Piper voice (``benchmarks/keyphrase.py``: the 2 s
+before the wake word model's peak and 0.5 s after, the renderings it fired on), "okay nabu" alone and
+"okay nabu, two lattes please" scored 1e0-1e50 (5th percentile 1e13 and 1e15.5, median 1e26 and 1e27),
+"okay number two" up to 1e20 (3 of 90 at 1e15 or more) and "okay now who" up to 1e23 (14 of 90 at
+1e15 or more, 4 at 1e20): no threshold keeps the phrase and drops both (at 1e20, 148 of 179 real and
+4 near misses pass; at 1e15, 167 and 17). ``KEYWORD_ACCEPT`` is the cue that separates them."""
+KEYWORD_ACCEPT = 5
+"""The likelihood ratio (a power of ten) the phrase's last word, spotted alone, must reach within the
+phrase's span: the word that tells the phrase from talk that opens like it, scored without the first
+words' help. On the same renderings "nabu" scored 1e0.5-1e33 in the real phrases (11 of 179 under
+1e5), 1e2.7 at most in "okay number two" and 1e4.7 at most in "okay now who" (medians 1e-11 and 1e-7.5).
+With ``KEYPHRASE_ACCEPT`` at 1e10 both cues kept 165 of the 179 real phrases (the phrase alone at 1e15,
+as before: 167) and let none of the 180 near misses through (before: 17)."""
+WORD_SLACK = 5
+"""Frames the last word, spotted alone, may end after the phrase's own end and still be within it."""
+_KWS_MAX = 1500
+_SENSCR_SHIFT = 10
 _SAMPLED: dict[str, list[tuple[str, ...]]] = {}
 """The sentences sampled from the last grammar, by the grammar's hash."""
 
@@ -117,7 +131,7 @@ class PocketsphinxRecognizer:
         self._spotters: dict[tuple[str, ...], Any] = {}
         self._vocabulary: frozenset[str] = frozenset()
         self._keyphrases: dict[str, Any] = {}
-        """A decoder per wake phrase, with a keyphrase search per threshold of ``KEYPHRASE_LADDER``."""
+        """A decoder per wake phrase, searching for the phrase and its last word (``KEYPHRASE_FLOOR``)."""
         self._keyphrase_lock = threading.Lock()
         self.build_seconds = 0.0
         """Time the last vocabulary or grammar took to compile into the engine's model."""
@@ -233,9 +247,10 @@ class PocketsphinxRecognizer:
 
     def keyphrase_method(self, phrase: str) -> str:
         self._pronounce(phrase)
+        last = phrase.split()[-1]
         return (
             f"pocketsphinx keyphrase search for {phrase!r} against a loop of any phones "
-            f"(found at 1e{KEYPHRASE_ACCEPT} or likelier)"
+            f"(found at 1e{KEYPHRASE_ACCEPT} or likelier, {last!r} alone within it at 1e{KEYWORD_ACCEPT})"
         )
 
     def _pronounce(self, phrase: str) -> list[str]:
@@ -249,50 +264,60 @@ class PocketsphinxRecognizer:
         return lines
 
     def spot_keyphrase(self, samples: Samples, phrase: str) -> PhraseSpot:
-        """Keyphrase search over the whole sound (its own cepstral mean, so one check does not depend on
-        the sound checked before it), at the thresholds of ``KEYPHRASE_LADDER`` needed to place it."""
+        """The phrase found when both cues of ``keyphrase_scores`` reach their thresholds. The score is
+        the phrase's likelihood ratio (a power of ten), or its last word's raised by ``KEYPHRASE_ACCEPT
+        - KEYWORD_ACCEPT`` where that is lower: found when it reaches ``KEYPHRASE_ACCEPT``."""
         started = time.perf_counter()
-        audio = samples.astype("<i2").tobytes()
-        with self._keyphrase_lock:
-            decoder = self._keyphrases.get(phrase) or self._keyphrase_decoder(phrase)
-
-            def found(exponent: int) -> bool:
-                decoder.activate_search(f"kws{exponent}")
-                decoder.start_utt()
-                decoder.process_raw(audio, False, True)
-                hit = decoder.hyp() is not None
-                decoder.end_utt()
-                return bool(hit)
-
-            at = KEYPHRASE_LADDER.index(KEYPHRASE_ACCEPT)
-            score: float
-            if found(KEYPHRASE_ACCEPT):
-                while at + 1 < len(KEYPHRASE_LADDER) and found(KEYPHRASE_LADDER[at + 1]):
-                    at += 1
-                score = KEYPHRASE_LADDER[at]
-            else:
-                while at > 0 and not found(KEYPHRASE_LADDER[at - 1]):
-                    at -= 1
-                score = KEYPHRASE_LADDER[at - 1] if at > 0 else KEYPHRASE_LADDER[0] - 10
+        whole, word = self.keyphrase_scores(samples, phrase)
+        score = min(whole, word + KEYPHRASE_ACCEPT - KEYWORD_ACCEPT)
         accepted = score >= KEYPHRASE_ACCEPT
         return PhraseSpot(
-            found=accepted, score=score, heard=phrase if accepted else "", seconds=time.perf_counter() - started
+            found=accepted,
+            score=round(score, 1),
+            heard=phrase if accepted else "",
+            seconds=time.perf_counter() - started,
         )
+
+    def keyphrase_scores(self, samples: Samples, phrase: str) -> tuple[float, float]:
+        """The likelihood ratios (powers of ten) of the phrase where it is likeliest in the sound and of
+        its last word, spotted alone, within that span (the phrase's again for a one-word phrase); a
+        keyphrase search over the whole sound (its own cepstral mean, so one check does not depend on
+        the sound checked before it) finds both in one pass. ``KEYPHRASE_FLOOR - 10`` for one not found."""
+        last = phrase.split()[-1]
+        with self._keyphrase_lock:
+            decoder = self._keyphrases.get(phrase) or self._keyphrase_decoder(phrase)
+            decoder.start_utt()
+            decoder.process_raw(samples.astype("<i2").tobytes(), False, True)
+            decoder.end_utt()
+            log = decoder.get_logmath()
+            found = decoder.seg() or []
+            spotted = [(s.word.strip(), s.start_frame, s.end_frame, _exponent(log, s.prob)) for s in found]
+        nowhere = KEYPHRASE_FLOOR - 10.0
+        phrases = [s for s in spotted if s[0] == phrase]
+        if not phrases:
+            return nowhere, nowhere
+        _, begin, end, whole = max(phrases, key=lambda s: s[3])
+        within = [s[3] for s in spotted if s[0] == last and s[1] >= begin and s[2] <= end + WORD_SLACK]
+        return whole, (whole if last == phrase else max(within, default=nowhere))
 
     def _keyphrase_decoder(self, phrase: str) -> Any:
         folder = Path(self._files.name)
         name = re.sub(r"[^a-z0-9]+", "-", phrase)
         dictionary = folder / f"wake-{name}.dict"
         dictionary.write_text("\n".join(self._pronounce(phrase)) + "\n", encoding="utf-8")
-        decoder = self._ps.Decoder(
-            hmm=self.model_path, dict=str(dictionary), keyphrase=phrase, kws_threshold=1.0, loglevel="FATAL"
-        )
-        for exponent in KEYPHRASE_LADDER:
-            keys = folder / f"wake-{name}-{exponent}.kws"
-            keys.write_text(f"{phrase} /1e{exponent}/\n", encoding="utf-8")
-            decoder.add_kws(f"kws{exponent}", str(keys))
+        keys = folder / f"wake-{name}.kws"
+        searched = dict.fromkeys([phrase, phrase.split()[-1]])
+        keys.write_text("".join(f"{k} /1e{KEYPHRASE_FLOOR}/\n" for k in searched), encoding="utf-8")
+        decoder = self._ps.Decoder(hmm=self.model_path, dict=str(dictionary), kws=str(keys), loglevel="FATAL")
         self._keyphrases[phrase] = decoder
         return decoder
+
+
+def _exponent(log: Any, prob: float) -> float:
+    """A keyphrase detection's likelihood ratio against the phone loop, as a power of ten. pocketsphinx
+    keeps it in its log base (1.0001), scaled down by ``SENSCR_SHIFT`` (10 bits) and less ``KWS_MAX``
+    (1500), and the binding hands it over exponentiated: undone here."""
+    return float(log.log_to_log10((log.log(prob) + _KWS_MAX) << _SENSCR_SHIFT))
 
 
 class _SphinxStream:

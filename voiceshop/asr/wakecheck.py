@@ -45,6 +45,16 @@ class LikelihoodWakeCheck:
 
     before = BEFORE
     after = AFTER
+    unsuppressed = True
+    """Over a reply it hears the sound before the echo canceller's residual echo suppressor, which carves
+    into the shopper's voice there: Whisper read "okay nabu" said over replies as "Okay, not move.",
+    "Okay, hot move, and move.", "okay uh we do". Of the 24 real phrases the wake word model found over
+    ``benchmarks/voice.py wake-over-talk 30``'s replies (the trained verifier accepted all 24), this
+    check confirmed 21 after the suppressor, 24 before it (23 on the room's sound without the echo at
+    all: the echo the filter leaves is not what misled it); of the 4 near misses of 34 the verifier let
+    through, it confirmed all 4 either way (fires scored one by one, as ``wake-over-talk`` hands them
+    over). The verifier keeps hearing the suppressed sound it was measured on: on the unsuppressed one
+    it let twice as many near misses through."""
 
     def __init__(self, scorer: PhraseScorer, phrase: str, *, margin: float = MARGIN) -> None:
         self.scorer = scorer

@@ -1,55 +1,50 @@
 """Echo suppression: the reply's own sound taken back out of the microphone while it plays.
 
-The device knows what it is playing, so the played samples are the reference: the microphone hears
-them again a little later (the sound card's buffers, the air), quieter and coloured by the room.
-``MdfEchoCanceller`` finds that delay by cross-correlating the microphone with the reference (GCC-PHAT,
-sharp even through a coloured room), then an adaptive filter over the delayed reference learns the
-room's response and subtracts its estimate of the echo: what is left (the residual) is the shopper,
-the room's noise, and a little echo the filter did not catch. The filter works in the frequency
-domain (``audio.mdf``: partitioned blocks, a step normalised per frequency bin): it learns the room
-in about a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone, 31-41).
+The device knows what it is playing, so the played samples are the reference: the microphone hears them again a little
+later (the sound card's buffers, the air), quieter and coloured by the room. ``MdfEchoCanceller`` finds that delay by
+cross-correlating the microphone with the reference (GCC-PHAT, sharp even through a coloured room), then an adaptive
+filter over the delayed reference learns the room's response and subtracts its estimate of the echo: what is left (the
+residual) is the shopper, the room's noise, and a little echo the filter did not catch. The filter works in the
+frequency domain (``audio.mdf``: partitioned blocks, a step normalised per frequency bin): it learns the room in about
+a second, and once learnt the canceller leaves the echo 38-56 dB down (the filter alone, 31-41).
 
-A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms,
-and the buffering changes while they play. The delay is looked for up to ``MAX_DELAY`` and found
-again every ``TRACK_EVERY`` over the last ``TRACK_WINDOW`` of sound (more often while the residual is
-louder than it should be). A new peak of the correlation is tried on the latest sound: it replaces
-the delay in use when the filter, moved there, leaves clearly less (the room's response moved as a
-whole, so the filter learnt stays valid at the new delay).
+A real device's speaker is often late and not steady: USB and Bluetooth speakers buffer 100 to 500 ms, and the
+buffering changes while they play. The delay is looked for up to ``MAX_DELAY`` and found again every ``TRACK_EVERY``
+over the last ``TRACK_WINDOW`` of sound (more often while the residual is louder than it should be). A new peak of the
+correlation is tried on the latest sound: it replaces the delay in use when the filter, moved there, leaves clearly
+less (the room's response moved as a whole, so the filter learnt stays valid at the new delay).
 
-A microphone whose gain is set too high clips: where the echo is louder than its full scale it
-hears a flattened echo, which no linear filter explains. The canceller notices the level the
-microphone saturates at (many samples piled up at one peak), predicts the echo clipped at that level,
-and learns only from samples below it, so a few clipped peaks do not spoil the room's response.
+A microphone whose gain is set too high clips: where the echo is louder than its full scale it hears a flattened echo,
+which no linear filter explains. The canceller notices the level the microphone saturates at (many samples piled up at
+one peak), predicts the echo clipped at that level, and learns only from samples below it, so a few clipped peaks do
+not spoil the room's response.
 
-What the filter leaves of the echo (more where the microphone clips, or while the filter is still
-learning) goes through a residual echo suppressor (``audio.residual``): band by band, the share
-of the filter's echo estimate that it leaves is learnt while nobody speaks, and bands that this
-explains are turned down. The residual comes ``LATENCY`` (15 ms) late for it.
+What the filter leaves of the echo (more where the microphone clips, or while the filter is still learning) goes
+through a residual echo suppressor (``audio.residual``): band by band, the share of the filter's echo estimate that it
+leaves is learnt while nobody speaks, and bands that this explains are turned down. The residual comes ``LATENCY`` (15
+ms) late for it.
 
-It also tells double talk from echo: a chunk is ``near_end`` (someone is speaking over the reply)
-when the residual is clearly louder than the echo the filter expected to leave behind (the echo
-estimate over the echo return loss enhancement it has been reaching), or, band by band, than what
-the suppressor expects to be left. The filter learns only from chunks whose residual is not even a
-little louder than expected (3 dB), and within those its step shrinks in the bands where the error
-is more than the echo it expects to leave, so the shopper's voice does not teach it to cancel the
-shopper; the filter that cancels is only replaced by the one that learns when that one does better.
+It also tells double talk from echo: a chunk is ``near_end`` (someone is speaking over the reply) when the residual is
+clearly louder than the echo the filter expected to leave behind (the echo estimate over the echo return loss
+enhancement it has been reaching), or, band by band, than what the suppressor expects to be left. The filter learns
+only from chunks whose residual is not even a little louder than expected (3 dB), and within those its step shrinks in
+the bands where the error is more than the echo it expects to leave, so the shopper's voice does not teach it to
+cancel the shopper; the filter that cancels is only replaced by the one that learns when that one does better.
 
-The device does not move, so what the canceller has learnt (the delay, the filter, how deep it
-cancels, what the suppressor leaves per band) is kept in a small file when a sound ends with the
-filter converged (``audio.echo_path``), and read back at the next start, on trial over the first
-``TRIAL`` chunks of loud sound: if the filter, in most of them, leaves more than the microphone heard
-(it adds an echo that is not there: the speaker, its delay or the room changed), it is dropped and
-the room learnt again, as on a first start; a voice over the reply does not do that. A path the
-filter cancels less deeply than it was kept with shows as a residual louder than expected in most
-chunks: loud sound mostly doubted for much longer than anyone's interruption (``STUCK``) is the
-room, and the depth expected is lowered to what is measured there.
-With no path kept, as soon as the delay is known the filter is solved on the sound heard so far
-(least squares, ``audio.echo_fit``), and how deep it cancels there is the depth expected: a first
-start tells a word from echo about 0.5 s into its first sound (learning, 0.9 s, with ``COLD_PACE``).
-The voice loop's start-up sound, a sweep, lets it do that before the first word is spoken.
+The device does not move, so what the canceller has learnt (the delay, the filter, how deep it cancels, what the
+suppressor leaves per band) is kept in a small file when a sound ends with the filter converged (``audio.echo_path``),
+and read back at the next start, on trial over the first ``TRIAL`` chunks of loud sound: if the filter, in most of
+them, leaves more than the microphone heard (it adds an echo that is not there: the speaker, its delay or the room
+changed), it is dropped and the room learnt again, as on a first start; a voice over the reply does not do that. A
+path the filter cancels less deeply than it was kept with shows as a residual louder than expected in most chunks:
+loud sound mostly doubted for much longer than anyone's interruption (``STUCK``) is the room, and the depth expected
+is lowered to what is measured there. With no path kept, as soon as the delay is known the filter is solved on the
+sound heard so far (least squares, ``audio.echo_fit``), and how deep it cancels there is the depth expected: a first
+start tells a word from echo about 0.5 s into its first sound (learning, 0.9 s, with ``COLD_PACE``). The voice loop's
+start-up sound, a sweep, lets it do that before the first word is spoken.
 
-The voice loop needs only the small ``EchoCanceller`` protocol. Pure numpy: about 1.2 ms of
-processor time per 30 ms chunk on this machine (the NLMS filter: 2.2 ms).
+The voice loop needs only the small ``EchoCanceller`` protocol. Pure numpy: about 1.2 ms of processor time per 30 ms
+chunk on this machine (the NLMS filter: 2.2 ms).
 """
 
 from __future__ import annotations
@@ -140,6 +135,9 @@ class EchoCanceller(Protocol):
         """Whether the last chunk held sound the echo does not explain (someone speaking over the reply)."""
         ...
 
+    filtered: Samples
+    """The last chunk as the linear filter left it, before residual echo suppression (a little earlier)."""
+
     def start(self) -> None:
         """A new sound starts: the reference and the microphone are counted from here again."""
         ...
@@ -178,6 +176,7 @@ class MdfEchoCanceller:
         """... followed at ``PACE`` from the start, for the filter's step: the filter learns at its
         fastest for as long as before, and settles as deep (a step cut down early settles 5 dB higher)."""
         self._near = self._doubt = False
+        self.filtered: Samples = np.zeros(0, dtype=np.int16)
         self.suppressor = ResidualSuppressor()
         self._reference: Floats = np.zeros(0)
         self._origin = self._at = 0
@@ -332,6 +331,7 @@ class MdfEchoCanceller:
         self._doubt = doubt = self.converged and residual_energy > FREEZE * expected
         if loud:
             self._follow_doubt(doubt, mic_energy, residual_energy)
+        self.filtered = np.clip(np.round(residual), -32768, 32767).astype(np.int16)
         cleaned, unexplained, left_over = self.suppressor.process(residual, estimate, learn=loud and not doubt)
         # double talk: louder than the echo should leave, or, band by band, than what the echo left explains
         floor = NOISE_OVER_FLOOR * min(self._levels) + 1.0
@@ -373,6 +373,7 @@ class MdfEchoCanceller:
     def _passed(self, mic: Floats) -> Samples:
         """A chunk heard while nothing can be cancelled: as it is, held back as the suppressor would."""
         self._near = False
+        self.filtered = np.clip(np.round(mic), -32768, 32767).astype(np.int16)
         self._trim()
         passed, _, _ = self.suppressor.process(mic, np.zeros(len(mic)), learn=False)
         return np.clip(np.round(passed), -32768, 32767).astype(np.int16)

@@ -62,7 +62,9 @@ class WakeCheck(Protocol):
     after: float
     """Seconds of sound after the fire it waits for (the phrase's end can come a little after it).
     A check may also say ``over_replies = False``: it is not to be trusted on what the echo canceller
-    leaves of a reply, so a fire over a reply cuts it without the check (``runtime.ducking``)."""
+    leaves of a reply, so a fire over a reply cuts it without the check (``runtime.ducking``); or
+    ``unsuppressed = True``: over a reply it hears the sound before the canceller's residual echo
+    suppressor (``EchoCanceller.filtered``) rather than after it."""
 
     def check(self, samples: Samples) -> WakeVerdict:
         """The sound from ``before`` seconds before the fire to ``after`` seconds past it."""
@@ -162,18 +164,25 @@ class StagedCheck(WakeCheck, Protocol):
     """A check made of stages, each with a verdict of its own (``AllChecks``), so a caller can act on
     the first before the slower ones are done (``runtime.ducking`` silences a reply at once)."""
 
-    def stages(self, samples: Samples) -> Iterator[WakeVerdict]:
-        """Each stage's verdict on the sound around one fire, in order, up to the first that rejects."""
+    def stages(self, samples: Samples, unsuppressed: Samples | None = None) -> Iterator[WakeVerdict]:
+        """Each stage's verdict on the sound around one fire, in order, up to the first that rejects
+        (``unsuppressed``: the same sound before residual echo suppression, for the stages that want it)."""
         ...
 
 
-def stages(check: WakeCheck, samples: Samples) -> Iterator[WakeVerdict]:
+def stages(check: WakeCheck, samples: Samples, unsuppressed: Samples | None = None) -> Iterator[WakeVerdict]:
     """The verdicts of ``check``'s stages on one fire, in order, up to the first that rejects (a check
-    of one stage: its verdict)."""
+    of one stage: its verdict). Over a reply, ``unsuppressed`` is the same sound before the echo
+    canceller's residual echo suppressor, heard by the checks that say ``unsuppressed = True``."""
     if isinstance(check, StagedCheck):
-        yield from check.stages(samples)
+        yield from check.stages(samples, unsuppressed)
     else:
-        yield check.check(samples)
+        yield check.check(heard_by(check, samples, unsuppressed))
+
+
+def heard_by(check: WakeCheck, samples: Samples, unsuppressed: Samples | None) -> Samples:
+    """The sound ``check`` hears of a fire: ``unsuppressed`` when there is one and it wants it."""
+    return unsuppressed if unsuppressed is not None and getattr(check, "unsuppressed", False) else samples
 
 
 def combined(verdicts: Sequence[WakeVerdict]) -> WakeVerdict:
@@ -200,11 +209,12 @@ class AllChecks:
         self.over_replies = all(getattr(c, "over_replies", True) for c in checks)
         self.name = ", then ".join(c.name for c in checks)
 
-    def stages(self, samples: Samples) -> Iterator[WakeVerdict]:
+    def stages(self, samples: Samples, unsuppressed: Samples | None = None) -> Iterator[WakeVerdict]:
         fire = len(samples) - round(self.after * RATE)  # the fire's place in what was heard
         for check in self.checks:
             start = max(0, fire - round(check.before * RATE))
-            verdict = check.check(samples[start : fire + round(check.after * RATE)])
+            heard = heard_by(check, samples, unsuppressed)
+            verdict = check.check(heard[start : fire + round(check.after * RATE)])
             yield verdict
             if not verdict.accepted:
                 return

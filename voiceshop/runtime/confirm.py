@@ -51,16 +51,24 @@ class Confirmer:
     def __init__(self, check: WakeCheck) -> None:
         self.check = check
         self._recent: deque[Samples] = deque(maxlen=max(1, round(check.before * RATE / CHUNK)))
+        self._unsuppressed: deque[Samples] = deque(maxlen=self._recent.maxlen)
         self._after = round(check.after * RATE / CHUNK)
 
-    def hear(self, chunk: Samples) -> None:
-        """Every chunk the wake word model hears, in order (up to and including a fire's)."""
+    def hear(self, chunk: Samples, unsuppressed: Samples | None = None) -> None:
+        """Every chunk the wake word model hears, in order (up to and including a fire's); over a reply,
+        with the same chunk before the echo canceller's residual echo suppressor."""
         self._recent.append(chunk)
+        self._unsuppressed.append(chunk if unsuppressed is None else unsuppressed)
 
     @property
     def recent(self) -> list[Samples]:
         """The chunks heard up to now, as many as the check hears before a fire."""
         return list(self._recent)
+
+    @property
+    def recent_unsuppressed(self) -> list[Samples]:
+        """The same chunks before residual echo suppression (as ``recent`` where there was none)."""
+        return list(self._unsuppressed)
 
     @property
     def after(self) -> int:

@@ -17,6 +17,12 @@ said in the same breath ("okay nabu, two lattes") is heard whole; when it reject
 back to full volume and plays on from where it was held: a false fire costs a dip or a pause of about
 a second, never a word of the reply.
 
+Each stage of the check hears the sound as the wake word model heard it, after the echo canceller's
+residual echo suppressor, or, if it says ``unsuppressed`` (the likelihood check: its docstring has the
+figures), as the canceller's linear filter left it (``EchoCanceller.filtered``): the suppressor turns
+down, band by band, what it takes for echo the filter left, and under a reply that carves into the
+shopper's voice as well, which a speech recogniser then misreads.
+
 From a live microphone the check runs on a thread of its own while the reply plays on (ducked, then
 held); from sound that is not live (a recording, a test's room) every stage runs as soon as its sound
 is there, so the cut lands at the same place on the audio's timeline whatever the machine's load.
@@ -71,7 +77,10 @@ class ReplyWake:
         """The reply's gain at the end of the last piece, and for the next one."""
         self.live = False
         self._before: list[Samples] = []
+        self._before_checked: list[Samples] = []
         self._held: list[Samples] = []
+        self._checked: list[Samples] = []
+        """The chunks since the fire as the check hears them (``_held``: as the loop hears them)."""
         self._verdicts: queue.SimpleQueue[WakeVerdict | None] | None = None
         """The stages' verdicts as a check under way on its thread gives them (None once it is done)."""
         self._future: Future[None] | None = None
@@ -104,17 +113,22 @@ class ReplyWake:
         self.gain = self.gain_to
         return piece
 
-    def hear(self, chunk: Samples) -> Heard:
-        """The next chunk heard over a reply (without the reply's echo)."""
+    def hear(self, chunk: Samples, checked: Samples | None = None) -> Heard:
+        """The next chunk heard over a reply (without the reply's echo), and the same chunk before the
+        echo canceller's residual echo suppressor (``checked``, for the checks that say ``unsuppressed``;
+        see the module's docstring; ``chunk`` when there is no other)."""
         fired = self.wake.feed(chunk)
+        checked = chunk if checked is None else checked
         if self._checking:
             self._held.append(chunk)
+            self._checked.append(checked)
             return self._decided()
         if self.confirmer is None or not getattr(self.confirmer.check, "over_replies", True):
             return Heard(cut=fired)
-        self.confirmer.hear(chunk)
+        self.confirmer.hear(chunk, checked)
         if fired:
-            self._checking, self._before, self._held = True, self.confirmer.recent, []
+            self._checking, self._held, self._checked = True, [], []
+            self._before, self._before_checked = self.confirmer.recent, self.confirmer.recent_unsuppressed
             self._verdicts, self._future, self._stages, self._done = None, None, [], False
             self.gain_to = DUCK
         return Heard()
@@ -124,14 +138,14 @@ class ReplyWake:
         (waited for, or taken on what there is of the sound after the fire)."""
         if self._verdicts is None and not self._done:
             assert self.confirmer is not None
-            self._run(self.confirmer.check, np.concatenate([*self._before, *self._held]), self._take)
+            self._run(self.confirmer.check, *self._sound(), self._take)
         if self._future is not None:
             self._future.result()  # its verdicts are all in the queue then (or its error is raised here)
         return self._decided()
 
     def drop(self) -> int:
         """Something else cut the reply: the chunks a fire being checked held (none if none was)."""
-        held, self._checking, self._held = len(self._held), False, []
+        held, self._checking, self._held, self._checked = len(self._held), False, [], []
         self._verdicts, self._future, self._stages, self._done = None, None, [], False
         return held
 
@@ -141,23 +155,31 @@ class ReplyWake:
         else:
             self._stages.append(verdict)
 
+    def _sound(self) -> tuple[Samples, Samples]:
+        """The fire's sound as the wake word model heard it, and before residual echo suppression."""
+        return np.concatenate([*self._before, *self._held]), np.concatenate([*self._before_checked, *self._checked])
+
     @staticmethod
-    def _run(check: WakeCheck, samples: Samples, give: Callable[[WakeVerdict | None], None]) -> None:
-        for verdict in stages(check, samples):
+    def _run(
+        check: WakeCheck, samples: Samples, unsuppressed: Samples, give: Callable[[WakeVerdict | None], None]
+    ) -> None:
+        for verdict in stages(check, samples, unsuppressed):
             give(verdict)
         give(None)
 
     def _decided(self) -> Heard:
         assert self.confirmer is not None
         if self._verdicts is None and not self._done and len(self._held) >= self.confirmer.after:
-            samples = np.concatenate([*self._before, *self._held])
+            samples, unsuppressed = self._sound()
             if not self.live:
-                self._run(self.confirmer.check, samples, self._take)
+                self._run(self.confirmer.check, samples, unsuppressed, self._take)
             else:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-wakecheck")
                 self._verdicts = queue.SimpleQueue()  # this fire's own: a dropped check's thread cannot reach the next
-                self._future = self._executor.submit(self._run, self.confirmer.check, samples, self._verdicts.put)
+                self._future = self._executor.submit(
+                    self._run, self.confirmer.check, samples, unsuppressed, self._verdicts.put
+                )
         while self._verdicts is not None and not self._done and not self._verdicts.empty():
             self._take(self._verdicts.get_nowait())
         if not self._done and self._future is not None and self._future.done():
@@ -167,11 +189,11 @@ class ReplyWake:
                 self.gain_to = 0.0  # a stage accepted, a slower one runs: the reply is held silent
             return Heard(passed=0)
         verdict = combined(self._stages)
-        held, self._checking, self._held = self._held, False, []
+        held, checked, self._checking, self._held, self._checked = self._held, self._checked, False, [], []
         self._verdicts, self._future, self._stages, self._done = None, None, [], False
         if verdict.accepted:
             return Heard(cut=True, passed=0, verdict=verdict, held=held)
-        for chunk in held:
-            self.confirmer.hear(chunk)
+        for chunk, unsuppressed in zip(held, checked, strict=True):
+            self.confirmer.hear(chunk, unsuppressed)
         self.gain_to = 1.0
         return Heard(passed=len(held), verdict=verdict)

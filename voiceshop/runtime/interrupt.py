@@ -152,6 +152,12 @@ class InterruptSpotter:
                 return residual, spotted
         return residual, None
 
+    @property
+    def filtered(self) -> Samples:
+        """The last chunk heard as the echo canceller's filter left it, before its residual echo
+        suppression (``EchoCanceller.filtered``): what the wake word's check hears over a reply."""
+        return self.canceller.filtered
+
     def _submit(self, segment: Utterance) -> Future[tuple[Transcript, float]]:
         if self._decoder is None:
             self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceshop-spot")

@@ -68,10 +68,11 @@ class PlaysListening:
                     playback.stop()
                     return min(played, len(audio)) / RATE, "wake word", None
                 continue
-            spotted = None
+            spotted, checked = None, heard
             if self.spotter is not None:
                 heard, spotted = self.spotter.hear(heard)  # the wake word hears it without the reply
-            if self._wake_heard(over.hear(heard)):
+                checked = self.spotter.filtered
+            if self._wake_heard(over.hear(heard, checked)):
                 playback.stop()
                 return min(played, len(audio)) / RATE, "wake word", None
             if spotted is not None:
