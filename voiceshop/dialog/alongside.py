@@ -109,9 +109,11 @@ def said_on(
     """A line's ``options`` once ``u`` says ``choice`` of ``group`` (its ``k``-th option): chosen
     (``chosen_on``) or, refused ("no sugar", "without cream"), taken off, where the group may go
     without it. "No, soy milk" on an almond milk latte corrects the milk: after "no", a choice of a
-    group where the line has another choice is chosen."""
+    group where the line has another choice, not the group's default, is chosen ("no, no honey" on a
+    smoothie with no added sweetener refuses the honey)."""
     if k < len(u.refusals) and u.refusals[k]:
-        other = any(o.group == group.name and not _same(o.choice, choice) for o in options)
+        chose = [o.choice for o in options if o.group == group.name and not _same(o.choice, group.default or "")]
+        other = any(not _same(c, choice) for c in chose)
         if not (u.corrects and other):
             if group.kind is OptionKind.ONE_OF and group.required:
                 return options

@@ -178,6 +178,14 @@ def build_items(
                 else:
                     if counts_back(tag):
                         take_back()
+                    # "a large latte with skim milk and a double shot plus a muffin": options the
+                    # next head does not take and this one does are this one's
+                    mine = [(t, a) for t, a in pending.options if _takes(before, t, catalog) > _takes(tag, t, catalog)]
+                    article = pending.quantity is None or pending.quantity.weak
+                    if mine and len(mine) == len(pending.options) and article:
+                        cur.options += mine
+                        cur.tags += [t for t in pending.tags if t is not pending.quantity]
+                        pending = _Draft()
                     # "two lattes, one with soy, and a muffin" splits; in "four large lattes, three
                     # medium americanos" the quantity and size lead straight into their own head.
                     if pending.tags and any(max(t.end for t in pending.tags) <= b < tag.start for b in breaks):
@@ -412,6 +420,13 @@ def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> 
         if unit is not None and stems[n : n + 1] == ["of"]:
             return unit
     return None
+
+
+def _takes(head: Tag, option: Tag, catalog: Catalog) -> bool:
+    """Whether the product ``head`` names best takes the group of ``option``."""
+    candidates = product_candidates(head, catalog)
+    product = catalog.product(candidates[0].value) if candidates else None
+    return product is not None and _group_of(option) in product.options
 
 
 def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
