@@ -212,8 +212,10 @@ def build_items(
         elif tag.kind == "option":
             group = _group_of(tag)
             same = [(t, a) for t, a in cur.options if _group_of(t) == group]
-            if corrected and same:
-                # "oat milk, no, soy milk": the later value wins; "sweetener, no, not sweetener" refuses
+            several = (g := catalog.group(group)) is not None and g.max_choices > 1
+            if corrected and same and not (several and negated):
+                # "oat milk, no, soy milk": the later value wins; "sweetener, no, not sweetener" refuses;
+                # of a group that takes several, "extra granola, no banana" refuses the banana
                 cur.options = [(t, a) for t, a in cur.options if _group_of(t) != group]
                 negated = negated and refusing
             if negated:
