@@ -36,6 +36,9 @@ from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
 ACCEPT = 85
+PASSED = 2
+"""Times "which one?" about a vague item ("five drinks") is asked again while the shopper names other
+items instead; the next time it is left out, and said so."""
 GO_ON = load().function_words("go_on")
 ONLY_ANSWERS = frozenset({"Yes", "No", "PickOrdinal", "SayDigits"})
 """Intents that are nothing but an answer: while a question waits, they never start a new request."""
@@ -214,7 +217,11 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     if u.intent == "AddItems" and said and len(again) == len(said):
         return reask(state, ctx, u)
     others = [pending_from(m) for m in said if m not in again]
-    kept = () if any(m.refused and m.sku in waiting for m in u.items) else (item,)
+    passed = item.model_copy(update={"passed": item.passed + 1})
+    kept = () if any(m.refused and m.sku in waiting for m in u.items) else (passed,)
+    if u.intent == "AddItems" and others and item.sku is None and item.passed >= PASSED:  # "which drinks?" let go by
+        notes = [ctx.replies("left_out", what=_what(item, ctx))]
+        return proceed(state.model_copy(update={"question": None, "queue": (*others, *state.queue)}), ctx, notes=notes)
     if u.intent == "AddItems" and others:
         return proceed(state.model_copy(update={"question": None, "queue": (*others, *kept, *state.queue)}), ctx)
     if u.intent in ("Checkout", "ChooseDelivery"):  # "that's it", "pick up": this one first

@@ -60,6 +60,8 @@ class PendingItem(_Model):
     """Two recognisers heard different products: ``candidates`` are their readings."""
     doubts: tuple[ChosenOption, ...] = ()
     """Option choices two recognisers heard apart (every reading of each group): asked before adding."""
+    passed: int = 0
+    """Turns the shopper went on to name other items while asked which one this is ("five drinks")."""
 
 
 QuestionKind = Literal[
