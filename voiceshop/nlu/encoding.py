@@ -106,9 +106,8 @@ def said_options(tags: Sequence[Tag], said: str, catalog: Catalog, marks: Marks 
             if before is None or before.kind != "amount":
                 before = tags[k + 1] if amount_after(tags, k) else None
             amounts.append(str(before.value) if before is not None else None)
-    return SaidOptions(
-        tuple(r for r in readings if r), tuple(amounts), tuple(t.start in refused_options(tags, marks) for t in options)
-    )
+    refused = refused_options(tags, marks)
+    return SaidOptions(tuple(r for r in readings if r), tuple(amounts), tuple(t.start in refused for t in options))
 
 
 REFUSAL_REACH = 1

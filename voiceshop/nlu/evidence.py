@@ -33,6 +33,7 @@ GOOD_OPTION = 0.85
 """An option heard at least this well may be read on its own (a near miss, "trouble" for "double", not)."""
 OPTION = slot_symbol("option")
 ASKS = load().function_words("asks")
+"""Words a question opens with: options said after them are asked about, not chosen."""
 
 
 @dataclass(frozen=True)

@@ -253,8 +253,8 @@ class Understander:
                         for h in self._index.hits(part, 4)
                         if h.template not in self._wild_templates and h.template not in self._ordering
                     ]
-        option = self._index.code(OPTION)  # "ugh, can it have soy milk": options alone
-        hits += options_first(fine, tokens, marks.covered, self._evidence, self._option_template, option, 5)
+        alone = self._option_template, self._index.code(OPTION), ITEMS_FIRST_RANK  # "ugh, can it have soy milk"
+        hits += options_first(fine, tokens, marks.covered, self._evidence, *alone)
         if not hits or max(h.confidence for h in hits) < ASIDE_UNSURE:
             for reading in dict.fromkeys((fine, coarse)):
                 hits += self._aside_hits(reading)
