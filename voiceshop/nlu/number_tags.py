@@ -50,6 +50,8 @@ ONE_BEFORE = _LANGUAGE.function_words("one_before")
 END_NUMBER_AFTER = _LANGUAGE.function_words("end_number_after")
 NOT_NUMBER_AFTER = _LANGUAGE.function_words("not_number_after")
 """After these "for" / "to" is the word: "something for allergies" is not four allergy reliefs."""
+LABEL_BEFORE = _LANGUAGE.function_words("label_before")
+"""A number after these names a kind, not a count: "nappies, size three", "sun cream, factor fifty"."""
 
 
 def _plural(token: str) -> bool:
@@ -57,11 +59,15 @@ def _plural(token: str) -> bool:
 
 
 def number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
-    """ "add to lattes": a "to" / "for" right before what is being ordered is a number; and "one" in
-    "the second one" / "that one" is a word."""
+    """ "add to lattes": a "to" / "for" right before what is being ordered is a number; "one" in "the
+    second one" / "that one" and a number after "size" are words."""
     out = list(tags)
     for k, t in enumerate(tags):
         word = tokens[t.start]
+        counts = k + 1 < len(tags) and tags[k + 1].kind in (*HEADS, "unit")  # "medium size, three lattes"
+        if t.kind == "quantity" and t.start > 0 and tokens[t.start - 1] in LABEL_BEFORE and not counts:
+            out[k] = Tag(t.start, t.end, "word", " ".join(tokens[t.start : t.end]), 1.0)
+            continue
         if t.kind == "quantity" and word == ONE and t.length == 1:
             before = tokens[t.start - 1] if t.start > 0 else ""
             after = tokens[t.end] if t.end < len(tokens) else ""
