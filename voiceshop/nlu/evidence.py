@@ -101,8 +101,7 @@ def _unheard_head(encoding: Sequence[Symbol], named: list[int]) -> bool:
     """Whether words nothing knows stand where a product would ("a medium mocker with soy", "pat tie
     with prawns"): between the options, or before "with"."""
     for k, symbol in enumerate(encoding):
-        tag = symbol.tags[0]
-        if tag.kind != "unknown" and not (tag.kind == "word" and tag.score < 1.0):  # "part time" for "pat tie"
+        if not symbol.tags[0].unheard:  # "pat tie" is heard as "part time"
             continue
         if named[0] < k < named[-1] or (k + 1 < len(encoding) and encoding[k + 1].name in OPTION_WITH):
             return True

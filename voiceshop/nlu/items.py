@@ -424,17 +424,21 @@ def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> 
     return None
 
 
+def _product_of(head: Tag, catalog: Catalog) -> Product | None:
+    """The product ``head`` names best."""
+    candidates = product_candidates(head, catalog)
+    return catalog.product(candidates[0].value) if candidates else None
+
+
 def _takes(head: Tag, option: Tag, catalog: Catalog) -> bool:
     """Whether the product ``head`` names best takes the group of ``option``."""
-    candidates = product_candidates(head, catalog)
-    product = catalog.product(candidates[0].value) if candidates else None
+    product = _product_of(head, catalog)
     return product is not None and _group_of(option) in product.options
 
 
 def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
     """Whether the product ``head`` names best is sold in ``unit`` (a "1 lb" pack in pounds)."""
-    candidates = product_candidates(head, catalog)
-    product = catalog.product(candidates[0].value) if candidates else None
+    product = _product_of(head, catalog)
     if product is None:
         return False
     said = str(unit.value)

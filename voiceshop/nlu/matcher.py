@@ -339,7 +339,7 @@ class Understander:
             corrections=frozenset(start for start, _ in corrections),
             negations=frozenset(start for start, _ in negations),
             covered=frozenset(k for start, end in spans for k in range(start, end)),
-            strange=frozenset(t.start for t in heard if t.kind == "unknown" or (t.kind == "word" and t.score < 1.0)),
+            strange=frozenset(t.start for t in heard if t.unheard),
         )
 
     def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str], marks: Marks) -> Hit | None:

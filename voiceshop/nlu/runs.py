@@ -40,7 +40,7 @@ def run_end(tags: list[Tag], k: int, marked: frozenset[int] = frozenset()) -> in
     gap = 0
     while j < len(tags):
         tag = tags[j]
-        if tag.kind == "unknown" or (tag.kind == "word" and tag.score < 1.0):  # "oat", only near "at"
+        if tag.unheard:  # "oat", only near "at"
             gap += 1
             if gap > MAX_GAP:
                 break

@@ -38,3 +38,8 @@ class Tag:
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    @property
+    def unheard(self) -> bool:
+        """A word nothing knows, or one heard only nearly like a command word ("oat" near "at")."""
+        return self.kind == "unknown" or (self.kind == "word" and self.score < 1.0)
