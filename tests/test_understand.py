@@ -145,3 +145,25 @@ def test_phrases_put_the_menu_before_aliases_and_grammar_lists() -> None:
     assert {"latte", "iced mocha", "soy milk", "triple shot", "twelve ounce"} <= set(first)
     assert phrases.index("latte") < phrases.index("cafe latte")  # the name before its alias
     assert phrases.index("soy milk") < phrases.index("kilogram")  # the shop before the unit list
+
+
+def test_two_requests_in_one_turn_are_read_as_parts() -> None:
+    u = understander("corner-store")
+    said = u.understand("make the cokes three, and add a diet coke")
+    assert [p.intent for p in said.parts] == ["ChangeQuantity", "AddItems"]
+    assert [i.sku for i in said.parts[1].items] == ["DRK-DIETCOLA"]
+    # without punctuation, as a recogniser writes it, and three requests
+    said = u.understand("take off the chips then add a diet coke and read me the cart")
+    assert [p.intent for p in said.parts] == ["RemoveItem", "AddItems", "ReadCart"]
+
+
+def test_one_request_has_no_parts() -> None:
+    corner, coffee = understander("corner-store"), understander("coffee-bar")
+    assert not corner.understand("two cokes and a diet coke").parts  # one order, not two
+    assert not corner.understand("two cokes, and make it three").parts
+    # options said after an order are the order's, not a change of the line
+    assert not coffee.understand("an iced mocha but with almond, not dairy, medium").parts
+    # an order said complete is checked out by the order itself
+    assert not coffee.understand("a medium mocha and a croissant, that's everything, for pick up").parts
+    # "and" inside a product's name is no cut
+    assert not understander("nonnas-pizza").understand("a pumpkin and feta pizza, large").parts

@@ -110,11 +110,12 @@ def said_on(
     (``chosen_on``) or, refused ("no sugar", "without cream"), taken off, where the group may go
     without it. "No, soy milk" on an almond milk latte corrects the milk: after "no", a choice of a
     group where the line has another choice, not the group's default, is chosen ("no, no honey" on a
-    smoothie with no added sweetener refuses the honey)."""
+    smoothie with no added sweetener refuses the honey); the opening "no" is only the first option's
+    ("no, small, not medium" refuses the medium)."""
     if k < len(u.refusals) and u.refusals[k]:
         chose = [o.choice for o in options if o.group == group.name and not _same(o.choice, group.default or "")]
         other = any(not _same(c, choice) for c in chose)
-        if not (u.corrects and other):
+        if not (u.corrects and other and k == 0):
             if group.kind is OptionKind.ONE_OF and group.required:
                 return options
             return [o for o in options if not (o.group == group.name and _same(o.choice, choice))]

@@ -203,14 +203,14 @@ def _unanswered(state: DialogState, q: Question, item: PendingItem, u: Understan
     named = u.slot("product")
     if u.intent == "RemoveItem" and named:  # "take off the mocha" while its size is asked, or one waiting
         return dropped(state, q, item, str(named), ctx)
+    waiting = {c.value for c in item.candidates} | {item.sku}
     quantity = u.slot("quantity")
-    if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0:
-        item = item.model_copy(update={"quantity": quantity})
+    if u.intent == "ChangeQuantity" and isinstance(quantity, int) and quantity > 0 and named in (None, *waiting):
+        item = item.model_copy(update={"quantity": quantity})  # not "make the cokes three" at "which chips?"
         return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
     # the thing asked about said again as vaguely ("the battery" at "which battery?") or as it is
     # ("just a normal coffee" at "what size coffee?") is no new item; refused, it is not wanted
     # ("no no, not espresso, i said americano")
-    waiting = {c.value for c in item.candidates} | {item.sku}
     said = [m for m in u.items if (m.sku is not None or m.candidates) and not m.refused]
     again = [m for m in said if ({m.sku} if m.sku else {c.value for c in m.candidates}) <= waiting]
     again = [m for m in again if not (m.sku and m.quantity_said and m.quantity != item.quantity)]

@@ -24,12 +24,16 @@ __all__ = ["as_options", "kept", "recounted", "removed_too", "restyled"]
 
 
 def recounted(
-    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str], fewer: bool = False
 ) -> tuple[DialogState, list[ItemMention], list[str]]:
     """A correction that names a product in the cart with a new count sets that line's count; the
-    other items are still to add."""
+    other items are still to add. ``fewer``: only a count below the line's ("just one coke" with two
+    in the cart)."""
     rest: list[ItemMention] = []
     for m in mentions:
+        if fewer and not any(ln.sku == m.sku and ln.quantity > m.quantity for ln in state.cart.lines):
+            rest.append(m)
+            continue
         lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
         if not lines:  # "two packs of butter, actually" with the unsalted butter in the cart
             said = _named(m.text) - {m.unit or ""}
@@ -51,11 +55,12 @@ def recounted(
 def kept(
     state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
 ) -> tuple[list[ItemMention], list[str]]:
-    """Of a turn that limits what it names, the items already in the cart, said without a count, are
-    those lines, said back; the others are still to add."""
+    """Of a turn that limits what it names, the items already in the cart, said without a count or
+    with the line's, are those lines, said back; the others are still to add."""
     rest: list[ItemMention] = []
     for m in mentions:
-        lines = [ln for ln in state.cart.lines if ln.sku == m.sku and _said_of(m, ln) and not m.quantity_said]
+        counted = m.quantity if m.quantity_said else None
+        lines = [ln for ln in state.cart.lines if _said_of(m, ln) and counted in (ln.quantity, None)]
         if lines:
             notes = [*notes, ctx.replies("kept", item=ctx.describe(lines[-1]))]
         else:

@@ -83,6 +83,28 @@ def _failed(state: DialogState, event: ActionFailed, ctx: Context) -> Decision:
 
 
 def _heard(state: DialogState, u: Understanding, ctx: Context) -> Decision:
+    """What the shopper said: one request, or several said in one turn (``u.parts``), acted on one
+    after the other, the replies joined ("Okay, now three coca colas. Added one diet coke. Anything
+    else?"). A turn whose first part answers the question waiting is read whole, as an answer that
+    may say more ("large, and add a muffin"); a request that sets off an action (placing an order) is
+    the turn's last."""
+    waiting = state.question is not None and state.question.kind != "anything_else"
+    if not u.parts or (waiting and answers.answer(state, u.parts[0], ctx) is not None):
+        return _request(state, u, ctx)
+    decision = _request(state, u.parts[0], ctx)
+    for part in u.parts[1:]:
+        if decision.actions or decision.reply is None:
+            break
+        after = _request(decision.state, part, ctx)
+        if after.reply is None:
+            break
+        text = join(said_before_question(decision), after.reply.text)
+        state = after.state.model_copy(update={"last_reply": text})
+        decision = after.model_copy(update={"state": state, "reply": after.reply.model_copy(update={"text": text})})
+    return decision
+
+
+def _request(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     removing, state = state.removing, state.model_copy(update={"removing": False})
     if state.ended:
         state = state.model_copy(update={"ended": False, "question": None, "listing": None})

@@ -12,6 +12,11 @@ not understood is more likely the thing it is about ("a long black, large, ta" i
 Before other requests only whole sentences may be left out ("Oh well. Delivery please, nothing fancy."),
 or clauses at a comma when the request names its product ("you know what, take the razors off"),
 and no clause left out may be understood on its own ("sorry, can you read the order back" is no "sorry?").
+
+A turn may also hold two requests, one after the other ("make the cokes three, and add a diet coke",
+"take the chips off then check out"), which no one sentence of the grammar reads: the first is then
+understood alone and the second after it (``chained``), when each is surer alone than the whole turn
+read as one.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 
 from voiceshop.nlu.result import Understanding
 
-__all__ = ["ends_done", "within_clauses"]
+__all__ = ["chained", "ends_done", "one_request", "within_clauses"]
 
 _CLAUSE_END = re.compile(r"(?<=[.!?;,])\s+")
 _SENTENCE_END = re.compile(r"[.!?]$")
@@ -31,6 +36,34 @@ NOT_THINGS = frozenset(("agreement",))
 """Mentions a left-out clause may have: a "yes" names no shop thing."""
 THING_SCORE = 0.85
 """A mention this sure names a shop thing (or a number of one); a left-out clause must have none."""
+FINISH = "Checkout"
+FINISH_ALONG = frozenset({"ChooseDelivery"})
+"""An order's last clauses that say it is complete: "that's it", with a delivery beside it ("pick up")."""
+CHAINED = frozenset({
+    "AddItems", "RemoveItem", "ChangeQuantity", "ChangeOption", "ReplaceItem", "ReadCart", "Checkout",
+    "ChooseDelivery", "ApplyCoupon", "ProductInfo", "ShopInfo", "Search", "Recommend", "OrderStatus",
+})  # fmt: skip
+"""Requests that may share a turn with another: not a yes, a no, a greeting or what ends or undoes
+things (cancel, goodbye, clear the cart), which a misheard half of a turn must not set off."""
+CHAIN_GAIN = 0.02
+"""Each request alone must be at least this much surer than the whole turn read as one."""
+MAX_CUTS = 6
+"""A turn with more places to cut than this is not searched for two requests."""
+_PUNCTUATION = " ,;.!?"
+
+
+def one_request(
+    text: str, understand: Callable[[str], Understanding], accept: float, sure: float, ordering: str | None
+) -> Understanding:
+    """``text`` read as one request by ``understand``; when that is not ``sure``, the run of its
+    clauses that says it (``within_clauses``); an order with whether its last clauses say it is
+    complete (``ends_done``)."""
+    whole = understand(text)
+    if whole.intent is None or whole.confidence < sure:
+        whole = within_clauses(text, whole, understand, accept, sure, ordering)
+    if whole.intent == ordering and whole.items:
+        whole = whole.model_copy(update={"finished": ends_done(text, understand, sure, FINISH, FINISH_ALONG)})
+    return whole
 
 
 def within_clauses(
@@ -109,3 +142,75 @@ def ends_done(
             break
         seen.add(found.intent)
     return bool(seen)
+
+
+def chained(
+    text: str,
+    whole: Understanding,
+    understand_alone: Callable[[str], Understanding],
+    understand: Callable[[str], Understanding],
+    sure: float,
+    joins: frozenset[str],
+) -> Understanding:
+    """``whole``, with its ``parts`` when ``text`` holds several requests said one after the other.
+
+    The turn is cut at a clause's end or before a joining word (``joins``: "and", "then"); the words
+    before the cut are read by ``understand_alone`` (no further cut), the rest by ``understand``
+    (which may find more parts in it). A cut counts when every part is a ``sure`` request of a
+    ``CHAINED`` intent, surer than ``whole``, about every product it names, the first two of
+    different intents (two orders are one order), and the rest not only options after an order; of
+    several, the one whose least sure part is surest. An order said complete (``finished``) is one
+    request."""
+    if whole.finished or (whole.understood and whole.confidence >= 1.0 - CHAIN_GAIN):
+        return whole
+    cuts = _cuts(text, joins)
+    if len(cuts) > MAX_CUTS:
+        return whole
+    least = max(sure, whole.confidence + CHAIN_GAIN if whole.understood else sure)
+    best: tuple[float, tuple[Understanding, ...]] | None = None
+    for cut in cuts:
+        before, after = text[:cut].rstrip(_PUNCTUATION), text[cut:].lstrip(_PUNCTUATION)
+        if not before or not after:
+            continue
+        first = understand_alone(before)
+        if not _request(first, least):
+            continue
+        rest = understand(after)
+        then = rest.parts or (rest,)
+        if not all(_request(p, least) for p in then) or then[0].intent == first.intent:
+            continue
+        if first.items and _options_alone(then[0]):
+            continue  # "a mocha with almond, not dairy, medium": the options are the order's
+        score = min(p.confidence for p in (first, *then))
+        if best is None or score > best[0]:
+            best = (score, (first, *then))
+    return whole if best is None else whole.model_copy(update={"parts": best[1]})
+
+
+def _request(found: Understanding, least: float) -> bool:
+    """Whether ``found`` is a request that may share a turn, at least ``least`` sure, about every
+    product it heard (a half read as another request that leaves out a product named in it is no
+    request of its own)."""
+    if found.intent not in CHAINED or found.confidence < least:
+        return False
+    about: set[object] = {i.sku for i in found.items} | {c.value for i in found.items for c in i.candidates}
+    about |= {s.value for s in found.slots.values()} | {c.value for s in found.slots.values() for c in s.candidates}
+    return all(m.value in about for m in found.mentions if m.kind == "product" and m.score >= THING_SCORE)
+
+
+def _options_alone(found: Understanding) -> bool:
+    """Whether ``found`` only chooses options, naming no product: after an order, they are its."""
+    return not found.items and "product" not in found.slots and "option" in found.slots
+
+
+def _cuts(text: str, joins: frozenset[str]) -> list[int]:
+    """Where ``text`` may be cut into two requests: after a clause's end, and before a joining word
+    that does not follow another (a cut before "and then" is made once)."""
+    cuts = [m.end() for m in _CLAUSE_END.finditer(text)]
+    previous = ""
+    for m in re.finditer(r"\S+", text):
+        word = m.group().strip(_PUNCTUATION).lower()
+        if word in joins and previous not in joins and m.start() > 0:
+            cuts.append(m.start())
+        previous = word
+    return sorted(set(cuts))

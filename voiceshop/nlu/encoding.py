@@ -119,8 +119,10 @@ def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
     """Where the refused options of ``tags`` start: those said within ``REFUSAL_REACH`` words after
     a negation, with no other thing between ("only milk, no sugar, no cream": sugar and cream; "no
     sugar and cream": sugar; "no, a latte with soy": none). Right after a choice of its group, a
-    negation that also corrects ("no") corrects it: "small, no, medium" chooses medium."""
-    out: set[int] = set()
+    negation that also corrects ("no") corrects it: "small, no, medium" chooses medium; and an option
+    after such a "no" is chosen when another of its group is refused after it: "no, small, not
+    medium"."""
+    out: dict[int, tuple[str, bool]] = {}  # where a refused option starts: its group, refused by a "no"
     since = 0  # where the thing before ended
     before = ""  # the group of the option before, if the thing before was one
     for k, tag in enumerate(tags):
@@ -134,7 +136,12 @@ def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
         group = str(tag.value).partition(":")[0] if tag.kind == "option" else ""
         corrects = at in marks.corrections and group == before
         if group and at >= since and gap <= REFUSAL_REACH and not corrects:
-            out.add(tag.start)
+            out[tag.start] = (group, at in marks.corrections)
         before = group
         since = tag.end
-    return frozenset(out)
+    later = {(group, start) for start, (group, by_no) in out.items() if not by_no}
+    return frozenset(
+        start
+        for start, (group, by_no) in out.items()
+        if not (by_no and any(g == group and s > start for g, s in later))
+    )

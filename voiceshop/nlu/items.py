@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
-from voiceshop.nlu.kinds import unsold_kind
+from voiceshop.nlu.kinds import named_choices, unsold_kind
 from voiceshop.nlu.onething import one_thing
 from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
 from voiceshop.nlu.readings import amount_after, pick, product_candidates
@@ -383,6 +383,11 @@ def _resolve(
     ):
         number = packs  # "four hundred grams of pastrami" sold in packs of 200 g: two
     fit, unfit = _options(d.options, product, catalog, tokens)
+    fit += [
+        o
+        for o in named_choices(product, tokens[d.head.start : d.head.end], catalog)
+        if o.group not in {f.group for f in fit}
+    ]
     unsold = unsold_kind(d.head, product, tokens, covered, catalog)
     if unsold is not None and product is not None:  # "an iced latte": the latte or the iced drinks
         _, kinds = unsold

@@ -1,5 +1,6 @@
 """A kind of product the shop does not have: "an iced latte" where the shop has a latte, and iced
-coffee and iced mocha but no iced latte.
+coffee and iced mocha but no iced latte; and a kind the product's other name says ("buffalo wings",
+where buffalo is a flavour of the chicken wings).
 
 The word before the product's name is no name of its own, but other products' names start with it:
 the shopper asked for that kind of the product. Taking the plain product silently would serve a hot
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.nlu.align import STOP
+from voiceshop.nlu.result import OptionMention
 from voiceshop.nlu.tags import Tag
 from voiceshop.nlu.text import stem, stems
 
@@ -43,3 +45,26 @@ def unsold_kind(
         return None
     kinds = of_kind(tokens[before], product, tuple(tokens[head.start : head.end]), catalog)
     return (" ".join(tokens[before : head.end]), kinds) if kinds else None
+
+
+def named_choices(product: Product | None, said: Sequence[str], catalog: Catalog) -> list[OptionMention]:
+    """The choices of ``product``'s one-of options that the other name it was called by (``said``,
+    an alias) holds: "buffalo wings" for chicken wings with a buffalo flavour. Its own name holds
+    none (whatever it says, the product is always that), nor does an add-on ("cheese pizza" is no
+    extra cheese)."""
+    words = stems(" ".join(said))
+    if product is None or words == stems(product.name):
+        return []
+    found: list[OptionMention] = []
+    for name in product.options:
+        group = catalog.group(name)
+        for choice in group.choices if group is not None and group.kind is OptionKind.ONE_OF else ():
+            if any(_within(stems(n), words) for n in (choice.name, *choice.aliases)):
+                found.append(OptionMention(group=name, choice=choice.name, text=" ".join(said)))
+                break
+    return found
+
+
+def _within(part: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    n = len(part)
+    return 0 < n < len(words) and any(words[i : i + n] == part for i in range(len(words) - n + 1))

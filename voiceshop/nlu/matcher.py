@@ -16,7 +16,7 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
-from voiceshop.nlu.clauses import ends_done, within_clauses
+from voiceshop.nlu.clauses import chained, one_request
 from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_options, said_options
 from voiceshop.nlu.evidence import GOOD_OPTION, OPTION, Evidence, options_first
 from voiceshop.nlu.grammar import Grammar, Slot
@@ -55,9 +55,6 @@ ASIDE_PENALTY = 0.96
 the shop has: "actually forget the onions, i've got some"."""
 ASIDE_UNSURE = 0.9
 """Asides are looked for only when no reading is at least this sure."""
-FINISH = "Checkout"
-FINISH_ALONG = frozenset({"ChooseDelivery"})
-"""An order's last clauses that say it is complete: "that's it", with a delivery beside it ("pick up")."""
 AGREED_REST = 4
 """Most words after an opening "yeah" that still leave the turn a yes ("yeah, sweet", "sure, too easy")."""
 
@@ -101,6 +98,7 @@ class Understander:
         self._refer_one = language.function_words("refer_one")
         self._flags = {flag: language.function_words(flag) for flag in ("every", "same")}  # Understanding's
         self._going_on = language.function_words("separators")
+        self._joins = language.function_words("request_joins")
         used = {stem(w) for t in grammar.templates for w in t.tokens if isinstance(w, str)}
         marks = {stem(w) for phrase in grammar.corrections for w in phrase}
         self._asides = (self._light - used) | (self._light & marks)
@@ -142,13 +140,11 @@ class Understander:
     # --- understanding --------------------------------------------------------------------------------
 
     def understand(self, text: str) -> Understanding:
-        whole = self._understand(text)
-        if whole.intent is None or whole.confidence < ASIDE_UNSURE:
-            whole = within_clauses(text, whole, self._understand, ACCEPT, ASIDE_UNSURE, self._ordering_intent)
-        if whole.intent == self._ordering_intent and whole.items:
-            finished = ends_done(text, self._understand, ASIDE_UNSURE, FINISH, FINISH_ALONG)
-            whole = whole.model_copy(update={"finished": finished})
-        return whole
+        """What ``text`` asks for: one request, or several said one after the other (``parts``)."""
+        return chained(text, self._alone(text), self._alone, self.understand, ASIDE_UNSURE, self._joins)
+
+    def _alone(self, text: str) -> Understanding:
+        return one_request(text, self._understand, ACCEPT, ASIDE_UNSURE, self._ordering_intent)
 
     def _understand(self, text: str) -> Understanding:
         said = join_spelled(words(text))
@@ -174,8 +170,7 @@ class Understander:
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)
         corrects = bool(opens) and (opens[0][0] == 0 or opens[-1][1] == len(tokens))  # or "..., actually"
-        counted = any(m.kind == "quantity" for m in things) or not self._more.isdisjoint(said)
-        only = not counted and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
+        only = self._more.isdisjoint(said) and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
         # "the blueberry one": its "one" is no count
         ones = [m for m in things if m.kind == "quantity"]
         refers = tokens[0] in self._refer_open and not self._refer_one.isdisjoint(tokens[2:])

@@ -151,6 +151,12 @@ class Understanding(_Model):
     """Whether each option of the option slot, in order, is refused: said right after a negation ("no
     sugar", "without cream", "hold the onions"), so it comes off instead of going on."""
 
+    parts: tuple[Understanding, ...] = ()
+    """The turn read as several requests said one after the other ("make the cokes three, and add a
+    diet coke": a change of quantity, then an order), each of its own words, when each is surer
+    alone than the turn read as one; empty when it is one request. The dialog acts on them in turn
+    unless a question waits (an answer may say more: "large, and add a muffin")."""
+
     @property
     def understood(self) -> bool:
         return self.intent is not None
