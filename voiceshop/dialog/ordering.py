@@ -59,7 +59,9 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     mentions = [m for m in u.items if not m.refused]
     if u.corrects:  # "no wait, two muffins": the muffins in the cart, two of them, not two more
         state, mentions, notes = recounted(state, mentions, ctx, notes)
-    if u.only:  # "vegetable oil only" after adding one: that one, not one more; "just one coke": one
+    if u.corrects or u.only:
+        # "vegetable oil only" after adding one: that one, not one more; "just one coke": one; "no,
+        # triple a, not double a": the triple a in the cart
         state, mentions, notes = recounted(state, mentions, ctx, notes, fewer=True)
         mentions, notes = kept(state, mentions, ctx, notes)
     state, mentions, notes = restyled(state, mentions, ctx, notes)

@@ -48,6 +48,11 @@ class Entity:
         return " ".join(self.words)
 
 
+SPELLED = frozenset({"product", "option"})
+"""Kinds of names with a number in digits that are also read with the number in words."""
+MAX_SPELLED = 999
+
+
 @dataclass
 class Lexicon:
     entities: list[Entity] = field(default_factory=list)
@@ -67,11 +72,16 @@ class Lexicon:
             if said and key not in seen:
                 seen.add(key)
                 lex.entities.append(Entity(kind, value, key[2], " ".join(said), exact_name))
+            if kind in SPELLED and any(w.isdecimal() and int(w) <= MAX_SPELLED for w in said):
+                # "25 percent sugar" is said "twenty five percent sugar"
+                spelled = [number_words(int(w)) if w.isdecimal() and int(w) <= MAX_SPELLED else w for w in said]
+                add(kind, value, " ".join(spelled), False)
 
+        shortened = _product_short_names(catalog)
         for p in catalog.products:
             names = [p.name, *p.aliases]
             names = [n for n in names if not _unit_of_name(n, names)]
-            for i, name in enumerate(names):
+            for i, name in enumerate([*names, *shortened.get(p.sku, ())]):
                 add("product", p.sku, name, i == 0)
                 if p.brand and not " ".join(words(name)).startswith(" ".join(words(p.brand))):
                     add("product", p.sku, f"{p.brand} {name}", False)
@@ -147,7 +157,8 @@ class Lexicon:
 
 def _short_names(group: str, choices: list[str], name: str) -> list[str]:
     """A choice named by what sets it apart: "skim" for "skim milk" when the group also has "whole
-    milk" (or is called "milk"); never a number ("eight" of "eight ounce")."""
+    milk" (or is called "milk"); never a number ("eight" of "eight ounce") or a small word ("with" of
+    "with basil")."""
     said = words(name)
     if len(said) < 2:
         return []
@@ -157,7 +168,29 @@ def _short_names(group: str, choices: list[str], name: str) -> list[str]:
     taken = {" ".join(words(c)) for c in choices}
     if not shared or short in taken or any(w in NUMBER_WORDS or w.isdecimal() for w in said[:-1]):
         return []
+    if all(w in _SMALL for w in said[:-1]):  # "with" of "with basil" beside "no basil"
+        return []
     return [short]
+
+
+def _product_short_names(catalog: Catalog) -> dict[str, list[str]]:
+    """Products named by what sets them apart from others named alike: "triple a" for "triple a
+    batteries" beside "double a batteries", "nine volt" for "nine volt battery": names ending in
+    the word of their category ("batteries", "soups"), shared by several; only shorter names of two
+    words or more (not "beef" of "beef pho", which other dishes share), and none that is another
+    product's whole name."""
+    by_last: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+    for p in catalog.products:
+        said, kind = words(p.name), words(p.category)
+        if len(said) >= 3 and kind and stem(said[-1]) == stem(kind[-1]):
+            by_last[stem(said[-1])].append((p.sku, said[:-1]))
+    names = {" ".join(words(n)) for p in catalog.products for n in (p.name, *p.aliases)}
+    out: dict[str, list[str]] = {}
+    for alike in by_last.values():
+        for sku, short in alike if len(alike) > 1 else ():
+            if " ".join(short) not in names and not all(w in _SMALL for w in short):
+                out.setdefault(sku, []).append(" ".join(short))
+    return out
 
 
 def coupon_phrases(code: str) -> list[str]:
@@ -179,6 +212,7 @@ def coupon_phrases(code: str) -> list[str]:
 
 _LANGUAGE = load()
 _OF = _LANGUAGE.function_words("of")
+_SMALL = _LANGUAGE.function_words("stop")
 
 
 def _unit_of_name(name: str, names: list[str]) -> bool:

@@ -170,6 +170,7 @@ class Understander:
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)
         corrects = bool(opens) and (opens[0][0] == 0 or opens[-1][1] == len(tokens))  # or "..., actually"
+        corrects |= any(t.kind == "quantity" and t.start - 1 in marks.negations for t in tags)  # "three, not two"
         only = self._more.isdisjoint(said) and not self._only.isdisjoint(said)  # "just the latte", not "just one more"
         # "the blueberry one": its "one" is no count
         ones = [m for m in things if m.kind == "quantity"]
