@@ -7,6 +7,8 @@ out those lines instead of adding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from voiceshop.commerce.cart import CartLine
 from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
@@ -36,8 +38,7 @@ def recounted(
             continue
         lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
         if not lines:  # "two packs of butter, actually" with the unsalted butter in the cart
-            said = _named(m.text) - {m.unit or ""}
-            lines = [i for i, ln in enumerate(state.cart.lines) if said and said <= _named(ln.name)]
+            lines = named_lines(state.cart.lines, m.text, m.unit)
             m = m.model_copy(update={"sku": state.cart.lines[lines[0]].sku}) if len(lines) == 1 else m
         if not m.quantity_said or len(lines) != 1 or not _said_of(m, state.cart.lines[lines[0]]):
             rest.append(m)
@@ -135,6 +136,13 @@ def _changed(state: DialogState, indexes: list[int], ctx: Context) -> list[str]:
     if not indexes:
         return []
     return [ctx.replies("changed", item=say_list([ctx.describe(state.cart.lines[i]) for i in indexes]))]
+
+
+def named_lines(lines: Sequence[CartLine], text: str, unit: str | None = None) -> list[int]:
+    """The lines whose names hold every word that names a thing in ``text``, but for a ``unit``
+    said with it ("cans of soup" of the tomato soup)."""
+    said = _named(text) - {stem(unit or "")}
+    return [i for i, ln in enumerate(lines) if said and said <= _named(ln.name)]
 
 
 def _named(text: str) -> set[str]:

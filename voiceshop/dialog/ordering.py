@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from voiceshop.commerce.cart import ChosenOption, price_item
-from voiceshop.commerce.catalog import OptionGroup, OptionKind, normalize_phrase
+from voiceshop.commerce.catalog import OptionGroup, OptionKind
 from voiceshop.dialog import alongside
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.incart import as_options, kept, recounted, restyled
+from voiceshop.dialog.incart import as_options, kept, named_lines, recounted, restyled
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
@@ -333,11 +333,10 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
     skus += [m.sku for m in u.items if m.sku]
     if skus:
         found = [i for i, ln in enumerate(lines) if ln.sku in skus]
-        if not found and product is not None and product.text:
-            # "the coffee" for the drip coffee in the cart: a line whose name has the words said
-            said = set(normalize_phrase(product.text).split())
-            found = [i for i, ln in enumerate(lines) if said and said <= set(normalize_phrase(ln.name).split())]
-            found = found if len(found) == 1 else []
+        # "the coffee" for the drip coffee in the cart, "four cans of soup": a line whose name has the words said
+        for said, unit in ([(product.text, None)] if product is not None else []) + [(m.text, m.unit) for m in u.items]:
+            named = [] if found else named_lines(lines, said, unit)
+            found = named if len(named) == 1 else found
         if state.focus is not None and state.focus in found:
             return state.focus
         return found[-1] if found else None

@@ -87,7 +87,8 @@ def within_clauses(
     alone = [understand(p) for p in parts]
     things = [k for k, found in enumerate(alone) if _names_things(found)]
     # A run that is understood starts with the turn or a clause that names a thing or is understood
-    # alone, and ends with one or with the turn; a clause that names a thing is never left out.
+    # alone, and ends with one or with the turn; a clause that names a thing is left out only by a
+    # request that names its own product (``_names_its_own``).
     telling = [k for k, found in enumerate(alone) if k in things or _understood(found, accept)]
     if not telling:
         return whole
@@ -95,12 +96,14 @@ def within_clauses(
     best: tuple[tuple[float, int], Understanding] | None = None
     starts = sorted({0, *telling})
     ends = sorted({len(parts), *(k + 1 for k in telling)})
-    for i in (k for k in starts if k <= first):
-        for j in (k for k in ends if k > max(i, last)):
+    for i in starts:
+        for j in (k for k in ends if k > i):
             if (i, j) == (0, len(parts)):
                 continue
             found = alone[i] if j == i + 1 else understand(" ".join(parts[i:j]))
             if not _understood(found, accept):
+                continue
+            if (i > first or j <= last) and not _names_its_own(found, alone[:i] + alone[j:], accept, ordering):
                 continue
             if not (found.intent == ordering and found.items):
                 dropped = alone[:i] + alone[j:]
@@ -115,6 +118,13 @@ def within_clauses(
         return whole
     # "no wait, two muffins, ...": the turn still opens with a correction when its run does not
     return best[1].model_copy(update={"text": text, "corrects": whole.corrects or best[1].corrects})
+
+
+def _names_its_own(found: Understanding, dropped: list[Understanding], accept: float, ordering: str | None) -> bool:
+    """Whether a request may leave out clauses that name shop things: one that is no order, names
+    its own product, and leaves out only clauses that ask for nothing ("take the latte off, i have
+    coffee at work")."""
+    return found.intent != ordering and "product" in found.slots and not any(_understood(d, accept) for d in dropped)
 
 
 def _understood(found: Understanding, accept: float) -> bool:
