@@ -240,11 +240,11 @@ def pink(rng: np.random.Generator, n: int) -> Floats:
 class Maker:
     """Makes the pieces; every choice comes from one seeded generator."""
 
-    def __init__(self, rng: np.random.Generator, phrase: str = "okay nabu") -> None:
+    def __init__(self, rng: np.random.Generator, phrase: str = "okay nabu", piper: bool | None = None) -> None:
         self.rng = rng
         self.phrase = phrase
         self.near = NEAR_BY_PHRASE[phrase]
-        self.piper = phrase in PIPER_PHRASES
+        self.piper = phrase in PIPER_PHRASES if piper is None else piper
         self.talkers = VOICES + ["piper"] * len(VOICES) if self.piper else VOICES
 
     def pick(self, options: list[str]) -> str:
@@ -402,11 +402,15 @@ class Programme:
         wake_every: float | None = None,
         kinds: dict[str, float] | None = None,
         phrase: str = "okay nabu",
+        piper: bool | None = None,
     ) -> None:
         self.seconds = seconds
         self.seed = seed
         self.phrase = phrase
         """The wake phrase said at the inserted points, whose near misses the ``near`` talk opens with."""
+        self.piper = piper
+        """The real phrases and half the talk said by the packaged Piper voice (default: for the phrases
+        espeak-ng's voices never wake, ``PIPER_PHRASES``); a stream another engine hears better."""
         self.wake_every = wake_every
         self.kinds = kinds or KINDS
         """The share of time each kind of piece takes (``KINDS`` unless given)."""
@@ -428,7 +432,7 @@ class Programme:
 
     def _pieces(self) -> Iterator[Samples]:
         rng = np.random.default_rng(self.seed)
-        make = Maker(rng, self.phrase)
+        make = Maker(rng, self.phrase, self.piper)
         kinds, shares = list(self.kinds), np.array(list(self.kinds.values()))
         at = 0.0
         next_wake = self.wake_every / 2 if self.wake_every else None

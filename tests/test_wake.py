@@ -30,6 +30,7 @@ from voiceshop.runtime.voice import VoiceLoop
 from voiceshop.runtime.windows import MISSES_BEFORE_WAKE
 from voiceshop.storage import Database
 from voiceshop.storage.orders import OrderRepository
+from voiceshop.tts.piper_voice import piper_installed
 from voiceshop.tts.voice import Pyttsx3Voice
 
 pytestmark = needs_espeak
@@ -178,3 +179,19 @@ def test_a_stream_of_other_sound_wakes_it_only_where_it_was_called(
     # the same seed, the same sound
     first, again = (np.concatenate(list(Programme(6, seed=22).chunks())) for _ in range(2))
     assert np.array_equal(first, again) and not np.array_equal(first, np.concatenate(list(Programme(6).chunks())))
+
+
+@pytest.mark.skipif(not piper_installed(), reason="the piper extra is not installed (.[dev] has it)")
+def test_a_stream_can_have_the_piper_voice_call_the_device() -> None:
+    """``Programme(piper=True)`` (``benchmarks/wake_fires.py --piper``): the real phrase is said by the
+    packaged Piper voice, which another engine (pocketsphinx) hears better than espeak-ng's voices;
+    by default an "okay nabu" stream has espeak-ng's voices say it."""
+    said = {}
+    for piper in (True, None):
+        # the first piece (noise, 15 s or more) ends after the first call is due (at 15 s)
+        programme = Programme(61, seed=3, wake_every=30.0, kinds={"noise": 1}, piper=piper)
+        sound = np.concatenate(list(programme.chunks()))
+        said[piper] = [p.text for p in programme.pieces if p.kind == "wake"]
+        assert said[piper] and len(sound) >= 61 * RATE
+    assert all("(piper, over" in text for text in said[True])
+    assert not any("piper" in text for text in said[None])
