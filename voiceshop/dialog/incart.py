@@ -75,17 +75,21 @@ def _said_of(m: ItemMention, line: CartLine) -> bool:
 
 
 def restyled(
-    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
+    state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str], corrects: bool = False
 ) -> tuple[DialogState, list[ItemMention], list[str]]:
     """Of the items said, those named again with options and no count where the cart has the dish
     once ("chow mein medium spice, pad thai mild" after both were added): the options go on that
-    line (it is said back when it has them already); the others are still to add."""
+    line (it is said back when it has them already), as where it is named vaguely and the cart has
+    one of the things it may be ("make the soup a cup" with a split pea soup), or, in a turn that
+    ``corrects``, with the line's count ("actually, a latte with oat milk"); the others are still to
+    add."""
     rest: list[ItemMention] = []
     changed: list[int] = []
     for m in mentions:
-        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku == m.sku]
+        named = {m.sku} if m.sku else {c.value for c in m.candidates}
+        lines = [i for i, ln in enumerate(state.cart.lines) if ln.sku in named]
         line = state.cart.lines[lines[0]] if len(lines) == 1 else None
-        if m.quantity_said or not m.options or line is None:
+        if not m.options or line is None or (m.quantity_said and not (corrects and m.quantity == line.quantity)):
             rest.append(m)
             continue
         new = (

@@ -64,7 +64,7 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         # triple a, not double a": the triple a in the cart
         state, mentions, notes = recounted(state, mentions, ctx, notes, fewer=True)
         mentions, notes = kept(state, mentions, ctx, notes)
-    state, mentions, notes = restyled(state, mentions, ctx, notes)
+    state, mentions, notes = restyled(state, mentions, ctx, notes, u.corrects)
     state, mentions, notes = as_options(state, mentions, ctx, notes)
     items = [pending_from(m) for m in mentions]
     if u.same and state.focus is not None and state.focus < len(state.cart.lines):  # "same as that"

@@ -34,6 +34,8 @@ MAX_CLAUSES = 8
 """A turn with more clauses than this is not searched (each run of clauses is understood once)."""
 NOT_THINGS = frozenset(("agreement",))
 """Mentions a left-out clause may have: a "yes" names no shop thing."""
+COUNTS = frozenset(("quantity", *NOT_THINGS))
+"""Mentions of a clause that says only how many ("the other two")."""
 THING_SCORE = 0.85
 """A mention this sure names a shop thing (or a number of one); a left-out clause must have none."""
 FINISH = "Checkout"
@@ -121,10 +123,14 @@ def within_clauses(
 
 
 def _names_its_own(found: Understanding, dropped: list[Understanding], accept: float, ordering: str | None) -> bool:
-    """Whether a request may leave out clauses that name shop things: one that is no order, names
-    its own product, and leaves out only clauses that ask for nothing ("take the latte off, i have
-    coffee at work")."""
-    return found.intent != ordering and "product" in found.slots and not any(_understood(d, accept) for d in dropped)
+    """Whether a request may leave out clauses that name shop things: one that is no order and
+    leaves out only clauses that ask for nothing, when it names its own product ("take the latte
+    off, i have coffee at work") or they name nothing but numbers ("one of them with almond milk,
+    the other two normal")."""
+    if found.intent == ordering or any(_understood(d, accept) for d in dropped):
+        return False
+    counts = all(m.kind in COUNTS for d in dropped for m in d.mentions if m.score >= THING_SCORE)
+    return "product" in found.slots or counts
 
 
 def _understood(found: Understanding, accept: float) -> bool:
