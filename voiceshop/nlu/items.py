@@ -274,7 +274,13 @@ def build_items(
         cur.options[-1] = (last, amount)
     if cur.head is not None:
         split_off()
-        if pending.quantity is not None and (cur.quantity is None or cur.quantity.weak or pending.corrects):
+        # "a latte with two sugars" counts sugars: the number said right before an option
+        counts_head = not (pending.quantity and pending.options and pending.options[0][0].start == pending.quantity.end)
+        if (
+            pending.quantity is not None
+            and counts_head
+            and (cur.quantity is None or cur.quantity.weak or pending.corrects)
+        ):
             # "milk, two gallons", "latte, two of them", "five bananas, no, six"
             cur.quantity, cur.count = pending.quantity, None
             cur.unit = pending.unit or cur.unit
