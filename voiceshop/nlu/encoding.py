@@ -41,9 +41,11 @@ def encode(
             symbols.append(Symbol(ITEMS, tuple(tags[k : end + 1])))
             k = end + 1
             continue
-        if tag.kind == "amount" and k + 1 < len(tags) and tags[k + 1].kind == "option":
-            symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "a bit of soy milk": one option
-            k += 2
+        both = k + 2 < len(tags) and tags[k + 1].kind == "amount" and tags[k + 2].kind == "option"
+        if tag.kind == "amount" and (both or (k + 1 < len(tags) and tags[k + 1].kind == "option")):
+            # "a bit of soy milk": one option; "a bit of extra jalapenos" too
+            symbols.append(Symbol(slot_symbol("option"), tuple(tags[k : k + 2 + both])))
+            k += 2 + both
             continue
         if amount_after(tags, k):
             symbols.append(Symbol(slot_symbol("option"), (tag, tags[k + 1])))  # "jalapenos, a little": one option
@@ -105,6 +107,8 @@ def said_options(tags: Sequence[Tag], said: str, catalog: Catalog, marks: Marks 
             before = tags[k - 1] if k > 0 else None
             if before is None or before.kind != "amount":
                 before = tags[k + 1] if amount_after(tags, k) else None
+            elif k > 1 and tags[k - 2].kind == "amount" and tags[k - 2].end == before.start:
+                before = tags[k - 2]  # "a bit of extra jalapenos": a bit of
             amounts.append(str(before.value) if before is not None else None)
     refused = refused_options(tags, marks)
     return SaidOptions(tuple(r for r in readings if r), tuple(amounts), tuple(t.start in refused for t in options))

@@ -207,7 +207,8 @@ def build_items(
             if index and amount_after(run, index - 1) and said.options and said.options[-1] == (run[index - 1], None):
                 said.options[-1] = (run[index - 1], tag)  # "with milk, a little": the amount said after it
                 continue
-            amount = tag
+            if amount is None or amount.end != tag.start:  # "a bit of extra cheese": a bit of
+                amount = tag
             continue
         elif tag.kind == "option":
             group = _group_of(tag)
