@@ -105,10 +105,9 @@ class Lexicon:
             said = {tuple(words(n)) for m in group.amounts for n in (m.name, *m.aliases)}
             for amount in group.amounts:
                 # the language's other words for it, where the shop uses them for no other amount
-                others = [
-                    o for o in grammar.choice_words.get(tuple(words(amount.name)), ()) if tuple(words(o)) not in said
-                ]
-                for i, name in enumerate((amount.name, *amount.aliases, *others)):
+                language = grammar.choice_words.get(tuple(words(amount.name)), ())
+                also = [o for o in language if tuple(words(o)) not in said]
+                for i, name in enumerate((amount.name, *amount.aliases, *also)):
                     add("amount", amount.name, name, i == 0)
         for coupon in shop.coupons:
             for i, text in enumerate(coupon_phrases(coupon.code)):
