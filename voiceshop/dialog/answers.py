@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from voiceshop.commerce.cart import Cart, ChosenOption
 from voiceshop.commerce.shop import DeliveryKind
-from voiceshop.dialog import account, alongside, checkout, ordering, which
+from voiceshop.dialog import account, alongside, checkout, ordering, shares, which
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
@@ -159,11 +159,11 @@ def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
 
 def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     assert q.item is not None and q.group is not None
-    shares = ordering.shares(u, q.group, {c.value for c in q.choices}, q.item.quantity)
-    if len(shares) > 1:  # "one large, one small" for two mochas
+    parts_said = shares.shares(u, q.group, {c.value for c in q.choices}, q.item.quantity)
+    if len(parts_said) > 1:  # "one large, one small" for two mochas
         parts = tuple(
             q.item.model_copy(update={"quantity": n, "options": (*q.item.options, _chosen(q.group, value))})
-            for n, value in shares
+            for n, value in parts_said
         )
         return proceed(state.model_copy(update={"question": None, "queue": (*parts, *state.queue)}), ctx)
     choice = _unattached(u, q.choices, q.group) or pick(u, q.choices, q.group)
@@ -386,7 +386,7 @@ def _handoff(state: DialogState, q: Question, u: Understanding, ctx: Context) ->
 
 def _anything_else(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     if u.intent in (None, "ChangeOption"):
-        shared = ordering.share_out(state, u, ctx)  # "one with whole milk and one with soy"
+        shared = shares.share_out(state, u, ctx)  # "one with whole milk and one with soy"
         if shared is not None:
             return shared
     if u.intent == "Yes":
