@@ -32,6 +32,7 @@ DEFAULT = "en"
 
 _SPLIT = re.compile(r"[^\w'.]+")
 _DECIMAL = re.compile(r"\d+\.\d+")
+_TIMES = re.compile(r"x(\d+)|(\d+)x")
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,10 @@ class Language:
                 continue
             expanded = self._contractions.get(token)
             plural = self._letter_plural
-            if plural and len(token) == 1 + len(plural) and token.endswith(plural):
+            times = _TIMES.fullmatch(token)
+            if times:
+                out.append(times.group(1) or times.group(2))  # "tissues x2", "2x": a count typed
+            elif plural and len(token) == 1 + len(plural) and token.endswith(plural):
                 out.append(token[0])  # a letter's plural: "double a's" are double a batteries
             elif expanded:
                 out += expanded
