@@ -161,11 +161,12 @@ def scene(
     )
 
 
-def split_of(s: wake_data.Scene, i: int) -> str:
-    """The clip's part: "test" (voices, sound-alikes or Piper renderings never trained on), "validation" or "train"."""
+def split_of(s: wake_data.Scene, i: int, validation: frozenset[str] = frozenset()) -> str:
+    """The clip's part: "test" (voices, sound-alikes or Piper renderings never trained on), "validation" or
+    "train". ``validation``: variants kept out of training besides ``VALIDATION_VARIANTS``."""
     if s.held_out or (not s.positive and held_out_text(s.core)) or (s.voice == "piper" and i % 5 == 0):
         return "test"
-    if s.voice.partition("+")[2] in VALIDATION_VARIANTS or (s.voice == "piper" and i % 5 == 1):
+    if s.voice.partition("+")[2] in VALIDATION_VARIANTS | validation or (s.voice == "piper" and i % 5 == 1):
         return "validation"
     return "train"
 
@@ -175,7 +176,13 @@ def _render(job: tuple[wake_data.Scene, float, float, str]) -> tuple[np.ndarray[
 
 
 def encode_clips(
-    phrase: str, clips: int, seed: int, cache: str, hard: float = 0.0, piper: float = PIPER
+    phrase: str,
+    clips: int,
+    seed: int,
+    cache: str,
+    hard: float = 0.0,
+    piper: float = PIPER,
+    validation: frozenset[str] = frozenset(),
 ) -> dict[str, np.ndarray[Any, Any]]:
     """``clips`` scenes rendered and encoded (or read from ``cache``). With ``hard``, a run that mines hard
     negatives: mostly sound-alikes (``HARD_SHARES``), and only the clips on which the wake word model's
@@ -208,7 +215,7 @@ def encode_clips(
         "peak": np.array(peaks),
         "fired": np.array(fired),
         "positive": np.array([s.positive for s in chosen]),
-        "split": np.array([split_of(scenes[n], n) for n in kept_at]),
+        "split": np.array([split_of(scenes[n], n, validation) for n in kept_at]),
         "voice": np.array([s.voice for s in chosen]),
         "text": np.array([s.words for s in chosen]),
         "render_s": np.array(time.perf_counter() - started),
@@ -332,12 +339,39 @@ def main() -> None:
     parser.add_argument(
         "--piper", type=float, default=PIPER, help="share of clips the Piper voice says (the rest: espeak-ng)"
     )
+    parser.add_argument(
+        "--validation",
+        default="",
+        help="more espeak-ng variants kept out of training to choose the cutoff on (m2,f4,...)",
+    )
+    parser.add_argument(
+        "--cutoff-from",
+        choices=["fired", "near"],
+        default="fired",
+        help="validation phrases the cutoff keeps 99.5 %% of: those the wake word model fired on, or also those "
+        "it only came near (probability 0.5; how the okay nabu and hey jarvis weights were made)",
+    )
     parser.add_argument("--out", default="", help="the weights file (default: the packaged one for the phrase)")
     args = parser.parse_args()
+    validation = frozenset(v for v in args.validation.split(",") if v)
+    unknown = validation - set(wake_data.VARIANTS) or validation & wake_data.HELD_OUT_VARIANTS
+    if unknown:
+        parser.error(f"--validation: {', '.join(sorted(unknown))}: not an espeak-ng variant trained on")
     runs = enumerate(args.cache or [""])
-    parts = [encode_clips(args.phrase, args.clips, args.seed + i, c, piper=args.piper) for i, c in runs]
+    parts = [
+        encode_clips(args.phrase, args.clips, args.seed + i, c, piper=args.piper, validation=validation)
+        for i, c in runs
+    ]
     parts += [
-        encode_clips(args.phrase, args.mine_clips, args.seed + 100 + i, c, hard=MINE_PEAK, piper=args.piper)
+        encode_clips(
+            args.phrase,
+            args.mine_clips,
+            args.seed + 100 + i,
+            c,
+            hard=MINE_PEAK,
+            piper=args.piper,
+            validation=validation,
+        )
         for i, c in enumerate(args.mine)
     ]
     data = {k: np.concatenate([p[k] for p in parts]) if parts[0][k].ndim else parts[0][k] for k in parts[0]}
@@ -355,7 +389,10 @@ def main() -> None:
     net = merged(nets)
     pv = net.probability(x_all[part["validation"]])
     yv = y_all[part["validation"]]
-    cutoff = float(np.quantile(pv[yv == 1], 1 - KEEP))
+    # the verifier only ever hears fires: a phrase the model came near without firing, cut at its highest
+    # probability, is never put to it, and set "hey mycroft"'s cutoff near 0 (``--cutoff-from near``: as before)
+    chooses = yv == 1 if args.cutoff_from == "near" else (yv == 1) & data["fired"][part["validation"]]
+    cutoff = float(np.quantile(pv[chooses], 1 - KEEP))
     cutoff = round(min(cutoff, 0.5), 4)
     report: dict[str, Any] = {"clips": {k: int(v.sum()) for k, v in part.items()}, "cutoff": cutoff}
     for name in ("validation", "test"):
