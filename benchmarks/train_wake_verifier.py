@@ -25,8 +25,11 @@ formants (``wake_data.piper``), since one packaged Piper voice is one speaker.
 Honesty: some voices (``wake_data.HELD_OUT_BASES`` and ``HELD_OUT_VARIANTS``), a fifth of the
 sound-alikes and a fifth of the Piper renderings are never trained on; the figures printed (and
 written into the weights file's facts) are on them. The validation voices choose the cutoff: the
-lowest that keeps all but 0.5 % of the phrases there. Nothing of ``tests/broadcast.py`` (its lines,
-voices lists or seeds) is used: the benchmark streams stay a test nothing was tuned on.
+lowest that keeps all but 0.5 % of the phrases there that the wake word model fired on (the verifier
+never hears the others; ``--cutoff-from near`` also counts those it only came near, as the okay nabu
+and hey jarvis weights were made); ``--validation`` keeps more variants out of training for it.
+Nothing of ``tests/broadcast.py`` (its lines, voices lists or seeds) is used: the benchmark streams
+stay a test nothing was tuned on.
 
     PYTHONPATH=. /work/main/.venv/bin/python benchmarks/train_wake_verifier.py [--phrase "okay nabu"]
         [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--mine /tmp/m.npz ...] [--mine-clips 12000]
@@ -54,6 +57,12 @@ A mining run added to it (seed 107, 3,000 scenes at ``--piper 0.8``: 379 kept, 7
 talk that is not the phrase) let 15 of the 36 held-out sound-alike fires through instead of 18, but
 kept 58 of the 62 held-out phrases instead of 61 (3 of the 7 said by espeak-ng's voices, against 6),
 so it is not what ships: the phrase in voices other than Piper's is what the verifier knows least.
+
+The packaged "hey mycroft" weights come from three ordinary runs (seeds 7-9, 5,000 clips each, a fifth
+of them Piper's, 31 minutes at load average 2-8), with six more validation variants and ``--members 3``:
+
+    ... --phrase "hey mycroft" --clips 5000 --piper 0.2 --validation m2,f4,klatt3,Storm,belinda,max
+        --cache A --cache B --cache C --members 3
 """
 
 from __future__ import annotations
