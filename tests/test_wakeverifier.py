@@ -1,7 +1,7 @@
 """The trained wake verifiers (``asr.wakeverifier``): the packaged weights load, each tells its phrase
-from a sound-alike ("okay nabu" in an espeak-ng voice it was never trained on, "hey jarvis" in the
-packaged Piper voice, the only one its model fires on), the loop picks the one of the phrase it listens
-for (a phrase without one is checked by the likelihood check alone), and a damaged file is a clear
+from a sound-alike ("okay nabu" and "hey mycroft" in an espeak-ng voice they were never trained on,
+"hey jarvis" in the packaged Piper voice, the only one its model fires on), the loop picks the one of
+the phrase it listens for (a phrase without one is checked by the likelihood check alone), and a damaged file is a clear
 error, on which the voice loop checks with the likelihood check alone and says why."""
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ def whisper() -> Recognizer:
     return open_recognizer("whisper", "en")
 
 
-def at_the_fire(text: str, before: float, after: float) -> Samples:
-    """``text`` said by the held-out voice, as the check hears it when the wake word model fires on it."""
+def at_the_fire(text: str, before: float, after: float, phrase: str = "okay nabu") -> Samples:
+    """``text`` said by the held-out voice, as the check hears it when ``phrase``'s wake word model fires on it."""
     audio = np.concatenate([np.zeros(RATE, np.int16), say(text, HELD_OUT, 160), np.zeros(RATE, np.int16)])
-    detector = MicroWakeWordDetector("okay nabu")
+    detector = MicroWakeWordDetector(phrase)
     fires = [i for i, chunk in enumerate(split(audio)) if detector.feed(chunk)]
     assert fires, f"the wake word model does not fire on {text!r}"
     end = (fires[0] + 1) * CHUNK
@@ -77,7 +77,7 @@ def test_hey_jarvis_has_its_own_verifier_which_the_loop_picks_and_alexa_is_check
     verifier = load_verifier(path)
     assert path.name == "hey_jarvis.npz" and path.stat().st_size < 400_000 and verifier.phrase == "hey jarvis"
     assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
-    assert with_verifier() == ["okay nabu", "hey jarvis"]
+    assert with_verifier() == ["okay nabu", "hey jarvis", "hey mycroft"]
     loop_check = default_check(whisper, "hey jarvis")
     assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
     check = loop_check.checks[0]
@@ -95,12 +95,33 @@ def test_hey_jarvis_has_its_own_verifier_which_the_loop_picks_and_alexa_is_check
     assert isinstance(default_check(whisper, "alexa"), LikelihoodWakeCheck)
     assert isinstance(whisper, SoundEncoder)
     assert verifier_state("alexa", whisper.encoder_name) == (
-        "none for 'alexa' (only the likelihood check; packaged for: okay nabu, hey jarvis)"
+        "none for 'alexa' (only the likelihood check; packaged for: okay nabu, hey jarvis, hey mycroft)"
     )
     assert "hey_jarvis.npz (the verifier of 'hey jarvis'" in verifier_state("Hey Jarvis", whisper.encoder_name)
     # one phrase's weights never verify another's
     with pytest.raises(ModelError, match="the wake verifier of 'okay nabu' cannot verify 'hey jarvis'"):
         VerifierWakeCheck(whisper, load_verifier(verifier_path("okay nabu")), "hey jarvis")
+
+
+@needs_espeak
+def test_hey_mycroft_has_its_own_verifier_which_tells_it_from_a_near_miss_the_model_fires_on(
+    whisper: Recognizer,
+) -> None:
+    path = verifier_path("Hey, Mycroft")
+    verifier = load_verifier(path)
+    assert path.name == "hey_mycroft.npz" and path.stat().st_size < 400_000 and verifier.phrase == "hey mycroft"
+    assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
+    loop_check = default_check(whisper, "hey mycroft")
+    assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
+    check = loop_check.checks[0]
+    assert isinstance(check, VerifierWakeCheck) and check.verifier.phrase == "hey mycroft"
+    real = check.check(at_the_fire("hey mycroft, a small latte please", check.before, check.after, "hey mycroft"))
+    # the model fires on it in this voice; it is among the stream's near misses, not the training's
+    near = check.check(at_the_fire("hey Mike Roth wants tea", check.before, check.after, "hey mycroft"))
+    assert real.accepted, real
+    assert not near.accepted, near
+    assert isinstance(whisper, SoundEncoder)
+    assert "hey_mycroft.npz (the verifier of 'hey mycroft'" in verifier_state("hey mycroft", whisper.encoder_name)
 
 
 def test_a_damaged_verifier_is_a_clear_error_and_the_loop_says_why_it_checks_without_it(
