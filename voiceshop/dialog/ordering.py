@@ -372,6 +372,9 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
             return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
         amount = u.amounts[k] if k < len(u.amounts) and u.amounts[k] else _amount(u)
         options = alongside.said_on(options, group, choice, amount if group.amount(amount or "") else None, u, k)
+    was = str(u.slot("was") or "")
+    if was != value:  # "grass jelly instead of the pearls": the pearls come off
+        options = [o for o in options if f"{o.group}:{o.choice}" != was]
     try:
         new = price_item(ctx.catalog, line.sku, options, line.quantity)
     except OptionError as exc:
