@@ -119,8 +119,8 @@ def build_items(
         nonlocal pending
         whole = cur.number
         part = pending.number
-        if cur.head is None or whole is None or part is None or part > whole or not pending.options:
-            return
+        if cur.head is None or whole is None or part is None or part > whole or not pending.options or pending.corrects:
+            return  # "a dozen wings, actually just one serve, honey soy": a new count, not a share
         if part == whole:  # the last share ("... one with almond"): the rest of the item has its options
             cur.options += pending.options
             cur.tags += pending.tags
@@ -275,8 +275,12 @@ def build_items(
         cur.options[-1] = (last, amount)
     if cur.head is not None:
         split_off()
-        # "a latte with two sugars" counts sugars: the number said right before an option
-        counts_head = not (pending.quantity and pending.options and pending.options[0][0].start == pending.quantity.end)
+        # "a latte with two sugars", "a double shot": a number said right before an option (in the plural,
+        # or an article) is the option's ("a dozen wings, actually just one, honey soy" is one)
+        q, first = pending.quantity, (pending.options[0][0] if pending.options else None)
+        with_option = q is not None and first is not None and first.start == q.end
+        plural = first is not None and stem(tokens[first.end - 1]) != tokens[first.end - 1]
+        counts_head = not (with_option and (plural or (q is not None and q.weak)))
         if (
             pending.quantity is not None
             and counts_head
