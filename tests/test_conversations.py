@@ -12,7 +12,15 @@ import pytest
 
 from tests.conversations import files, load, run
 
-SHOPS = ("coffee-bar", "corner-store", "noodle-bar", "nonnas-pizza", "maple-bakery-deli", "squeeze-bar", "bubble-tea-house")
+SHOPS = (
+    "coffee-bar",
+    "corner-store",
+    "noodle-bar",
+    "nonnas-pizza",
+    "maple-bakery-deli",
+    "squeeze-bar",
+    "bubble-tea-house",
+)
 
 
 def test_there_are_enough_conversations_over_every_shop() -> None:

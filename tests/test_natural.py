@@ -20,7 +20,15 @@ CASES = [
 def test_suite_size() -> None:
     """At least 400 sentences over the bundled shops, with speech that must stay not understood."""
     assert len(CASES) >= 400
-    shops = {"coffee-bar", "corner-store", "noodle-bar", "nonnas-pizza", "maple-bakery-deli", "squeeze-bar", "bubble-tea-house"}
+    shops = {
+        "coffee-bar",
+        "corner-store",
+        "noodle-bar",
+        "nonnas-pizza",
+        "maple-bakery-deli",
+        "squeeze-bar",
+        "bubble-tea-house",
+    }
     assert {c.values[0].shop for c in CASES} == shops
     assert sum(c.values[0].intent is None for c in CASES) >= 40
 

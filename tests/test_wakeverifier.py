@@ -69,19 +69,26 @@ def test_it_accepts_the_phrase_and_rejects_a_sound_alike_in_a_voice_it_never_hea
     assert isinstance(loop_check.checks[1], LikelihoodWakeCheck)
 
 
+def packaged_first(whisper: Recognizer, said: str, phrase: str, name: str) -> VerifierWakeCheck:
+    """The packaged verifier of ``phrase`` (asked for as ``said``), small and described, as the loop
+    runs it: first, then the likelihood check."""
+    path = verifier_path(said)
+    verifier = load_verifier(path)
+    assert path.name == name and path.stat().st_size < 400_000 and verifier.phrase == phrase
+    assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
+    loop_check = default_check(whisper, phrase)
+    assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
+    check = loop_check.checks[0]
+    assert isinstance(check, VerifierWakeCheck) and check.verifier.phrase == phrase
+    return check
+
+
 @needs_piper
 def test_hey_jarvis_has_its_own_verifier_which_the_loop_picks_and_alexa_is_checked_as_before(
     whisper: Recognizer,
 ) -> None:
-    path = verifier_path("Hey, Jarvis")
-    verifier = load_verifier(path)
-    assert path.name == "hey_jarvis.npz" and path.stat().st_size < 400_000 and verifier.phrase == "hey jarvis"
-    assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
+    check = packaged_first(whisper, "Hey, Jarvis", "hey jarvis", "hey_jarvis.npz")
     assert with_verifier() == ["okay nabu", "hey jarvis", "hey mycroft"]
-    loop_check = default_check(whisper, "hey jarvis")
-    assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
-    check = loop_check.checks[0]
-    assert isinstance(check, VerifierWakeCheck) and check.verifier.phrase == "hey jarvis"
 
     def heard(text: str) -> Samples:  # where the model fires (or comes nearest to), as the check hears it
         audio = np.concatenate([silence(1.0), piper().synthesize(text), silence(1.0)])
@@ -107,14 +114,7 @@ def test_hey_jarvis_has_its_own_verifier_which_the_loop_picks_and_alexa_is_check
 def test_hey_mycroft_has_its_own_verifier_which_tells_it_from_a_near_miss_the_model_fires_on(
     whisper: Recognizer,
 ) -> None:
-    path = verifier_path("Hey, Mycroft")
-    verifier = load_verifier(path)
-    assert path.name == "hey_mycroft.npz" and path.stat().st_size < 400_000 and verifier.phrase == "hey mycroft"
-    assert "not trained on" in verifier.facts["summary"] and 0 < verifier.cutoff < 1
-    loop_check = default_check(whisper, "hey mycroft")
-    assert isinstance(loop_check, AllChecks) and isinstance(loop_check.checks[1], LikelihoodWakeCheck)
-    check = loop_check.checks[0]
-    assert isinstance(check, VerifierWakeCheck) and check.verifier.phrase == "hey mycroft"
+    check = packaged_first(whisper, "Hey, Mycroft", "hey mycroft", "hey_mycroft.npz")
     real = check.check(at_the_fire("hey mycroft, a small latte please", check.before, check.after, "hey mycroft"))
     # the model fires on it in this voice; it is among the stream's near misses, not the training's
     near = check.check(at_the_fire("hey Mike Roth wants tea", check.before, check.after, "hey mycroft"))
