@@ -18,6 +18,8 @@ from voiceshop.storage.shops import ShopRepository, StoredShop
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+BUNDLED = frozenset(p.name for p in EXAMPLES.iterdir() if (p / "shop.yaml").exists())
+"""The bundled shops: every one has golden conversations and natural sentences."""
 
 
 @cache

@@ -10,23 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BUNDLED
 from tests.conversations import files, load, run
-
-SHOPS = (
-    "coffee-bar",
-    "corner-store",
-    "noodle-bar",
-    "nonnas-pizza",
-    "maple-bakery-deli",
-    "squeeze-bar",
-    "bubble-tea-house",
-)
 
 
 def test_there_are_enough_conversations_over_every_shop() -> None:
     specs = [load(p) for p in files()]
     assert len(specs) >= 40
-    assert {s["shop"] for s in specs} == set(SHOPS)
+    assert {s["shop"] for s in specs} == BUNDLED
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: p.stem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import BUNDLED
 from tests.natural import cases, check, known_failures
 
 KNOWN = known_failures()
@@ -20,16 +21,7 @@ CASES = [
 def test_suite_size() -> None:
     """At least 400 sentences over the bundled shops, with speech that must stay not understood."""
     assert len(CASES) >= 400
-    shops = {
-        "coffee-bar",
-        "corner-store",
-        "noodle-bar",
-        "nonnas-pizza",
-        "maple-bakery-deli",
-        "squeeze-bar",
-        "bubble-tea-house",
-    }
-    assert {c.values[0].shop for c in CASES} == shops
+    assert {c.values[0].shop for c in CASES} == BUNDLED
     assert sum(c.values[0].intent is None for c in CASES) >= 40
 
 
