@@ -57,12 +57,11 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
                 )
     state, notes = _refused(state, u, ctx, notes)
     mentions = [m for m in u.items if not m.refused]
-    if u.corrects:  # "no wait, two muffins": the muffins in the cart, two of them, not two more
-        state, mentions, notes = recounted(state, mentions, ctx, notes)
     if u.corrects or u.only:
-        # "vegetable oil only" after adding one: that one, not one more; "just one coke": one; "no,
+        # "no wait, two muffins": the muffins in the cart, two of them, not two more; "vegetable oil
+        # only" after adding one: that one, not one more; "just one coke" (two in the cart): one; "no,
         # triple a, not double a": the triple a in the cart
-        state, mentions, notes = recounted(state, mentions, ctx, notes, fewer=True)
+        state, mentions, notes = recounted(state, mentions, ctx, notes, fewer=not u.corrects)
         mentions, notes = kept(state, mentions, ctx, notes)
     state, mentions, notes = restyled(state, mentions, ctx, notes, u.corrects)
     state, mentions, notes = as_options(state, mentions, ctx, notes)
