@@ -57,13 +57,14 @@ def kept(
     state: DialogState, mentions: list[ItemMention], ctx: Context, notes: list[str]
 ) -> tuple[list[ItemMention], list[str]]:
     """Of a turn that limits what it names, the items already in the cart, said without a count or
-    with the line's, are those lines, said back; the others are still to add."""
+    with the line's, are those lines, said back (every one it may name: "the latte" with two latte
+    lines); the others are still to add."""
     rest: list[ItemMention] = []
     for m in mentions:
         counted = m.quantity if m.quantity_said else None
         lines = [ln for ln in state.cart.lines if _said_of(m, ln) and counted in (ln.quantity, None)]
         if lines:
-            notes = [*notes, ctx.replies("kept", item=ctx.describe(lines[-1]))]
+            notes = [*notes, ctx.replies("kept", item=say_list([ctx.describe(ln) for ln in lines]))]
         else:
             rest.append(m)
     return rest, notes
