@@ -336,8 +336,8 @@ class Aligner:
                 # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
                 continue
-            if self.refusals.intersection(span) - set(ent.words):
-                continue
+            if self.refusals.intersection(span) ^ self.refusals.intersection(ent.words):
+                continue  # a negation said or left out changes the meaning: "sugar" is not "no sugar"
             if not self._same_kind(span, readings, ent.words):
                 continue  # "oat milk" is not "soy milk": a milk of its own, not a mishearing
             full = max(fuzz.ratio(text, ent.joined), fuzz.ratio(joined, "".join(ent.words))) / 100
