@@ -282,10 +282,9 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
     skus += [m.sku for m in u.items if m.sku]
     if skus:
         found = [i for i, ln in enumerate(lines) if ln.sku in skus]
-        # "the coffee" for the drip coffee in the cart, "four cans of soup": a line whose name has the words said
-        for said, unit in ([(product.text, None)] if product is not None else []) + [(m.text, m.unit) for m in u.items]:
-            named = [] if found else named_lines(lines, said, unit)
-            found = named if len(named) == 1 else found
+        # "the coffee" for the drip coffee in the cart, "four cans of soup": the one line whose name has the words said
+        said = ([(product.text, None)] if product is not None else []) + [(m.text, m.unit) for m in u.items]
+        found = found or next((n for text, unit in said if len(n := named_lines(lines, text, unit)) == 1), [])
         if state.focus is not None and state.focus in found:
             return state.focus
         return found[-1] if found else None

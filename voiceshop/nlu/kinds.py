@@ -16,7 +16,7 @@ from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.result import OptionMention
 from voiceshop.nlu.tags import Tag
-from voiceshop.nlu.text import stem, stems
+from voiceshop.nlu.text import find_phrases, stem, stems
 
 
 def of_kind(word: str, product: Product, said: tuple[str, ...], catalog: Catalog) -> list[Product]:
@@ -59,12 +59,8 @@ def named_choices(product: Product | None, said: Sequence[str], catalog: Catalog
     for name in product.options:
         group = catalog.group(name)
         for choice in group.choices if group is not None and group.kind is OptionKind.ONE_OF else ():
-            if any(_within(stems(n), words) for n in (choice.name, *choice.aliases)):
+            named = [stems(n) for n in (choice.name, *choice.aliases)]
+            if find_phrases(words, tuple(n for n in named if 0 < len(n) < len(words))):
                 found.append(OptionMention(group=name, choice=choice.name, text=" ".join(said)))
                 break
     return found
-
-
-def _within(part: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    n = len(part)
-    return 0 < n < len(words) and any(words[i : i + n] == part for i in range(len(words) - n + 1))

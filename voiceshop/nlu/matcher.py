@@ -172,7 +172,7 @@ class Understander:
         corrects = bool(opens) and (opens[0][0] == 0 or opens[-1][1] == len(tokens))  # or "..., actually"
         corrects |= any(t.kind == "quantity" and t.start - 1 in marks.negations for t in tags)  # "three, not two"
         # "just the latte", not "just one more"; "the black tea" (no count) names the one said
-        only = self._more.isdisjoint(said) and not (self._only.isdisjoint(said) and tokens[0] not in self._refer_open)
+        only = self._more.isdisjoint(said) and (not self._only.isdisjoint(said) or tokens[0] in self._refer_open)
         # "the blueberry one": its "one" is no count
         ones = [m for m in things if m.kind == "quantity"]
         refers = tokens[0] in self._refer_open and not self._refer_one.isdisjoint(tokens[2:])
