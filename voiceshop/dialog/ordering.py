@@ -19,8 +19,10 @@ from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, CouponError, OptionError
+from voiceshop.nlu.numbers import parse_number
 from voiceshop.nlu.readings import option_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
+from voiceshop.nlu.text import words
 
 OPTION_CHOICES_READ = 3
 
@@ -373,8 +375,9 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     was = str(u.slot("was") or "")
     if was != value:  # "grass jelly instead of the pearls": the pearls come off
         options = [o for o in options if f"{o.group}:{o.choice}" != was]
+    count = _items_count(u, ctx.catalog.group(readings[0][0].partition(":")[0])) if len(readings) == 1 else None
     try:
-        new = price_item(ctx.catalog, line.sku, options, line.quantity)
+        new = price_item(ctx.catalog, line.sku, options, count or line.quantity)
     except OptionError as exc:
         return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
     some = u.slot("some")
@@ -388,6 +391,15 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return respond(state.with_cart(cart, focus), ctx.replies("changed", item=both))
     cart = state.cart.replace(index, new)
     return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
+
+
+def _items_count(u: Understanding, group: OptionGroup | None) -> int | None:
+    """A number said with a one-of option counts the items ("make it two bowls", "make it two large":
+    an item has one size); with an add-on it is the option's ("make it two sugars")."""
+    if group is None or group.kind is not OptionKind.ONE_OF or u.slot("some") is not None:
+        return None
+    counts = [m.value for m in u.mentions if m.kind == "quantity" and parse_number(words(m.text)) is not None]
+    return counts[0] if len(counts) == 1 and isinstance(counts[0], int) and counts[0] > 0 else None
 
 
 def _amount(u: Understanding) -> str | None:

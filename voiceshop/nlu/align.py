@@ -29,6 +29,7 @@ _LANGUAGE = load()
 # Words a fuzzy stretch may not start or end with: "the latte" must not be a near miss for "latte".
 STOP = _LANGUAGE.function_words("stop")
 ARTICLES = _LANGUAGE.function_words("articles")
+SEPARATORS = frozenset(stem(w) for w in _LANGUAGE.function_words("separators"))  # as spans are read
 INDEFINITE = _LANGUAGE.function_words("indefinite")
 MIN_SCORE = 0.72
 """Lowest similarity at which a stretch of words is taken to name a phrase."""
@@ -329,6 +330,7 @@ class Aligner:
         out: dict[int, float] = {}
         heard = 0.0
         articles = ARTICLES.intersection(span)
+        joins = SEPARATORS.intersection((span[0], span[-1]))
         bare = tuple(w for w in span if w not in ARTICLES)
         for e in ids:
             ent = lex.entities[e]
@@ -336,6 +338,8 @@ class Aligner:
                 # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
                 continue
+            if not joins <= set(ent.words):
+                continue  # "protein plus | a ginger shot" is not "protein balls": "plus" at an end joins two things
             if self.refusals.intersection(span) ^ self.refusals.intersection(ent.words):
                 continue  # a negation said or left out changes the meaning: "sugar" is not "no sugar"
             if not self._same_kind(span, readings, ent.words):

@@ -269,7 +269,8 @@ class Understander:
                 for h in self._index.hits(exact, 4)
                 if h.template in self._wild_templates
             ]
-            hits += self._tail_hits(literal)
+            for reading in dict.fromkeys((literal, fine)):  # "{delivery} to the office on ..." is read as a list's
+                hits += self._tail_hits(reading)
         if not hits:
             return Understanding(text=text, intent=None, confidence=0.0)
         # Best hit per intent; among equals prefer the longer sentence (it explains more).
