@@ -18,6 +18,7 @@ from voiceshop.dialog.respond import respond
 from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import Decision, DialogState, PendingItem
 from voiceshop.errors import OptionError
+from voiceshop.nlu.readings import option_readings
 from voiceshop.nlu.result import Understanding
 
 
@@ -54,6 +55,35 @@ def also_said(u: Understanding, item: PendingItem, asked: str, ctx: Context) -> 
         if group in product.options and group not in have and group not in found and _offers(ctx, group, choice):
             taken = amount if (g := ctx.catalog.group(group)) is not None and g.amount(amount or "") else None
             found[group] = ChosenOption(group=group, choice=choice, amount=taken)
+    return tuple(found.values())
+
+
+def for_any(u: Understanding, item: PendingItem, ctx: Context) -> tuple[ChosenOption, ...]:
+    """The options ``u`` gives an item whose product is not chosen yet ("large, with kiwi" at "which
+    bowl?"): of each option said, the first reading every product it may be takes ("large" is the
+    bowls' large bowl), one each of a group that takes one."""
+    products = [ctx.catalog.product(c.value) for c in item.candidates]
+    slot = u.slots.get("option")
+    readings = u.options or ((option_readings(slot),) if slot is not None else ())
+    if not products or any(p is None for p in products) or any(u.refusals):
+        return ()
+    have = {o.group for o in item.options}
+    found: dict[tuple[str, str], ChosenOption] = {}
+    for k, said in enumerate(readings):
+        taken = next(
+            (r for r in said if all(p is not None and r.partition(":")[0] in p.options for p in products)), None
+        )
+        if taken is None:
+            continue
+        group, _, choice = taken.partition(":")
+        g = ctx.catalog.group(group)
+        single = g is None or g.kind is OptionKind.ONE_OF or g.max_choices == 1
+        if group in have or (single and any(key[0] == group for key in found)) or not _offers(ctx, group, choice):
+            continue
+        amount = u.amounts[k] if k < len(u.amounts) else None
+        found[(group, choice)] = ChosenOption(
+            group=group, choice=choice, amount=amount if g and g.amount(amount or "") else None
+        )
     return tuple(found.values())
 
 

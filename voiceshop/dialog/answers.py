@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rapidfuzz import fuzz
-
 from voiceshop.commerce.cart import Cart, ChosenOption
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog import account, alongside, checkout, ordering, shares, which
@@ -35,7 +33,6 @@ from voiceshop.language import load
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
-ACCEPT = 85
 PASSED = 2
 """Times "which one?" about a vague item ("five drinks") is asked again while the shopper names other
 items instead; the next time it is left out, and said so."""
@@ -50,42 +47,6 @@ SAID_BACK = 4
 are "that", so the question is not buried."""
 INSIST = frozenset({"which", "option", "stock", "delivery", "confirm", "pin", "cancel_order", "clear_cart"})
 """Questions asked again when the words were not understood; the others give way to "sorry"."""
-
-
-def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
-    """The one choice the words name, or None when none (or several equally) fit."""
-    said = words(text)
-    if not said:
-        return None
-    joined = " ".join(said)
-    scored: list[tuple[float, Choice]] = []
-    for choice in choices:
-        best = 0.0
-        for phrase in (choice.name, *choice.aliases):
-            pw = words(phrase)
-            if not pw:
-                continue
-            # a choice named word for word beats any near spelling; the longer phrase is more specific;
-            # the words said may also be part of one choice's name only ("triple a" of "triple a batteries")
-            if _contains(said, pw):
-                fit = 100.0 + len(pw)
-            elif len(pw) > len(said) and _contains(pw, said):
-                fit = float(ACCEPT + len(said))
-            else:
-                fit = fuzz.ratio(joined, " ".join(pw))
-            best = max(best, fit)
-        scored.append((best, choice))
-    scored.sort(key=lambda sc: -sc[0])
-    if not scored or scored[0][0] < ACCEPT:
-        return None
-    if len(scored) > 1 and scored[1][0] == scored[0][0]:
-        return None
-    return scored[0][1]
-
-
-def _contains(said: Sequence[str], phrase: Sequence[str]) -> bool:
-    n = len(phrase)
-    return any(list(said[i : i + n]) == list(phrase) for i in range(len(said) - n + 1))
 
 
 def _by_ordinal(u: Understanding, choices: Sequence[Choice]) -> Choice | None:
@@ -127,7 +88,7 @@ def pick(u: Understanding, choices: Sequence[Choice], group: str | None = None) 
         hits = [c for c in choices if c.value in values]
         if len(hits) == 1:
             return hits[0]
-    return match_choice(u.text, choices)
+    return which.match_choice(u.text, choices)
 
 
 def answer(state: DialogState, u: Understanding, ctx: Context) -> Decision | None:
@@ -154,6 +115,11 @@ def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     if choice is not None:
         item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
+    kept = alongside.for_any(u, q.item, ctx) if u.intent in (None, "ChangeOption") else ()
+    if kept:  # "large" at "which bowl?": kept for the bowl, and asked again
+        item = q.item.model_copy(update={"options": (*q.item.options, *kept)})
+        noted = ctx.replies("kept", item=say_list([speakable(o.choice) for o in kept]))
+        return respond(state, noted, question=q.model_copy(update={"item": item}))
     return _unanswered(state, q, q.item, u, ctx)
 
 
@@ -263,7 +229,9 @@ def _offer(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     vague = q.lines[0] if len(q.lines) == 1 and q.lines[0].sku is None else None
     one = pick(u, vague.candidates) if vague is not None and vague.candidates else None
     if vague is not None and one is not None:  # "did you want batteries?" - "triple a"
-        item = vague.model_copy(update={"sku": one.value, "candidates": ()})
+        # as said, with its count and options: "two turkey clubs, whole" at "did you want sandwiches?"
+        as_said = next((pending_from(m) for m in u.items if m.sku == one.value and not m.refused), None)
+        item = as_said or vague.model_copy(update={"sku": one.value, "candidates": ()})
         return proceed(state.model_copy(update={"question": None, "queue": (item, *state.queue)}), ctx)
     choice = pick(u, q.choices) if len(q.choices) > 1 else _by_ordinal(u, q.choices)
     if choice is not None:
@@ -321,7 +289,7 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
     offered = {c.value for c in q.choices}
     said = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in offered]
     choice = next((c for c in q.choices if said and c.value == said[-1]), None)
-    choice = choice or _by_ordinal(u, q.choices) or match_choice(u.text, q.choices)
+    choice = choice or _by_ordinal(u, q.choices) or which.match_choice(u.text, q.choices)
     if choice is None:
         return None
     state = state.model_copy(update={"question": None, "delivery": DeliveryKind(choice.value)})

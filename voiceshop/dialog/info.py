@@ -17,6 +17,9 @@ from voiceshop.errors import VoiceshopError
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import words
 
+PRONOUNS = LANGUAGE.function_words("pronouns")
+STOP = LANGUAGE.function_words("stop")
+
 
 def say_time(t: time) -> str:
     """ "six thirty a m", "noon", "six p m"."""
@@ -84,6 +87,10 @@ def shop_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 
 def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     slot = u.slots.get("product")
+    referred = words(slot.text) if slot is not None and not slot.value else []
+    if slot is not None and referred and set(referred) <= PRONOUNS and (sku := _talked_about(state)) is not None:
+        slot = slot.model_copy(update={"value": sku})  # "how much are they" after "shall I add rolled oats?"
+        u = u.model_copy(update={"slots": {**u.slots, "product": slot}})
     if slot is None or not slot.value:
         if slot is not None and slot.candidates:
             names = [speakable(c.name) for c in slot.candidates]
@@ -137,6 +144,50 @@ def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision
     return respond(state, text, question=question)
 
 
+MORE_TAKING = 3
+"""Products named that take an option asked about ("almond milk comes with the latte, mocha and
+cappuccino"); the others are counted."""
+
+
+def option_asked(state: DialogState, value: str, ctx: Context) -> Decision:
+    """ "Do you have almond milk?": yes, and the line just ordered can have it (asked, and a yes
+    puts it on), or the products that take it."""
+    group_name, _, choice = value.partition(":")
+    name = speakable(choice)
+    line = state.cart.lines[state.focus] if state.focus is not None and state.focus < len(state.cart.lines) else None
+    product = ctx.catalog.product(line.sku) if line is not None else None
+    if line is not None and product is not None and group_name in product.options:
+        item = speakable(product.name)
+        if any(o.group == group_name and o.choice == choice for o in line.options):
+            return respond(state, ctx.replies("option_has", item=item, choice=name))
+        text = ctx.replies("option_offer", choice=name, item=item)
+        question = Question(
+            kind="option_offer", text=text, group=group_name, choices=(Choice(value=choice, name=choice),)
+        )
+        return respond(state, ctx.replies("option_we_have_yes", choice=name), question=question)
+    taking = [speakable(p.name) for p in ctx.catalog.products if group_name in p.options and p.stock != 0]
+    if not taking:
+        return respond(state, ctx.replies("not_found", what=name))
+    more = len(taking) - MORE_TAKING
+    products = say_list(taking[:MORE_TAKING]) if more <= 0 else ", ".join(taking[:MORE_TAKING])
+    text = ctx.replies("option_we_have", choice=name, products=products)
+    if more > 0:
+        text = ctx.replies("option_we_have_more", choice=name, products=products, count=say_number(more))
+    return respond(state, text)
+
+
+def _talked_about(state: DialogState) -> str | None:
+    """The one product the last reply was about: the one offered, or the line just added or changed."""
+    q = state.question
+    if q is not None and q.item is not None and q.item.sku:
+        return q.item.sku
+    if q is not None and len(q.lines) == 1 and q.lines[0].sku:
+        return q.lines[0].sku
+    if state.focus is not None and state.focus < len(state.cart.lines):
+        return state.cart.lines[state.focus].sku
+    return None
+
+
 def _pack(pack: PackSize) -> str:
     """A pack as said: "fifty tablets", "six x three hundred thirty ml", "pack of four"."""
     if pack.amount is not None and pack.unit and pack.amount != 1:
@@ -181,6 +232,11 @@ def search(state: DialogState, u: Understanding, ctx: Context) -> Decision:
             said = product.text
             skus = [str(product.value)] if product.value else [c.value for c in product.candidates]
             found = [p for p in products if p.sku in skus]
+    named = [m for m in u.mentions if m.kind == "option" and not m.refused]
+    options = {str(m.value) for m in named}
+    asked = set(words(said)) - STOP
+    if not found and len(options) == 1 and asked and asked <= set(words(" ".join(m.text for m in named))):
+        return option_asked(state, options.pop(), ctx)  # "do you have almond milk?", not "oat milk?" for milk
     if not found:
         query = u.slots.get("query")
         said = query.text if query is not None else said

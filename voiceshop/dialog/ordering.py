@@ -155,10 +155,11 @@ def usual_extra(state: DialogState, ctx: Context) -> Question | None:
 def add_option(state: DialogState, index: int, group: str, choice: str, ctx: Context) -> Decision:
     """Add an option to a cart line (an offered usual add-on accepted)."""
     line = state.cart.lines[index]
+    chosen = ctx.catalog.group(group)
+    single = chosen is not None and (chosen.kind is OptionKind.ONE_OF or chosen.max_choices == 1)
+    kept = [o for o in line.options if not (single and o.group == group)]  # soy milk for almond
     try:
-        new = price_item(
-            ctx.catalog, line.sku, (*line.options, ChosenOption(group=group, choice=choice)), line.quantity
-        )
+        new = price_item(ctx.catalog, line.sku, (*kept, ChosenOption(group=group, choice=choice)), line.quantity)
     except OptionError as exc:
         return respond(state, join(ctx.replies("cannot_change"), ctx.refused(exc)))
     cart = state.cart.replace(index, new)

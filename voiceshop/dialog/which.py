@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rapidfuzz import fuzz
+
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.state import Choice
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.onething import known_by, known_words
 from voiceshop.nlu.result import Understanding
 from voiceshop.nlu.text import stem, words
+
+ACCEPT = 85
+"""How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
 __all__ = ["described", "variant"]
 
@@ -45,3 +50,39 @@ def variant(u: Understanding, sku: str | None, ctx: Context) -> str | None:
         if p.sku != sku and name <= (known := known_words(p, description=False)) and not said.isdisjoint(known)
     ]
     return fits[0] if len(fits) == 1 else None
+
+
+def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The one choice the words name, or None when none (or several equally) fit."""
+    said = words(text)
+    if not said:
+        return None
+    joined = " ".join(said)
+    scored: list[tuple[float, Choice]] = []
+    for choice in choices:
+        best = 0.0
+        for phrase in (choice.name, *choice.aliases):
+            pw = words(phrase)
+            if not pw:
+                continue
+            # a choice named word for word beats any near spelling; the longer phrase is more specific;
+            # the words said may also be part of one choice's name only ("triple a" of "triple a batteries")
+            if _contains(said, pw):
+                fit = 100.0 + len(pw)
+            elif len(pw) > len(said) and _contains(pw, said):
+                fit = float(ACCEPT + len(said))
+            else:
+                fit = fuzz.ratio(joined, " ".join(pw))
+            best = max(best, fit)
+        scored.append((best, choice))
+    scored.sort(key=lambda sc: -sc[0])
+    if not scored or scored[0][0] < ACCEPT:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None
+    return scored[0][1]
+
+
+def _contains(said: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    return any(list(said[i : i + n]) == list(phrase) for i in range(len(said) - n + 1))

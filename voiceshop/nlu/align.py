@@ -45,6 +45,10 @@ LONGER = 0.1
 """Extra worth per word of a longer phrase."""
 KIND_TIE = 0.001
 """Worth per word of a kind's priority, to break ties between readings ("half dozen eggs" before "half a dozen")."""
+BACK_TO_BACK = 0.01
+"""Cost of two products named with nothing between them: "chicken | tikka masala" (a choice, then the
+dish) before "chicken tikka | masala" (a starter, then the dish named by one word), where both explain
+every word."""
 ALONE = 0.9
 """Worth of a word heard exactly as a command word and left as itself: less than any good one-word tag."""
 MAX_CANDIDATES = 400
@@ -389,6 +393,9 @@ def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
             worth = t.score * (1 + LONGER * (t.length - 1) if good else FUZZY_WORTH)
             value = t.length * worth - TAG_COST + best[t.end]
             value += KIND_TIE * t.length * (len(KIND_PRIORITY) - _priority(t.kind))  # a longer product first
+            after = pick[t.end] if t.end < n else None
+            if t.kind == "product" and after is not None and after.start == t.end and after.kind == "product":
+                value -= BACK_TO_BACK
             if value > best[i] + 1e-9:
                 best[i] = value
                 pick[i] = t
