@@ -12,7 +12,7 @@ CASES = [
     pytest.param(
         c,
         id=f"{c.shop}-{c.index}-{c.text[:60]}",
-        marks=[pytest.mark.xfail(reason=KNOWN[c.text], strict=True)] if c.text in KNOWN else [],
+        marks=[pytest.mark.xfail(reason=KNOWN[c.key], strict=True)] if c.key in KNOWN else [],
     )
     for c in cases()
 ]
@@ -27,7 +27,7 @@ def test_suite_size() -> None:
 
 def test_known_failures_are_cases() -> None:
     """A known failure names a case that exists, so the list cannot silently rot."""
-    texts = {c.values[0].text for c in CASES}
+    texts = {c.values[0].key for c in CASES}
     assert sorted(t for t in KNOWN if t not in texts) == []
 
 

@@ -9,7 +9,7 @@ figures on it are the honest ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,18 @@ class Case:
     product: str | None
     every: int = 3
     """One case in ``every`` is held out (a file says ``held_out_every`` when it was split otherwise)."""
+    labelled_twice: bool = False
+    """The same words are another case wanting something else ("do you do sushi": a search in one
+    writer's eyes, a question about a product in another's)."""
 
     @property
     def held_out(self) -> bool:
         return self.index % self.every == self.every - 1
+
+    @property
+    def key(self) -> str:
+        """How ``known-failures.yaml`` names the case: its words, and what it wants where those differ."""
+        return f"{self.text} [{self.intent}]" if self.labelled_twice else self.text
 
 
 def cases(language: str = "en") -> list[Case]:
@@ -51,7 +59,10 @@ def cases(language: str = "en") -> list[Case]:
             kind, items = c.get("kind", "other"), tuple(c.get("items") or ())
             every = int(data.get("held_out_every", 3))
             out.append(Case(language, data["shop"], n, c["text"], kind, c["intent"], items, c.get("product"), every))
-    return out
+    wants: dict[str, set[str]] = {}
+    for case in out:
+        wants.setdefault(case.text, set()).add(repr((case.intent, case.items, case.product)))
+    return [replace(case, labelled_twice=len(wants[case.text]) > 1) for case in out]
 
 
 def known_failures(language: str = "en") -> dict[str, str]:

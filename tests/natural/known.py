@@ -22,7 +22,7 @@ def main(language: str = "en") -> None:
     for case in cases(language):
         wrong = check(case)
         if wrong:
-            found[case.text] = f"{case.kind}: {'; '.join(wrong)}"[:300]
+            found[case.key] = f"{case.kind}: {'; '.join(wrong)}"[:300]
     path = HERE / language / "known-failures.yaml"
     path.write_text(HEADER + yaml.safe_dump(found, sort_keys=False, allow_unicode=True, width=200), encoding="utf-8")
     print(f"{path}: {len(found)} known failures")
