@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
+from voiceshop.nlu.heads import as_choice, comes_in, group_of, names_varieties, takes
 from voiceshop.nlu.kinds import named_choices, unsold_kind
 from voiceshop.nlu.onething import one_thing
 from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
@@ -31,6 +32,7 @@ SEPARATORS = _LANGUAGE.function_words("separators")
 PURPOSE = _LANGUAGE.function_words("purpose")
 EVERY = _LANGUAGE.function_words("every")
 OPTION_WITH = _LANGUAGE.function_words("option_with")
+OPTION_LINKS = _LANGUAGE.function_words("option_links")
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def build_items(
         if nxt is None:
             return True
         unit = pending.unit
-        return unit is not None and _comes_in(cur.head, unit, catalog) and not _comes_in(nxt, unit, catalog)
+        return unit is not None and comes_in(cur.head, unit, catalog) and not comes_in(nxt, unit, catalog)
 
     def take_back() -> None:
         nonlocal pending
@@ -155,8 +157,12 @@ def build_items(
     for index, tag in enumerate(run):
         if index in articles:
             continue
-        if tag.kind == "option" and tag.start - 1 in marks.strange and _names_varieties(tag, catalog):
+        if tag.kind == "option" and tag.start - 1 in marks.strange and names_varieties(tag, catalog):
             tag = replace(tag, start=tag.start - 1, variety=True)  # "oat milk": a milk the shop does not have
+        if tag.kind == "product" and cur.head is not None and pending.quantity is None:
+            linked = tag.start > 0 and tokens[tag.start - 1] in OPTION_LINKS
+            also = bool(cur.options) and cur.options[-1][0].end == tag.start - 1 and tokens[tag.start - 1] in SEPARATORS
+            tag = as_choice(tag, cur.head, catalog) if linked or also else tag
         if tag.kind == "word":
             if tag.value in SEPARATORS and counts_back(None):
                 take_back()
@@ -180,7 +186,7 @@ def build_items(
                         take_back()
                     # "a large latte with skim milk and a double shot plus a muffin": options the
                     # next head does not take and this one does are this one's
-                    mine = [(t, a) for t, a in pending.options if _takes(before, t, catalog) > _takes(tag, t, catalog)]
+                    mine = [(t, a) for t, a in pending.options if takes(before, t, catalog) > takes(tag, t, catalog)]
                     article = pending.quantity is None or pending.quantity.weak
                     if mine and len(mine) == len(pending.options) and article:
                         cur.options += mine
@@ -211,13 +217,13 @@ def build_items(
                 amount = tag
             continue
         elif tag.kind == "option":
-            group = _group_of(tag)
-            same = [(t, a) for t, a in cur.options if _group_of(t) == group]
+            group = group_of(tag)
+            same = [(t, a) for t, a in cur.options if group_of(t) == group]
             several = (g := catalog.group(group)) is not None and g.max_choices > 1
             if corrected and same and not (several and negated):
                 # "oat milk, no, soy milk": the later value wins; "sweetener, no, not sweetener" refuses;
                 # of a group that takes several, "extra granola, no banana" refuses the banana
-                cur.options = [(t, a) for t, a in cur.options if _group_of(t) != group]
+                cur.options = [(t, a) for t, a in cur.options if group_of(t) != group]
                 negated = negated and refusing
             if negated:
                 # "no sugar": refused, and taken out if it was said before ("with sugar, no, no sugar")
@@ -309,8 +315,8 @@ def _share(last: _Draft, drafts: list[_Draft], tokens: Sequence[str]) -> None:
     after = last.head.start + 1
     shared = [(t, a) for t, a in last.options if t.start > after and not EVERY.isdisjoint(tokens[after : t.start])]
     for d in drafts:
-        have = {_group_of(t) for t, _ in d.options}
-        d.options += [(t, a) for t, a in shared if _group_of(t) not in have]
+        have = {group_of(t) for t, _ in d.options}
+        d.options += [(t, a) for t, a in shared if group_of(t) not in have]
 
 
 def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[int]) -> bool:
@@ -331,23 +337,8 @@ def _purpose(head: Tag, run: Sequence[Tag], tokens: Sequence[str], tagged: set[i
 
 def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | None]]) -> bool:
     """Whether ``more`` chooses differently in a one-value group than ``said`` ("large" vs "small")."""
-    chosen = {_group_of(t): t.value for t, _ in said}
-    return any(chosen.get(_group_of(t), t.value) != t.value for t, _ in more)
-
-
-def _group_of(tag: Tag) -> str:
-    return str(tag.value).split(":", 1)[0]
-
-
-def _names_varieties(tag: Tag, catalog: Catalog) -> bool:
-    """Whether the option ``tag`` reads as is a bare name that several choices of its group end in
-    ("milk" of "soy milk" and "almond milk"), so that a word said before it names a variety."""
-    entity = next((e for e, _ in tag.candidates if e.kind == "option"), None)
-    group = catalog.group(_group_of(tag))
-    if entity is None or group is None or len(entity.words) != 1:
-        return False
-    named = [_LANGUAGE.words(c.name) for c in group.choices]
-    return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
+    chosen = {group_of(t): t.value for t, _ in said}
+    return any(chosen.get(group_of(t), t.value) != t.value for t, _ in more)
 
 
 def _resolve(
@@ -440,27 +431,6 @@ def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> 
     return None
 
 
-def _product_of(head: Tag, catalog: Catalog) -> Product | None:
-    """The product ``head`` names best."""
-    candidates = product_candidates(head, catalog)
-    return catalog.product(candidates[0].value) if candidates else None
-
-
-def _takes(head: Tag, option: Tag, catalog: Catalog) -> bool:
-    """Whether the product ``head`` names best takes the group of ``option``."""
-    product = _product_of(head, catalog)
-    return product is not None and _group_of(option) in product.options
-
-
-def _comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
-    """Whether the product ``head`` names best is sold in ``unit`` (a "1 lb" pack in pounds)."""
-    product = _product_of(head, catalog)
-    if product is None:
-        return False
-    said = str(unit.value)
-    return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
-
-
 def _options(
     said: list[tuple[Tag, Tag | None]], product: Product | None, catalog: Catalog, tokens: Sequence[str]
 ) -> tuple[list[OptionMention], list[OptionMention]]:
@@ -470,7 +440,7 @@ def _options(
     for tag, amount in said:
         if tag.variety:
             text = " ".join(tokens[tag.start : tag.end])
-            unfit.append(OptionMention(group=_group_of(tag), choice=text, text=text, not_sold=True))
+            unfit.append(OptionMention(group=group_of(tag), choice=text, text=text, not_sold=True))
             continue
         readings = [e for e, _ in tag.candidates if e.kind == "option"]
         # An exact choice name beats an alias ("medium" is a size before it is "medium roast").

@@ -1,0 +1,61 @@
+"""What the product an item's head names takes: its option groups, its pack's unit, its choices said
+as products ("a reuben with swiss": the cheese, not the deli's block of it)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from voiceshop.commerce.catalog import Catalog, Product
+from voiceshop.language import load
+from voiceshop.nlu.align import Tag
+from voiceshop.nlu.readings import product_candidates
+from voiceshop.nlu.text import stem
+
+_LANGUAGE = load()
+
+
+def group_of(tag: Tag) -> str:
+    return str(tag.value).split(":", 1)[0]
+
+
+def names_varieties(tag: Tag, catalog: Catalog) -> bool:
+    """Whether the option ``tag`` reads as is a bare name that several choices of its group end in
+    ("milk" of "soy milk" and "almond milk"), so that a word said before it names a variety."""
+    entity = next((e for e, _ in tag.candidates if e.kind == "option"), None)
+    group = catalog.group(group_of(tag))
+    if entity is None or group is None or len(entity.words) != 1:
+        return False
+    named = [_LANGUAGE.words(c.name) for c in group.choices]
+    return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
+
+
+def as_choice(tag: Tag, head: Tag, catalog: Catalog) -> Tag:
+    """A product said after "with" or "on" an item (or after "and" another of its choices) that is
+    also a choice the item takes, as well heard: that choice ("a reuben with swiss and cheddar")."""
+    product = product_of(head, catalog)
+    for entity, score in tag.candidates:
+        group = str(entity.value).partition(":")[0]
+        if entity.kind == "option" and product is not None and group in product.options and score >= tag.score:
+            return replace(tag, kind="option", value=entity.value, candidates=((entity, score),))
+    return tag
+
+
+def product_of(head: Tag, catalog: Catalog) -> Product | None:
+    """The product ``head`` names best."""
+    candidates = product_candidates(head, catalog)
+    return catalog.product(candidates[0].value) if candidates else None
+
+
+def takes(head: Tag, option: Tag, catalog: Catalog) -> bool:
+    """Whether the product ``head`` names best takes the group of ``option``."""
+    product = product_of(head, catalog)
+    return product is not None and group_of(option) in product.options
+
+
+def comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
+    """Whether the product ``head`` names best is sold in ``unit`` (a "1 lb" pack in pounds)."""
+    product = product_of(head, catalog)
+    if product is None:
+        return False
+    said = str(unit.value)
+    return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
