@@ -33,6 +33,7 @@ PURPOSE = _LANGUAGE.function_words("purpose")
 EVERY = _LANGUAGE.function_words("every")
 OPTION_WITH = _LANGUAGE.function_words("option_with")
 OPTION_LINKS = _LANGUAGE.function_words("option_links")
+ONE = _LANGUAGE.function_words("refer_one")
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,12 @@ def build_items(
             if cur.head is None:
                 cur.quantity = tag
                 cur.tags.append(tag)
+            elif _another(pending, tag, tokens):
+                # "a feijoa kombucha and a ginger lemon one": another of the same, with its own choices
+                drafts.append(cur)
+                cur = _Draft(cur.head, pending.quantity, None, cur.unit, pending.options, [*pending.tags, tag])
+                pending = _Draft()
+                separated = False
             else:
                 if pending.quantity is not None and not pending.options and (cur.quantity is None or cur.quantity.weak):
                     # "milk, two gallons, a dozen eggs", "bananas, six of them, and apples": a
@@ -305,6 +312,15 @@ def build_items(
     spans = [(min(t.start for t in d.tags), max(t.end for t in d.tags)) for d in drafts]
     counted = [d.quantity is not None and d.head is not None and d.quantity.start < d.head.start for d in drafts]
     return one_thing(items, spans, counted, breaks, catalog)
+
+
+def _another(pending: _Draft, one: Tag, tokens: Sequence[str]) -> bool:
+    """Whether "and a ginger lemon one" is said: after "and", a count or an article, choices, then
+    "one" (not "the big one", which is the item said again)."""
+    q = pending.quantity
+    if q is None or not pending.options or pending.options[-1][0].end != one.start or tokens[one.start] not in ONE:
+        return False
+    return q.start > 0 and tokens[q.start - 1] in SEPARATORS
 
 
 def _share(last: _Draft, drafts: list[_Draft], tokens: Sequence[str]) -> None:
