@@ -240,7 +240,9 @@ class Aligner:
             scored[e] = 1.0
         for e in lex.despaced.get("".join(span), ()):
             scored.setdefault(e, 0.97)
-        if not scored and tokens[i] not in STOP and tokens[j - 1] not in STOP and not _has_number(tokens[i:j]):
+        split = tokens[i] in ARTICLES and j - i > 1 and readings[i + 1][0][1] < 1.0  # "a sai bowl": maybe "acai"
+        opens = tokens[i] not in STOP or split
+        if not scored and opens and tokens[j - 1] not in STOP and not _has_number(tokens[i:j]):
             scored, fit = self._fuzzy(span, readings[i:j])
         if not scored:
             return None
@@ -277,8 +279,10 @@ class Aligner:
         heard = "".join(span[k] for k in said)
         if not meant:
             return False
-        # spelled alike ("oak" / "oat"), or sounding alike from the same first letter ("coff" / "cough")
-        if Levenshtein.normalized_similarity(heard, meant) >= STAND_IN:
+        # spelled alike ("oak" / "oat"), or sounding alike from the same first letter ("coff" / "cough");
+        # an article may be the word's first letter, split off ("a sai bowl": "acai bowl")
+        glued = "".join(span[:-1]) if span[0] in ARTICLES else heard
+        if max(Levenshtein.normalized_similarity(w, meant) for w in (heard, glued)) >= STAND_IN:
             return True
         alike = Levenshtein.normalized_similarity(self.sound(heard), self.sound(meant))
         return heard[0] == meant[0] and alike >= SOUND_ALIKE
@@ -338,7 +342,7 @@ class Aligner:
         bare = tuple(w for w in span if w not in ARTICLES)
         for e in ids:
             ent = lex.entities[e]
-            if not articles <= set(ent.words) and bare != ent.words:
+            if not articles <= set(ent.words) and bare != ent.words and not _glued(span, readings, ent):
                 # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").
                 continue
@@ -368,6 +372,19 @@ class Aligner:
                 out[e] = score
                 heard = max(heard, full)
         return out, heard
+
+
+GLUED = 85
+"""How alike (0-100) the letters of words opening with an article must be to a phrase's to be the
+phrase split by the recognizer ("a sai bowl" for "acai bowl")."""
+
+
+def _glued(span: tuple[str, ...], readings: Sequence[tuple[tuple[str, float], ...]], ent: Entity) -> bool:
+    """Whether an article opening ``span`` is the first letter of a word the recognizer split in two:
+    the word after it is no known word, and the letters together are nearly the phrase's."""
+    if len(span) < 2 or span[0] not in ARTICLES or readings[1][0][1] >= 1.0:
+        return False
+    return fuzz.ratio("".join(span), "".join(ent.words)) >= GLUED
 
 
 def _segment(found: list[Tag], alone: list[float]) -> list[Tag]:
