@@ -365,14 +365,18 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     line = state.cart.lines[index]
     product = ctx.catalog.product(line.sku)
     options = list(line.options)
+    unfit: list[str] = []
     for k, said in enumerate(readings):  # "with egg and sweetcorn": each of them, as this product takes it
         taken = alongside.reading_for(product, said) or said[0]
         group_name, _, choice = taken.partition(":")
         group = ctx.catalog.group(group_name)
         if product is None or group is None or group.name not in product.options:
-            return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=choice))
+            unfit.append(choice)  # "thin cut" read as thin and as "cut" (sliced, a bread's): thin is done
+            continue
         amount = u.amounts[k] if k < len(u.amounts) and u.amounts[k] else _amount(u)
         options = alongside.said_on(options, group, choice, amount if group.amount(amount or "") else None, u, k)
+    if len(unfit) == len(readings):
+        return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=unfit[0]))
     was = str(u.slot("was") or "")
     if was != value:  # "grass jelly instead of the pearls": the pearls come off
         options = [o for o in options if f"{o.group}:{o.choice}" != was]
@@ -391,7 +395,10 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         focus = next(i for i, ln in enumerate(cart.lines) if ln.same_item(new))
         return respond(state.with_cart(cart, focus), ctx.replies("changed", item=both))
     cart = state.cart.replace(index, new)
-    return respond(state.with_cart(cart, index), ctx.replies("changed", item=ctx.describe(new)))
+    text = ctx.replies("changed", item=ctx.describe(new))
+    if unfit:
+        text = join(text, ctx.replies("option_not_offered", product=speakable(line.name), option=say_list(unfit)))
+    return respond(state.with_cart(cart, index), text)
 
 
 def _items_count(u: Understanding, group: OptionGroup | None) -> int | None:
