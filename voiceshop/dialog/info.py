@@ -14,7 +14,7 @@ from voiceshop.dialog.respond import join, read_list, respond
 from voiceshop.dialog.speak import LANGUAGE, say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import VoiceshopError
-from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.result import SlotValue, Understanding
 from voiceshop.nlu.text import words
 
 PRONOUNS = LANGUAGE.function_words("pronouns")
@@ -88,8 +88,10 @@ def shop_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
 def product_info(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     slot = u.slots.get("product")
     referred = words(slot.text) if slot is not None and not slot.value else []
-    if slot is not None and referred and set(referred) <= PRONOUNS and (sku := _talked_about(state)) is not None:
-        slot = slot.model_copy(update={"value": sku})  # "how much are they" after "shall I add rolled oats?"
+    unnamed = slot is None or (bool(referred) and set(referred) <= PRONOUNS)
+    if unnamed and (sku := _talked_about(state)) is not None:
+        # "how much are they" after "shall I add rolled oats?": the thing talked about
+        slot = SlotValue(value=sku, text="") if slot is None else slot.model_copy(update={"value": sku})
         u = u.model_copy(update={"slots": {**u.slots, "product": slot}})
     if slot is None or not slot.value:
         if slot is not None and slot.candidates:
