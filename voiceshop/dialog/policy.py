@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from voiceshop.commerce.cart import price_item
-from voiceshop.dialog import account, answers, checkout, incart, info, ordering
+from voiceshop.dialog import account, answers, checkout, incart, info, ordering, waiting
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.respond import all_choices, join, next_chunk, previous_chunk, respond, said_before_question
 from voiceshop.dialog.speak import say_list, say_number, speakable
@@ -116,6 +116,8 @@ def _request(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         u = u.model_copy(update={"intent": None})
     if always is not None:
         return always(state, u, ctx)
+    if removing and u.intent == "AddItems" and (gone := waiting.dropped_too(state, u, ctx)) is not None:
+        return gone  # "take off the pretzels" while "which chips?" waits, then "and the popcorn"
     if state.question is not None:
         decision = answers.answer(state, u, ctx)
         if decision is not None:
