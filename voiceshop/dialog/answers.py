@@ -112,6 +112,7 @@ def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     choice = pick(u, q.choices)
     if choice is None and (choice := which.described(u, q.choices, ctx)) is not None:
         u = u.model_copy(update={"items": ()})  # its one item was the answer, not another item
+    choice = choice or (which.of_its_kind(u, q.item.text, ctx) if u.intent == "AddItems" else None)
     if choice is not None:
         item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)

@@ -26,6 +26,18 @@ ACCEPT = 85
 __all__ = ["described", "variant"]
 
 
+def of_its_kind(u: Understanding, asked: str, ctx: Context) -> Choice | None:
+    """The one product ``u`` names whose names have the word the shopper asked for it by, though it
+    was not offered: "the tortilla chips, three bags" at "which chips: potato chips or french fries?"."""
+    named = [m for m in u.items if m.sku and not m.refused]
+    head = [stem(w) for w in words(asked) if w not in STOP][-1:]
+    product = ctx.catalog.product(named[0].sku or "") if len(named) == 1 else None
+    if product is None or not head:
+        return None
+    names = {stem(w) for n in (product.name, *product.aliases) for w in words(n)}
+    return Choice(value=product.sku, name=product.name) if head[0] in names else None
+
+
 def described(u: Understanding, choices: Sequence[Choice], ctx: Context) -> Choice | None:
     """The one product choice whose words hold every word of the one item ``u`` heard without a count."""
     if len(u.items) != 1 or u.items[0].quantity_said:
