@@ -109,6 +109,9 @@ class Lexicon:
                 also = [o for o in language if tuple(words(o)) not in said]
                 for i, name in enumerate((amount.name, *amount.aliases, *also)):
                     add("amount", amount.name, name, i == 0)
+                    said_as = words(name)
+                    if len(said_as) > 2 and said_as[-1] in _OF:  # "brown sugar, a bit": said after it
+                        add("amount", amount.name, " ".join(said_as[:-1]), False)
         for coupon in shop.coupons:
             for i, text in enumerate(coupon_phrases(coupon.code)):
                 add("coupon", coupon.code, text, i == 0)
