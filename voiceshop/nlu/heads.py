@@ -3,11 +3,13 @@ as products ("a reuben with swiss": the cheese, not the deli's block of it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from voiceshop.commerce.catalog import Catalog, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import Tag
+from voiceshop.nlu.lexicon import Entity
 from voiceshop.nlu.readings import product_candidates
 from voiceshop.nlu.text import stem
 
@@ -29,14 +31,26 @@ def names_varieties(tag: Tag, catalog: Catalog) -> bool:
     return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
 
 
-def as_choice(tag: Tag, head: Tag, catalog: Catalog) -> Tag:
-    """A product said after "with" or "on" an item (or after "and" another of its choices) that is
-    also a choice the item takes, as well heard: that choice ("a reuben with swiss and cheddar")."""
+def as_choice(tag: Tag, head: Tag, said: Sequence[str], catalog: Catalog) -> Tag:
+    """A product said after "with" or "on" an item (or after "and" another of its choices, or before
+    "instead of") that is also a choice the item takes, as well heard: that choice ("a reuben with
+    swiss and cheddar"), or a choice said with its group's name ("with bbq sauce", the sauce "bbq")."""
     product = product_of(head, catalog)
+    if product is None:
+        return tag
     for entity, score in tag.candidates:
-        group = str(entity.value).partition(":")[0]
-        if entity.kind == "option" and product is not None and group in product.options and score >= tag.score:
+        taken = str(entity.value).partition(":")[0]
+        if entity.kind == "option" and taken in product.options and score >= tag.score:
             return replace(tag, kind="option", value=entity.value, candidates=((entity, score),))
+    stems = [stem(w) for w in said]
+    for group in catalog.groups_for(product):
+        named = [stem(w) for w in _LANGUAGE.words(group.name)]
+        for choice in group.choices:
+            for name in (choice.name, *choice.aliases):
+                if stems == [stem(w) for w in _LANGUAGE.words(name)] + named:
+                    value = f"{group.name}:{choice.name}"
+                    entity = Entity("option", value, tuple(stems), " ".join(said), False)
+                    return replace(tag, kind="option", value=value, candidates=((entity, tag.score),))
     return tag
 
 

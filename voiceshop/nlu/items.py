@@ -34,6 +34,7 @@ EVERY = _LANGUAGE.function_words("every")
 OPTION_WITH = _LANGUAGE.function_words("option_with")
 OPTION_LINKS = _LANGUAGE.function_words("option_links")
 ONE = _LANGUAGE.function_words("refer_one")
+INSTEAD = next(iter(_LANGUAGE.function_words("instead")))
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def build_items(
         if tag.kind == "product" and cur.head is not None and pending.quantity is None:
             linked = tag.start > 0 and tokens[tag.start - 1] in OPTION_LINKS
             also = bool(cur.options) and cur.options[-1][0].end == tag.start - 1 and tokens[tag.start - 1] in SEPARATORS
-            tag = as_choice(tag, cur.head, catalog) if linked or also else tag
+            instead = tokens[tag.end : tag.end + 1] == [INSTEAD]  # "bbq sauce instead of tomato"
+            tag = as_choice(tag, cur.head, tokens[tag.start : tag.end], catalog) if linked or also or instead else tag
         if tag.kind == "word":
             if tag.value in SEPARATORS and counts_back(None):
                 take_back()
