@@ -28,12 +28,15 @@ written into the weights file's facts) are on them. The validation voices choose
 lowest that keeps all but 0.5 % of the phrases there that the wake word model fired on (the verifier
 never hears the others; ``--cutoff-from near`` also counts those it only came near, as the okay nabu
 and hey jarvis weights were made); ``--validation`` keeps more variants out of training for it.
+``--recut`` trains nothing: it sets the cutoff of weights already made (``--out``) again from the
+clips' validation voices they never trained on (okay nabu's: 0.131, was 0.21; hey jarvis's: 0.5, was 0.34;
+neither shipped, README).
 Nothing of ``tests/broadcast.py`` (its lines, voices lists or seeds) is used: the benchmark streams
 stay a test nothing was tuned on.
 
     PYTHONPATH=. /work/main/.venv/bin/python benchmarks/train_wake_verifier.py [--phrase "okay nabu"]
         [--clips 8000] [--cache /tmp/a.npz [--cache /tmp/b.npz]] [--mine /tmp/m.npz ...] [--mine-clips 12000]
-        [--members 3] [--piper 0.12] [--out voiceshop/asr/verifiers/okay_nabu.npz]
+        [--members 3] [--piper 0.12] [--out voiceshop/asr/verifiers/okay_nabu.npz] [--recut]
 
 Needs only the shared venv (numpy, faster-whisper, pymicro-wakeword, pocketsphinx, piper-tts) and
 espeak-ng, as ``scripts/setup.sh`` installs them; not torch. Rendering and encoding take most of the
@@ -68,6 +71,7 @@ of them Piper's, 31 minutes at load average 2-8), with six more validation varia
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -80,7 +84,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import wake_data
-from voiceshop.asr.wakeverifier import WakeVerifier, pooled, verifier_path
+from voiceshop.asr.wakeverifier import WakeVerifier, load_verifier, pooled, verifier_path
 from voiceshop.runtime.engines import open_recognizer
 
 BEFORE, AFTER = 2.0, 0.25
@@ -325,6 +329,70 @@ def rates(p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], cutoff: float) -> di
     }
 
 
+def cutoff_of(p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], fired: np.ndarray[Any, Any], rule: str) -> float:
+    """The lowest probability that keeps ``KEEP`` of the validation phrases (``p``: theirs and the others'):
+    those the wake word model fired on, or (``rule`` "near") also those it only came near."""
+    # the verifier only ever hears fires: a phrase the model came near without firing, cut at its highest
+    # probability, is never put to it, and set "hey mycroft"'s cutoff near 0 (``--cutoff-from near``: as before)
+    chooses = y == 1 if rule == "near" else (y == 1) & fired
+    return round(min(float(np.quantile(p[chooses], 1 - KEEP)), 0.5), 4)
+
+
+def evaluate(
+    data: dict[str, np.ndarray[Any, Any]],
+    part: dict[str, np.ndarray[Any, Any]],
+    probability: dict[str, np.ndarray[Any, Any]],
+    rule: str,
+) -> tuple[dict[str, Any], str]:
+    """The cutoff (from the validation part's ``probability``) and the figures at it on the validation and
+    test parts; and the summary the weights file keeps (the test part, where the wake word model fired)."""
+    y_all = data["positive"].astype(np.float64)
+    cutoff = cutoff_of(probability["validation"], y_all[part["validation"]], data["fired"][part["validation"]], rule)
+    report: dict[str, Any] = {"clips": {k: int(v.sum()) for k, v in part.items()}, "cutoff": cutoff}
+    for name in ("validation", "test"):
+        p, y = probability[name], y_all[part[name]]
+        fired = data["fired"][part[name]]
+        report[name] = {"all": rates(p, y, cutoff), "where the wake model fired": rates(p[fired], y[fired], cutoff)}
+        if name == "test":
+            piper = data["voice"][part[name]] == "piper"
+            report[name]["piper renderings"] = rates(p[piper], y[piper], cutoff)
+            report[name]["espeak-ng voices never trained on"] = rates(p[~piper], y[~piper], cutoff)
+            missed = [str(t) for t, q, w in zip(data["text"][part[name]], p, y, strict=True) if w == 1 and q < cutoff]
+            through = [str(t) for t, q, w in zip(data["text"][part[name]], p, y, strict=True) if w == 0 and q >= cutoff]
+            report[name]["phrases lost"] = missed[:8]
+            report[name]["let through"] = through[:12]
+    test = report["test"]["where the wake model fired"]
+    summary = (
+        f"on voices and sound-alikes it was not trained on: {test['phrases_kept']} phrases kept, "
+        f"{test['sound_alikes_let_through']} sound-alike fires let through"
+    )
+    return report, summary
+
+
+def recut(
+    path: Path,
+    data: dict[str, np.ndarray[Any, Any]],
+    x_all: np.ndarray[Any, Any],
+    part: dict[str, np.ndarray[Any, Any]],
+    validation: frozenset[str],
+    rule: str,
+) -> None:
+    """``--recut``: the weights in ``path`` kept, their cutoff set again by ``rule`` from clips rendered afresh,
+    by the validation voices they never trained on (``VALIDATION_VARIANTS``, ``validation`` as they were made,
+    Piper's); the figures are on the clips' test part, which no weights train on."""
+    old = load_verifier(path)
+    variant = np.array([str(v).partition("+")[2] for v in data["voice"]])
+    unseen = np.isin(variant, sorted(VALIDATION_VARIANTS | validation)) | (data["voice"] == "piper")
+    part = {**part, "validation": part["validation"] & unseen}
+    probability = {name: np.array([old.probability(x) for x in x_all[part[name]]]) for name in ("validation", "test")}
+    report, summary = evaluate(data, part, probability, rule)
+    facts = {**old.facts, "summary": summary, "cutoff_set": f"--cutoff-from {rule}, was {old.cutoff:g}"}
+    dataclasses.replace(old, cutoff=report["cutoff"], facts=facts).save(path)
+    report["weights"] = f"{path}: cutoff {old.cutoff:g} -> {report['cutoff']:g}"
+    for key, value in report.items():
+        print(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phrase", default="okay nabu")
@@ -361,6 +429,7 @@ def main() -> None:
         "it only came near (probability 0.5; how the okay nabu and hey jarvis weights were made)",
     )
     parser.add_argument("--out", default="", help="the weights file (default: the packaged one for the phrase)")
+    parser.add_argument("--recut", action="store_true", help="train nothing: set --out's cutoff again from the clips")
     args = parser.parse_args()
     validation = frozenset(v for v in args.validation.split(",") if v)
     unknown = validation - set(wake_data.VARIANTS) or validation & wake_data.HELD_OUT_VARIANTS
@@ -390,37 +459,18 @@ def main() -> None:
     # a phrase the wake model never got near is never put to the verifier: its alignment means nothing
     usable = ~data["positive"] | (data["peak"] >= 0.5)
     part = {name: usable & (data["split"] == name) for name in ("train", "validation", "test")}
+    if args.recut:
+        weights = Path(args.out) if args.out else verifier_path(args.phrase)
+        recut(weights, data, x_all, part, validation, args.cutoff_from)
+        return
     mean = x_all[part["train"]].mean(0)
     scale = x_all[part["train"]].std(0) + 1e-3
     x_all = (x_all - mean) / scale
     learn = (x_all[part["train"]], y_all[part["train"]], x_all[part["validation"]], y_all[part["validation"]])
     nets = [train(*learn, args.hidden, 200, args.seed + k) for k in range(args.members)]
     net = merged(nets)
-    pv = net.probability(x_all[part["validation"]])
-    yv = y_all[part["validation"]]
-    # the verifier only ever hears fires: a phrase the model came near without firing, cut at its highest
-    # probability, is never put to it, and set "hey mycroft"'s cutoff near 0 (``--cutoff-from near``: as before)
-    chooses = yv == 1 if args.cutoff_from == "near" else (yv == 1) & data["fired"][part["validation"]]
-    cutoff = float(np.quantile(pv[chooses], 1 - KEEP))
-    cutoff = round(min(cutoff, 0.5), 4)
-    report: dict[str, Any] = {"clips": {k: int(v.sum()) for k, v in part.items()}, "cutoff": cutoff}
-    for name in ("validation", "test"):
-        p, y = net.probability(x_all[part[name]]), y_all[part[name]]
-        fired = data["fired"][part[name]]
-        report[name] = {"all": rates(p, y, cutoff), "where the wake model fired": rates(p[fired], y[fired], cutoff)}
-        if name == "test":
-            piper = data["voice"][part[name]] == "piper"
-            report[name]["piper renderings"] = rates(p[piper], y[piper], cutoff)
-            report[name]["espeak-ng voices never trained on"] = rates(p[~piper], y[~piper], cutoff)
-            missed = [str(t) for t, q, w in zip(data["text"][part[name]], p, y, strict=True) if w == 1 and q < cutoff]
-            through = [str(t) for t, q, w in zip(data["text"][part[name]], p, y, strict=True) if w == 0 and q >= cutoff]
-            report[name]["phrases lost"] = missed[:8]
-            report[name]["let through"] = through[:12]
-    test = report["test"]["where the wake model fired"]
-    summary = (
-        f"on voices and sound-alikes it was not trained on: {test['phrases_kept']} phrases kept, "
-        f"{test['sound_alikes_let_through']} sound-alike fires let through"
-    )
+    probability = {name: net.probability(x_all[part[name]]) for name in ("validation", "test")}
+    report, summary = evaluate(data, part, probability, args.cutoff_from)
     layers = [(net.params[0], net.params[1]), (net.params[2], net.params[3])]
     verifier = WakeVerifier(
         phrase=args.phrase,
@@ -432,7 +482,7 @@ def main() -> None:
         mean=(mean + 0).astype(np.float32),
         scale=scale.astype(np.float32),
         layers=[(w.astype(np.float32), b.astype(np.float32)) for w, b in layers],
-        cutoff=cutoff,
+        cutoff=report["cutoff"],
         facts={"summary": summary, "trained": report["clips"], "script": "benchmarks/train_wake_verifier.py"},
     )
     out = Path(args.out) if args.out else verifier_path(args.phrase)
