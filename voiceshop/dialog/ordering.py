@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind
-from voiceshop.dialog import alongside
+from voiceshop.dialog import alongside, which
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.incart import as_options, kept, named_lines, recounted, restyled
@@ -302,6 +302,9 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
 
 def _no_target(state: DialogState, ctx: Context, u: Understanding) -> Decision:
     if not state.cart.lines:
+        item = which.described_anew(u, ctx)
+        if item is not None:  # "i want the purple one with lots of boba" with nothing in the cart yet
+            return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
         return respond(state, ctx.replies("cart_empty"))
     product = u.slots.get("product")
     if product is not None and product.text:

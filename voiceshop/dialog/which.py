@@ -13,13 +13,18 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
+from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.state import Choice
+from voiceshop.language import load
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.onething import known_by, known_words
-from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.readings import option_readings
+from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import stem, words
 
+REFER_OPEN = load().function_words("refer_open")
+REFER_ONE = load().function_words("refer_one")
 ACCEPT = 85
 """How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
@@ -98,3 +103,29 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
 def _contains(said: Sequence[str], phrase: Sequence[str]) -> bool:
     n = len(phrase)
     return any(list(said[i : i + n]) == list(phrase) for i in range(len(said) - n + 1))
+
+
+def described_anew(u: Understanding, ctx: Context) -> ItemMention | None:
+    """The one product the words of "the ... one" describe, by its names or its description ("the
+    purple one": the taro milk tea), with the choices said that it takes, where nothing is in the cart
+    for them to point at."""
+    said = words(u.text)
+    start = next((k for k, w in enumerate(said) if w in REFER_OPEN), None)
+    end = next((k for k, w in enumerate(said) if w in REFER_ONE and start is not None and k > start + 1), None)
+    if start is None or end is None:
+        return None
+    skus = [p.sku for p in ctx.catalog.products if p.stock != 0]
+    sku = known_by(" ".join(said[start + 1 : end]), skus, ctx.catalog, description=True)
+    product = ctx.catalog.product(sku) if sku else None
+    if product is None:
+        return None
+    slot = u.slots.get("option")
+    readings = u.options or ((option_readings(slot),) if slot is not None else ())
+    options = []
+    for k, heard in enumerate(readings):
+        taken = alongside.reading_for(product, heard)
+        if taken is not None:
+            group, _, choice = taken.partition(":")
+            amount = u.amounts[k] if k < len(u.amounts) else None
+            options.append(OptionMention(group=group, choice=choice, amount=amount, text=choice))
+    return ItemMention(sku=product.sku, quantity=1, options=tuple(options), text=u.text, score=u.confidence)
