@@ -23,12 +23,13 @@ from voiceshop.nlu.readings import option_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import stem, words
 
-REFER_OPEN = load().function_words("refer_open")
-REFER_ONE = load().function_words("refer_one")
+_LANGUAGE = load()
+REFER_OPEN = _LANGUAGE.function_words("refer_open")
+REFER_ONE = _LANGUAGE.function_words("refer_one")
 ACCEPT = 85
 """How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
-__all__ = ["described", "variant"]
+__all__ = ["described", "described_anew", "match_choice", "of_its_kind", "variant"]
 
 
 def of_its_kind(u: Understanding, asked: str, ctx: Context) -> Choice | None:
