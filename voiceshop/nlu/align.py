@@ -136,7 +136,8 @@ class Aligner:
         while i < len(tokens):
             if i + 1 < len(tokens) and tokens[i].isalpha() and tokens[i + 1].isalpha():
                 first, second = stem(tokens[i]), stem(tokens[i + 1])
-                if stem(tokens[i] + tokens[i + 1]) in self.lexicon.postings and not self._adjacent(first, second):
+                joined = tokens[i] + tokens[i + 1]  # never a small word: "an d batteries" is not "and batteries"
+                if stem(joined) in self.lexicon.postings and joined not in STOP and not self._adjacent(first, second):
                     out.append(tokens[i] + tokens[i + 1])
                     i += 2
                     continue
