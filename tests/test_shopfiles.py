@@ -155,6 +155,10 @@ MALFORMED: dict[str, tuple[dict[str, str | bytes], list[tuple[str, int | None, s
         {"catalog.yaml": None, "catalog.csv": CSV.replace("0.25,20", "cheap,20")},  # type: ignore[dict-item]
         [("catalog.csv", 3, "amount such as 4.25")],
     ),
+    "stray carriage return in the csv header": (
+        {"catalog.yaml": None, "catalog.csv": "\r" + CSV},  # type: ignore[dict-item]
+        [("catalog.csv", 1, "not valid CSV")],
+    ),
     "unknown csv column": (
         {"catalog.yaml": None, "catalog.csv": CSV.replace("stock", "stok")},  # type: ignore[dict-item]
         [("catalog.csv", 1, "unknown column (did you mean 'stock'?)")],

@@ -231,7 +231,11 @@ def parse_csv(path: Path, text: str, problems: list[Problem]) -> Located | None:
     """A CSV catalog as located data: one product per row, lines are the rows' line numbers."""
     file = str(path)
     reader = csv.DictReader(io.StringIO(text), restkey="\0extra")
-    header = [h.strip() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as exc:  # a stray carriage return or NUL in the first row
+        problems.append(Problem(file, 1, "", f"not valid CSV: {exc}"))
+        return None
     if not header:
         problems.append(Problem(file, 1, "", "is empty; the first row must name the columns"))
         return None
