@@ -18,7 +18,7 @@ from voiceshop.dialog.respond import respond
 from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import Decision, DialogState, PendingItem
 from voiceshop.errors import OptionError
-from voiceshop.nlu.readings import option_readings
+from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import Understanding
 
 
@@ -63,8 +63,7 @@ def for_any(u: Understanding, item: PendingItem, ctx: Context) -> tuple[ChosenOp
     bowl?"): of each option said, the first reading every product it may be takes ("large" is the
     bowls' large bowl), one each of a group that takes one."""
     products = [ctx.catalog.product(c.value) for c in item.candidates]
-    slot = u.slots.get("option")
-    readings = u.options or ((option_readings(slot),) if slot is not None else ())
+    readings = said_readings(u)
     if not products or any(p is None for p in products) or any(u.refusals):
         return ()
     have = {o.group for o in item.options}

@@ -20,7 +20,7 @@ from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, CouponError, OptionError
 from voiceshop.nlu.numbers import parse_number
-from voiceshop.nlu.readings import option_readings
+from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import words
 
@@ -361,7 +361,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
     if index is None or not choice:
         return _no_target(state, ctx, u)
-    readings = u.options or ((option_readings(slot),) if slot else ())
+    readings = said_readings(u)
     every = alongside.change_every(state, readings[0], u, ctx) if len(readings) == 1 else None
     if every is not None:
         return every

@@ -19,7 +19,7 @@ from voiceshop.dialog.state import Choice
 from voiceshop.language import load
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.onething import known_by, known_words
-from voiceshop.nlu.readings import option_readings
+from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import stem, words
 
@@ -120,8 +120,7 @@ def described_anew(u: Understanding, ctx: Context) -> ItemMention | None:
     product = ctx.catalog.product(sku) if sku else None
     if product is None:
         return None
-    slot = u.slots.get("option")
-    readings = u.options or ((option_readings(slot),) if slot is not None else ())
+    readings = said_readings(u)
     options = []
     for k, heard in enumerate(readings):
         taken = alongside.reading_for(product, heard)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from voiceshop.commerce.catalog import Catalog
 from voiceshop.nlu.align import HEADS, Tag
-from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, SlotValue
+from voiceshop.nlu.result import AMBIGUITY_MARGIN, Candidate, SlotValue, Understanding
 
 __all__ = ["amount_after", "named_by", "option_readings", "pick", "product_candidates", "slot_value"]
 
@@ -65,6 +65,13 @@ def option_readings(slot: SlotValue) -> tuple[str, ...]:
     """An option slot's "group:choice" readings, best first."""
     found = [str(slot.value)] if slot.value else []
     return tuple(dict.fromkeys([*found, *(c.value for c in slot.candidates)]))
+
+
+def said_readings(u: Understanding) -> tuple[tuple[str, ...], ...]:
+    """The readings of each option a turn says: those it heard one by one ("with egg and sweetcorn"),
+    else its option slot's."""
+    slot = u.slots.get("option")
+    return u.options or ((option_readings(slot),) if slot is not None else ())
 
 
 def named_by(tags: Sequence[Tag]) -> Tag:
