@@ -48,15 +48,17 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     for mention in u.items:
         if mention.unsold and not mention.refused:  # "an iced latte": what the shop has instead
             notes.append(ctx.replies("not_sold", what=speakable(mention.unsold)))
+        not_offered: list[str] = []  # "the bagel doesn't come with medium or whole milk": one note
         for unfit in mention.unfit_options:
             group = ctx.catalog.group(unfit.group)
             if unfit.not_sold and group is not None:  # "oat milk" where the shop has none: what it has
                 choices = _first_choices(ctx, [speakable(c.name) for c in group.choices])
                 notes.append(ctx.replies("option_not_sold", option=unfit.choice, group=group.name, choices=choices))
-            elif mention.sku:
-                notes.append(
-                    ctx.replies("option_not_offered", product=ctx.product_name(mention.sku), option=unfit.choice)
-                )
+            elif mention.sku and unfit.choice not in not_offered:
+                not_offered.append(unfit.choice)
+        if not_offered and mention.sku:
+            product = ctx.product_name(mention.sku)
+            notes.append(ctx.replies("option_not_offered", product=product, option=say_list(not_offered, "or")))
     state, notes = _refused(state, u, ctx, notes)
     mentions = [m for m in u.items if not m.refused]
     if u.corrects or u.only:
@@ -400,7 +402,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     cart = state.cart.replace(index, new)
     text = ctx.replies("changed", item=ctx.describe(new))
     if unfit:
-        text = join(text, ctx.replies("option_not_offered", product=speakable(line.name), option=say_list(unfit)))
+        text = join(text, ctx.replies("option_not_offered", product=speakable(line.name), option=say_list(unfit, "or")))
     return respond(state.with_cart(cart, index), text)
 
 

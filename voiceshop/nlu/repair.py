@@ -32,6 +32,8 @@ REPAIRED = 0.95
 """A repaired reading is a little less sure than the match itself."""
 GOOD = 0.9
 """How well a stretch read another way must name its product."""
+OPENED = 0.85
+"""How alike a stretch opened by a grammar word ("all mend milk") must be to a phrase to take the word."""
 MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
 LINKS = load().function_words("links")
@@ -94,33 +96,99 @@ def repair(tags: list[Tag], tokens: Sequence[str], index: SoundIndex, keep: froz
     out = list(tags)
     k = 0
     while k < len(out):
-        tag = out[k]
-        if not _repairable(tag, tokens, keep) or not _beside_item(out, k):
+        if not _repairable(out[k], tokens, keep) or not _beside_item(out, k):
             k += 1
             continue
-        kinds = ("product",) if not _has_head(out, k) else ("option", "amount")
-        best: tuple[int, Entity, float] | None = None
-        end = k
-        while end < len(out) and end - k < MAX_SPAN and (_repairable(out[end], tokens, keep) or _weak_item(out[end])):
-            said = " ".join(tokens[out[k].start : out[end].end])
-            found = index.best(said, kinds)
-            if found is not None and (best is None or found[1] > best[2]):
-                best = (end, *found)
-            end += 1
-        if best is None or any(t.kind in ITEM_KINDS and t.score >= best[2] for t in out[k : best[0] + 1]):
+        if _has_head(out, k):
+            found = _span(out, k, tokens, index, ("option", "amount"), keep)
+        else:  # a missing product first; else an option for what is in the cart ("with all mend milk"),
+            # which no product's own options can check: only a close likeness of words not heard as
+            # they are ("that sounds nice" is not "no ice")
+            found = _span(out, k, tokens, index, ("product",), keep)
+            if found is None:
+                found = _span(out, k, tokens, index, ("option", "amount"), keep)
+                if found is not None and (found[3] < GOOD or not _misheard(out[found[0] : found[1] + 1])):
+                    found = None
+        if found is None:
             k += 1
             continue
-        last, entity, score = best
-        start, stop = out[k].start, out[last].end
-        out[k : last + 1] = [Tag(start, stop, entity.kind, entity.value, score * REPAIRED, ((entity, score),))]
-        k += 1
+        first, last, entity, score = found
+        start, stop = out[first].start, out[last].end
+        out[first : last + 1] = [Tag(start, stop, entity.kind, entity.value, score * REPAIRED, ((entity, score),))]
+        k = first + 1
     return out
+
+
+def _span(
+    out: list[Tag], k: int, tokens: Sequence[str], index: SoundIndex, kinds: Sequence[str], keep: frozenset[str]
+) -> tuple[int, int, Entity, float] | None:
+    """The stretch from ``k`` (first and last tag) that sounds most like a phrase of ``kinds``, if any."""
+    best: tuple[int, Entity, float] | None = None
+    end = k
+    while end < len(out) and end - k < MAX_SPAN and (_repairable(out[end], tokens, keep) or _weak_item(out[end])):
+        found = index.best(" ".join(tokens[out[k].start : out[end].end]), kinds)
+        if found is not None and (best is None or found[1] > best[2]):
+            best = (end, *found)
+        end += 1
+    misheard = _misheard(out[k:end], every=True)
+    if end < len(out) and out[end].kind in ITEM_KINDS and end - k < MAX_SPAN and misheard:
+        # "mend milk": the item word after words not heard as they are may end the phrase they sound like
+        found = index.best(" ".join(tokens[out[k].start : out[end].end]), kinds)
+        fits = found is not None and _ends_phrase(out[end], out[end], tokens, found[0])
+        if found is not None and fits and (best is None or found[1] > best[2]):
+            best = (end, *found)
+    first = k
+    if _kept_before(out, k, tokens):
+        # "with all mend milk": a grammar word ("all") that opens what sounds like an item phrase
+        # is part of it, when the phrase it makes is a clearly better likeness than the rest alone
+        item_after = end < len(out) and out[end].kind in ITEM_KINDS and end - k < MAX_SPAN and misheard
+        last = best[0] if best is not None else end if item_after else end - 1
+        found = index.best(" ".join(tokens[out[k - 1].start : out[last].end]), kinds)
+        better = found is not None and found[1] >= max(OPENED, best[2] if best is not None else 0.0)
+        if (
+            found is not None
+            and better
+            and (out[last].kind not in ITEM_KINDS or _ends_phrase(out[last], out[last], tokens, found[0]))
+        ):
+            first, best = k - 1, (last, *found)
+    if best is None:
+        return None
+    last, entity, score = best
+    if any(
+        t.kind in ITEM_KINDS and t.score >= score and not _ends_phrase(t, out[last], tokens, entity)
+        for t in out[first : last + 1]
+    ):
+        return None  # never over a reading at least as sure
+    return first, last, entity, score
+
+
+def _misheard(tags: Sequence[Tag], every: bool = False) -> bool:
+    """Whether some (or ``every``) word of a stretch is not heard as a known word as it is."""
+    heard = [t.kind == "unknown" or (t.kind == "word" and t.score < 1.0) for t in tags if t.kind in ("unknown", "word")]
+    return bool(heard) and (all(heard) if every else any(heard))
+
+
+def _kept_before(tags: list[Tag], k: int, tokens: Sequence[str]) -> bool:
+    """Whether the word before position ``k`` is a grammar word that might be the start of a misheard
+    phrase: a whole word of its own, not a short function word, before a word not heard exactly."""
+    if k < 1 or (tags[k].kind == "word" and tags[k].score >= 1.0):
+        return False
+    before = tags[k - 1]
+    word = tokens[before.start]
+    return before.kind == "word" and before.end - before.start == 1 and len(word) >= SHORTEST and word not in STOP
+
+
+def _ends_phrase(tag: Tag, last: Tag, tokens: Sequence[str], entity: Entity) -> bool:
+    """Whether ``tag`` is the end of the stretch and says the found phrase's own last words
+    ("milk" in "all mend milk" read as "almond milk"): then it agrees with the repair, not against it."""
+    said = tuple(tokens[tag.start : tag.end])
+    return tag.end == last.end and len(said) < len(entity.words) and entity.words[-len(said) :] == said
 
 
 def _repairable(tag: Tag, tokens: Sequence[str], keep: frozenset[str]) -> bool:
     word = tokens[tag.start]
-    if tag.kind == "word" and str(tag.value) in keep:
-        return False
+    if tag.kind == "word" and str(tag.value) in keep and tag.score >= 1.0:
+        return False  # said as it is; "mend" heard near "mind" is not
     return tag.kind in ("unknown", "word") and len(word) >= SHORTEST and word not in STOP
 
 
