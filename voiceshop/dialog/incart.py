@@ -22,7 +22,7 @@ from voiceshop.nlu.text import stem, words
 
 _SMALL = load().function_words("stop")
 
-__all__ = ["as_options", "kept", "recounted", "removed_too", "restyled"]
+__all__ = ["as_options", "kept", "recounted", "removed_too", "restyled", "said_again"]
 
 
 def recounted(
@@ -68,6 +68,23 @@ def kept(
         else:
             rest.append(m)
     return rest, notes
+
+
+def said_again(
+    state: DialogState, u: Understanding, mentions: list[ItemMention], ctx: Context, notes: list[str]
+) -> tuple[list[ItemMention], list[str]]:
+    """A turn that only names again the line the cart's last change added, as it is ("ramune, the
+    marble soda" after "Added one ramune", "a large mocha, the hot one"): the shopper saying it
+    again, not asking for a second, which "another", "one more" or "and a ..." would. Said back."""
+    cart, index = state.cart, state.focus
+    if u.continues or len(mentions) != 1 or index is None or index != len(cart.lines) - 1 or not state.undo:
+        return mentions, notes
+    line, m = cart.lines[index], mentions[0]
+    if state.undo[-1].lines != cart.lines[:-1] or not _said_of(m, line):
+        return mentions, notes
+    if m.quantity_said and m.quantity != line.quantity:
+        return mentions, notes
+    return [], [*notes, ctx.replies("said_again", item=ctx.describe(line))]
 
 
 def _said_of(m: ItemMention, line: CartLine) -> bool:

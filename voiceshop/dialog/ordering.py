@@ -14,7 +14,7 @@ from voiceshop.commerce.catalog import OptionGroup, OptionKind
 from voiceshop.dialog import alongside, which
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.incart import as_options, kept, named_lines, recounted, restyled
+from voiceshop.dialog.incart import as_options, kept, named_lines, recounted, restyled, said_again
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
@@ -68,6 +68,7 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         state, mentions, notes = recounted(state, mentions, ctx, notes, fewer=not u.corrects)
         mentions, notes = kept(state, mentions, ctx, notes)
     state, mentions, notes = restyled(state, mentions, ctx, notes, u.corrects)
+    mentions, notes = said_again(state, u, mentions, ctx, notes)
     state, mentions, notes = as_options(state, mentions, ctx, notes)
     items = [pending_from(m) for m in mentions]
     if u.same and state.focus is not None and state.focus < len(state.cart.lines):  # "same as that"
