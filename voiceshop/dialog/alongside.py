@@ -10,6 +10,7 @@ dialog. Whether the turn says "every one" is understanding's to say (``Understan
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from voiceshop.commerce.cart import CartLine, ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind, Product, normalize_phrase
@@ -45,17 +46,37 @@ def free_options(u: Understanding) -> list[tuple[str, str, str | None]]:
 
 def also_said(u: Understanding, item: PendingItem, asked: str, ctx: Context) -> tuple[ChosenOption, ...]:
     """The options besides the one asked for that ``u`` gives ``item``: of groups its product takes
-    and it has no choice in yet, one each ("large, hot": hot)."""
+    and it has no choice in yet, one each ("large, hot": hot); in a turn that corrects, of groups of
+    one choice it has one in too ("no, barbacoa" after carnitas), to take its place (``replaced``)."""
     product = ctx.catalog.product(item.sku) if item.sku else None
     if product is None:
         return ()
-    have = {o.group for o in item.options} | {asked}
+    have = {o.group for o in item.options if not (u.corrects and _single(ctx, o.group))} | {asked}
     found: dict[str, ChosenOption] = {}
     for group, choice, amount in free_options(u):
         if group in product.options and group not in have and group not in found and _offers(ctx, group, choice):
             taken = amount if (g := ctx.catalog.group(group)) is not None and g.amount(amount or "") else None
             found[group] = ChosenOption(group=group, choice=choice, amount=taken)
+    for m in u.mentions if u.corrects else ():
+        # "no barbacoa" after carnitas, where a protein is one of: the item has no barbacoa to leave
+        # out, so the "no" takes back the carnitas ("no, barbacoa"), as a recogniser writes it
+        group, _, choice = str(m.value).partition(":")
+        had = {o.choice for o in item.options if o.group == group}
+        other = m.kind == "option" and m.refused and group not in found and bool(had) and choice not in had
+        if other and group in product.options and _single(ctx, group) and _offers(ctx, group, choice):
+            found[group] = ChosenOption(group=group, choice=choice)
     return tuple(found.values())
+
+
+def replaced(options: Sequence[ChosenOption], new: Sequence[ChosenOption]) -> tuple[ChosenOption, ...]:
+    """``options`` with ``new`` in place of the choices of their groups."""
+    groups = {o.group for o in new}
+    return (*(o for o in options if o.group not in groups), *new)
+
+
+def _single(ctx: Context, group: str) -> bool:
+    g = ctx.catalog.group(group)
+    return g is not None and (g.kind is OptionKind.ONE_OF or g.max_choices == 1)
 
 
 def for_any(u: Understanding, item: PendingItem, ctx: Context) -> tuple[ChosenOption, ...]:

@@ -138,13 +138,13 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
     if choice is not None:
         # a reading two recognisers were asked about keeps the amount it was heard with ("a lot of cream")
         chosen = next((o for o in q.item.doubts if o.group == q.group and o.choice == choice.value), None)
-        options = (*q.item.options, chosen or _chosen(q.group, choice.value), *also)
+        options = alongside.replaced(q.item.options, (chosen or _chosen(q.group, choice.value), *also))
         queue = _answered(q.item.model_copy(update={"options": options}), u, state)
         if u.every:  # "both regular": the dishes waiting behind it too
             queue = (queue[0], *alongside.shared(queue[1:], q.group, choice.value, ctx))
         return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
     if also and u.intent == "ChangeOption":  # "double shot" at "what size espresso?": kept, and asked again
-        item = q.item.model_copy(update={"options": (*q.item.options, *also)})
+        item = q.item.model_copy(update={"options": alongside.replaced(q.item.options, also)})
         noted = ctx.replies("kept", item=say_list([o.choice for o in also]))
         return respond(state, noted, question=q.model_copy(update={"item": item}))
     return _unanswered(state, q, q.item, u, ctx)

@@ -426,6 +426,14 @@ def _amount(u: Understanding) -> str | None:
 
 def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     index = target_line(state, u)
+    named = u.slots.get("product")
+    sku = str(named.value) if named is not None and named.value else ""
+    if index is None and u.corrects and sku and not any(ln.sku == sku for ln in state.cart.lines):
+        # "no, americano" with no americano to take out: the shopper putting right what was heard,
+        # in place of the line just added if there is one ("a latte" ... "no, americano")
+        item = ItemMention(sku=sku, quantity=1, text=named.text if named else "", score=u.confidence)
+        u = u.model_copy(update={"intent": "AddItems", "items": (item,), "slots": {}})
+        return replace_item(state, u, ctx) if _just_added(state) else add_said(state, u, ctx)
     if index is None:
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
@@ -439,6 +447,12 @@ def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not cart.lines:
         text = join(text, ctx.replies("cart_now_empty"))
     return respond(state.with_cart(cart, None), text)
+
+
+def _just_added(state: DialogState) -> bool:
+    """Whether the cart's last change added the line in focus."""
+    cart, index = state.cart, state.focus
+    return bool(state.undo) and index == len(cart.lines) - 1 and state.undo[-1].lines == cart.lines[:-1]
 
 
 def undo(state: DialogState, ctx: Context) -> Decision:

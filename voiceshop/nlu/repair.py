@@ -164,7 +164,8 @@ def _span(
 
 def _misheard(tags: Sequence[Tag], every: bool = False) -> bool:
     """Whether some (or ``every``) word of a stretch is not heard as a known word as it is."""
-    heard = [t.kind == "unknown" or (t.kind == "word" and t.score < 1.0) for t in tags if t.kind in ("unknown", "word")]
+    kinds = ("unknown", "word", "unit")
+    heard = [t.kind == "unknown" or t.score < 1.0 for t in tags if t.kind in kinds]
     return bool(heard) and (all(heard) if every else any(heard))
 
 
@@ -189,7 +190,8 @@ def _repairable(tag: Tag, tokens: Sequence[str], keep: frozenset[str]) -> bool:
     word = tokens[tag.start]
     if tag.kind == "word" and str(tag.value) in keep and tag.score >= 1.0:
         return False  # said as it is; "mend" heard near "mind" is not
-    return tag.kind in ("unknown", "word") and len(word) >= SHORTEST and word not in STOP
+    near = tag.kind in ("word", "unit") and tag.score < 1.0  # "cano" near "can" in "amerry cano"
+    return (tag.kind in ("unknown", "word") or near) and len(word) >= SHORTEST and word not in STOP
 
 
 def _weak_item(tag: Tag) -> bool:
