@@ -19,8 +19,11 @@ from voiceshop.dialog.respond import respond
 from voiceshop.dialog.speak import say_list
 from voiceshop.dialog.state import Decision, DialogState, PendingItem
 from voiceshop.errors import OptionError
+from voiceshop.language import load
 from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import Understanding
+
+_SMALL = load().function_words("stop")
 
 
 def free_options(u: Understanding) -> list[tuple[str, str, str | None]]:
@@ -136,6 +139,28 @@ def like(item: PendingItem, line: CartLine, ctx: Context) -> PendingItem:
     return item.model_copy(update={"options": (*item.options, *taken)}) if taken else item
 
 
+def another_with(
+    state: DialogState, index: int, readings: Sequence[tuple[str, ...]], u: Understanding, ctx: Context
+) -> PendingItem | None:
+    """ "And one ginger and lemon" after two raspberry kombuchas: a turn that goes on with a count
+    and a choice of a group of one, where the line has another choice of it said, asks for more of
+    the line's product with that choice (and the line's other choices), not for the line changed."""
+    counts = [m.value for m in u.mentions if m.kind == "quantity" and isinstance(m.value, int)]
+    if not u.continues or u.slot("some") is not None or len(counts) != 1 or counts[0] < 1 or len(readings) != 1:
+        return None
+    line = state.cart.lines[index]
+    taken = reading_for(ctx.catalog.product(line.sku), readings[0])
+    group_name, _, choice = (taken or "").partition(":")
+    group = ctx.catalog.group(group_name)
+    if group is None or not _single(ctx, group_name) or not _offers(ctx, group_name, choice):
+        return None
+    had = [o.choice for o in line.options if o.group == group_name]
+    if not had or _same(had[0], choice) or _same(had[0], group.default or ""):
+        return None
+    item = PendingItem(sku=line.sku, quantity=counts[0], options=(ChosenOption(group=group_name, choice=choice),))
+    return like(item, line, ctx)
+
+
 def reading_for(product: Product | None, readings: tuple[str, ...]) -> str | None:
     """The first "group:choice" reading of an option said that ``product`` takes ("egg": a topping
     of a ramen, not its noodles)."""
@@ -169,7 +194,16 @@ def said_on(
             if group.kind is OptionKind.ONE_OF and group.required:
                 return options
             return [o for o in options if not (o.group == group.name and _same(o.choice, choice))]
+    elif u.corrects and k == 0 and group.kind is not OptionKind.ONE_OF:
+        # "actually chive cream cheese" on a bagel with plain cream cheese: in place of the add-on
+        # of its own kind (sharing a word of its name), not beside it
+        options = [o for o in options if not (o.group == group.name and _alike(o.choice, choice))]
     return chosen_on(options, group, choice, amount)
+
+
+def _alike(one: str, other: str) -> bool:
+    """Whether two choices' names share a word ("plain cream cheese", "chive cream cheese")."""
+    return bool(set(normalize_phrase(one).split()) & set(normalize_phrase(other).split()) - _SMALL)
 
 
 def change_every(state: DialogState, readings: tuple[str, ...], u: Understanding, ctx: Context) -> Decision | None:

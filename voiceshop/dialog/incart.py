@@ -22,7 +22,7 @@ from voiceshop.nlu.text import stem, words
 
 _SMALL = load().function_words("stop")
 
-__all__ = ["as_options", "kept", "recounted", "removed_too", "restyled", "said_again"]
+__all__ = ["as_options", "just_added", "kept", "recounted", "removed_too", "restyled", "said_again"]
 
 
 def recounted(
@@ -32,6 +32,7 @@ def recounted(
     other items are still to add. ``fewer``: only a count below the line's ("just one coke" with two
     in the cart)."""
     rest: list[ItemMention] = []
+    changed: list[int] = []
     for m in mentions:
         if fewer and not any(ln.sku == m.sku and ln.quantity > m.quantity for ln in state.cart.lines):
             rest.append(m)
@@ -49,8 +50,8 @@ def recounted(
             rest.append(m)
             continue
         state = state.with_cart(cart, lines[0])
-        notes = [*notes, ctx.replies("changed", item=ctx.describe(cart.lines[lines[0]]))]
-    return state, rest, notes
+        changed.append(lines[0])
+    return state, rest, [*notes, *_changed(state, changed, ctx)]
 
 
 def kept(
@@ -76,15 +77,20 @@ def said_again(
     """A turn that only names again the line the cart's last change added, as it is ("ramune, the
     marble soda" after "Added one ramune", "a large mocha, the hot one"): the shopper saying it
     again, not asking for a second, which "another", "one more" or "and a ..." would. Said back."""
-    cart, index = state.cart, state.focus
-    if u.continues or len(mentions) != 1 or index is None or index != len(cart.lines) - 1 or not state.undo:
+    if u.continues or len(mentions) != 1 or not just_added(state):
         return mentions, notes
-    line, m = cart.lines[index], mentions[0]
-    if state.undo[-1].lines != cart.lines[:-1] or not _said_of(m, line):
+    line, m = state.cart.lines[-1], mentions[0]
+    if not _said_of(m, line):
         return mentions, notes
     if m.quantity_said and m.quantity != line.quantity:
         return mentions, notes
     return [], [*notes, ctx.replies("said_again", item=ctx.describe(line))]
+
+
+def just_added(state: DialogState) -> bool:
+    """Whether the cart's last change added the line in focus (the cart's last)."""
+    cart, index = state.cart, state.focus
+    return bool(state.undo) and index == len(cart.lines) - 1 and state.undo[-1].lines == cart.lines[:-1]
 
 
 def _said_of(m: ItemMention, line: CartLine) -> bool:

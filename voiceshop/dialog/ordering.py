@@ -14,7 +14,7 @@ from voiceshop.commerce.catalog import OptionGroup, OptionKind
 from voiceshop.dialog import alongside, which
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.incart import as_options, kept, named_lines, recounted, restyled, said_again
+from voiceshop.dialog.incart import as_options, just_added, kept, named_lines, recounted, restyled, said_again
 from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
@@ -323,10 +323,15 @@ def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decis
         changed, rest, notes = restyled(state, restyle, ctx, [])
         if not rest:
             return respond(changed, join(*notes), question=anything_else(ctx))
+    change = str(u.slot("change") or "")
+    if len(u.items) > 1 and not change and all(m.quantity_said for m in u.items):
+        # "make it four madras and four rice": each line named, its new count
+        counted, rest, notes = recounted(state, list(u.items), ctx, [])
+        if not rest:
+            return respond(counted, join(*notes), question=anything_else(ctx))
     if not isinstance(quantity, int) and u.items:
         quantity = u.items[0].quantity
     index = target_line(state, u)
-    change = str(u.slot("change") or "")
     if index is not None and change:  # "one more", "one less", "double it": by so much
         have = state.cart.lines[index].quantity
         step = int(change[1:])
@@ -368,6 +373,8 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     every = alongside.change_every(state, readings[0], u, ctx) if len(readings) == 1 else None
     if every is not None:
         return every
+    if (another := alongside.another_with(state, index, readings, u, ctx)) is not None:
+        return proceed(state.model_copy(update={"queue": (another,)}), ctx)
     line = state.cart.lines[index]
     product = ctx.catalog.product(line.sku)
     options = list(line.options)
@@ -433,7 +440,7 @@ def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         # in place of the line just added if there is one ("a latte" ... "no, americano")
         item = ItemMention(sku=sku, quantity=1, text=named.text if named else "", score=u.confidence)
         u = u.model_copy(update={"intent": "AddItems", "items": (item,), "slots": {}})
-        return replace_item(state, u, ctx) if _just_added(state) else add_said(state, u, ctx)
+        return replace_item(state, u, ctx) if just_added(state) else add_said(state, u, ctx)
     if index is None:
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
@@ -447,12 +454,6 @@ def remove_item(state: DialogState, u: Understanding, ctx: Context) -> Decision:
     if not cart.lines:
         text = join(text, ctx.replies("cart_now_empty"))
     return respond(state.with_cart(cart, None), text)
-
-
-def _just_added(state: DialogState) -> bool:
-    """Whether the cart's last change added the line in focus."""
-    cart, index = state.cart, state.focus
-    return bool(state.undo) and index == len(cart.lines) - 1 and state.undo[-1].lines == cart.lines[:-1]
 
 
 def undo(state: DialogState, ctx: Context) -> Decision:
