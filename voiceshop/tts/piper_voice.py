@@ -10,8 +10,8 @@ passed as ``model``. Pace and volume steps work as with espeak-ng.
 Made for a shared 2-core device, where the reply's first sound waits for Piper. Where the extra's
 ``onnx`` is installed, a sentence comes out in stretches, the first after about a third of the
 sentence's time, the same sound as made whole (``tts/piper_stream.py``); onnxruntime's threads do
-not spin while they wait for work (spinning took the other core from Whisper and the wake word
-model, and doubled the first sentence's time in the voice loop); and the voice is warmed up when
+not spin while they wait for work (spinning burnt processor time the wake word model and Whisper
+share, and made the first sentence slower in the voice loop, not faster); and the voice is warmed up when
 it loads, so the first reply does not pay for the model's first run. Sentences are not scaled to
 one peak each (the peak of a sentence made in stretches is known only at its end): the voice's own
 level is kept, which varies less from reply to reply (see ``VOICE_PEAK``).
