@@ -45,9 +45,10 @@ deviation over 13 replies) than when each is scaled to the same peak, as Piper d
 (1.7 dB); a pulled voice keeps its own level against it."""
 INSTALL = "pip install 'voiceshop[piper]'"
 THREADS = 1
-"""onnxruntime threads for one synthesis. In the voice loop on 2 cores, two threads made the first
-piece no sooner than one (200-220 ms median either way, load 1.7-2.3) at 15 % more processor time,
-and a thread waiting for the other stalls the piece when the machine is busy."""
+"""onnxruntime threads for one synthesis. In the voice loop on 2 cores (``benchmarks/reply.py
+--piper``, two rounds of 20 answers at load 1.5-3.2), Piper's first piece took 153 and 147 ms median
+with one thread, 173 and 159 with two that do not spin, 290 and 266 with onnxruntime's default (two
+that spin): the second thread only waits for the first on these small pieces."""
 WARM_UP_IDS = 80
 """Phoneme ids run once at load, as long as a typical first sentence's (onnxruntime sizes its
 buffers on the first run of a length)."""
