@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -150,6 +151,28 @@ def test_without_onnx_piper_makes_each_sentence_whole(monkeypatch: pytest.Monkey
     pieces = list(voice.sentences("Added one croissant. Anything else?"))
     assert len(pieces) == 2 and all(len(p) > RATE // 4 for p in pieces)
     assert -35 < level_db(np.concatenate(pieces)) < -12
+
+
+@needs_piper
+@needs_onnx
+def test_a_voice_whose_decoder_is_not_found_is_made_whole(tmp_path: Path) -> None:
+    import onnx
+
+    source = packaged_voice("en")
+    assert source is not None
+    model = onnx.load(str(source))
+    for node in model.graph.node:  # the decoder's weights under another name, as an older export might
+        node.input[:] = ["renamed" if i == "dec.conv_pre.weight" else i for i in node.input]
+    for weights in model.graph.initializer:
+        if weights.name == "dec.conv_pre.weight":
+            weights.name = "renamed"
+    path = tmp_path / "voice.onnx"
+    onnx.save(model, str(path))
+    Path(f"{path}.json").write_bytes(Path(f"{source}.json").read_bytes())
+    voice = PiperVoice(path)
+    assert voice.stream is None and piper().stream is not None
+    pieces = list(voice.sentences("Added one croissant. Anything else?"))
+    assert len(pieces) == 2 and all(len(p) > RATE // 4 for p in pieces)
 
 
 @needs_piper

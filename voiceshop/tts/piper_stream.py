@@ -58,15 +58,18 @@ def open_stream(path: str, options: Any, hop: int) -> DecoderStream | None:
         from onnx.utils import Extractor
     except ImportError:
         return None
-    model = onnx.load(path)
-    inputs = [i.name for i in model.graph.input]
-    latent = next((n.input[0] for n in model.graph.node if DECODER_WEIGHT in n.input), None)
-    if latent is None or "sid" in inputs or len(model.graph.output) != 1:
+    try:
+        model = onnx.load(path)
+        inputs = [i.name for i in model.graph.input]
+        latent = next((n.input[0] for n in model.graph.node if DECODER_WEIGHT in n.input), None)
+        if latent is None or "sid" in inputs or len(model.graph.output) != 1:
+            return None
+        extractor = Extractor(model)
+        front = extractor.extract_model(inputs, [latent])
+        back = extractor.extract_model([latent], [model.graph.output[0].name])
+        del model, extractor
+    except Exception:  # a model onnx cannot read or cut is made whole (or reported as broken then)
         return None
-    extractor = Extractor(model)
-    front = extractor.extract_model(inputs, [latent])
-    back = extractor.extract_model([latent], [model.graph.output[0].name])
-    del model, extractor
 
     def session(part: Any) -> Any:
         return onnxruntime.InferenceSession(
