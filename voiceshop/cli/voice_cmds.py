@@ -372,7 +372,8 @@ def doctor(
         found = open_voice(tts, language, VoiceSettings(), piper_voice)  # the loop's own choice
         seconds = len(found.synthesize("ok")) / 16000
         if isinstance(found, PiperVoice):
-            return f"Piper, voice {found.model_path} ({seconds:.1f} s for 'ok')"
+            how = "from its first stretch" if found.stream else f"once it is all made (for sooner: {PIPER_INSTALL})"
+            return f"Piper, voice {found.model_path} ({seconds:.1f} s for 'ok'; a sentence plays {how})"
         if tts == "espeak":
             why = "asked for with --tts espeak"
         elif not piper_installed():

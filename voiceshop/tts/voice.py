@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from voiceshop.audio.pcm import Samples, WavStream, read_wav, to_int16
 from voiceshop.audio.source import CHUNK
@@ -189,7 +190,12 @@ def _louder(samples: Samples, gain: float) -> Samples:
     ``KNEE`` rather than clipped (a piece is made before the reply's loudest moment is known)."""
     if gain == 1.0:
         return samples
-    loud = samples.astype(np.float32) * gain
+    return limited(samples.astype(np.float32) * gain)
+
+
+def limited(loud: npt.NDArray[np.float32]) -> Samples:
+    """Sound on the int16 scale, its peaks beyond ``KNEE`` rounded off smoothly towards full scale."""
+    loud = loud.copy()
     over = np.abs(loud) > KNEE
     if over.any():
         room = 32767.0 - KNEE
