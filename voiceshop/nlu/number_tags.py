@@ -52,6 +52,10 @@ NOT_NUMBER_AFTER = _LANGUAGE.function_words("not_number_after")
 """After these "for" / "to" is the word: "something for allergies" is not four allergy reliefs."""
 LABEL_BEFORE = _LANGUAGE.function_words("label_before")
 """A number after these names a kind, not a count: "nappies, size three", "sun cream, factor fifty"."""
+AGE_OF = _LANGUAGE.function_words("age_of")
+AGE_IS = _LANGUAGE.function_words("age_is")
+AGE_AFTER = _LANGUAGE.function_words("age_after")
+"""A number after "he is" / "she is" is an age: "a small mocha for my daughter, she's twelve"."""
 
 
 def _plural(token: str) -> bool:
@@ -65,7 +69,10 @@ def number_homophones(tags: list[Tag], tokens: Sequence[str]) -> list[Tag]:
     for k, t in enumerate(tags):
         word = tokens[t.start]
         counts = k + 1 < len(tags) and tags[k + 1].kind in (*HEADS, "unit")  # "medium size, three lattes"
-        if t.kind == "quantity" and t.start > 0 and tokens[t.start - 1] in LABEL_BEFORE and not counts:
+        before = tokens[max(0, t.start - 2) : t.start]
+        age = bool(before) and before[-1] in AGE_AFTER
+        age |= len(before) == 2 and before[0] in AGE_OF and before[1] in AGE_IS
+        if t.kind == "quantity" and t.start > 0 and (tokens[t.start - 1] in LABEL_BEFORE or age) and not counts:
             out[k] = Tag(t.start, t.end, "word", " ".join(tokens[t.start : t.end]), 1.0)
             continue
         if t.kind == "quantity" and word == ONE and t.length == 1:
