@@ -17,7 +17,7 @@ from voiceshop.dialog import account, alongside, checkout, ordering, shares, whi
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.ordering import pending_from, proceed
 from voiceshop.dialog.respond import all_choices, anything_else, join, respond, said_before_question
-from voiceshop.dialog.speak import say_list, speakable
+from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import (
     CancelOrder,
     Choice,
@@ -116,6 +116,8 @@ def _which(state: DialogState, q: Question, u: Understanding, ctx: Context) -> D
     if choice is not None:
         item = q.item.model_copy(update={"sku": choice.value, "candidates": ()})
         return proceed(state.model_copy(update={"question": None, "queue": _answered(item, u, state)}), ctx)
+    if (count := which.recount(u, {c.value for c in q.choices}, q.item.quantity)) is not None:
+        return _recounted(state, q, q.item, count, ctx)  # "make it four bags of chips" at "which chips?"
     kept = alongside.for_any(u, q.item, ctx) if u.intent in (None, "ChangeOption") else ()
     if kept:  # "large" at "which bowl?": kept for the bowl, and asked again
         item = q.item.model_copy(update={"options": (*q.item.options, *kept)})
@@ -143,11 +145,19 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         if u.every:  # "both regular": the dishes waiting behind it too
             queue = (queue[0], *alongside.shared(queue[1:], q.group, choice.value, ctx))
         return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
+    if q.item.sku and (count := which.recount(u, {q.item.sku}, q.item.quantity)) is not None:
+        return _recounted(state, q, q.item, count, ctx)  # "make it two" at "what size latte?"
     if also and u.intent == "ChangeOption":  # "double shot" at "what size espresso?": kept, and asked again
         item = q.item.model_copy(update={"options": alongside.replaced(q.item.options, also)})
         noted = ctx.replies("kept", item=say_list([o.choice for o in also]))
         return respond(state, noted, question=q.model_copy(update={"item": item}))
     return _unanswered(state, q, q.item, u, ctx)
+
+
+def _recounted(state: DialogState, q: Question, item: PendingItem, count: int, ctx: Context) -> Decision:
+    """The item asked about with its new count, said back, and the question asked again."""
+    item = item.model_copy(update={"quantity": count})
+    return respond(state, ctx.replies("kept", item=say_number(count)), question=q.model_copy(update={"item": item}))
 
 
 def _unattached(u: Understanding, choices: Sequence[Choice], group: str) -> Choice | None:

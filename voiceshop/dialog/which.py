@@ -29,7 +29,23 @@ REFER_ONE = _LANGUAGE.function_words("refer_one")
 ACCEPT = 85
 """How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
-__all__ = ["described", "described_anew", "match_choice", "of_its_kind", "variant"]
+__all__ = ["described", "described_anew", "match_choice", "of_its_kind", "recount", "variant"]
+
+
+def recount(u: Understanding, offered: set[str], have: int) -> int | None:
+    """The new count (not ``have``) a change of quantity gives the item asked about, one of the
+    products ``offered`` ("make it four bags of chips" or "make it four" at "which chips?", "make it
+    two" at "what size latte?"), when it names nothing else."""
+    if u.intent != "ChangeQuantity" or u.slot("change") or len(u.items) > 1:
+        return None
+    count = u.slot("quantity")
+    if u.items:
+        m = u.items[0]
+        named = {m.sku} if m.sku else {c.value for c in m.candidates}
+        count = m.quantity if m.quantity_said and named and named <= offered and not m.options else None
+    elif u.slot("product"):
+        return None
+    return count if isinstance(count, int) and 0 < count != have else None
 
 
 def of_its_kind(u: Understanding, asked: str, ctx: Context) -> Choice | None:

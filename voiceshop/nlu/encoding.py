@@ -125,10 +125,11 @@ def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
     sugar and cream": sugar; "no, a latte with soy": none). Right after a choice of its group, a
     negation that also corrects ("no") corrects it: "small, no, medium" chooses medium; and an option
     after such a "no" is chosen when another of its group is refused after it: "no, small, not
-    medium"."""
+    medium"; but after a refused choice "no" refuses again ("no cheese no sour cream")."""
     out: dict[int, tuple[str, bool]] = {}  # where a refused option starts: its group, refused by a "no"
     since = 0  # where the thing before ended
     before = ""  # the group of the option before, if the thing before was one
+    refused_before = False  # whether that option was refused
     for k, tag in enumerate(tags):
         if tag.kind in ("word", "unknown", "amount"):
             continue
@@ -138,9 +139,12 @@ def refused_options(tags: Sequence[Tag], marks: Marks) -> frozenset[int]:
             gap += at not in marks.covered
             at -= 1
         group = str(tag.value).partition(":")[0] if tag.kind == "option" else ""
-        corrects = at in marks.corrections and group == before
+        # "no cheese no sour cream": after a refused choice a "no" refuses again, it corrects nothing
+        corrects = at in marks.corrections and group == before and not refused_before
+        refused_before = False
         if group and at >= since and gap <= REFUSAL_REACH and not corrects:
             out[tag.start] = (group, at in marks.corrections)
+            refused_before = True
         before = group
         since = tag.end
     later = {(group, start) for start, (group, by_no) in out.items() if not by_no}
