@@ -36,7 +36,7 @@ def free_options(u: Understanding) -> list[tuple[str, str, str | None]]:
         value = str(m.value)
         if m.kind == "amount":
             amount = value
-        if m.kind != "option" or m.refused:  # "no sugar": not an option to add
+        if m.kind != "option" or m.refused or m.variety:  # "no sugar", "oat milk": not an option to add
             continue
         if claimed[value]:
             claimed[value] -= 1

@@ -144,7 +144,8 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         queue = _answered(q.item.model_copy(update={"options": options}), u, state)
         if u.every:  # "both regular": the dishes waiting behind it too
             queue = (queue[0], *alongside.shared(queue[1:], q.group, choice.value, ctx))
-        return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx)
+        unsold = [ctx.replies("not_sold", what=m.text) for m in u.mentions if m.variety]  # "large, oat milk"
+        return proceed(state.model_copy(update={"question": None, "queue": queue}), ctx, notes=unsold)
     if q.item.sku and (count := which.recount(u, {q.item.sku}, q.item.quantity)) is not None:
         return _recounted(state, q, q.item, count, ctx)  # "make it two" at "what size latte?"
     if also and u.intent == "ChangeOption":  # "double shot" at "what size espresso?": kept, and asked again

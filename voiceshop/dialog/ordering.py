@@ -360,6 +360,10 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     slot = u.slots.get("option")
     value = str(slot.value) if slot is not None and slot.value else ""
     group_name, _, choice = value.partition(":")
+    unsold = next((m for m in u.mentions if m.variety and m.value == value), None)
+    if unsold is not None and (group := ctx.catalog.group(group_name)) is not None:  # "with oat milk": none
+        choices = _first_choices(ctx, [speakable(c.name) for c in group.choices])
+        return respond(state, ctx.replies("option_not_sold", option=unsold.text, group=group.name, choices=choices))
     index = target_line(state, u)
     named = u.slots.get("product")
     if index is None and choice and named is not None and named.value:

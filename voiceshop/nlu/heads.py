@@ -3,7 +3,7 @@ as products ("a reuben with swiss": the cheese, not the deli's block of it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from voiceshop.commerce.catalog import Catalog, Product
@@ -14,6 +14,7 @@ from voiceshop.nlu.readings import product_candidates
 from voiceshop.nlu.text import stem
 
 _LANGUAGE = load()
+PLAIN = _LANGUAGE.function_words("plain")
 
 
 def group_of(tag: Tag) -> str:
@@ -29,6 +30,19 @@ def names_varieties(tag: Tag, catalog: Catalog) -> bool:
         return False
     named = [_LANGUAGE.words(c.name) for c in group.choices]
     return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
+
+
+def varieties(tags: Sequence[Tag], tokens: Sequence[str], strange: Collection[int], catalog: Catalog) -> frozenset[int]:
+    """Where options start that a word not known before them makes a variety the shop does not have
+    ("oat milk")."""
+    return frozenset(t.start for t in tags if names_variety(t, tokens, strange, catalog))
+
+
+def names_variety(tag: Tag, tokens: Sequence[str], strange: Collection[int], catalog: Catalog) -> bool:
+    """Whether the option ``tag`` is a bare name said after a word not known that makes it a variety
+    ("oat milk"), not after a word for the plain one ("normal milk")."""
+    before = tag.start - 1
+    return tag.kind == "option" and before in strange and tokens[before] not in PLAIN and names_varieties(tag, catalog)
 
 
 def as_choice(tag: Tag, head: Tag, said: Sequence[str], catalog: Catalog) -> Tag:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from voiceshop.commerce.catalog import Catalog, OptionKind, Product
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
-from voiceshop.nlu.heads import as_choice, comes_in, group_of, names_varieties, takes
+from voiceshop.nlu.heads import as_choice, comes_in, group_of, names_variety, takes
 from voiceshop.nlu.kinds import named_choices, unsold_kind
 from voiceshop.nlu.onething import one_thing
 from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
@@ -159,7 +159,7 @@ def build_items(
     for index, tag in enumerate(run):
         if index in articles:
             continue
-        if tag.kind == "option" and tag.start - 1 in marks.strange and names_varieties(tag, catalog):
+        if names_variety(tag, tokens, marks.strange, catalog):
             tag = replace(tag, start=tag.start - 1, variety=True)  # "oat milk": a milk the shop does not have
         if tag.kind == "product" and cur.head is not None and pending.quantity is None:
             linked = tag.start > 0 and tokens[tag.start - 1] in OPTION_LINKS

@@ -20,6 +20,7 @@ from voiceshop.nlu.clauses import chained, one_request
 from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_options, said_options
 from voiceshop.nlu.evidence import GOOD_OPTION, OPTION, Evidence, options_first
 from voiceshop.nlu.grammar import Grammar, Slot
+from voiceshop.nlu.heads import varieties
 from voiceshop.nlu.items import Marks, build_items, is_item_tag
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
@@ -165,7 +166,8 @@ class Understander:
             for kind, phrases in (("agreement", self.grammar.agreements), ("decline", self.grammar.declines))
             for a, b in find_phrases(said, phrases)
         )
-        things = mentions_of(tags, tokens, refused_options(tags, marks))
+        kinds = varieties(tags, tokens, marks.strange, self.catalog)  # "oat milk": one the shop lacks
+        things = mentions_of(tags, tokens, refused_options(tags, marks), kinds)
         if found.intent is None and not things and self._opens_agreeing(tokens):
             found = found.model_copy(update={"intent": AGREE, "confidence": ACCEPT, "slots": {}, "items": ()})
         opens = find_phrases(tokens, self.grammar.corrections)

@@ -103,6 +103,9 @@ class Mention(_Model):
     score: float
     refused: bool = False
     """An option said right after a negation ("no sugar", "without cream"): not wanted."""
+    variety: bool = False
+    """An option's bare name said after a word that makes it a kind the shop does not have ("oat
+    milk" where it has soy milk and almond milk): ``text`` has that word too."""
 
 
 class IntentGuess(_Model):

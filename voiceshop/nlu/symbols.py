@@ -51,17 +51,21 @@ def aligned(sentence: str, query: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def mentions_of(tags: Sequence[Tag], tokens: Sequence[str], refused: Collection[int] = ()) -> tuple[Mention, ...]:
+def mentions_of(
+    tags: Sequence[Tag], tokens: Sequence[str], refused: Collection[int] = (), varieties: Collection[int] = ()
+) -> tuple[Mention, ...]:
     """Every stretch read as a thing (not a command word, not unknown), with the words it came from;
-    those starting at ``refused`` are refused. An amount counts when an option follows it ("a little
-    bit of cream"), however it was heard."""
+    those starting at ``refused`` are refused, those at ``varieties`` a variety named by the word
+    before ("oat milk"). An amount counts when an option follows it ("a little bit of cream"), however
+    it was heard."""
     return tuple(
         Mention(
             kind=t.kind,
             value=t.value,
-            text=" ".join(tokens[t.start : t.end]),
+            text=" ".join(tokens[t.start - (t.start in varieties) : t.end]),
             score=round(t.score, 3),
             refused=t.start in refused,
+            variety=t.start in varieties,
         )
         for k, t in enumerate(tags)
         if t.kind not in ("word", "unknown")
