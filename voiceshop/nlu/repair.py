@@ -90,8 +90,9 @@ class SoundIndex:
 def repair(tags: list[Tag], tokens: Sequence[str], index: SoundIndex, keep: frozenset[str] = frozenset()) -> list[Tag]:
     """``tags`` with stretches beside an item that sound like a missing item phrase read as it.
 
-    Words in ``keep`` (the words ordering sentences use, "make", "get", and light words, "dear") are
-    never read as something else: they are what they seem.
+    Words in ``keep`` (the words ordering sentences use, "make", "get", and light words, "dear"), heard
+    as they are, never start a stretch read as something else: they are what they seem. One may only
+    open a stretch of misheard words that sounds clearly like a phrase with it ("all mend milk").
     """
     out = list(tags)
     k = 0
@@ -130,9 +131,9 @@ def _span(
         if found is not None and (best is None or found[1] > best[2]):
             best = (end, *found)
         end += 1
-    misheard = _misheard(out[k:end], every=True)
-    if end < len(out) and out[end].kind in ITEM_KINDS and end - k < MAX_SPAN and misheard:
-        # "mend milk": the item word after words not heard as they are may end the phrase they sound like
+    # "mend milk": the item word after words not heard as they are may end the phrase they sound like
+    item_after = end < len(out) and out[end].kind in ITEM_KINDS and end - k < MAX_SPAN and _misheard(out[k:end], True)
+    if item_after:
         found = index.best(" ".join(tokens[out[k].start : out[end].end]), kinds)
         fits = found is not None and _ends_phrase(out[end], out[end], tokens, found[0])
         if found is not None and fits and (best is None or found[1] > best[2]):
@@ -141,7 +142,6 @@ def _span(
     if _kept_before(out, k, tokens):
         # "with all mend milk": a grammar word ("all") that opens what sounds like an item phrase
         # is part of it, when the phrase it makes is a clearly better likeness than the rest alone
-        item_after = end < len(out) and out[end].kind in ITEM_KINDS and end - k < MAX_SPAN and misheard
         last = best[0] if best is not None else end if item_after else end - 1
         found = index.best(" ".join(tokens[out[k - 1].start : out[last].end]), kinds)
         better = found is not None and found[1] >= max(OPENED, best[2] if best is not None else 0.0)
