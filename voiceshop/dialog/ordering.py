@@ -15,7 +15,7 @@ from voiceshop.dialog import alongside, which
 from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.incart import as_options, just_added, kept, named_lines, recounted, restyled, said_again
-from voiceshop.dialog.respond import anything_else, join, read_list, respond
+from voiceshop.dialog.respond import anything_else, first_choices, join, read_list, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
 from voiceshop.errors import CartError, CouponError, OptionError
@@ -23,8 +23,6 @@ from voiceshop.nlu.numbers import parse_number
 from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import words
-
-OPTION_CHOICES_READ = 3
 
 
 def pending_from(mention: ItemMention) -> PendingItem:
@@ -52,8 +50,7 @@ def add_said(state: DialogState, u: Understanding, ctx: Context) -> Decision:
         for unfit in mention.unfit_options:
             group = ctx.catalog.group(unfit.group)
             if unfit.not_sold and group is not None:  # "oat milk" where the shop has none: what it has
-                choices = _first_choices(ctx, [speakable(c.name) for c in group.choices])
-                notes.append(ctx.replies("option_not_sold", option=unfit.choice, group=group.name, choices=choices))
+                notes.append(_option_not_sold(ctx, unfit.choice, group))
             elif mention.sku and unfit.choice not in not_offered:
                 not_offered.append(unfit.choice)
         if not_offered and mention.sku:
@@ -237,7 +234,7 @@ def _with_preferences(item: PendingItem, ctx: Context, state: DialogState) -> Pe
 
 
 def which_question(ctx: Context, item: PendingItem) -> Question:
-    listed = _first_choices(ctx, [c.name for c in item.candidates])
+    listed = first_choices(ctx, [c.name for c in item.candidates])
     if item.doubted:  # two recognisers heard two products: which was said
         text = ctx.replies("heard_which", choices=listed)
     elif item.instead:
@@ -260,16 +257,15 @@ def doubt_question(ctx: Context, item: PendingItem) -> Question | None:
     return None
 
 
-def _first_choices(ctx: Context, names: Sequence[str]) -> str:
-    """The first few choices, and how many more there are: a question stays short."""
-    shown = list(names[:OPTION_CHOICES_READ])
-    more = len(names) - len(shown)
-    return say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
+def _option_not_sold(ctx: Context, said: str, group: OptionGroup) -> str:
+    """ "Sorry, we don't have oat milk", and the group's first few choices."""
+    choices = first_choices(ctx, [speakable(c.name) for c in group.choices])
+    return ctx.replies("option_not_sold", option=said, group=group.name, choices=choices)
 
 
 def option_question(ctx: Context, item: PendingItem, group: OptionGroup) -> Question:
     choices = tuple(Choice(value=c.name, name=speakable(c.name)) for c in group.choices)
-    listed = _first_choices(ctx, [c.name for c in choices])
+    listed = first_choices(ctx, [c.name for c in choices])
     product = ctx.product_name(item.sku or "")
     text = ctx.replies("which_option", group=group.name, product=product, choices=listed)
     return Question(kind="option", text=text, choices=choices, group=group.name, item=item)
@@ -362,8 +358,7 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     group_name, _, choice = value.partition(":")
     unsold = next((m for m in u.mentions if m.variety and m.value == value), None)
     if unsold is not None and (group := ctx.catalog.group(group_name)) is not None:  # "with oat milk": none
-        choices = _first_choices(ctx, [speakable(c.name) for c in group.choices])
-        return respond(state, ctx.replies("option_not_sold", option=unsold.text, group=group.name, choices=choices))
+        return respond(state, _option_not_sold(ctx, unsold.text, group))
     index = target_line(state, u)
     named = u.slots.get("product")
     if index is None and choice and named is not None and named.value:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from voiceshop.dialog.context import LIST_CHUNK, Context
-from voiceshop.dialog.speak import say_list
+from voiceshop.dialog.speak import say_list, say_number
 from voiceshop.dialog.state import Action, Decision, DialogState, Listing, Question, Reply
+
+CHOICES_READ = 3
+"""How many choices a question reads before "or one of N more"."""
 
 
 def join(*parts: str) -> str:
@@ -64,6 +67,13 @@ def anything_else(ctx: Context) -> Question:
 def all_choices(ctx: Context, question: Question) -> str:
     """ "The choices are a, b or c.": every choice of a question, when the short form was not enough."""
     return ctx.replies("choices_are", choices=say_list([c.name for c in question.choices], "or"))
+
+
+def first_choices(ctx: Context, names: Sequence[str]) -> str:
+    """The first few choices, and how many more there are: a question stays short."""
+    shown = list(names[:CHOICES_READ])
+    more = len(names) - len(shown)
+    return say_list(shown, "or") + (ctx.replies("and_more", count=say_number(more)) if more else "")
 
 
 def read_list(
