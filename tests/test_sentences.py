@@ -45,7 +45,7 @@ def test_suite_size() -> None:
     assert len(CASES) >= 500
     garbled = [c for c in CASES if c.values[2].get("garbled")]
     assert len(garbled) >= 100
-    assert {c.values[2]["shop"] for c in CASES} == {"coffee-bar", "corner-store", "noodle-bar", "nonnas-pizza"}
+    assert {c.values[2]["shop"] for c in CASES} >= {"coffee-bar", "corner-store", "noodle-bar", "nonnas-pizza"}
 
 
 def expected_item(item: dict[str, Any]) -> dict[str, Any]:

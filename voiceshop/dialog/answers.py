@@ -31,7 +31,7 @@ from voiceshop.dialog.state import (
 from voiceshop.dialog.waiting import dropped
 from voiceshop.language import load
 from voiceshop.nlu.result import Understanding
-from voiceshop.nlu.text import words
+from voiceshop.nlu.text import stems, words
 
 PASSED = 2
 """Times "which one?" about a vague item ("five drinks") is asked again while the shopper names other
@@ -138,6 +138,7 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
     choice = _unattached(u, q.choices, q.group) or pick(u, q.choices, q.group)
     also = alongside.also_said(u, q.item, q.group, ctx)  # "large, hot": the spice too
     if choice is not None:
+        u = _not_another(u, q.group, choice.value, q.item.quantity, ctx)  # "a vimto" at "what drink?": no can
         # a reading two recognisers were asked about keeps the amount it was heard with ("a lot of cream")
         chosen = next((o for o in q.item.doubts if o.group == q.group and o.choice == choice.value), None)
         options = alongside.replaced(q.item.options, (chosen or _chosen(q.group, choice.value), *also))
@@ -153,6 +154,19 @@ def _option(state: DialogState, q: Question, u: Understanding, ctx: Context) -> 
         noted = ctx.replies("kept", item=say_list([o.choice for o in also]))
         return respond(state, noted, question=q.model_copy(update={"item": item}))
     return _unanswered(state, q, q.item, u, ctx)
+
+
+def _not_another(u: Understanding, group: str, choice: str, count: int, ctx: Context) -> Understanding:
+    """``u`` without the items that only name the choice given as the answer, once or once for each of
+    the ``count`` asked about: a product called like it ("a vimto" at "what drink?" where a can of
+    vimto is also sold) is not wanted beside it."""
+    g = ctx.catalog.group(group)
+    chosen = next((c for c in g.choices if c.name == choice), None) if g is not None else None
+    if chosen is None:
+        return u
+    names = {stems(n) for n in (chosen.name, *chosen.aliases)}
+    items = tuple(m for m in u.items if not (m.sku and m.quantity in (1, count) and stems(m.text) in names))
+    return u if len(items) == len(u.items) else u.model_copy(update={"items": items})
 
 
 def _recounted(state: DialogState, q: Question, item: PendingItem, count: int, ctx: Context) -> Decision:

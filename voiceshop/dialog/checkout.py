@@ -15,7 +15,7 @@ from voiceshop.commerce.cart import Cart, Totals, compute_totals, price_item
 from voiceshop.commerce.customer import Customer, verify_pin
 from voiceshop.commerce.shop import DeliveryKind
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.respond import anything_else, join, respond
+from voiceshop.dialog.respond import anything_else, join, read_list, respond
 from voiceshop.dialog.speak import say_digits, say_list, say_number
 from voiceshop.dialog.state import (
     ActionDone,
@@ -349,3 +349,33 @@ def _repriced(state: DialogState, ctx: Context) -> Decision:
     if not cart.lines:
         return respond(state, ctx.replies("cart_now_empty"))
     return read_back(state, ctx, note=ctx.replies("prices_changed"))
+
+
+def _cart_total(state: DialogState, ctx: Context) -> str:
+    """What the cart comes to: once pickup or delivery is chosen, the order's total as the read-back
+    said it (with the fee and any discount), so the two never differ."""
+    try:
+        t = totals(state, ctx) if state.delivery is not None else None
+    except (CartError, CouponError):
+        t = None
+    if t is None:
+        return ctx.replies("cart_total", total=ctx.money(state.cart.subtotal))
+    option = ctx.shop.delivery_option(t.delivery)
+    if t.delivery_fee and option is not None:
+        fee = ctx.money(t.delivery_fee)
+        return ctx.replies("cart_total_with_fee", total=ctx.money(t.total), fee=fee, delivery=option.name)
+    return ctx.replies("cart_total", total=ctx.money(t.total))
+
+
+def read_cart(state: DialogState, ctx: Context) -> Decision:
+    cart = state.cart
+    if not cart.lines:
+        return respond(state, ctx.replies("cart_empty"))
+    full = state.detail == "full"
+    entries = [
+        ctx.describe(line, full=full) + (f" {ctx.money(line.line_total)}" if full else "") for line in cart.lines
+    ]
+    total = _cart_total(state, ctx)
+    if len(entries) <= 4:
+        return read_list(state, ctx, ctx.replies("cart_has"), entries, after=total)
+    return read_list(state, ctx, join(total, ctx.replies("cart_has")), entries)

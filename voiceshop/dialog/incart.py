@@ -22,7 +22,7 @@ from voiceshop.nlu.text import stem, words
 
 _SMALL = load().function_words("stop")
 
-__all__ = ["as_options", "just_added", "kept", "recounted", "removed_too", "restyled", "said_again"]
+__all__ = ["as_options", "just_added", "kept", "names_another", "recounted", "removed_too", "restyled", "said_again"]
 
 
 def recounted(
@@ -201,3 +201,12 @@ def removed_too(state: DialogState, u: Understanding, ctx: Context) -> Decision 
     if not cart.lines:
         text = join(text, ctx.replies("cart_now_empty"))
     return respond(state.with_cart(cart, None).model_copy(update={"removing": True}), text)
+
+
+def names_another(state: DialogState, u: Understanding, change: str) -> bool:
+    """Whether "make it ..." / "change it to ..." names only products not in the cart, where one line
+    is the one meant (the one last touched, or the only one)."""
+    skus = {ln.sku for ln in state.cart.lines}
+    meant = state.focus is not None or len(state.cart.lines) == 1
+    others = all(m.sku and m.sku not in skus and not m.refused for m in u.items)
+    return meant and not change and bool(u.items) and others

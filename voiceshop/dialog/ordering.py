@@ -12,13 +12,21 @@ from collections.abc import Sequence
 from voiceshop.commerce.cart import ChosenOption, price_item
 from voiceshop.commerce.catalog import OptionGroup, OptionKind
 from voiceshop.dialog import alongside, which
-from voiceshop.dialog.checkout import totals
 from voiceshop.dialog.context import Context
-from voiceshop.dialog.incart import as_options, just_added, kept, named_lines, recounted, restyled, said_again
-from voiceshop.dialog.respond import anything_else, first_choices, join, read_list, respond
+from voiceshop.dialog.incart import (
+    as_options,
+    just_added,
+    kept,
+    named_lines,
+    names_another,
+    recounted,
+    restyled,
+    said_again,
+)
+from voiceshop.dialog.respond import anything_else, first_choices, join, respond
 from voiceshop.dialog.speak import say_list, say_number, speakable
 from voiceshop.dialog.state import Choice, Decision, DialogState, PendingItem, Question
-from voiceshop.errors import CartError, CouponError, OptionError
+from voiceshop.errors import CartError, OptionError
 from voiceshop.nlu.numbers import parse_number
 from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
@@ -301,7 +309,7 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
 
 def _no_target(state: DialogState, ctx: Context, u: Understanding) -> Decision:
     if not state.cart.lines:
-        item = which.described_anew(u, ctx)
+        item = which.described_anew(u, ctx) or which.named_by_group(u, ctx)
         if item is not None:  # "i want the purple one with lots of boba" with nothing in the cart yet
             return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
         return respond(state, ctx.replies("cart_empty"))
@@ -334,6 +342,10 @@ def change_quantity(state: DialogState, u: Understanding, ctx: Context) -> Decis
         quantity = have * step if change[0] == "*" else have + step if change[0] == "+" else have - step
         if quantity < 1:
             return remove_item(state, u, ctx)
+    if index is None and names_another(state, u, change):
+        # "change it to a winter melon tea instead" with a taro milk tea in the cart: that one goes
+        focus = state.focus if state.focus is not None else len(state.cart.lines) - 1
+        return replace_item(state.model_copy(update={"focus": focus}), u, ctx)
     if index is None or not isinstance(quantity, int):
         return _no_target(state, ctx, u)
     line = state.cart.lines[index]
@@ -463,33 +475,3 @@ def undo(state: DialogState, ctx: Context) -> Decision:
     if not cart.lines:
         return respond(state, ctx.replies("undone_empty"))
     return respond(state, ctx.replies("undone", items=ctx.describe_cart(cart)))
-
-
-def _cart_total(state: DialogState, ctx: Context) -> str:
-    """What the cart comes to: once pickup or delivery is chosen, the order's total as the read-back
-    said it (with the fee and any discount), so the two never differ."""
-    try:
-        t = totals(state, ctx) if state.delivery is not None else None
-    except (CartError, CouponError):
-        t = None
-    if t is None:
-        return ctx.replies("cart_total", total=ctx.money(state.cart.subtotal))
-    option = ctx.shop.delivery_option(t.delivery)
-    if t.delivery_fee and option is not None:
-        fee = ctx.money(t.delivery_fee)
-        return ctx.replies("cart_total_with_fee", total=ctx.money(t.total), fee=fee, delivery=option.name)
-    return ctx.replies("cart_total", total=ctx.money(t.total))
-
-
-def read_cart(state: DialogState, ctx: Context) -> Decision:
-    cart = state.cart
-    if not cart.lines:
-        return respond(state, ctx.replies("cart_empty"))
-    full = state.detail == "full"
-    entries = [
-        ctx.describe(line, full=full) + (f" {ctx.money(line.line_total)}" if full else "") for line in cart.lines
-    ]
-    total = _cart_total(state, ctx)
-    if len(entries) <= 4:
-        return read_list(state, ctx, ctx.replies("cart_has"), entries, after=total)
-    return read_list(state, ctx, join(total, ctx.replies("cart_has")), entries)

@@ -380,7 +380,7 @@ HANDLERS: dict[str, Handler] = {
     "ChangeOption": ordering.change_option,
     "RemoveItem": ordering.remove_item,
     "Undo": lambda s, u, c: ordering.undo(s, c),
-    "ReadCart": lambda s, u, c: ordering.read_cart(s, c),
+    "ReadCart": lambda s, u, c: checkout.read_cart(s, c),
     "ClearCart": _clear,
     "Checkout": checkout.checkout_said,
     "ChooseDelivery": checkout.choose,

@@ -13,15 +13,17 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
+from voiceshop.commerce.catalog import Product
 from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
 from voiceshop.dialog.state import Choice
 from voiceshop.language import load
 from voiceshop.nlu.align import STOP
+from voiceshop.nlu.numbers import MAX_QUANTITY
 from voiceshop.nlu.onething import known_by, known_words
 from voiceshop.nlu.readings import said_readings
 from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
-from voiceshop.nlu.text import stem, words
+from voiceshop.nlu.text import stem, stems, words
 
 _LANGUAGE = load()
 REFER_OPEN = _LANGUAGE.function_words("refer_open")
@@ -29,7 +31,7 @@ REFER_ONE = _LANGUAGE.function_words("refer_one")
 ACCEPT = 85
 """How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
-__all__ = ["described", "described_anew", "match_choice", "of_its_kind", "recount", "variant"]
+__all__ = ["described", "described_anew", "match_choice", "named_by_group", "of_its_kind", "recount", "variant"]
 
 
 def recount(u: Understanding, offered: set[str], have: int) -> int | None:
@@ -136,12 +138,38 @@ def described_anew(u: Understanding, ctx: Context) -> ItemMention | None:
     product = ctx.catalog.product(sku) if sku else None
     if product is None:
         return None
-    readings = said_readings(u)
+    return ItemMention(sku=product.sku, quantity=1, options=_taken(product, u), text=u.text, score=u.confidence)
+
+
+def named_by_group(u: Understanding, ctx: Context) -> ItemMention | None:
+    """The product a choice said alone names where nothing is in the cart for it: "a large cod in
+    gluten free batter" at a fish and chip shop, whose product "fish" must be told which fish. The
+    product is the one called by the name of a group it must choose from, and the only one."""
+    found = set()
+    for heard in said_readings(u):
+        for reading in heard:
+            group = ctx.catalog.group(reading.partition(":")[0])
+            if group is None or not group.required:
+                continue
+            named = stems(group.name)
+            found |= {
+                p for p in ctx.catalog.products if p.stock != 0 and group.name in p.options and stems(p.name) == named
+            }
+    if len(found) != 1:
+        return None
+    product = found.pop()
+    count = u.slot("quantity")
+    quantity = count if isinstance(count, int) and 0 < count <= MAX_QUANTITY else 1
+    return ItemMention(sku=product.sku, quantity=quantity, options=_taken(product, u), text=u.text, score=u.confidence)
+
+
+def _taken(product: Product, u: Understanding) -> tuple[OptionMention, ...]:
+    """The choices said in ``u`` that ``product`` takes, with their amounts."""
     options = []
-    for k, heard in enumerate(readings):
+    for k, heard in enumerate(said_readings(u)):
         taken = alongside.reading_for(product, heard)
         if taken is not None:
             group, _, choice = taken.partition(":")
             amount = u.amounts[k] if k < len(u.amounts) else None
             options.append(OptionMention(group=group, choice=choice, amount=amount, text=choice))
-    return ItemMention(sku=product.sku, quantity=1, options=tuple(options), text=u.text, score=u.confidence)
+    return tuple(options)

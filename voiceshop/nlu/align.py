@@ -343,6 +343,8 @@ class Aligner:
         bare = tuple(w for w in span if w not in ARTICLES)
         for e in ids:
             ent = lex.entities[e]
+            if not ent.fuzzy:
+                continue
             if not articles <= set(ent.words) and bare != ent.words and not _glued(span, readings, ent):
                 # An article the phrase lacks starts a new phrase ("brew | a coffee" is not "brewed
                 # coffee"), unless it only sits inside the phrase's words ("half a dozen eggs").

@@ -87,3 +87,19 @@ def comes_in(head: Tag, unit: Tag, catalog: Catalog) -> bool:
         return False
     said = str(unit.value)
     return product.pack.unit == said or (said == "pack" and product.pack.count > 1)
+
+
+def as_sibling(tag: Tag, head: Tag, tokens: Sequence[str], catalog: Catalog) -> Tag:
+    """A choice the item before does not take, said with a count after it, that names another product
+    with that item's last word: "two chocolate croissants and one plain" is a plain croissant."""
+    product = product_of(head, catalog)
+    if product is None or tag.kind != "option" or group_of(tag) in product.options:
+        return tag
+    said = [stem(w) for w in (*tokens[tag.start : tag.end], tokens[head.end - 1])]
+    for other in catalog.products:
+        if other.sku != product.sku and any(
+            said == [stem(w) for w in _LANGUAGE.words(n)] for n in (other.name, *other.aliases)
+        ):
+            entity = Entity("product", other.sku, tuple(said), " ".join(tokens[tag.start : tag.end]), False)
+            return replace(tag, kind="product", value=other.sku, candidates=((entity, tag.score),))
+    return tag

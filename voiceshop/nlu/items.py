@@ -12,17 +12,17 @@ earlier one (a product, a quantity, an option of the same group, an amount); aft
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from voiceshop.commerce.catalog import Catalog, OptionKind, Product
+from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
-from voiceshop.nlu.heads import as_choice, comes_in, group_of, names_variety, takes
-from voiceshop.nlu.kinds import named_choices, unsold_kind
+from voiceshop.nlu.drafts import Draft, resolve
+from voiceshop.nlu.heads import as_choice, as_sibling, comes_in, group_of, names_variety, takes
 from voiceshop.nlu.onething import one_thing
-from voiceshop.nlu.packs import fits, holds, in_amounts, in_names, in_packs, prefer_pack, sizes, with_packs
-from voiceshop.nlu.readings import amount_after, pick, product_candidates
-from voiceshop.nlu.result import Candidate, ItemMention, OptionMention
+from voiceshop.nlu.packs import in_names, sizes
+from voiceshop.nlu.readings import amount_after
+from voiceshop.nlu.result import ItemMention
 from voiceshop.nlu.text import stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
@@ -52,30 +52,6 @@ class Marks:
     near "at")."""
 
 
-@dataclass
-class _Draft:
-    head: Tag | None = None
-    quantity: Tag | None = None
-    count: int | None = None
-    """The quantity when it is not one said number: what is left of "two lattes" after "one with soy"."""
-    unit: Tag | None = None
-    options: list[tuple[Tag, Tag | None]] = field(default_factory=list)
-    tags: list[Tag] = field(default_factory=list)
-    corrects: bool = False
-    """Said right after a correction: it replaces the item before instead of adding one."""
-    refused: bool = False
-    """Said after a negation ("not the bagel, the croissant"): the shopper does not want it."""
-    size: Tag | None = None
-    """A number between an article and a unit ("a two liter", "a 4 pack"): how big the pack is, not
-    how many."""
-
-    @property
-    def number(self) -> int | None:
-        if self.count is not None:
-            return self.count
-        return int(self.quantity.value) if self.quantity is not None else None
-
-
 def is_item_tag(tag: Tag) -> bool:
     return tag.kind in ITEM_KINDS
 
@@ -88,9 +64,9 @@ def build_items(
     marks: Marks | None = None,
 ) -> list[ItemMention]:
     marks = marks or Marks()
-    drafts: list[_Draft] = []
-    cur = _Draft()
-    pending = _Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
+    drafts: list[Draft] = []
+    cur = Draft()
+    pending = Draft()  # said after a head, before the next head: belongs to whichever it turns out to be
     amount: Tag | None = None
     separated = False
     corrected = negated = refusing = False
@@ -128,12 +104,12 @@ def build_items(
         if part == whole:  # the last share ("... one with almond"): the rest of the item has its options
             cur.options += pending.options
             cur.tags += pending.tags
-            pending = _Draft()
+            pending = Draft()
             return
         options, said = [*cur.options, *pending.options], [*cur.tags, *pending.tags]
-        drafts.append(_Draft(cur.head, pending.quantity, None, cur.unit, options, said))
+        drafts.append(Draft(cur.head, pending.quantity, None, cur.unit, options, said))
         cur.count = whole - part
-        pending = _Draft()
+        pending = Draft()
 
     def counts_back(nxt: Tag | None) -> bool:
         """Whether the quantity waiting counts the item before ("toilet paper, two packs, and trash
@@ -141,8 +117,8 @@ def build_items(
         before comes in and the next one does not."""
         if cur.head is None or pending.quantity is None or pending.options:
             return False
-        if cur.quantity is not None and not cur.quantity.weak:
-            return False
+        if cur.quantity is not None and not cur.quantity.weak and not pending.corrects:
+            return False  # "three croissants, no, two, and a bun" corrects the count
         if nxt is None:
             return True
         unit = pending.unit
@@ -154,7 +130,7 @@ def build_items(
         cur.quantity, cur.count = pending.quantity, None
         cur.unit = pending.unit or cur.unit
         cur.tags += pending.tags
-        pending = _Draft()
+        pending = Draft()
 
     for index, tag in enumerate(run):
         if index in articles:
@@ -166,6 +142,8 @@ def build_items(
             also = bool(cur.options) and cur.options[-1][0].end == tag.start - 1 and tokens[tag.start - 1] in SEPARATORS
             instead = tokens[tag.end : tag.end + 1] == [INSTEAD]  # "bbq sauce instead of tomato"
             tag = as_choice(tag, cur.head, tokens[tag.start : tag.end], catalog) if linked or also or instead else tag
+        if tag.kind == "option" and cur.head is not None and pending.quantity is not None and not pending.options:
+            tag = as_sibling(tag, cur.head, tokens, catalog)  # "two chocolate croissants and one plain"
         if tag.kind == "word":
             if tag.value in SEPARATORS and counts_back(None):
                 take_back()
@@ -181,7 +159,7 @@ def build_items(
             before = cur.head
             if before is not None:
                 if (corrected or pending.corrects) and not separated:  # "cheerios, sorry, corn flakes"
-                    cur = _Draft(quantity=cur.quantity, count=cur.count, unit=cur.unit)
+                    cur = Draft(quantity=cur.quantity, count=cur.count, unit=cur.unit)
                 elif tag.value == before.value and not separated and not _conflict(cur.options, pending.options):
                     cur.head = None  # "a latte, i guess, yeah, a latte": said again, not a second one
                 else:
@@ -194,14 +172,15 @@ def build_items(
                     if mine and len(mine) == len(pending.options) and article:
                         cur.options += mine
                         cur.tags += [t for t in pending.tags if t is not pending.quantity]
-                        pending = _Draft()
+                        pending = Draft()
                     # "two lattes, one with soy, and a muffin" splits; in "four large lattes, three
                     # medium americanos" the quantity and size lead straight into their own head.
                     if pending.tags and any(max(t.end for t in pending.tags) <= b < tag.start for b in breaks):
                         split_off()
+                    ahead = _said_ahead(cur, before, tag, catalog)
                     if cur.count != 0:
                         drafts.append(cur)
-                    cur = _Draft()
+                    cur = Draft(options=ahead, tags=[t for t, _ in ahead])
             cur.head = tag
             cur.refused = negated and (not corrected or refusing)  # "not the bagel"; "no, three lattes" corrects
             if pending.quantity is not None:
@@ -209,7 +188,7 @@ def build_items(
             cur.unit = pending.unit or cur.unit
             cur.options += pending.options
             cur.tags += [*pending.tags, tag]
-            pending = _Draft()
+            pending = Draft()
             separated = corrected = negated = False
         elif tag.kind == "amount":
             said = pending if pending.options else cur
@@ -255,8 +234,8 @@ def build_items(
             elif _another(pending, tag, tokens):
                 # "a feijoa kombucha and a ginger lemon one": another of the same, with its own choices
                 drafts.append(cur)
-                cur = _Draft(cur.head, pending.quantity, None, cur.unit, pending.options, [*pending.tags, tag])
-                pending = _Draft()
+                cur = Draft(cur.head, pending.quantity, None, cur.unit, pending.options, [*pending.tags, tag])
+                pending = Draft()
                 separated = False
             else:
                 if pending.quantity is not None and not pending.options and (cur.quantity is None or cur.quantity.weak):
@@ -265,7 +244,7 @@ def build_items(
                     cur.quantity, cur.count = pending.quantity, None
                     cur.unit = pending.unit or cur.unit
                     cur.tags.append(pending.quantity)
-                    pending = _Draft()
+                    pending = Draft()
                 elif pending.quantity is not None:
                     split_off()
                 elif pending.options:
@@ -310,13 +289,28 @@ def build_items(
         _share(cur, drafts, tokens)
         if cur.count != 0:
             drafts.append(cur)
-    items = [_resolve(d, tokens, catalog, units, covered) for d in drafts]
+    items = [resolve(d, tokens, catalog, units, covered) for d in drafts]
     spans = [(min(t.start for t in d.tags), max(t.end for t in d.tags)) for d in drafts]
     counted = [d.quantity is not None and d.head is not None and d.quantity.start < d.head.start for d in drafts]
     return one_thing(items, spans, counted, breaks, catalog)
 
 
-def _another(pending: _Draft, one: Tag, tokens: Sequence[str]) -> bool:
+def _said_ahead(cur: Draft, before: Tag, head: Tag, catalog: Catalog) -> list[tuple[Tag, Tag | None]]:
+    """The choices said right before ``head`` that the item before does not take and ``head`` does,
+    taken from that item: "onion bhaji lamb bhuna" (the recogniser ate the "a") is a lamb bhuna."""
+    ahead: list[tuple[Tag, Tag | None]] = []
+    edge = head.start
+    for t, a in reversed(cur.options):
+        if t.end != edge or takes(before, t, catalog) or not takes(head, t, catalog):
+            break
+        ahead.insert(0, (t, a))
+        edge = a.start if a is not None else t.start
+    cur.options = cur.options[: len(cur.options) - len(ahead)]
+    cur.tags = [t for t in cur.tags if all(t is not o for o, _ in ahead)]
+    return ahead
+
+
+def _another(pending: Draft, one: Tag, tokens: Sequence[str]) -> bool:
     """Whether "and a ginger lemon one" is said: after "and", a count or an article, choices, then
     "one" (not "the big one", which is the item said again)."""
     q = pending.quantity
@@ -325,7 +319,7 @@ def _another(pending: _Draft, one: Tag, tokens: Sequence[str]) -> bool:
     return q.start > 0 and tokens[q.start - 1] in SEPARATORS
 
 
-def _share(last: _Draft, drafts: list[_Draft], tokens: Sequence[str]) -> None:
+def _share(last: Draft, drafts: list[Draft], tokens: Sequence[str]) -> None:
     """Options said after the last item with "both" or "all" before them are every item's: "a mocha
     and a cappuccino, both medium" (an item that already has a choice of that group keeps it)."""
     assert last.head is not None
@@ -357,132 +351,3 @@ def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | No
     """Whether ``more`` chooses differently in a one-value group than ``said`` ("large" vs "small")."""
     chosen = {group_of(t): t.value for t, _ in said}
     return any(chosen.get(group_of(t), t.value) != t.value for t, _ in more)
-
-
-def _resolve(
-    d: _Draft, tokens: Sequence[str], catalog: Catalog, units: Mapping[tuple[str, ...], str], covered: set[int]
-) -> ItemMention:
-    assert d.head is not None
-    candidates = product_candidates(d.head, catalog)
-    number = d.number
-    unit = str(d.unit.value) if d.unit else _unit_in_name(tokens[d.head.start : d.head.end], units)
-    if unit and d.size is not None:  # "a two liter of coke", "an 8 pack of AA batteries"
-        size = int(d.size.value)
-        if not any(fits(catalog.product(c.value), size, unit) for c in candidates):
-            candidates = with_packs(d.head, candidates, catalog)
-        candidates = prefer_pack(candidates, size, unit, catalog)
-    elif unit and " " in unit and len(candidates) > 1:  # "a six pack of coke" ("6 pack")
-        count, _, name = unit.partition(" ")
-        candidates = prefer_pack(candidates, int(count), name, catalog)
-    elif (
-        unit
-        and d.unit is not None
-        and d.count is None
-        and d.quantity is not None
-        and not d.quantity.weak
-        and d.quantity.end == d.unit.start
-    ):
-        # "twelve rolls of toilet paper" where a pack holds twelve rolls: that pack, once
-        size = int(d.quantity.value)
-        if any(holds(catalog.product(c.value), size, unit) for c in candidates):
-            candidates = prefer_pack(candidates, size, unit, catalog)
-            number = None
-    counted = d.unit is None and d.count is None and d.quantity is not None and not d.quantity.weak
-    if counted and number:  # "six eggs": of the six and the twelve pack, the six
-        candidates = prefer_pack(candidates, number, "", catalog)
-    chosen = pick(candidates)
-    product = catalog.product(chosen.value) if chosen else None
-    if counted and number and product is not None and in_packs(product, number):
-        number //= product.pack.count  # "twelve eggs", "two dozen eggs" where a pack holds twelve: packs
-    elif (
-        number
-        and product is not None
-        and d.size is None
-        and _counts_amount(d)
-        and (packs := in_amounts(product, number, unit))
-    ):
-        number = packs  # "four hundred grams of pastrami" sold in packs of 200 g: two
-    fit, unfit = _options(d.options, product, catalog, tokens)
-    fit += [
-        o
-        for o in named_choices(product, tokens[d.head.start : d.head.end], catalog)
-        if o.group not in {f.group for f in fit}
-    ]
-    unsold = unsold_kind(d.head, product, tokens, covered, catalog)
-    if unsold is not None and product is not None:  # "an iced latte": the latte or the iced drinks
-        _, kinds = unsold
-        score = candidates[0].score
-        candidates = [Candidate(value=p.sku, name=p.name, score=score) for p in (product, *kinds)]
-        product = None
-    named = [t for t in d.tags if t.kind != "quantity"] or d.tags  # "which battery", not "which a battery"
-    start = min(t.start for t in named)
-    end = max(t.end for t in named)
-    return ItemMention(
-        sku=product.sku if product else None,
-        name=product.name if product else None,
-        quantity=number or 1,
-        quantity_said=number is not None,
-        unit=unit,
-        options=tuple(fit),
-        unfit_options=tuple(unfit),
-        text=" ".join(tokens[start:end]),
-        score=round(min(t.score for t in d.tags), 3),  # the head is among the tags
-        candidates=tuple(candidates),
-        refused=d.refused,
-        unsold=unsold[0] if unsold else None,
-    )
-
-
-def _counts_amount(d: _Draft) -> bool:
-    """Whether the item's number may count what a pack holds: said right before its unit ("four
-    hundred grams"), or with no unit at all."""
-    return d.unit is None or (d.quantity is not None and d.count is None and d.quantity.end == d.unit.start)
-
-
-def _unit_in_name(said: Sequence[str], units: Mapping[tuple[str, ...], str]) -> str | None:
-    """The unit of a name said as "<unit> of ..." ("box of tissues"), so it reads like "a box of" + name."""
-    stems = [stem(w) for w in said]
-    for n in range(1, 3):
-        unit = units.get(tuple(stems[:n]))
-        if unit is not None and stems[n : n + 1] == ["of"]:
-            return unit
-    return None
-
-
-def _options(
-    said: list[tuple[Tag, Tag | None]], product: Product | None, catalog: Catalog, tokens: Sequence[str]
-) -> tuple[list[OptionMention], list[OptionMention]]:
-    offered = set(product.options) if product else None
-    fit: list[OptionMention] = []
-    unfit: list[OptionMention] = []
-    for tag, amount in said:
-        if tag.variety:
-            text = " ".join(tokens[tag.start : tag.end])
-            unfit.append(OptionMention(group=group_of(tag), choice=text, text=text, not_sold=True))
-            continue
-        readings = [e for e, _ in tag.candidates if e.kind == "option"]
-        # An exact choice name beats an alias ("medium" is a size before it is "medium roast").
-        readings.sort(key=lambda e: not e.exact_name)
-        usable = [e for e in readings if offered is None or e.value.split(":")[0] in offered]
-        entity = (usable or readings)[0]
-        group, choice = entity.value.split(":", 1)
-        amount_name = None
-        g = catalog.group(group)
-        if amount is not None and g is not None and g.amount(str(amount.value)) is not None:
-            amount_name = str(amount.value)
-        start = amount.start if amount is not None else tag.start
-        mention = OptionMention(group=group, choice=choice, amount=amount_name, text=" ".join(tokens[start : tag.end]))
-        (fit if usable else unfit).append(mention)
-    return _one_each(fit, catalog), unfit
-
-
-def _one_each(options: list[OptionMention], catalog: Catalog) -> list[OptionMention]:
-    """A one-of group takes one value, the last said ("a large ... small latte" is small), and an
-    add-on each choice once."""
-    kept: dict[tuple[str, str], OptionMention] = {}
-    for o in options:
-        group = catalog.group(o.group)
-        key = (o.group, "" if group is not None and group.kind is OptionKind.ONE_OF else o.choice)
-        kept.pop(key, None)
-        kept[key] = o
-    return list(kept.values())

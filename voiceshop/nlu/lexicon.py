@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from voiceshop.commerce.catalog import Catalog
+from voiceshop.commerce.catalog import Catalog, OptionKind
 from voiceshop.commerce.shop import Shop
 from voiceshop.language import load
 from voiceshop.nlu.grammar import Grammar
@@ -42,6 +42,9 @@ class Entity:
     """The phrase as it would be said."""
     exact_name: bool = True
     """False for aliases and derived forms; an exact name wins a tie."""
+    fuzzy: bool = True
+    """Whether the phrase is also read from words heard only nearly like it (not a product's name with
+    a choice put in, "haddock and chips": only said as it is)."""
 
     @property
     def joined(self) -> str:
@@ -66,18 +69,19 @@ class Lexicon:
         lex = cls()
         seen: set[tuple[str, str, tuple[str, ...]]] = set()
 
-        def add(kind: str, value: str, text: str, exact_name: bool = True) -> None:
+        def add(kind: str, value: str, text: str, exact_name: bool = True, fuzzy: bool = True) -> None:
             said = words(text)
             key = (kind, value, tuple(stem(w) for w in said))
             if said and key not in seen:
                 seen.add(key)
-                lex.entities.append(Entity(kind, value, key[2], " ".join(said), exact_name))
+                lex.entities.append(Entity(kind, value, key[2], " ".join(said), exact_name, fuzzy))
             if kind in SPELLED and any(w.isdecimal() and int(w) <= MAX_SPELLED for w in said):
                 # "25 percent sugar" is said "twenty five percent sugar"
                 spelled = [number_words(int(w)) if w.isdecimal() and int(w) <= MAX_SPELLED else w for w in said]
                 add(kind, value, " ".join(spelled), False)
 
         shortened = _product_short_names(catalog)
+        filled = _choice_filled_names(catalog)
         for p in catalog.products:
             names = [p.name, *p.aliases]
             names = [n for n in names if not _unit_of_name(n, names)]
@@ -85,6 +89,8 @@ class Lexicon:
                 add("product", p.sku, name, i == 0)
                 if p.brand and not " ".join(words(name)).startswith(" ".join(words(p.brand))):
                     add("product", p.sku, f"{p.brand} {name}", False)
+            for name in filled.get(p.sku, ()):
+                add("product", p.sku, name, False, fuzzy=False)
             if p.brand:
                 add("brand", p.brand, p.brand)
         for category in catalog.categories():
@@ -101,7 +107,8 @@ class Lexicon:
                 ]
                 others = grammar.choice_words.get(tuple(words(choice.name)), ())
                 for alias in [*choice.aliases, *short, *others]:
-                    add("option", f"{group.name}:{choice.name}", alias, False)
+                    if not _unit_of_name(alias, [choice.name, *choice.aliases]):  # "can of vimto"
+                        add("option", f"{group.name}:{choice.name}", alias, False)
             said = {tuple(words(n)) for m in group.amounts for n in (m.name, *m.aliases)}
             for amount in group.amounts:
                 # the language's other words for it, where the shop uses them for no other amount
@@ -197,6 +204,35 @@ def _product_short_names(catalog: Catalog) -> dict[str, list[str]]:
         for sku, short in alike if len(alike) > 1 else ():
             if " ".join(short) not in names and not all(w in _SMALL for w in short):
                 out.setdefault(sku, []).append(" ".join(short))
+    return out
+
+
+def _choice_filled_names(catalog: Catalog) -> dict[str, list[str]]:
+    """Products named with one of their choices in place of the word naming its group: "haddock and
+    chips" for "fish and chips" whose fish may be haddock, "brown rice bowl" for "rice bowl". Only
+    where the name says more than the group's word (not "cod" for "fish": a choice said alone stays
+    a choice), and never a phrase another product is called by. The choice is read back from the
+    name (``kinds.named_choices``)."""
+    taken = {stems(n) for p in catalog.products for n in (p.name, *p.aliases)}
+    out: dict[str, list[str]] = {}
+    for p in catalog.products:
+        for group in (catalog.group(g) for g in p.options):
+            if group is None or group.kind is not OptionKind.ONE_OF:
+                continue
+            word = stems(group.name)
+            for name in (p.name, *p.aliases):
+                said = words(name)
+                at = next(
+                    (i for i in range(len(said) - len(word) + 1) if stems(" ".join(said[i : i + len(word)])) == word),
+                    -1,
+                )
+                if at < 0 or len(said) == len(word):
+                    continue
+                for choice in group.choices:
+                    for phrase in (choice.name, *choice.aliases):
+                        text = " ".join([*said[:at], *words(phrase), *said[at + len(word) :]])
+                        if stems(text) not in taken:
+                            out.setdefault(p.sku, []).append(text)
     return out
 
 

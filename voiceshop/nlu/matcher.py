@@ -17,6 +17,7 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.language import load as load_language
 from voiceshop.nlu.align import Aligner, Tag
 from voiceshop.nlu.clauses import chained, one_request
+from voiceshop.nlu.describe import described
 from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_options, said_options
 from voiceshop.nlu.evidence import GOOD_OPTION, OPTION, Evidence, options_first
 from voiceshop.nlu.grammar import Grammar, Slot
@@ -160,7 +161,7 @@ class Understander:
         marks = self._marks(tokens, heard)
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
-        found = self._read(text, tokens, heard, tags, marks)
+        found = described(self._read(text, tokens, heard, tags, marks), tokens, tags, self.catalog)
         agreed = tuple(
             Mention(kind=kind, value=" ".join(said[a:b]), text=" ".join(said[a:b]), score=1.0)
             for kind, phrases in (("agreement", self.grammar.agreements), ("decline", self.grammar.declines))
@@ -297,9 +298,8 @@ class Understander:
             if items_first is not None and items_first.confidence >= OFFER_ITEMS:
                 # Not sure it was an order, but these were heard: the dialog may offer them.
                 maybe = self._result(text, tokens, items_first, (), marks).items
-            return Understanding(
-                text=text, intent=None, confidence=round(best.confidence, 3), alternatives=closest, items=maybe
-            )
+            unsure = round(best.confidence, 3)
+            return Understanding(text=text, intent=None, confidence=unsure, alternatives=closest, items=maybe)
         found = self._result(text, tokens, best, others, marks)
         if best.template in self._ordering and found.items and all(i.refused for i in found.items):
             # only refused items ("... not the green one") are no order at all

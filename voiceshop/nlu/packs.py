@@ -105,13 +105,17 @@ UNSAID_UNIT = 50
 
 def in_amounts(product: Product, number: int, unit: str | None) -> int | None:
     """How many packs ``number`` is when it counts what a pack holds: "four hundred grams" (or "two
-    hundred of swiss", no unit) of a product sold in packs of 200 g; None when it counts packs."""
+    hundred of swiss", no unit) of a product sold in packs of 200 g; None when it counts packs. With
+    the unit said, an amount no count of packs holds is the nearest count ("two hundred grams" of
+    packs of 150 g: one)."""
     amount = product.pack.amount
     if amount is None or amount < 2 or amount != int(amount) or (unit is not None and unit != product.pack.unit):
         return None
     if unit is None and amount < UNSAID_UNIT:
         return None  # "two cokes" of a 2 l bottle: two bottles
     whole = int(amount)
+    if unit is not None:  # "two hundred grams" of 150 g packs: the nearest count, one
+        return max(1, (2 * number + whole) // (2 * whole))
     return number // whole if number >= whole and number % whole == 0 else None
 
 
