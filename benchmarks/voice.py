@@ -237,7 +237,7 @@ class Timed:
 
 INTERRUPT_REPLIES = [
     "Added two large lattes with soy milk and one blueberry muffin. Anything else?",
-    "What size latte: small, medium or large, or one of four more?",
+    "What size for the latte: small, medium or large, or one of four more?",
     "Say yes to cancel the order, or no to keep it.",
     "Okay, cancelled. What would you like?",
     "Your account has a purchase PIN. Say its digits one at a time, or say cancel.",

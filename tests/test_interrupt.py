@@ -37,7 +37,7 @@ from voiceshop.tts.voice import Pyttsx3Voice
 pytestmark = needs_espeak
 
 GREETING = "Hi, welcome to The Daily Grind. What can I get you?"
-SIZE = "What size latte: small, medium or large, or one of four more?"
+SIZE = "What size for the latte: small, medium or large, or one of four more?"
 LEVEL = 3000.0
 """The shopper's speech level (RMS); the echo is given against it."""
 INTO = 1.2

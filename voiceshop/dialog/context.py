@@ -117,7 +117,7 @@ def counted_name(product: Product, name: str, quantity: int) -> str:
         (container,) = LANGUAGE.function_words("container")
         packs = f"{container} of {name}"
         return LANGUAGE.plural(packs) if quantity > 1 else packs
-    if quantity == 1:
+    if quantity == 1 and not LANGUAGE.function_words("and").intersection(name.split()):  # "fish and chips" stays
         head, last = name.split()[:-1], name.rpartition(" ")[2]
         for alias in (speakable(a) for a in product.aliases):
             words = alias.split()
@@ -140,6 +140,8 @@ def describe_line(catalog: Catalog, line: CartLine, *, full: bool = False, count
             before.append(speakable(opt.choice))
         elif full or group.default is None or opt.choice != group.default:
             after.append(speakable(opt.choice))
+    if len(before) > 1:  # "one fish supper meal deal, haddock, regular, vimto", not all before its name
+        after, before = [*before, *after], []
     name = speakable(line.name)
     noun = counted_name(product, name, line.quantity) if count and product else name
     text = " ".join([say_number(line.quantity), *before, noun] if count else [*before, noun])
