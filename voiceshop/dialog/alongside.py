@@ -187,6 +187,8 @@ def said_on(
     group where the line has another choice, not the group's default, is chosen ("no, no honey" on a
     smoothie with no added sweetener refuses the honey); the opening "no" is only the first option's
     ("no, small, not medium" refuses the medium)."""
+    if amount is None:  # "no, cream, not milk" with a little cream on: said again, it keeps its amount
+        amount = next((o.amount for o in options if o.group == group.name and _same(o.choice, choice)), None)
     if k < len(u.refusals) and u.refusals[k]:
         chose = [o.choice for o in options if o.group == group.name and not _same(o.choice, group.default or "")]
         other = any(not _same(c, choice) for c in chose)

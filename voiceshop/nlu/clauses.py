@@ -39,6 +39,7 @@ COUNTS = frozenset(("quantity", *NOT_THINGS))
 THING_SCORE = 0.85
 """A mention this sure names a shop thing (or a number of one); a left-out clause must have none."""
 FINISH = "Checkout"
+DECLINE = "No"
 FINISH_ALONG = frozenset({"ChooseDelivery"})
 """An order's last clauses that say it is complete: "that's it", with a delivery beside it ("pick up")."""
 CHAINED = frozenset({
@@ -109,8 +110,9 @@ def within_clauses(
                 continue
             if not (found.intent == ordering and found.items):
                 dropped = alone[:i] + alone[j:]
-                asks = any(_understood(d, accept) for d in dropped)
+                asks = any(_asks(d, accept) for d in dropped)
                 at_comma = i > 0 and not _SENTENCE_END.search(parts[i - 1]) and "product" not in found.slots
+                at_comma = at_comma and not _restates(found, dropped)
                 if asks or found.confidence < sure or at_comma:
                     continue
             key = (found.confidence, j - i)
@@ -125,12 +127,26 @@ def within_clauses(
 def _names_its_own(found: Understanding, dropped: list[Understanding], accept: float, ordering: str | None) -> bool:
     """Whether a request may leave out clauses that name shop things: one that is no order and
     leaves out only clauses that ask for nothing, when it names its own product ("take the latte
-    off, i have coffee at work") or they name nothing but numbers ("one of them with almond milk,
-    the other two normal")."""
-    if found.intent == ordering or any(_understood(d, accept) for d in dropped):
+    off, i have coffee at work"), they name nothing but numbers ("one of them with almond milk,
+    the other two normal") or only what it names itself ("the doctor says skim, make it skim milk")."""
+    if found.intent == ordering or any(_asks(d, accept) for d in dropped):
         return False
     counts = all(m.kind in COUNTS for d in dropped for m in d.mentions if m.score >= THING_SCORE)
-    return "product" in found.slots or counts
+    return "product" in found.slots or counts or _restates(found, dropped)
+
+
+def _restates(found: Understanding, dropped: list[Understanding]) -> bool:
+    """Whether the clauses left out name (even nearly) only what the request names itself, which they
+    lead up to: "the doctor says skim, make it skim milk"."""
+    own = {m.value for m in found.mentions} | {i.sku for i in found.items if i.sku}
+    named = {m.value for d in dropped for m in d.mentions if m.kind not in COUNTS}
+    return bool(own) and bool(named) and named <= own
+
+
+def _asks(found: Understanding, accept: float) -> bool:
+    """Whether a clause left out asks for something: understood, and not a bare "no" ("oh no, the
+    doctor says skim, make it skim milk": it opens a correction)."""
+    return _understood(found, accept) and found.intent != DECLINE
 
 
 def _understood(found: Understanding, accept: float) -> bool:
