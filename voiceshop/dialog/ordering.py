@@ -309,10 +309,10 @@ def target_line(state: DialogState, u: Understanding) -> int | None:
 
 def _no_target(state: DialogState, ctx: Context, u: Understanding) -> Decision:
     if not state.cart.lines:
-        item = which.described_anew(u, ctx) or which.named_by_group(u, ctx)
+        item = which.described_anew(u, ctx) or which.by_choices(u, ctx)
         if item is not None:  # "i want the purple one with lots of boba" with nothing in the cart yet
             return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
-        return respond(state, ctx.replies("cart_empty"))
+        return respond(state, ctx.replies("change_empty"))
     product = u.slots.get("product")
     if product is not None and product.text:
         return respond(state, ctx.replies("not_in_cart", what=product.text))

@@ -16,22 +16,27 @@ from rapidfuzz import fuzz
 from voiceshop.commerce.catalog import Product
 from voiceshop.dialog import alongside
 from voiceshop.dialog.context import Context
+from voiceshop.dialog.speak import say_list, speakable
 from voiceshop.dialog.state import Choice
 from voiceshop.language import load
 from voiceshop.nlu.align import STOP
 from voiceshop.nlu.numbers import MAX_QUANTITY
 from voiceshop.nlu.onething import known_by, known_words
 from voiceshop.nlu.readings import said_readings
-from voiceshop.nlu.result import ItemMention, OptionMention, Understanding
+from voiceshop.nlu.result import Candidate, ItemMention, OptionMention, Understanding
 from voiceshop.nlu.text import stem, stems, words
 
 _LANGUAGE = load()
 REFER_OPEN = _LANGUAGE.function_words("refer_open")
 REFER_ONE = _LANGUAGE.function_words("refer_one")
+FEW = 4
+"""At most this many products to ask between when only choices were said ("which egg noodles one?")."""
+SURE = 0.85
+"""How sure a turn of choices alone must be to add the one product that takes them all."""
 ACCEPT = 85
 """How alike (0-100) words must be to a choice's name to choose it when it is not said word for word."""
 
-__all__ = ["described", "described_anew", "match_choice", "named_by_group", "of_its_kind", "recount", "variant"]
+__all__ = ["by_choices", "described", "described_anew", "match_choice", "of_its_kind", "recount", "variant"]
 
 
 def recount(u: Understanding, offered: set[str], have: int) -> int | None:
@@ -63,10 +68,12 @@ def of_its_kind(u: Understanding, asked: str, ctx: Context) -> Choice | None:
 
 
 def described(u: Understanding, choices: Sequence[Choice], ctx: Context) -> Choice | None:
-    """The one product choice whose words hold every word of the one item ``u`` heard without a count."""
-    if len(u.items) != 1 or u.items[0].quantity_said:
+    """The one product choice whose words hold every word of the one item ``u`` heard without a count,
+    or with no item heard, every word said but "one" ("the chicken ones" at "which noodles?")."""
+    if len(u.items) > 1 or (u.items and u.items[0].quantity_said):
         return None
-    sku = known_by(u.items[0].text, [c.value for c in choices], ctx.catalog, description=True)
+    said = u.items[0].text if u.items else " ".join(w for w in words(u.text) if w not in REFER_ONE)
+    sku = known_by(said, [c.value for c in choices], ctx.catalog, description=True)
     return next((c for c in choices if c.value == sku), None)
 
 
@@ -141,26 +148,38 @@ def described_anew(u: Understanding, ctx: Context) -> ItemMention | None:
     return ItemMention(sku=product.sku, quantity=1, options=_taken(product, u), text=u.text, score=u.confidence)
 
 
-def named_by_group(u: Understanding, ctx: Context) -> ItemMention | None:
-    """The product a choice said alone names where nothing is in the cart for it: "a large cod in
-    gluten free batter" at a fish and chip shop, whose product "fish" must be told which fish. The
-    product is the one called by the name of a group it must choose from, and the only one."""
-    found = set()
-    for heard in said_readings(u):
-        for reading in heard:
-            group = ctx.catalog.group(reading.partition(":")[0])
-            if group is None or not group.required:
-                continue
-            named = stems(group.name)
-            found |= {
-                p for p in ctx.catalog.products if p.stock != 0 and group.name in p.options and stems(p.name) == named
-            }
-    if len(found) != 1:
+def by_choices(u: Understanding, ctx: Context) -> ItemMention | None:
+    """What choices said alone ask for where nothing is in the cart for them: the product named after
+    the group of one it must choose ("a large cod in gluten free batter" at a fish and chip shop,
+    whose product "fish" must be told which fish), else the products that take every one of them,
+    to choose from ("i want noodles": which of the dishes with egg noodles); None when none does, or
+    too many to ask about."""
+    said = [r for k, r in enumerate(said_readings(u)) if not (k < len(u.refusals) and u.refusals[k])]
+    if not said:
         return None
-    product = found.pop()
     count = u.slot("quantity")
     quantity = count if isinstance(count, int) and 0 < count <= MAX_QUANTITY else 1
-    return ItemMention(sku=product.sku, quantity=quantity, options=_taken(product, u), text=u.text, score=u.confidence)
+    stocked = [p for p in ctx.catalog.products if p.stock != 0]
+    named = {
+        p
+        for heard in said
+        for group in (ctx.catalog.group(r.partition(":")[0]) for r in heard)
+        if group is not None and group.required
+        for p in stocked
+        if group.name in p.options and stems(p.name) == stems(group.name)
+    }
+    taking = [p for p in stocked if all(alongside.reading_for(p, heard) for heard in said)]
+    fits = list(named) if len(named) == 1 else taking
+    # of the products that take them, only a short list to ask from, or one when the turn was clear
+    if not fits or (fits is taking and (len(fits) > FEW or (len(fits) == 1 and u.confidence < SURE))):
+        return None
+    options = _taken(fits[0], u)
+    if len(fits) == 1:
+        return ItemMention(sku=fits[0].sku, quantity=quantity, options=options, text=u.text, score=u.confidence)
+    what = ctx.replies("described_one", options=say_list([speakable(o.choice) for o in options]))
+    candidates = tuple(Candidate(value=p.sku, name=p.name, score=u.confidence) for p in fits)
+    score = u.confidence
+    return ItemMention(sku=None, quantity=quantity, options=options, text=what, score=score, candidates=candidates)
 
 
 def _taken(product: Product, u: Understanding) -> tuple[OptionMention, ...]:
