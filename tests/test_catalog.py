@@ -163,3 +163,11 @@ def test_a_need_finds_products_by_tags_aliases_and_category() -> None:
     assert [p.sku for p in by_need(catalog, "heartburn")] == ["PH-ANTACID"]
     assert {p.sku for p in by_need(catalog, "cold")} == {"PH-COLD-DAY", "PH-COLD-NIGHT"}
     assert by_need(catalog, "flux capacitors") == []
+
+
+def test_a_tag_finds_everything_tagged_so_however_common() -> None:
+    """ "anything vegetarian": every product tagged vegetarian, though many are."""
+    catalog = load_shop_folder(EXAMPLES / "curry-house").catalog
+    tagged = {p.sku for p in catalog.products if "vegetarian" in p.tags}
+    assert len(tagged) > 3
+    assert {p.sku for p in by_need(catalog, "vegetarian", limit=100)} == tagged

@@ -114,8 +114,13 @@ def by_need(catalog: Catalog, query: str, limit: int = 8) -> list[Product]:
     cold medicines. Words most products have ("for", "the") and words none has count for nothing; a
     rarer word counts more, and more in each field that has it (a cold medicine is named, aliased and
     filed under "cold", a cold brew coffee only named so). Products far behind the best are left out.
+    A query that is one of the shop's tags ("vegetarian") finds what is tagged so, however common.
     """
-    wanted = set(search_key(query).split())
+    key = search_key(query)
+    tagged = [p for p in catalog.products if key in {search_key(t) for t in p.tags}]
+    if tagged:  # "anything vegetarian": what is tagged so, however many are
+        return tagged[:limit]
+    wanted = set(key.split())
     fields = [
         [
             set(search_key(text).split())
