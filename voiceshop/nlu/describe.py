@@ -36,6 +36,8 @@ MIN_SHARE = 0.75
 PREFIX = 5
 """Letters two words must share to be one ("creamy" and "cream", "chocolatey" and "chocolate")."""
 CONFIDENCE = 0.9
+MAX_CACHED = 20_000
+"""Products whose words are kept at most (a shop's catalog is read again after each change)."""
 
 
 def described(found: Understanding, tokens: Sequence[str], tags: Sequence[Tag], catalog: Catalog) -> Understanding:
@@ -52,7 +54,7 @@ def described(found: Understanding, tokens: Sequence[str], tags: Sequence[Tag], 
         if product.stock == 0:
             continue
         said, choices, taken = _describing(tokens, kind, product)
-        known = known_words(product, description=True)
+        known = _known_words(product)
         matched = sum(_known(w, known) for w in said)
         share = (matched + taken) / (len(said) + choices) if said else 0.0
         if matched >= MIN_MATCHED and share >= MIN_SHARE:
@@ -89,6 +91,19 @@ def _describing(tokens: Sequence[str], kind: dict[int, Tag], product: Product) -
         ):
             said.append(word)
     return said, choices, taken
+
+
+_KNOWN: dict[int, tuple[Product, set[str]]] = {}
+"""Each product's words, by the product object (a catalog lives as long as its understander)."""
+
+
+def _known_words(product: Product) -> set[str]:
+    cached = _KNOWN.get(id(product))
+    if cached is None or cached[0] is not product:
+        if len(_KNOWN) >= MAX_CACHED:  # shops reloaded many times: start again
+            _KNOWN.clear()
+        cached = _KNOWN[id(product)] = (product, known_words(product, description=True))
+    return cached[1]
 
 
 def _known(word: str, known: set[str]) -> bool:

@@ -166,7 +166,8 @@ class Lexicon:
         def key(e: Entity) -> tuple[bool, bool, int, str]:
             return (not e.exact_name, e.kind not in rank, rank.get(e.kind, len(rank)), e.text)
 
-        return list(dict.fromkeys(e.text for e in sorted(self.entities, key=key)))
+        # a name with a choice put in ("haddock and chips") is said with words the others have
+        return list(dict.fromkeys(e.text for e in sorted(self.entities, key=key) if e.fuzzy))
 
 
 def _short_names(group: str, choices: list[str], name: str) -> list[str]:
