@@ -18,7 +18,7 @@ from voiceshop.commerce.shop import Shop
 from voiceshop.language import load
 from voiceshop.nlu.grammar import Grammar
 from voiceshop.nlu.numbers import HOMOPHONES, ORDINALS, TENS, UNITS, number_words
-from voiceshop.nlu.text import stem, stems, words
+from voiceshop.nlu.text import find_phrases, stem, stems, words
 
 # When one phrase means several kinds of thing ("coffee": a product and a category), the first wins.
 KIND_PRIORITY = ("product", "option", "amount", "category", "brand", "coupon")
@@ -223,15 +223,13 @@ def _choice_filled_names(catalog: Catalog) -> dict[str, list[str]]:
             word = stems(group.name)
             for name in (p.name, *p.aliases):
                 said = words(name)
-                at = next(
-                    (i for i in range(len(said) - len(word) + 1) if stems(" ".join(said[i : i + len(word)])) == word),
-                    -1,
-                )
-                if at < 0 or len(said) == len(word):
+                found = find_phrases([stem(w) for w in said], (word,))
+                if not found or len(said) == len(word):
                     continue
+                at, end = found[0]
                 for choice in group.choices:
                     for phrase in (choice.name, *choice.aliases):
-                        text = " ".join([*said[:at], *words(phrase), *said[at + len(word) :]])
+                        text = " ".join([*said[:at], *words(phrase), *said[end:]])
                         if stems(text) not in taken:
                             out.setdefault(p.sku, []).append(text)
     return out
