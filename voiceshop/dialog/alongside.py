@@ -196,11 +196,20 @@ def said_on(
             if group.kind is OptionKind.ONE_OF and group.required:
                 return options
             return [o for o in options if not (o.group == group.name and _same(o.choice, choice))]
-    elif u.corrects and k == 0 and group.kind is not OptionKind.ONE_OF:
-        # "actually chive cream cheese" on a bagel with plain cream cheese: in place of the add-on
-        # of its own kind (sharing a word of its name), not beside it
-        options = [o for o in options if not (o.group == group.name and _alike(o.choice, choice))]
+    elif k == 0 and group.kind is not OptionKind.ONE_OF:
+        # "actually chive cream cheese" on a bagel with plain cream cheese, or "make the chive one
+        # plain cream cheese": in place of the add-on of its own kind (sharing a word of its name)
+        # that was taken back or named, not beside it
+        alike = [o for o in options if o.group == group.name and _alike(o.choice, choice)]
+        said = set(normalize_phrase(u.text).split())
+        gone = [o for o in alike if u.corrects or _own_words(o.choice, choice) & said]
+        options = [o for o in options if o not in gone]
     return chosen_on(options, group, choice, amount)
+
+
+def _own_words(one: str, other: str) -> set[str]:
+    """The words of ``one``'s name that ``other``'s does not have ("chive" of "chive cream cheese")."""
+    return set(normalize_phrase(one).split()) - set(normalize_phrase(other).split()) - _SMALL
 
 
 def _alike(one: str, other: str) -> bool:

@@ -380,6 +380,9 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         return add_said(state, u.model_copy(update={"intent": "AddItems", "items": (item,)}), ctx)
     if index is None or not choice:
         return _no_target(state, ctx, u)
+    was = str(u.slot("was") or "")
+    if was and was != value:  # "no, oat, not almond": the "no" is the almond's, the oat is chosen
+        u = u.model_copy(update={"refusals": ()})
     readings = said_readings(u)
     every = alongside.change_every(state, readings[0], u, ctx) if len(readings) == 1 else None
     if every is not None:
@@ -401,7 +404,6 @@ def change_option(state: DialogState, u: Understanding, ctx: Context) -> Decisio
         options = alongside.said_on(options, group, choice, amount if group.amount(amount or "") else None, u, k)
     if len(unfit) == len(readings):
         return respond(state, ctx.replies("option_not_offered", product=speakable(line.name), option=unfit[0]))
-    was = str(u.slot("was") or "")
     if was != value:  # "grass jelly instead of the pearls": the pearls come off
         options = [o for o in options if f"{o.group}:{o.choice}" != was]
     count = _items_count(u, ctx.catalog.group(readings[0][0].partition(":")[0])) if len(readings) == 1 else None

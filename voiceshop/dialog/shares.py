@@ -49,7 +49,10 @@ def shares(u: Understanding, group: str, offered: set[str], quantity: int) -> li
     parts: list[tuple[int, str]] = []
     count: int | None = None
     said = False
+    was = str(u.slot("was") or "")  # "no, flour, not corn" puts one right, it shares nothing out
     for m in u.mentions:
+        if was and m.value == was:
+            continue
         if m.kind == "quantity" and isinstance(m.value, int):
             count, said = m.value, True
         elif m.kind == "option" and str(m.value).startswith(f"{group}:"):

@@ -61,6 +61,8 @@ DISTINCTIVE_SHARE = 0.4
 """A word only one product has names it when it is this much of the name ("drip", not "blue")."""
 
 
+STUTTER = 3
+"""The most letters of a word's stuttered start left out ("b b butter chicken")."""
 SOUND_ALIKE = 0.5
 """How alike the sound keys of such words, from the same first letter, must be ("coff" / "cough")."""
 
@@ -130,10 +132,20 @@ class Aligner:
         return result
 
     def merge_compounds(self, tokens: Sequence[str]) -> list[str]:
-        """Join two words the shop writes as one ("tooth paste" -> "toothpaste")."""
+        """Join two words the shop writes as one ("tooth paste" -> "toothpaste"), and leave out a word's
+        stuttered start ("a j j jasmine milk tea", "w w with"): a few letters that are no known word,
+        said right before a word that starts with them."""
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            t = tokens[i]
+            if len(t) <= STUTTER and t.isalpha() and stem(t) not in self._known and nxt.startswith(t) and nxt != t:
+                i += 1
+                continue
+            if t == nxt and i + 2 < len(tokens) and len(t) <= STUTTER and t.isalpha() and stem(t) not in self._known:
+                i += 1  # "j j jasmine": the first of two
+                continue
             if i + 1 < len(tokens) and tokens[i].isalpha() and tokens[i + 1].isalpha():
                 first, second = stem(tokens[i]), stem(tokens[i + 1])
                 joined = tokens[i] + tokens[i + 1]  # never a small word: "an d batteries" is not "and batteries"
@@ -256,6 +268,9 @@ class Aligner:
         head = keep[0][0]
         if head.kind == "unit" and best < GOOD_SCORE:
             return None  # a unit is a short word: "round" is not "pound", "little" not "litre"
+        plural = tokens[j - 1] != head.text.split()[-1]
+        if head.kind == "unit" and j - i > 1 and _has_number(tokens[i : i + 1]) and plural:
+            return None  # "four packs of paper towels" counts packs; "a four pack" is the pack's size
         # A command word that only partly names a phrase ("card" in "pay by card" vs "sd card") stays a
         # word outside an item.
         weak = head.kind in ("unit", "amount") or (j - i == 1 and best < GOOD_SCORE and span[0] in self.command_words)

@@ -32,6 +32,19 @@ def names_varieties(tag: Tag, catalog: Catalog) -> bool:
     return sum(len(w) > 1 and stem(w[-1]) == entity.words[0] for w in named) >= 2
 
 
+def names_kind(tag: Tag, catalog: Catalog) -> bool:
+    """Whether the option ``tag`` is one of several choices of its group whose names end in the same
+    word ("almond milk" of "soy milk" and "almond milk"), so that a word said before it may name
+    another of them."""
+    group = catalog.group(group_of(tag))
+    choice = str(tag.value).partition(":")[2]
+    if group is None or group.max_choices > 1:
+        return False
+    last = [stem(w[-1]) for w in (_LANGUAGE.words(c.name) for c in group.choices) if len(w) > 1]
+    said = _LANGUAGE.words(choice)
+    return len(said) > 1 and last.count(stem(said[-1])) >= 2
+
+
 def varieties(tags: Sequence[Tag], tokens: Sequence[str], strange: Collection[int], catalog: Catalog) -> frozenset[int]:
     """Where options start that a word not known before them makes a variety the shop does not have
     ("oat milk")."""

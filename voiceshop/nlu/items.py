@@ -18,12 +18,12 @@ from voiceshop.commerce.catalog import Catalog
 from voiceshop.language import load
 from voiceshop.nlu.align import HEADS, STOP, Tag
 from voiceshop.nlu.drafts import Draft, resolve
-from voiceshop.nlu.heads import as_choice, as_sibling, comes_in, group_of, names_variety, takes
+from voiceshop.nlu.heads import as_choice, as_sibling, comes_in, group_of, names_kind, names_variety, takes
 from voiceshop.nlu.onething import one_thing
 from voiceshop.nlu.packs import in_names, sizes
 from voiceshop.nlu.readings import amount_after
 from voiceshop.nlu.result import ItemMention
-from voiceshop.nlu.text import stem
+from voiceshop.nlu.text import Phrases, find_phrases, longer_wins, stem
 
 ITEM_KINDS = frozenset(("quantity", "unit", "option", "amount", *HEADS))
 _LANGUAGE = load()
@@ -50,6 +50,18 @@ class Marks:
     strange: frozenset[int] = frozenset()
     """Token positions of words that, as said, name nothing of the shop or the grammar ("oat", only
     near "at")."""
+
+
+def marks_of(tokens: Sequence[str], heard: Sequence[Tag], corrections: Phrases, negations: Phrases) -> Marks:
+    """Where ``tokens`` take back what was said and refuse what follows (the longer phrase wins)."""
+    taken_back, refused = longer_wins(find_phrases(tokens, corrections), find_phrases(tokens, negations))
+    spans = [*taken_back, *refused]
+    return Marks(
+        corrections=frozenset(start for start, _ in taken_back),
+        negations=frozenset(start for start, _ in refused),
+        covered=frozenset(k for start, end in spans for k in range(start, end)),
+        strange=frozenset(t.start for t in heard if t.unheard),
+    )
 
 
 def is_item_tag(tag: Tag) -> bool:
@@ -84,14 +96,7 @@ def build_items(
     }
     if run and run[0].start - 1 in marks.covered:
         # The words just before the run may refuse its first item: "not the bagel, the croissant".
-        # The last mark among them decides: "no, three lattes" corrects, "no wait, not the bagel" refuses.
-        just_before = range(max(0, run[0].start - 3), run[0].start)
-        marked = [
-            k in marks.negations and k not in marks.corrections
-            for k in just_before
-            if k in marks.negations or k in marks.corrections
-        ]
-        negated = bool(marked) and marked[-1]
+        negated = _refuses(run[0].start, marks)
 
     def split_off() -> None:
         """ "two lattes, one with soy, one with almond": a quantity with options and no head of its own
@@ -137,11 +142,26 @@ def build_items(
             continue
         if names_variety(tag, tokens, marks.strange, catalog):
             tag = replace(tag, start=tag.start - 1, variety=True)  # "oat milk": a milk the shop does not have
-        if tag.kind == "product" and cur.head is not None and pending.quantity is None:
-            linked = tag.start > 0 and tokens[tag.start - 1] in OPTION_LINKS
-            also = bool(cur.options) and cur.options[-1][0].end == tag.start - 1 and tokens[tag.start - 1] in SEPARATORS
+        if tag.kind == "product" and cur.head is not None and (pending.quantity is None or _its_article(pending, tag)):
+            lead = tag.start if pending.quantity is None else pending.quantity.start
+            if amount is not None and amount.end == lead:
+                lead = amount.start  # "with a pinch of turmeric": the amount said before it
+            linked = lead > 0 and tokens[lead - 1] in OPTION_LINKS
+            ends = max((t.end for t, _ in [*cur.options, *pending.options]), default=-1)
+            also = ends == lead - 1 and tokens[lead - 1] in SEPARATORS
             instead = tokens[tag.end : tag.end + 1] == [INSTEAD]  # "bbq sauce instead of tomato"
-            tag = as_choice(tag, cur.head, tokens[tag.start : tag.end], catalog) if linked or also or instead else tag
+            choice = tag
+            if linked or also or instead:
+                choice = as_choice(tag, cur.head, tokens[tag.start : tag.end], catalog)
+            if choice is not tag and pending.quantity is None:
+                tag = choice
+            elif choice is not tag and not _chosen(cur.options, choice):
+                # "a burger combo with fries and a coke": the combo's drink, its article with it
+                tag, pending = choice, Draft()
+        elif tag.kind == "product" and cur.head is not None and _share_of(cur, pending, tag, tokens):
+            # "two kids meals, one sausage and one nuggets": a share of the item, with that choice
+            choice = as_choice(tag, cur.head, tokens[tag.start : tag.end], catalog)
+            tag = choice if not _chosen(cur.options, choice) else tag
         if tag.kind == "option" and cur.head is not None and pending.quantity is not None and not pending.options:
             tag = as_sibling(tag, cur.head, tokens, catalog)  # "two chocolate croissants and one plain"
         if tag.kind == "word":
@@ -199,6 +219,13 @@ def build_items(
                 amount = tag
             continue
         elif tag.kind == "option":
+            if index and tag.start - 1 in marks.covered and tag.start - 1 not in covered:
+                # "a latte to go, no sugar": a mark the run left out is read as if in it
+                for k in range(max(0, tag.start - 3), tag.start):
+                    corrected = corrected or k in marks.corrections
+                    negated = negated or k in marks.negations
+                    if k in marks.negations or k in marks.corrections:
+                        refusing = k not in marks.corrections
             group = group_of(tag)
             same = [(t, a) for t, a in cur.options if group_of(t) == group]
             several = (g := catalog.group(group)) is not None and g.max_choices > 1
@@ -207,6 +234,8 @@ def build_items(
                 # of a group that takes several, "extra granola, no banana" refuses the banana
                 cur.options = [(t, a) for t, a in cur.options if group_of(t) != group]
                 negated = negated and refusing
+            if negated and _takes_back(tag, tokens, marks, catalog):
+                negated = False  # "oat, no, almond milk", "small size, no, normal size"
             if negated:
                 # "no sugar": refused, and taken out if it was said before ("with sugar, no, no sugar")
                 cur.options = [(t, a) for t, a in cur.options if t.value != tag.value]
@@ -351,3 +380,54 @@ def _conflict(said: list[tuple[Tag, Tag | None]], more: list[tuple[Tag, Tag | No
     """Whether ``more`` chooses differently in a one-value group than ``said`` ("large" vs "small")."""
     chosen = {group_of(t): t.value for t, _ in said}
     return any(chosen.get(group_of(t), t.value) != t.value for t, _ in more)
+
+
+def _its_article(pending: Draft, thing: Tag) -> bool:
+    """Whether all that waits is an article right before ``thing`` ("with a coke")."""
+    said = pending.quantity
+    return said is not None and said.weak and said.end == thing.start and not pending.options and pending.unit is None
+
+
+def _chosen(said: list[tuple[Tag, Tag | None]], choice: Tag) -> bool:
+    """Whether a choice of ``choice``'s group was said already ("a combo with a coke and a sprite")."""
+    return any(group_of(t) == group_of(choice) for t, _ in said)
+
+
+def _refuses(start: int, marks: Marks) -> bool:
+    """Whether the words just before ``start``, left out of the run, refuse what starts there. The
+    last mark among them decides: "no, three lattes" corrects, "no wait, not the bagel" refuses."""
+    marked = [
+        k in marks.negations and k not in marks.corrections
+        for k in range(max(0, start - 3), start)
+        if k in marks.negations or k in marks.corrections
+    ]
+    return bool(marked) and marked[-1]
+
+
+def _share_of(cur: Draft, pending: Draft, thing: Tag, tokens: Sequence[str]) -> bool:
+    """Whether ``thing`` is said as a share of the item before: a count no more than the item's, not
+    after "and", right before it or before "with" ("two kids meals, one sausage", "one with sausage")."""
+    said, whole = pending.quantity, cur.number
+    if cur.head is None or cur.head.kind != "product":
+        return False  # "two large pizzas, one pepperoni": a pizza of that kind, not a topping
+    if said is None or said.weak or pending.options or whole is None or whole < 2 or pending.number is None:
+        return False
+    if tokens[said.start - 1] in SEPARATORS:
+        return False  # "two kids meals and one sausage": one more thing
+    between = tokens[said.end : thing.start]
+    return pending.number <= whole and (not between or (len(between) == 1 and between[0] in OPTION_LINKS))
+
+
+def _takes_back(option: Tag, tokens: Sequence[str], marks: Marks, catalog: Catalog) -> bool:
+    """Whether a "no" just before ``option`` takes back what was said before it rather than refusing
+    the option: after a word that names nothing, when the option is one of several of its kind ("with
+    oat, no, almond milk": a milk the shop lacks, then one it has), or after the word the option ends
+    in, or is said with, other than its first ("small size, no, normal size")."""
+    marked = [k for k in range(max(1, option.start - 3), option.start) if k in marks.corrections]
+    if not marked:
+        return False
+    k = marked[-1]
+    if k - 1 in marks.strange and names_kind(option, catalog):
+        return True
+    before = tokens[k - 1]  # "size" of "small size, no, normal size", not the "sugar" of "sugar, no sugar"
+    return before in tokens[option.end - 1 : option.end + 1] and before != tokens[option.start]

@@ -10,7 +10,8 @@ intersections, not a scan of the catalog.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from voiceshop.commerce.catalog import Catalog, OptionKind
@@ -151,6 +152,16 @@ class Lexicon:
         """Unit phrases (stemmed words) -> unit: ("bag",) -> "bag", ("six", "pack") -> "6 pack"."""
         return {e.words: e.value for e in self.entities if e.kind == "unit"}
 
+    def opening(self, phrases: Sequence[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+        """The shop's phrases (stemmed words) that open with one of ``phrases`` and go on: "well done"
+        opens with the filler "well"."""
+        opens = {tuple(stem(w) for w in p) for p in phrases}
+        return tuple(
+            sorted(
+                {e.words for e in self.entities if any(len(e.words) > len(p) and e.words[: len(p)] == p for p in opens)}
+            )
+        )
+
     @property
     def words(self) -> frozenset[str]:
         return frozenset(self.postings)
@@ -210,11 +221,15 @@ def _product_short_names(catalog: Catalog) -> dict[str, list[str]]:
 
 def _choice_filled_names(catalog: Catalog) -> dict[str, list[str]]:
     """Products named with one of their choices in place of the word naming its group: "haddock and
-    chips" for "fish and chips" whose fish may be haddock, "brown rice bowl" for "rice bowl". Only
+    chips" for "fish and chips" whose fish may be haddock, "brown rice bowl" for "rice bowl"; or, when
+    a name ends in the word of a group no other product takes, before it: "sweet tea" for "iced tea"
+    whose tea may be sweet. Only
     where the name says more than the group's word (not "cod" for "fish": a choice said alone stays
     a choice), and never a phrase another product is called by. The choice is read back from the
     name (``kinds.named_choices``)."""
     taken = {stems(n) for p in catalog.products for n in (p.name, *p.aliases)}
+    offered = Counter(g for p in catalog.products for g in p.options)
+    alone = {g: n == 1 for g, n in offered.items()}  # a group only one product takes
     out: dict[str, list[str]] = {}
     for p in catalog.products:
         for group in (catalog.group(g) for g in p.options):
@@ -229,9 +244,10 @@ def _choice_filled_names(catalog: Catalog) -> dict[str, list[str]]:
                 at, end = found[0]
                 for choice in group.choices:
                     for phrase in (choice.name, *choice.aliases):
-                        text = " ".join([*said[:at], *words(phrase), *said[end:]])
-                        if stems(text) not in taken:
-                            out.setdefault(p.sku, []).append(text)
+                        texts = [" ".join([*said[:at], *words(phrase), *said[end:]])]
+                        if at > 0 and end == len(said) and alone[group.name] and stems(phrase)[-len(word) :] != word:
+                            texts.append(" ".join([*words(phrase), *said[at:]]))  # "sweet tea": an iced tea
+                        out.setdefault(p.sku, []).extend(t for t in texts if stems(t) not in taken)
     return out
 
 

@@ -22,7 +22,7 @@ from voiceshop.nlu.encoding import NO_MARKS, SaidOptions, encode, refused_option
 from voiceshop.nlu.evidence import GOOD_OPTION, OPTION, Evidence, options_first
 from voiceshop.nlu.grammar import Grammar, Slot
 from voiceshop.nlu.heads import varieties
-from voiceshop.nlu.items import Marks, build_items, is_item_tag
+from voiceshop.nlu.items import Marks, build_items, is_item_tag, marks_of
 from voiceshop.nlu.lexicon import NUMBER_WORDS, Lexicon
 from voiceshop.nlu.nbest import best_supported, said_twice
 from voiceshop.nlu.readings import named_by, slot_value
@@ -32,7 +32,7 @@ from voiceshop.nlu.runs import separator_before
 from voiceshop.nlu.sentence_codes import ITEMS, UNEXPLAINED_PENALTY, UNKNOWN, Seen, Sentences
 from voiceshop.nlu.sentences import Rules, speech_rules
 from voiceshop.nlu.symbols import Hit, Symbol, aligned, mentions_of, near_words_unknown, slot_symbol
-from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, longer_wins, looked_up, stem, words
+from voiceshop.nlu.text import drop_phrases, find_phrases, join_spelled, looked_up, stem, words
 
 ACCEPT = 0.62
 """Lowest confidence at which an intent is returned; below it the result is "not understood"."""
@@ -86,6 +86,7 @@ class Understander:
         """Sentences ending in a wildcard that takes the rest, by the words before it."""
         self._need_phrases = tuple(sorted(grammar.needs, key=len, reverse=True))
         self._units = self.lexicon.units()
+        self._named = self.lexicon.opening(grammar.fillers)  # "well done" is no filler and "done"
         self._sounds = SoundIndex.build(self.lexicon, grammar.sound)
         self._light = frozenset(stem(w) for w in grammar.light_words)
         agreeing = {w for phrase in grammar.agreements for w in phrase}
@@ -150,7 +151,7 @@ class Understander:
 
     def _understand(self, text: str) -> Understanding:
         said = join_spelled(words(text))
-        tokens, _ = drop_phrases(said, self.grammar.fillers)
+        tokens, _ = drop_phrases(said, self.grammar.fillers, self._named)
         thinking, _ = drop_phrases(said, self.grammar.hesitations)
         if len(thinking) < len(said) and not drop_phrases(thinking, self.grammar.fillers)[0]:
             return Understanding(text=text, intent=HESITATE, confidence=1.0)
@@ -158,7 +159,7 @@ class Understander:
         if not tokens:
             return Understanding(text=text, intent=None, confidence=0.0)
         heard = self.aligner.tag(tokens)
-        marks = self._marks(tokens, heard)
+        marks = marks_of(tokens, heard, self.grammar.corrections, self.grammar.negations)
         tags = repair(heard, tokens, self._sounds, self._light | self._evidence.support)
         tags = complete_corrections(shift_article(tags, tokens, self.aligner), tokens, marks, self.aligner)
         found = described(self._read(text, tokens, heard, tags, marks), tokens, tags, self.catalog)
@@ -330,17 +331,6 @@ class Understander:
             literal = all(w.kind == "word" for w in as_words) or stray
             out += as_words if literal else [tag]
         return out
-
-    def _marks(self, tokens: Sequence[str], heard: Sequence[Tag]) -> Marks:
-        both = find_phrases(tokens, self.grammar.corrections), find_phrases(tokens, self.grammar.negations)
-        corrections, negations = longer_wins(*both)
-        spans = [*corrections, *negations]
-        return Marks(
-            corrections=frozenset(start for start, _ in corrections),
-            negations=frozenset(start for start, _ in negations),
-            covered=frozenset(k for start, end in spans for k in range(start, end)),
-            strange=frozenset(t.start for t in heard if t.unheard),
-        )
 
     def _items_first(self, encoding: tuple[Symbol, ...], tokens: Sequence[str], marks: Marks) -> Hit | None:
         """Every item said anywhere in the utterance, as an order weighed by the words around them

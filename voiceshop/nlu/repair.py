@@ -37,6 +37,7 @@ OPENED = 0.85
 MAX_SPAN = 3
 KINDS = ("product", "option", "amount")
 LINKS = load().function_words("links")
+WITH = load().function_words("option_with")
 ELLIPSIS_AFTER = load().function_words("ellipsis_after")
 AND = load().function_words("and")
 """Words after which an item may leave out the head noun of the one before ("... and triple a")."""
@@ -102,6 +103,7 @@ def repair(tags: list[Tag], tokens: Sequence[str], index: SoundIndex, keep: froz
             continue
         if _has_head(out, k):
             found = _span(out, k, tokens, index, ("option", "amount"), keep)
+            found = found or _longer_name(out, k, tokens, index, keep)
         else:  # a missing product first; else an option for what is in the cart ("with all mend milk"),
             # which no product's own options can check: only a close likeness of words not heard as
             # they are ("that sounds nice" is not "no ice")
@@ -162,6 +164,31 @@ def _span(
     return first, last, entity, score
 
 
+def _longer_name(
+    out: list[Tag], k: int, tokens: Sequence[str], index: SoundIndex, keep: frozenset[str]
+) -> tuple[int, int, Entity, float] | None:
+    """ "A large hock kai doe milk tea", "a pit eye a bowl": words mostly not heard as they are, right
+    before a product's or a category's name, that sound with it like a longer name of a product
+    ending in it (the hokkaido milk tea, the pitaya bowl)."""
+    end = k
+    while end < len(out) and end - k < MAX_SPAN and (_repairable(out[end], tokens, keep) or _article(out, end, k)):
+        end += 1
+    if end == k or end >= len(out) or out[end].kind not in HEADS:
+        return None
+    misheard = [t.kind == "unknown" or t.score < 1.0 for t in out[k:end] if t.kind != "quantity"]
+    if 2 * sum(misheard) < len(misheard) or (len(misheard) < end - k and len(misheard) < 2):
+        return None  # "brew a coffee": one word and an article are a word and an article
+    found = index.best(" ".join(tokens[out[k].start : out[end].end]), ("product",))
+    if found is None or found[0].value == out[end].value or not _ends_phrase(out[end], out[end], tokens, found[0]):
+        return None
+    return k, end, *found
+
+
+def _article(tags: list[Tag], at: int, start: int) -> bool:
+    """An article inside misheard words, the recognizer's cut of one word ("a pit eye a bowl")."""
+    return at > start and tags[at].kind == "quantity" and tags[at].weak
+
+
 def _misheard(tags: Sequence[Tag], every: bool = False) -> bool:
     """Whether some (or ``every``) word of a stretch is not heard as a known word as it is."""
     kinds = ("unknown", "word", "unit")
@@ -200,8 +227,11 @@ def _weak_item(tag: Tag) -> bool:
 
 
 def _beside_item(tags: list[Tag], k: int) -> bool:
-    """Next to an item word, or after one and "with" / "and" ("a large mocha with sweet near")."""
+    """Next to an item word, or after one and "with" / "and" ("a large mocha with sweet near"), or
+    after a "with" that opens the turn (the item is the one said before: "with pin toe beans")."""
     if any(0 <= j < len(tags) and tags[j].kind in ITEM_KINDS for j in (k - 1, k + 1)):
+        return True
+    if k == 1 and tags[0].kind == "word" and tags[0].value in WITH and tags[0].start == 0:
         return True
     return k >= 2 and tags[k - 1].kind == "word" and tags[k - 1].value in LINKS and tags[k - 2].kind in ITEM_KINDS
 

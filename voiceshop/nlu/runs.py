@@ -19,6 +19,8 @@ LEADING = load().function_words("leading")
 """Words an item stretch may start with: "some ice cream"."""
 MAX_GAP = 2
 """Unknown words an item may span."""
+HEDGES = load().function_words("hedges")
+"""Words an item may span right before a number: "chicken soup, like three cans"."""
 
 
 class Symbol(Protocol):
@@ -45,7 +47,8 @@ def run_end(tags: list[Tag], k: int, marked: frozenset[int] = frozenset()) -> in
             if gap > MAX_GAP:
                 break
         elif not (is_item_tag(tag) or (tag.kind == "word" and (tag.value in CONNECTORS or tag.start in marked))):
-            break
+            if not _hedge(tags, j):
+                break
         else:
             gap = 0
         if is_item_tag(tag):
@@ -60,6 +63,16 @@ def run_end(tags: list[Tag], k: int, marked: frozenset[int] = frozenset()) -> in
     while end > last_head and not _trailing(tags, last_head, end, marked):
         end -= 1
     return end
+
+
+def _hedge(tags: list[Tag], j: int) -> bool:
+    """Whether ``tags[j]`` is a word that softens the count right after it, said alone or in a unit
+    ("like three cans", not "like three times a week")."""
+    nxt = tags[j + 1] if j + 1 < len(tags) else None
+    if tags[j].kind != "word" or tags[j].value not in HEDGES or nxt is None or nxt.kind != "quantity":
+        return False
+    after = tags[j + 2] if j + 2 < len(tags) else None
+    return after is None or after.kind == "unit" or (after.kind == "word" and after.value in SEPARATORS)
 
 
 def _trailing(tags: list[Tag], head: int, end: int, marked: frozenset[int]) -> bool:

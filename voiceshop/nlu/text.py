@@ -15,6 +15,7 @@ from functools import cache
 from voiceshop.language import load
 
 __all__ = [
+    "Phrases",
     "clean_heard",
     "drop_phrases",
     "find_phrases",
@@ -31,6 +32,8 @@ _LETTER = re.compile(r"^[a-z]$")
 _LETTER_WORDS = _LANGUAGE.function_words("letter_words")
 stem = _LANGUAGE.singular
 """A word's singular, as every stage folds plurals ("lattes" -> "latte")."""
+Phrases = tuple[tuple[str, ...], ...]
+"""Phrases as tuples of words."""
 
 
 def words(text: str) -> list[str]:
@@ -123,9 +126,16 @@ def _by_first(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str,
     return out
 
 
-def drop_phrases(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> tuple[list[str], list[int]]:
-    """Remove filler phrases (longest first); returns the kept words and their positions in ``tokens``."""
-    dropped = {k for start, end in find_phrases(tokens, phrases) for k in range(start, end)}
+def drop_phrases(tokens: list[str], phrases: Phrases, named: Phrases = ()) -> tuple[list[str], list[int]]:
+    """Remove filler phrases (longest first), but not one that opens a phrase of ``named`` (stemmed
+    words) said whole ("well done"); returns the kept words and their positions in ``tokens``."""
+    said = [stem(t) for t in tokens]
+    dropped = {
+        k
+        for start, end in find_phrases(tokens, phrases)
+        if not any(tuple(said[start : start + len(n)]) == n for n in named)
+        for k in range(start, end)
+    }
     where = [i for i in range(len(tokens)) if i not in dropped]
     return [tokens[i] for i in where], where
 
