@@ -314,8 +314,10 @@ def _option_offer(state: DialogState, q: Question, u: Understanding, ctx: Contex
 def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     offered = {c.value for c in q.choices}
     said = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in offered]
+    said = [str(u.slot("delivery"))] if u.slot("place") and u.slot("delivery") in offered else said  # "main street"
     choice = next((c for c in q.choices if said and c.value == said[-1]), None)
     choice = choice or _by_ordinal(u, q.choices) or which.match_choice(u.text, q.choices)
+    choice = choice or checkout.by_cost_or_speed(u.text, q.choices, ctx)
     if choice is None:
         return None
     state = state.model_copy(update={"question": None, "delivery": DeliveryKind(choice.value)})
@@ -335,7 +337,8 @@ def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) ->
         return checkout.confirmed(state, ctx)
     if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"
         return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
-    return None
+    other = checkout.by_cost_or_speed(u.text, checkout.delivery_question(ctx).choices, ctx, state.delivery)
+    return None if other is None else checkout.choose_delivery(state, other.value, ctx)  # "the free one"
 
 
 def _agrees(u: Understanding) -> bool:

@@ -8,6 +8,7 @@ a repeated "yes" can never store the order twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -28,8 +29,14 @@ from voiceshop.dialog.state import (
     SaveCustomer,
 )
 from voiceshop.errors import CartError, CouponError, VoiceshopError
+from voiceshop.language import load
 from voiceshop.nlu.result import Understanding
+from voiceshop.nlu.text import words
 
+FREE = load().function_words("free")
+CHEAPEST = load().function_words("cheapest")
+FASTEST = load().function_words("fastest")
+NOT_SO = load().function_words("not_so")
 PIN_TRIES = 3
 PIN_LOCK = timedelta(minutes=15)
 PinVerdict = Literal["right", "wrong", "locked"]
@@ -54,6 +61,8 @@ def checkout_slots(
     if ``say_taken`` (a read-back says what it takes off anyway)."""
     note = ""
     kinds = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in set(DeliveryKind)]
+    if u.slot("place") and u.slot("delivery") in set(DeliveryKind):  # not one read into "main street"
+        kinds = [str(u.slot("delivery"))]
     offered = [k for k in kinds if ctx.shop.delivery_option(DeliveryKind(k)) is not None]
     if offered and state.delivery != offered[-1]:  # "can you bring it fast? express": the last one said
         state = state.model_copy(update={"delivery": DeliveryKind(offered[-1]), "checkout_token": None})
@@ -101,6 +110,34 @@ def delivery_question(ctx: Context) -> Question:
     listed = ", ".join(offers[:-1]) + last
     choices = tuple(Choice(value=o.kind.value, name=o.name) for o in ctx.shop.delivery)
     return Question(kind="delivery", text=ctx.replies("which_delivery", offers=listed), choices=choices)
+
+
+def by_cost_or_speed(
+    said: str, choices: Sequence[Choice], ctx: Context, current: DeliveryKind | None = None
+) -> Choice | None:
+    """A way offered named by its kind ("standard"); "the free one": the one way that costs nothing;
+    "the cheapest": the way that costs least (of the deliveries, when a delivery is ``current``:
+    "whichever's cheaper"); "as fast as possible", "the quick one": express delivery, where the shop
+    has it. None when the words say none of these, or say them after "no" or "not" ("no hurry")."""
+    heard = words(said)
+    meant = {w for k, w in enumerate(heard) if NOT_SO.isdisjoint(heard[max(0, k - 2) : k])}
+    options = {o.kind.value: o for o in ctx.shop.delivery}
+    offered = [c for c in choices if c.value in options]
+    named = [c for c in offered if c.value in meant]  # "standard is fine", where "standard" is also a size
+    if len(named) == 1:
+        return named[0]
+    free = [c for c in offered if options[c.value].fee == 0]
+    if meant & FREE and len(free) == 1:
+        return free[0]
+    if meant & CHEAPEST and offered:
+        if current is not None and current is not DeliveryKind.PICKUP:
+            offered = [c for c in offered if c.value != DeliveryKind.PICKUP.value] or offered
+        fees = [options[c.value].fee for c in offered]
+        cheapest = [c for c, fee in zip(offered, fees, strict=True) if fee == min(fees)]
+        return cheapest[0] if len(cheapest) == 1 else None
+    if meant & FASTEST:
+        return next((c for c in offered if c.value == DeliveryKind.EXPRESS.value), None)
+    return None
 
 
 def choose_delivery(state: DialogState, kind: str, ctx: Context) -> Decision:
