@@ -335,10 +335,12 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
 def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     if _agrees(u) or (u.intent == "Checkout" and not _fills_checkout(u)):  # "yes, place the order"
         return checkout.confirmed(state, ctx)
+    other = checkout.by_cost_or_speed(u.text, checkout.delivery_question(ctx).choices, ctx, state.delivery)
+    if other is not None:  # "actually, the free one", "no, counter's fine", "whichever's cheaper"
+        return checkout.choose_delivery(state, other.value, ctx)
     if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"
         return respond(state.model_copy(update={"checkout_token": None}), ctx.replies("not_ordered"))
-    other = checkout.by_cost_or_speed(u.text, checkout.delivery_question(ctx).choices, ctx, state.delivery)
-    return None if other is None else checkout.choose_delivery(state, other.value, ctx)  # "the free one"
+    return None
 
 
 def _agrees(u: Understanding) -> bool:

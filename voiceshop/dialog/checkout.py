@@ -31,12 +31,15 @@ from voiceshop.dialog.state import (
 from voiceshop.errors import CartError, CouponError, VoiceshopError
 from voiceshop.language import load
 from voiceshop.nlu.result import Understanding
-from voiceshop.nlu.text import words
+from voiceshop.nlu.text import stem, stems, words
 
 FREE = load().function_words("free")
 CHEAPEST = load().function_words("cheapest")
 FASTEST = load().function_words("fastest")
 NOT_SO = load().function_words("not_so")
+NOT_THIS = load().function_words("not_this")
+OWN_WORD = 4
+"""The fewest letters of a word that names one way by being in its name only ("bike", "counter")."""
 PIN_TRIES = 3
 PIN_LOCK = timedelta(minutes=15)
 PinVerdict = Literal["right", "wrong", "locked"]
@@ -115,17 +118,25 @@ def delivery_question(ctx: Context) -> Question:
 def by_cost_or_speed(
     said: str, choices: Sequence[Choice], ctx: Context, current: DeliveryKind | None = None
 ) -> Choice | None:
-    """A way offered named by its kind ("standard"); "the free one": the one way that costs nothing;
-    "the cheapest": the way that costs least (of the deliveries, when a delivery is ``current``:
-    "whichever's cheaper"); "as fast as possible", "the quick one": express delivery, where the shop
-    has it. None when the words say none of these, or say them after "no" or "not" ("no hurry")."""
+    """A way offered named by its kind ("standard") or by a word of its name no other has ("bike is
+    fine"), not after "not"; "the free one": the one way that costs nothing; "the cheapest": the way
+    that costs least (of the deliveries, when a delivery is ``current``: "whichever's cheaper"); "as
+    fast as possible", "the quick one": express delivery, where the shop has it. None when the words
+    say none of these; what it costs or how fast, said after "no" or "not" ("no hurry"), says nothing."""
     heard = words(said)
-    meant = {w for k, w in enumerate(heard) if NOT_SO.isdisjoint(heard[max(0, k - 2) : k])}
+    meant = {w for k, w in enumerate(heard) if NOT_SO.isdisjoint(heard[max(0, k - 3) : k])}  # "not in a hurry"
+    heard = [w for k, w in enumerate(heard) if NOT_THIS.isdisjoint(heard[max(0, k - 3) : k])]  # "not the bike"
     options = {o.kind.value: o for o in ctx.shop.delivery}
     offered = [c for c in choices if c.value in options]
-    named = [c for c in offered if c.value in meant]  # "standard is fine", where "standard" is also a size
+    named = [c for c in offered if c.value in heard]  # "standard is fine", where "standard" is also a size
     if len(named) == 1:
         return named[0]
+    # "counter's fine", "no, the bike": a word only one way's name has
+    names = {c.value: set(stems(c.name)) for c in offered}
+    own = {v for w in map(stem, heard) if len(w) >= OWN_WORD for v, n in names.items() if w in n}
+    telling = [w for w in map(stem, heard) if len(w) >= OWN_WORD and sum(w in n for n in names.values()) == 1]
+    if telling and len(own) == 1:
+        return next(c for c in offered if c.value in own)
     free = [c for c in offered if options[c.value].fee == 0]
     if meant & FREE and len(free) == 1:
         return free[0]
