@@ -317,7 +317,7 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
     said = [str(u.slot("delivery"))] if u.slot("place") and u.slot("delivery") in offered else said  # "main street"
     choice = next((c for c in q.choices if said and c.value == said[-1]), None)
     choice = choice or _by_ordinal(u, q.choices) or which.match_choice(u.text, q.choices)
-    choice = choice or checkout.by_cost_or_speed(u.text, q.choices, ctx)
+    choice = choice or checkout.way_said(u.text, q.choices, ctx)
     if choice is None:
         return None
     state = state.model_copy(update={"question": None, "delivery": DeliveryKind(choice.value)})
@@ -335,7 +335,7 @@ def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -
 def _confirm(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     if _agrees(u) or (u.intent == "Checkout" and not _fills_checkout(u)):  # "yes, place the order"
         return checkout.confirmed(state, ctx)
-    other = checkout.by_cost_or_speed(u.text, checkout.delivery_question(ctx).choices, ctx, state.delivery)
+    other = checkout.way_said(u.text, checkout.delivery_question(ctx).choices, ctx, state.delivery)
     if other is not None:  # "actually, the free one", "no, counter's fine", "whichever's cheaper"
         return checkout.choose_delivery(state, other.value, ctx)
     if u.intent == "No" or (u.intent == "CancelOrder" and u.slot("digits") is None):  # "cancel the order"

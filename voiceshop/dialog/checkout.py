@@ -115,9 +115,7 @@ def delivery_question(ctx: Context) -> Question:
     return Question(kind="delivery", text=ctx.replies("which_delivery", offers=listed), choices=choices)
 
 
-def by_cost_or_speed(
-    said: str, choices: Sequence[Choice], ctx: Context, current: DeliveryKind | None = None
-) -> Choice | None:
+def way_said(said: str, choices: Sequence[Choice], ctx: Context, current: DeliveryKind | None = None) -> Choice | None:
     """A way offered named by its kind ("standard") or by a word of its name no other has ("bike is
     fine"), not after "not"; "the free one": the one way that costs nothing; "the cheapest": the way
     that costs least (of the deliveries, when a delivery is ``current``: "whichever's cheaper"); "as
@@ -133,9 +131,9 @@ def by_cost_or_speed(
         return named[0]
     # "counter's fine", "no, the bike": a word only one way's name has
     names = {c.value: set(stems(c.name)) for c in offered}
-    own = {v for w in map(stem, heard) if len(w) >= OWN_WORD for v, n in names.items() if w in n}
     telling = [w for w in map(stem, heard) if len(w) >= OWN_WORD and sum(w in n for n in names.values()) == 1]
-    if telling and len(own) == 1:
+    own = {v for w in telling for v, n in names.items() if w in n}
+    if len(own) == 1:
         return next(c for c in offered if c.value in own)
     free = [c for c in offered if options[c.value].fee == 0]
     if meant & FREE and len(free) == 1:
