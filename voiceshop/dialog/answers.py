@@ -313,8 +313,7 @@ def _option_offer(state: DialogState, q: Question, u: Understanding, ctx: Contex
 
 def _delivery(state: DialogState, q: Question, u: Understanding, ctx: Context) -> Decision | None:
     offered = {c.value for c in q.choices}
-    said = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in offered]
-    said = [str(u.slot("delivery"))] if u.slot("place") and u.slot("delivery") in offered else said  # "main street"
+    said = [k for k in checkout.kinds_said(u) if k in offered]
     choice = next((c for c in q.choices if said and c.value == said[-1]), None)
     choice = choice or _by_ordinal(u, q.choices) or which.match_choice(u.text, q.choices)
     choice = choice or checkout.way_said(u.text, q.choices, ctx)

@@ -55,6 +55,14 @@ def checkout_said(state: DialogState, u: Understanding, ctx: Context) -> Decisio
     return decision
 
 
+def kinds_said(u: Understanding) -> list[str]:
+    """The ways of getting the order the words name, in order; with a place said, only the sentence's
+    own ("deliver it to 12 main street": not a pick up read into "main street")."""
+    if u.slot("place") and u.slot("delivery") in set(DeliveryKind):
+        return [str(u.slot("delivery"))]
+    return [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in set(DeliveryKind)]
+
+
 def checkout_slots(
     state: DialogState, u: Understanding, ctx: Context, *, say_taken: bool = False
 ) -> tuple[DialogState, str]:
@@ -63,10 +71,7 @@ def checkout_slots(
     The text says what became of a coupon: always when it was refused, and when it was taken only
     if ``say_taken`` (a read-back says what it takes off anyway)."""
     note = ""
-    kinds = [str(m.value) for m in u.mentions if m.kind == "delivery" and m.value in set(DeliveryKind)]
-    if u.slot("place") and u.slot("delivery") in set(DeliveryKind):  # not one read into "main street"
-        kinds = [str(u.slot("delivery"))]
-    offered = [k for k in kinds if ctx.shop.delivery_option(DeliveryKind(k)) is not None]
+    offered = [k for k in kinds_said(u) if ctx.shop.delivery_option(DeliveryKind(k)) is not None]
     if offered and state.delivery != offered[-1]:  # "can you bring it fast? express": the last one said
         state = state.model_copy(update={"delivery": DeliveryKind(offered[-1]), "checkout_token": None})
     for m in u.mentions:

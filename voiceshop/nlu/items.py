@@ -129,6 +129,14 @@ def build_items(
         unit = pending.unit
         return unit is not None and comes_in(cur.head, unit, catalog) and not comes_in(nxt, unit, catalog)
 
+    def read_mark(at: int) -> None:
+        """A correction or negation starting at token ``at``: "no, not cheerios" refuses, "no, three" corrects."""
+        nonlocal corrected, negated, refusing
+        corrected = corrected or at in marks.corrections
+        negated = negated or at in marks.negations
+        if at in marks.negations or at in marks.corrections:
+            refusing = at not in marks.corrections
+
     def take_back() -> None:
         nonlocal pending
         assert pending.quantity is not None
@@ -168,10 +176,7 @@ def build_items(
             if tag.value in SEPARATORS and counts_back(None):
                 take_back()
             separated = separated or tag.value in SEPARATORS
-            corrected = corrected or tag.start in marks.corrections
-            negated = negated or tag.start in marks.negations
-            if tag.start in marks.negations or tag.start in marks.corrections:  # "no, not cheerios": refused
-                refusing = tag.start not in marks.corrections
+            read_mark(tag.start)
             continue
         if tag.kind in HEADS and cur.head is not None and not separated and _purpose(tag, run, tokens, covered):
             continue  # "d batteries for the big flashlight": what they are for
@@ -222,10 +227,7 @@ def build_items(
             if index and tag.start - 1 in marks.covered and tag.start - 1 not in covered:
                 # "a latte to go, no sugar": a mark the run left out is read as if in it
                 for k in range(max(0, tag.start - 3), tag.start):
-                    corrected = corrected or k in marks.corrections
-                    negated = negated or k in marks.negations
-                    if k in marks.negations or k in marks.corrections:
-                        refusing = k not in marks.corrections
+                    read_mark(k)
             group = group_of(tag)
             same = [(t, a) for t, a in cur.options if group_of(t) == group]
             several = (g := catalog.group(group)) is not None and g.max_choices > 1
